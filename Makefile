@@ -1,0 +1,62 @@
+# senderlab — a fresh machine needs only Python 3.11+ and make.
+#
+#   make lab     JupyterLab on notebooks/, with %load_ext senderlab_kernel done for you
+#   make test    the test suite (pytest; notebook execution included)
+#   make bench   overhead ratios against plain Python, asyncio, uvloop and reactivex
+#   make venv    just build .venv (done automatically by the targets above)
+
+PYTHON ?= python3
+VENV ?= .venv
+EXTRAS ?= lab,test,bench
+PYTEST_ARGS ?=
+LAB_ARGS ?=
+# Jupyter refuses to start as root (containers, CI) unless told to.
+ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+# IPython's startup directory lives inside the venv so the extension never
+# leaks into the user's own ~/.ipython.
+IPYTHONDIR_VENV := $(abspath $(VENV))/ipython
+STARTUP := $(IPYTHONDIR_VENV)/profile_default/startup/00-senderlab.py
+
+.PHONY: venv test lab startup bench clean distclean
+
+venv: $(STAMP)
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "senderlab needs Python 3.11 or newer; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)." >&2; \
+	    echo "Run e.g. 'make PYTHON=python3.11 ...'." >&2; exit 1; }
+	@$(PYTHON) -m venv $(VENV) || \
+	  { rm -rf $(VENV); echo "'$(PYTHON) -m venv' failed; on Debian/Ubuntu install the python3-venv package." >&2; exit 1; }
+
+# The stamp makes re-runs instant; editing pyproject.toml reinstalls.
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --progress-bar off -e ".[$(EXTRAS)]"
+	@touch $@
+
+test: venv
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+startup: $(STARTUP)
+
+$(STARTUP): kernel_ext/startup/00-senderlab.py | $(STAMP)
+	@mkdir -p $(@D)
+	cp $< $@
+
+lab: venv startup
+	IPYTHONDIR="$(IPYTHONDIR_VENV)" $(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_ARGS) $(LAB_ARGS)
+
+bench: venv
+	$(PY) bench/overhead.py
+
+clean:
+	rm -rf build dist .pytest_cache .hypothesis
+	find . -path ./$(VENV) -prune -o \
+	  \( -name __pycache__ -o -name '*.egg-info' -o -name .ipynb_checkpoints \) -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,172 @@
+"""senderlab: C++26 ``std::execution`` (P2300R10) senders and receivers in Python.
+
+``import senderlab as ex`` gives every public name: ``ex.just``, ``ex.then``,
+``ex.sync_wait``, ``ex.run_loop``, ... (C++ names in snake_case). Subpackages with heavy
+imports load on first use: ``ex.gpu`` (Numba), ``ex.io`` (networking), ``ex.task``.
+
+    >>> import senderlab as ex
+    >>> ex.sync_wait(ex.just(20) | ex.then(lambda x: x + 22))
+    (42,)
+"""
+
+from __future__ import annotations
+
+from .algorithms.bulk import bulk, bulk_chunked, bulk_unchunked, par, par_unseq, seq, unseq
+from .algorithms.into_variant import into_variant
+from .algorithms.just import just, just_error, just_stopped
+from .algorithms.let import let_error, let_stopped, let_value
+from .algorithms.read_env import read_env
+from .algorithms.stopped_as import stopped_as_error, stopped_as_optional
+from .algorithms.sync_wait import ErrorValue, sync_wait, sync_wait_with_variant
+from .algorithms.then import then, upon_error, upon_stopped
+from .algorithms.write_env import write_env
+from .contexts.inline import inline_scheduler
+from .contexts.run_loop import run_loop
+from .core.channels import set_error, set_error_t, set_stopped, set_stopped_t, set_value, set_value_t, sig
+from .core.domain import apply_sender, default_domain, get_domain_late, transform_sender
+from .core.env import (
+    empty_env,
+    env,
+    forwarding_query,
+    get_allocator,
+    get_completion_scheduler,
+    get_delegation_scheduler,
+    get_domain,
+    get_env,
+    get_scheduler,
+    get_stop_token,
+    prop,
+    query_or_default,
+    query_tag,
+)
+from .core.scheduler import is_scheduler, schedule
+from .core.sender import (
+    ProtocolError,
+    as_sender,
+    basic_sender,
+    connect,
+    is_sender,
+    operation_state,
+    receiver,
+    sender,
+    sender_adaptor_closure,
+    start,
+)
+from .core.signatures import completion_signatures, get_completion_signatures
+from .core.stop_token import (
+    inplace_stop_callback,
+    inplace_stop_source,
+    inplace_stop_token,
+    never_stop_token,
+    stop_callback_for,
+)
+from .core.trace import add_trace_sink, checked, remove_trace_sink, trace_event, tracing
+
+__version__ = "0.1.0"
+
+_LAZY = {"gpu", "io", "task"}
+
+__all__ = [
+    "ErrorValue",
+    "ProtocolError",
+    "add_trace_sink",
+    "apply_sender",
+    "as_sender",
+    "basic_sender",
+    "bulk",
+    "bulk_chunked",
+    "bulk_unchunked",
+    "checked",
+    "completion_signatures",
+    "connect",
+    "default_domain",
+    "empty_env",
+    "env",
+    "forwarding_query",
+    "get_allocator",
+    "get_completion_scheduler",
+    "get_completion_signatures",
+    "get_delegation_scheduler",
+    "get_domain",
+    "get_domain_late",
+    "get_env",
+    "get_scheduler",
+    "get_stop_token",
+    "inline_scheduler",
+    "inplace_stop_callback",
+    "inplace_stop_source",
+    "inplace_stop_token",
+    "into_variant",
+    "is_scheduler",
+    "is_sender",
+    "just",
+    "just_error",
+    "just_stopped",
+    "let_error",
+    "let_stopped",
+    "let_value",
+    "never_stop_token",
+    "operation_state",
+    "par",
+    "par_unseq",
+    "prop",
+    "query_or_default",
+    "query_tag",
+    "read_env",
+    "receiver",
+    "remove_trace_sink",
+    "run_loop",
+    "schedule",
+    "sender",
+    "sender_adaptor_closure",
+    "seq",
+    "set_error",
+    "set_error_t",
+    "set_stopped",
+    "set_stopped_t",
+    "set_value",
+    "set_value_t",
+    "sig",
+    "start",
+    "stop_callback_for",
+    "stopped_as_error",
+    "stopped_as_optional",
+    "sync_wait",
+    "sync_wait_with_variant",
+    "then",
+    "trace_event",
+    "tracing",
+    "transform_sender",
+    "unseq",
+    "upon_error",
+    "upon_stopped",
+    "write_env",
+]
+
+
+def __getattr__(name: str):
+    # Heavy subpackages load on first attribute access, so `import senderlab` stays fast.
+    if name in _LAZY:
+        import importlib
+
+        mod = importlib.import_module(f"{__name__}.{name}")
+        globals()[name] = mod
+        return mod
+    raise AttributeError(f"module 'senderlab' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | _LAZY)
+
+
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext senderlab``: load the Jupyter extension (the ``%%sender`` magics)."""
+    from senderlab_kernel import load_ipython_extension as _load
+
+    _load(ipython)
+
+
+def unload_ipython_extension(ipython) -> None:
+    from senderlab_kernel import unload_ipython_extension as _unload
+
+    _unload(ipython)

@@ -1,0 +1,166 @@
+"""``let_value``, ``let_error``, ``let_stopped`` ([exec.let]).
+
+``let_value(f)``: when the predecessor completes with values, call ``f(*values)``; it
+must return a sender, which is connected and started in place, and whose completion
+becomes the completion of the whole operation. ``let_error(f)`` does the same with
+``f(err)``, ``let_stopped(f)`` with ``f()``. The other channels pass through.
+
+The values passed to ``f`` stay alive until the returned sender's operation completes
+(they are held by the operation). If the predecessor has a completion scheduler for
+the channel, the inner sender's receiver answers ``get_scheduler`` with it (the
+``let-env`` of the C++ wording). An exception from ``f``, or ``f`` returning something
+that is not a sender, completes with ``set_error``.
+"""
+
+from __future__ import annotations
+
+from ..core.channels import set_error_t, set_stopped_t, set_value_t
+from ..core.env import _MISSING, env as _env, fwd_env, get_completion_scheduler, get_env, get_scheduler, prop
+from ..core.sender import as_sender, basic_sender, child_attrs, forwarding_receiver
+from ..core.signatures import completion_signatures, get_completion_signatures
+from ._util import check_callable, func_name, pipeable
+
+__all__ = ["let_value", "let_error", "let_stopped"]
+
+
+class _env_receiver(forwarding_receiver):
+    """The outer receiver seen with another environment."""
+
+    __slots__ = ()
+
+
+class _let_receiver(forwarding_receiver):
+    __slots__ = ("f", "sndr", "op2")
+
+    def __init__(self, rcvr, env, f, sndr) -> None:
+        self.rcvr = rcvr
+        self.env = env
+        self.f = f
+        self.sndr = sndr
+        self.op2 = None
+
+    def _run(self, args) -> None:
+        sndr = self.sndr
+        try:
+            s2 = self.f(*args)
+            try:
+                s2 = as_sender(s2, sndr._tag)
+            except TypeError:
+                raise TypeError(
+                    f"{sndr._tag}: {func_name(self.f)} returned {type(s2).__name__} {s2!r:.40}, not a sender; "
+                    "return a sender, e.g. just(value)"
+                ) from None
+            sch = get_completion_scheduler(sndr._channel)(get_env(sndr.child), None)
+            inner = self.rcvr if sch is None else _env_receiver(self.rcvr, _env(prop(get_scheduler, sch), self.rcvr.get_env()))
+            op2 = s2.connect(inner)
+        except Exception as e:
+            self.rcvr.set_error(e)
+            return
+        self.op2 = op2  # keeps the inner operation (and the values) alive until it completes
+        op2.start()
+
+
+class _let_value_receiver(_let_receiver):
+    __slots__ = ()
+
+    def set_value(self, *values) -> None:
+        self._run(values)
+
+
+class _let_error_receiver(_let_receiver):
+    __slots__ = ()
+
+    def set_error(self, err) -> None:
+        self._run((err,))
+
+
+class _let_stopped_receiver(_let_receiver):
+    __slots__ = ()
+
+    def set_stopped(self) -> None:
+        self._run(())
+
+
+_INNER = (set_value_t(...), set_error_t(Exception), set_stopped_t())
+
+
+class _let_sender(basic_sender):
+    __slots__ = ("child", "f")
+    _tag = "let_value"
+    _channel = set_value_t
+    _receiver = _let_value_receiver
+
+    def __init__(self, child, f) -> None:
+        self._dom = self._cs = _MISSING
+        self.child = child
+        self.f = f
+
+    def _connect(self, rcvr, env):
+        return self.child.connect(self._receiver(rcvr, fwd_env(env), self.f, self))
+
+    def get_env(self):
+        return child_attrs(self.child)
+
+    def get_completion_signatures(self, env=None):
+        cs = get_completion_signatures(self.child, env)
+        ch = self._channel
+        if not any(s.channel is ch for s in cs):
+            return cs
+        kept = [s for s in cs if s.channel is not ch]
+        # What the inner sender sends is known only once f has run: an inexact set.
+        return completion_signatures(*kept, *_INNER, exact=False)
+
+    def __repr__(self) -> str:
+        return f"{self.child!r} | {self._tag}({func_name(self.f)})"
+
+
+class _let_error_sender(_let_sender):
+    __slots__ = ()
+    _tag = "let_error"
+    _channel = set_error_t
+    _receiver = _let_error_receiver
+
+
+class _let_stopped_sender(_let_sender):
+    __slots__ = ()
+    _tag = "let_stopped"
+    _channel = set_stopped_t
+    _receiver = _let_stopped_receiver
+
+
+def _maker(cls, name):
+    def make(sndr, f):
+        check_callable(name, f)
+        return cls(sndr, f)
+
+    make.__name__ = name
+    return make
+
+
+_mk_value = _maker(_let_sender, "let_value")
+_mk_error = _maker(_let_error_sender, "let_error")
+_mk_stopped = _maker(_let_stopped_sender, "let_stopped")
+
+
+def let_value(*args):
+    """``let_value(sndr, f)`` or ``sndr | let_value(f)``: continue with the sender
+    ``f(*values)`` returns ([exec.let])."""
+    if len(args) == 1:
+        check_callable("let_value", args[0])
+    return pipeable("let_value", _mk_value, args, 1)
+
+
+def let_error(*args):
+    """``let_error(sndr, f)`` or ``sndr | let_error(f)``: on error, continue with the
+    sender ``f(err)`` returns ([exec.let])."""
+    if len(args) == 1:
+        check_callable("let_error", args[0])
+    return pipeable("let_error", _mk_error, args, 1)
+
+
+def let_stopped(*args):
+    """``let_stopped(sndr, f)`` or ``sndr | let_stopped(f)``: on stopped, continue with
+    the sender ``f()`` returns ([exec.let])."""
+    if len(args) == 1:
+        check_callable("let_stopped", args[0])
+    return pipeable("let_stopped", _mk_stopped, args, 1)

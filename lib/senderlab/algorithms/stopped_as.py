@@ -1,0 +1,124 @@
+"""``stopped_as_optional`` and ``stopped_as_error`` ([exec.stopped.opt], [exec.stopped.err]).
+
+``stopped_as_optional``: a predecessor with one value completes with that value;
+stopped becomes ``set_value(None)`` (Python's empty optional). The predecessor must
+send exactly one value (C++ requires a single value type); a known mismatch raises
+``TypeError`` at connect time.
+
+``stopped_as_error(err)``: stopped becomes ``set_error(err)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from ..core.channels import set_error_t, set_stopped_t, set_value_t
+from ..core.env import _MISSING, fwd_env
+from ..core.sender import basic_sender, child_attrs, forwarding_receiver
+from ..core.signatures import completion_signatures, get_completion_signatures
+from ._util import pipeable
+
+__all__ = ["stopped_as_optional", "stopped_as_error"]
+
+
+class _optional_receiver(forwarding_receiver):
+    __slots__ = ()
+
+    def set_value(self, *values) -> None:
+        if len(values) != 1:
+            self.rcvr.set_error(
+                TypeError(f"stopped_as_optional: the predecessor sent {len(values)} values; it must send exactly one")
+            )
+            return
+        self.rcvr.set_value(values[0])
+
+    def set_stopped(self) -> None:
+        self.rcvr.set_value(None)
+
+
+class _stopped_as_optional_sender(basic_sender):
+    __slots__ = ("child",)
+    _tag = "stopped_as_optional"
+
+    def __init__(self, child) -> None:
+        self._dom = self._cs = _MISSING
+        self.child = child
+
+    def _connect(self, rcvr, env):
+        cs = self.child._signatures()
+        for s in cs.value_sigs:
+            if s.arity is not None and s.arity != 1:
+                raise TypeError(
+                    f"stopped_as_optional: the predecessor {self.child!r} completes with {s!r}; "
+                    "it must send exactly one value. Use then(lambda *vs: vs) to pack several, "
+                    "or then(lambda: True) to give a value-less sender one value."
+                )
+        return self.child.connect(_optional_receiver(rcvr, fwd_env(env)))
+
+    def get_env(self):
+        return child_attrs(self.child)
+
+    def get_completion_signatures(self, env=None):
+        cs = get_completion_signatures(self.child, env)
+        out = []
+        for s in cs:
+            if s.channel is set_value_t:
+                t = s.args[0] if s.arity == 1 else Any
+                out.append(set_value_t(Optional[t] if t is not Any else Any))
+            elif s.channel is set_stopped_t:
+                out.append(set_value_t(type(None)))
+            else:
+                out.append(s)
+        return completion_signatures(*out, exact=cs.exact)
+
+    def __repr__(self) -> str:
+        return f"{self.child!r} | stopped_as_optional()"
+
+
+class _stopped_as_error_receiver(forwarding_receiver):
+    __slots__ = ("err",)
+
+    def __init__(self, rcvr, env, err) -> None:
+        self.rcvr = rcvr
+        self.env = env
+        self.err = err
+
+    def set_stopped(self) -> None:
+        self.rcvr.set_error(self.err)
+
+
+class _stopped_as_error_sender(basic_sender):
+    __slots__ = ("child", "err")
+    _tag = "stopped_as_error"
+
+    def __init__(self, child, err) -> None:
+        self._dom = self._cs = _MISSING
+        self.child = child
+        self.err = err
+
+    def _connect(self, rcvr, env):
+        return self.child.connect(_stopped_as_error_receiver(rcvr, fwd_env(env), self.err))
+
+    def get_env(self):
+        return child_attrs(self.child)
+
+    def get_completion_signatures(self, env=None):
+        cs = get_completion_signatures(self.child, env)
+        if not cs.sends_stopped:
+            return cs
+        return completion_signatures(*cs.without(set_stopped_t), set_error_t(type(self.err)), exact=cs.exact)
+
+    def __repr__(self) -> str:
+        return f"{self.child!r} | stopped_as_error({self.err!r:.40})"
+
+
+def stopped_as_optional(*args):
+    """``stopped_as_optional(sndr)`` or ``sndr | stopped_as_optional()``: the value, or
+    ``None`` if stopped ([exec.stopped.opt])."""
+    return pipeable("stopped_as_optional", _stopped_as_optional_sender, args, 0)
+
+
+def stopped_as_error(*args):
+    """``stopped_as_error(sndr, err)`` or ``sndr | stopped_as_error(err)``: stopped
+    becomes ``set_error(err)`` ([exec.stopped.err])."""
+    return pipeable("stopped_as_error", _stopped_as_error_sender, args, 1)

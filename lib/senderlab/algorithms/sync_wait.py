@@ -1,0 +1,205 @@
+"""``sync_wait`` and ``sync_wait_with_variant`` ([exec.sync.wait], [exec.sync.wait.var]).
+
+``sync_wait(sndr)`` connects ``sndr`` to a receiver whose environment offers a
+``run_loop`` scheduler (``get_scheduler`` and ``get_delegation_scheduler``) and a stop
+token, starts it, and drives the loop on the calling thread until the operation
+completes. Then it
+
+* returns the tuple of values (``()`` for a sender that completes with no values);
+* returns ``None`` when the operation completed with ``set_stopped()``;
+* raises the error: an exception as itself, any other error value wrapped in
+  :class:`ErrorValue` (its ``.value`` is the original).
+
+A ``KeyboardInterrupt`` (Ctrl-C, a Jupyter kernel interrupt) while waiting requests
+stop on the operation's stop token, keeps driving the loop until the operation has
+completed (at most :data:`INTERRUPT_GRACE` seconds; a second interrupt stops waiting at
+once) and is then re-raised: it is never swallowed.
+
+As in C++, ``sync_wait`` requires exactly one value signature; a sender that may
+complete with several raises :class:`TypeError` at connect time (use
+``sync_wait_with_variant`` or ``into_variant``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from ..core.env import env, get_delegation_scheduler, get_scheduler, get_stop_token
+from ..core.sender import as_sender
+from ..core.stop_token import inplace_stop_source
+from ..contexts.run_loop import run_loop
+
+__all__ = ["sync_wait", "sync_wait_with_variant", "ErrorValue", "INTERRUPT_GRACE"]
+
+#: Seconds ``sync_wait`` waits, after an interrupt, for the operation to honour stop.
+INTERRUPT_GRACE = 5.0
+
+
+class ErrorValue(Exception):
+    """Raised by ``sync_wait`` for an error that is not an exception.
+
+    C++ allows any type on the error channel (``set_error(rcvr, 42)``); Python can only
+    raise exceptions, so the value travels in ``.value``.
+    """
+
+    def __init__(self, value) -> None:
+        super().__init__(value)
+        self.value = value
+
+    def __str__(self) -> str:
+        return f"the sender completed with set_error({self.value!r})"
+
+
+_init_lock = threading.Lock()
+
+
+class _sync_wait_receiver(env):
+    """The receiver of ``sync_wait``, which is also its own environment.
+
+    The run loop and the stop source are made only when somebody asks for them: most
+    synchronous pipelines never schedule and never look at the stop token.
+    """
+
+    __slots__ = ("channel", "result", "_loop", "_sch", "_source")
+
+    def __init__(self) -> None:
+        self.channel = 0  # 1 value, 2 error, 3 stopped
+        self.result = None
+        self._loop = None
+        self._sch = None
+        self._source = None
+        self._fwd = self
+        self._dom = None
+
+    # -- receiver ------------------------------------------------------------------
+    def set_value(self, *values) -> None:
+        self.result = values
+        self.channel = 1
+        loop = self._loop
+        if loop is not None:
+            loop.finish()
+
+    def set_error(self, err) -> None:
+        self.result = err
+        self.channel = 2
+        loop = self._loop
+        if loop is not None:
+            loop.finish()
+
+    def set_stopped(self) -> None:
+        self.channel = 3
+        loop = self._loop
+        if loop is not None:
+            loop.finish()
+
+    def get_env(self):
+        return self
+
+    # -- environment ---------------------------------------------------------------
+    def query(self, q):
+        if q is get_scheduler or q is get_delegation_scheduler:
+            return self._scheduler()
+        if q is get_stop_token:
+            return self._stop_source().get_token()
+        raise LookupError(q)
+
+    @property
+    def _map(self):
+        return {get_scheduler: self._scheduler(), get_delegation_scheduler: self._scheduler(),
+                get_stop_token: self._stop_source().get_token()}
+
+    _rest = ()
+
+    def _scheduler(self):
+        sch = self._sch
+        if sch is None:
+            with _init_lock:
+                if self._sch is None:
+                    self._sch = self._make_loop().get_scheduler()
+                sch = self._sch
+        return sch
+
+    def _make_loop(self):
+        loop = self._loop
+        if loop is None:
+            loop = run_loop()
+            self._loop = loop
+            if self.channel != 0:  # completed on another thread while we made the loop
+                loop.finish()
+        return loop
+
+    def _stop_source(self):
+        src = self._source
+        if src is None:
+            with _init_lock:
+                if self._source is None:
+                    self._source = inplace_stop_source()
+                src = self._source
+        return src
+
+    def __repr__(self) -> str:
+        return "<sync_wait receiver>"
+
+
+def _drive_after_interrupt(r) -> None:
+    if r._source is not None:
+        r._source.request_stop()
+    loop = r._loop
+    if loop is None:
+        return
+    deadline = time.monotonic() + INTERRUPT_GRACE
+    while r.channel == 0:
+        item = loop._pop(deadline)
+        if item is None:
+            return
+        item._execute()
+
+
+def _wait(sndr, where: str):
+    r = _sync_wait_receiver()
+    try:
+        sndr.connect(r).start()
+        if r.channel == 0:
+            with _init_lock:
+                loop = r._make_loop()
+            loop.run()
+        elif r._loop is not None and r._loop._q:
+            r._loop.run()
+    except KeyboardInterrupt:
+        _drive_after_interrupt(r)
+        raise
+    ch = r.channel
+    if ch == 1:
+        return r.result
+    if ch == 3:
+        return None
+    if ch == 2:
+        e = r.result
+        r.result = None
+        if isinstance(e, BaseException):
+            raise e
+        raise ErrorValue(e)
+    raise RuntimeError(f"{where}: the run loop finished but the operation never completed")
+
+
+def sync_wait(sndr):
+    """Run ``sndr`` to completion on this thread and return its values ([exec.sync.wait]).
+
+    Returns the tuple of values, or ``None`` if stopped; raises the error.
+    """
+    s = as_sender(sndr, "sync_wait")
+    cs = s._signatures()
+    if cs.exact and len(cs.value_sigs) > 1:
+        raise TypeError(
+            f"sync_wait: {s!r} can complete with {len(cs.value_sigs)} value signatures "
+            f"({', '.join(map(repr, cs.value_sigs))}); sync_wait needs exactly one. "
+            "Use sync_wait_with_variant(sndr) or sync_wait(sndr | into_variant())."
+        )
+    return _wait(s, "sync_wait")
+
+
+def sync_wait_with_variant(sndr):
+    """Like :func:`sync_wait`, for senders with several value signatures
+    ([exec.sync.wait.var]): returns the tuple of values that arrived, or ``None``."""
+    return _wait(as_sender(sndr, "sync_wait_with_variant"), "sync_wait_with_variant")

@@ -1,0 +1,165 @@
+"""``then``, ``upon_error``, ``upon_stopped`` ([exec.then]).
+
+``then(f)`` calls ``f(*values)`` when the predecessor completes with values;
+``upon_error(f)`` calls ``f(err)`` on an error; ``upon_stopped(f)`` calls ``f()`` on
+stopped. In each case the result of ``f`` is sent on the value channel and the other
+channels pass through unchanged.
+
+The ``void`` rule: a function that returns ``None`` completes with *no values*
+(``set_value()``), as a C++ function returning ``void`` does. Anything else is sent as
+one value. An exception raised by ``f`` completes with ``set_error(exception)``.
+"""
+
+from __future__ import annotations
+
+from ..core.channels import set_error_t, set_stopped_t, set_value_t
+from ..core.env import _MISSING, fwd_env
+from ..core.sender import basic_sender, child_attrs, forwarding_receiver
+from ..core.signatures import completion_signatures, get_completion_signatures
+from ._util import check_callable, func_name, pipeable, result_signature
+
+__all__ = ["then", "upon_error", "upon_stopped"]
+
+
+class _then_receiver(forwarding_receiver):
+    __slots__ = ("f",)
+
+    def __init__(self, rcvr, env, f) -> None:
+        self.rcvr = rcvr
+        self.env = env
+        self.f = f
+
+    def set_value(self, *values) -> None:
+        try:
+            r = self.f(*values)
+        except Exception as e:
+            self.rcvr.set_error(e)
+            return
+        if r is None:
+            self.rcvr.set_value()
+        else:
+            self.rcvr.set_value(r)
+
+
+class _upon_error_receiver(_then_receiver):
+    __slots__ = ()
+
+    set_value = forwarding_receiver.set_value
+
+    def set_error(self, err) -> None:
+        try:
+            r = self.f(err)
+        except Exception as e:
+            self.rcvr.set_error(e)
+            return
+        if r is None:
+            self.rcvr.set_value()
+        else:
+            self.rcvr.set_value(r)
+
+
+class _upon_stopped_receiver(_then_receiver):
+    __slots__ = ()
+
+    set_value = forwarding_receiver.set_value
+
+    def set_stopped(self) -> None:
+        try:
+            r = self.f()
+        except Exception as e:
+            self.rcvr.set_error(e)
+            return
+        if r is None:
+            self.rcvr.set_value()
+        else:
+            self.rcvr.set_value(r)
+
+
+class _then_sender(basic_sender):
+    __slots__ = ("child", "f")
+    _tag = "then"
+    _receiver = _then_receiver
+    _channel = set_value_t
+
+    def __init__(self, child, f) -> None:
+        self._dom = self._cs = _MISSING
+        self.child = child
+        self.f = f
+
+    def _connect(self, rcvr, env):
+        return self.child.connect(self._receiver(rcvr, fwd_env(env), self.f))
+
+    def get_env(self):
+        return child_attrs(self.child)
+
+    def get_completion_signatures(self, env=None):
+        cs = get_completion_signatures(self.child, env)
+        ch = self._channel
+        if not any(s.channel is ch for s in cs):
+            return cs
+        out = [s for s in cs if s.channel is not ch]
+        out.append(result_signature(self.f))
+        out.append(set_error_t(Exception))
+        return completion_signatures(*out, exact=cs.exact)
+
+    def __repr__(self) -> str:
+        return f"{self.child!r} | {self._tag}({func_name(self.f)})"
+
+
+class _upon_error_sender(_then_sender):
+    __slots__ = ()
+    _tag = "upon_error"
+    _receiver = _upon_error_receiver
+    _channel = set_error_t
+
+
+class _upon_stopped_sender(_then_sender):
+    __slots__ = ()
+    _tag = "upon_stopped"
+    _receiver = _upon_stopped_receiver
+    _channel = set_stopped_t
+
+
+def _make(cls, name):
+    def make(sndr, f):
+        check_callable(name, f)
+        return cls(sndr, f)
+
+    make.__name__ = name
+    return make
+
+
+_make_then = _make(_then_sender, "then")
+_make_upon_error = _make(_upon_error_sender, "upon_error")
+_make_upon_stopped = _make(_upon_stopped_sender, "upon_stopped")
+
+
+def then(*args):
+    """``then(sndr, f)`` or ``sndr | then(f)`` ([exec.then]).
+
+    Completes with ``f(*values)`` (no values if ``f`` returns ``None``); errors and
+    stopped pass through; an exception from ``f`` is sent with ``set_error``.
+    """
+    if len(args) == 1:
+        check_callable("then", args[0])
+    return pipeable("then", _make_then, args, 1)
+
+
+def upon_error(*args):
+    """``upon_error(sndr, f)`` or ``sndr | upon_error(f)`` ([exec.then]).
+
+    Turns an error into a value: completes with ``f(err)`` (no values if ``None``).
+    """
+    if len(args) == 1:
+        check_callable("upon_error", args[0])
+    return pipeable("upon_error", _make_upon_error, args, 1)
+
+
+def upon_stopped(*args):
+    """``upon_stopped(sndr, f)`` or ``sndr | upon_stopped(f)`` ([exec.then]).
+
+    Turns stopped into a value: completes with ``f()`` (no values if ``None``).
+    """
+    if len(args) == 1:
+        check_callable("upon_stopped", args[0])
+    return pipeable("upon_stopped", _make_upon_stopped, args, 1)

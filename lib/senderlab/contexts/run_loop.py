@@ -1,0 +1,156 @@
+"""``run_loop``: a thread-safe FIFO of work driven by whoever calls ``run()``
+([exec.run.loop]).
+
+``get_scheduler()`` returns a scheduler whose ``schedule()`` sender enqueues its
+operation; ``run()`` executes queued operations on the calling thread until
+``finish()`` has been called *and* the queue is empty. Work may be enqueued from any
+thread. A scheduled operation whose receiver's stop token has been triggered completes
+with ``set_stopped()`` instead of ``set_value()`` when it runs.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+
+from ..core.channels import set_stopped_t, set_value_t
+from ..core.env import _MISSING, get_completion_scheduler, get_stop_token, prop
+from ..core.sender import basic_sender
+from ..core.signatures import completion_signatures
+
+__all__ = ["run_loop"]
+
+_SIGS = completion_signatures(set_value_t(), set_stopped_t())
+_VALUE_SCHED = get_completion_scheduler(set_value_t)
+_STOPPED_SCHED = get_completion_scheduler(set_stopped_t)
+
+
+class run_loop:
+    """A run loop ([exec.run.loop]). ``with run_loop() as loop:`` finishes it on exit."""
+
+    __slots__ = ("_q", "_lock", "_cv", "_finishing", "__weakref__")
+
+    def __init__(self) -> None:
+        self._q: deque = deque()
+        self._lock = threading.Lock()
+        self._cv = None  # made on first wait: most sync_waits never wait
+        self._finishing = False
+
+    def get_scheduler(self) -> "run_loop_scheduler":
+        return run_loop_scheduler(self)
+
+    def run(self) -> None:
+        """Run queued work on this thread until ``finish()`` and the queue is empty."""
+        pop = self._pop
+        while True:
+            item = pop(None)
+            if item is None:
+                return
+            item._execute()
+
+    def finish(self) -> None:
+        """Let ``run()`` return once the queue is empty. Thread-safe."""
+        with self._lock:
+            self._finishing = True
+            if self._cv is not None:
+                self._cv.notify_all()
+
+    def __enter__(self) -> "run_loop":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.finish()
+
+    # -- internals ----------------------------------------------------------------
+    def _push(self, item) -> None:
+        with self._lock:
+            self._q.append(item)
+            if self._cv is not None:
+                self._cv.notify()
+
+    def _pop(self, deadline):
+        """Next item, or None when finishing and empty (or at ``deadline``)."""
+        q = self._q
+        with self._lock:
+            while not q:
+                if self._finishing:
+                    return None
+                if self._cv is None:
+                    self._cv = threading.Condition(self._lock)
+                if deadline is None:
+                    self._cv.wait()
+                else:
+                    left = deadline - time.monotonic()
+                    if left <= 0 or not self._cv.wait(left):
+                        if not q:
+                            return None
+            return q.popleft()
+
+    def __repr__(self) -> str:
+        return f"<run_loop queued={len(self._q)} finishing={self._finishing}>"
+
+
+class run_loop_scheduler:
+    """The scheduler of a :class:`run_loop`; equal for the same loop."""
+
+    __slots__ = ("_loop",)
+
+    def __init__(self, loop: run_loop) -> None:
+        self._loop = loop
+
+    def schedule(self) -> "_run_loop_sender":
+        return _run_loop_sender(self)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, run_loop_scheduler) and other._loop is self._loop
+
+    def __hash__(self) -> int:
+        return id(self._loop)
+
+    def __repr__(self) -> str:
+        return f"run_loop_scheduler(0x{id(self._loop):x})"
+
+
+class _run_loop_op:
+    __slots__ = ("loop", "rcvr", "env")
+
+    def __init__(self, loop, rcvr, env) -> None:
+        self.loop = loop
+        self.rcvr = rcvr
+        self.env = env
+
+    def start(self) -> None:
+        self.loop._push(self)
+
+    def _execute(self) -> None:
+        if get_stop_token(self.env).stop_requested():
+            self.rcvr.set_stopped()
+        else:
+            self.rcvr.set_value()
+
+
+class _run_loop_sender(basic_sender):
+    __slots__ = ("sch",)
+    _tag = "schedule"
+
+    def __init__(self, sch: run_loop_scheduler) -> None:
+        self._dom = self._cs = _MISSING
+        self.sch = sch
+
+    def _connect(self, rcvr, env):
+        return _run_loop_op(self.sch._loop, rcvr, env)
+
+    def _late_domain(self):
+        return None
+
+    def get_env(self):
+        from ..core.env import env
+
+        return env(prop(_VALUE_SCHED, self.sch), prop(_STOPPED_SCHED, self.sch))
+
+    def get_completion_signatures(self, env=None):
+        return _SIGS
+
+    def __repr__(self) -> str:
+        return f"schedule({self.sch!r})"

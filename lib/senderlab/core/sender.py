@@ -1,0 +1,279 @@
+"""Senders, receivers and operation states ([exec.snd], [exec.recv], [exec.opstate]).
+
+``connect(sndr, rcvr)`` returns an operation state; ``start(op)`` runs it. The concepts
+are duck-typed as in C++: a *sender* has ``connect(rcvr)`` (and usually
+``get_completion_signatures(env)`` and ``get_env()``), a *receiver* has ``set_value``,
+``set_error``, ``set_stopped`` (the ones it can be sent) and optionally ``get_env()``, an
+*operation state* has ``start()``. The small base classes :class:`sender`,
+:class:`receiver` and :class:`operation_state` are offered for convenience.
+
+Every algorithm of the library is a :class:`basic_sender` subclass: a tag (its name)
+plus the hooks that differ from the defaults (``_connect``, completion signatures,
+attributes), the ``impls-for``/``default-impls`` of the C++ wording and stdexec's
+``__basic_sender``. :meth:`basic_sender.connect` is the one place where late domain
+customization ([exec.snd.transform]) and tracing happen.
+"""
+
+from __future__ import annotations
+
+from .domain import DEFAULT, completion_domain, env_domain, transform_sender
+from .env import _MISSING, empty_env, fwd_env, get_env
+from .signatures import UNKNOWN_SIGNATURES, get_completion_signatures
+
+__all__ = [
+    "sender",
+    "receiver",
+    "operation_state",
+    "basic_sender",
+    "connect",
+    "start",
+    "is_sender",
+    "as_sender",
+    "sender_adaptor_closure",
+    "ProtocolError",
+]
+
+# Flipped by senderlab.core.trace while any trace sink or checked mode is active.
+_tracing = False
+_traced_connect = None
+
+
+class ProtocolError(RuntimeError):
+    """A broken sender/receiver contract found in checked or tracing mode (for example
+    a second completion of one operation). The message names the chain of operations."""
+
+
+class sender:
+    """Convenience base for user-written senders.
+
+    Subclasses define ``connect(self, rcvr)`` and, ideally,
+    ``get_completion_signatures(self, env)``. Library algorithms accept any object with
+    a ``connect`` method; this base only supplies the defaults below.
+    """
+
+    __slots__ = ()
+
+    def get_env(self):
+        return empty_env
+
+    def get_completion_signatures(self, env=None):
+        return UNKNOWN_SIGNATURES
+
+
+class receiver:
+    """Convenience base for user-written receivers: the empty environment by default.
+
+    Define ``set_value(self, *values)``, ``set_error(self, err)`` and
+    ``set_stopped(self)`` for the channels the connected sender may complete on.
+    """
+
+    __slots__ = ()
+
+    def get_env(self):
+        return empty_env
+
+
+class operation_state:
+    """Convenience base for user-written operation states: define ``start(self)``."""
+
+    __slots__ = ()
+
+    def start(self) -> None:  # pragma: no cover - abstract
+        raise TypeError(f"{type(self).__name__} must define start()")
+
+
+class basic_sender:
+    """The generic sender all library algorithms derive from.
+
+    Subclasses set ``_tag`` (the algorithm's name as in C++), assign ``self._dom =
+    self._cs = _MISSING`` in ``__init__`` (the cached late domain and completion
+    signatures; senders are immutable) and define:
+
+    * ``_connect(self, rcvr, env)``: build and return the operation state (``env`` is
+      ``get_env(rcvr)``, already computed);
+    * ``get_completion_signatures(self, env)``;
+    * ``get_env(self)``: the attributes (default: none).
+    """
+
+    __slots__ = ("_dom", "_cs")
+    _tag = "sender"
+
+    def connect(self, rcvr):
+        """Connect to ``rcvr`` after letting the late domain transform this sender."""
+        if _tracing:
+            return _traced_connect(self, rcvr)
+        try:
+            env = rcvr.get_env()
+        except AttributeError:
+            env = get_env(rcvr)
+        d = self._dom
+        if d is _MISSING:
+            d = self._dom = self._late_domain()
+        if d is None:
+            d = env_domain(env)
+        if d is not None and d is not DEFAULT:
+            new = transform_sender(d, self, env)
+            if new is not self:
+                return connect(new, rcvr)
+        return self._connect(rcvr, env)
+
+    @property
+    def tag(self) -> str:
+        """The algorithm's name (``"then"``, ``"bulk"``, ...): what a domain matches on."""
+        return self._tag
+
+    def _late_domain(self):
+        return completion_domain(self)
+
+    def _connect(self, rcvr, env):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def get_env(self):
+        return empty_env
+
+    def get_completion_signatures(self, env=None):
+        return UNKNOWN_SIGNATURES
+
+    def _signatures(self):
+        """The environment-independent signatures, computed once per sender."""
+        cs = self._cs
+        if cs is _MISSING:
+            cs = self._cs = get_completion_signatures(self, None)
+        return cs
+
+    def __repr__(self) -> str:
+        return f"<{self._tag} sender>"
+
+
+class _foreign_sender(basic_sender):
+    """Adapts a user-written sender so that tracing and domains see it too."""
+
+    __slots__ = ("s", "_tag")
+
+    def __init__(self, s) -> None:
+        self._dom = self._cs = _MISSING
+        self.s = s
+        self._tag = type(s).__name__
+
+    def _connect(self, rcvr, env):
+        op = self.s.connect(rcvr)
+        if not hasattr(op, "start"):
+            raise TypeError(
+                f"connect: {type(self.s).__name__}.connect returned {type(op).__name__}, "
+                "which has no start(); connect must return an operation state"
+            )
+        return op
+
+    def get_env(self):
+        return get_env(self.s)
+
+    def get_completion_signatures(self, env=None):
+        return get_completion_signatures(self.s, env)
+
+
+def is_sender(x) -> bool:
+    """Whether ``x`` models the sender concept (it has ``connect``)."""
+    return isinstance(x, basic_sender) or hasattr(type(x), "connect")
+
+
+def as_sender(x, where: str = "connect") -> basic_sender:
+    """Return ``x`` as a :class:`basic_sender`, or raise a clear :class:`TypeError`."""
+    if isinstance(x, basic_sender):
+        return x
+    if hasattr(type(x), "connect"):
+        return _foreign_sender(x)
+    if isinstance(x, sender_adaptor_closure):
+        raise TypeError(
+            f"{where}: got the adaptor {x!r}, not a sender; give it a sender with "
+            f"'sndr | {x!r}' or pass the sender first"
+        )
+    hint = "wrap a value with just(value)" if not callable(x) else "call it, or use just() | then(f) to run a function"
+    raise TypeError(f"{where}: expected a sender, got {type(x).__name__} {x!r:.60}; {hint}")
+
+
+def connect(sndr, rcvr):
+    """``connect(sndr, rcvr)``: return an operation state ([exec.connect])."""
+    if isinstance(sndr, basic_sender):
+        return sndr.connect(rcvr)
+    return as_sender(sndr).connect(rcvr)
+
+
+def start(op) -> None:
+    """``start(op)``: start an operation state ([exec.opstate.start])."""
+    op.start()
+
+
+class sender_adaptor_closure:
+    """A pipeable adaptor: ``sndr | closure`` is ``closure(sndr)`` ([exec.adapt.obj]).
+
+    Closures compose: ``(then(f) | then(g))(sndr)`` is ``sndr | then(f) | then(g)``.
+    Subclass and define ``__call__(self, sndr)`` for your own adaptors, or build one
+    with ``sender_adaptor_closure(fn, *args)`` which calls ``fn(sndr, *args)``.
+    """
+
+    __slots__ = ("_fn", "_args", "_kw")
+
+    def __init__(self, fn=None, *args, **kw) -> None:
+        self._fn = fn
+        self._args = args
+        self._kw = kw
+
+    def __call__(self, sndr):
+        return self._fn(sndr, *self._args, **self._kw)
+
+    def __ror__(self, sndr):
+        if not is_sender(sndr):
+            as_sender(sndr, f"{self!r}: the left operand of |")
+        return self(sndr)
+
+    def __or__(self, other):
+        if isinstance(other, sender_adaptor_closure):
+            return _composed_closure(self, other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        name = getattr(self._fn, "__name__", type(self).__name__)
+        args = ", ".join([*(f"{a!r:.30}" for a in self._args), *(f"{k}={v!r:.30}" for k, v in self._kw.items())])
+        return f"{name}({args})"
+
+
+class _composed_closure(sender_adaptor_closure):
+    __slots__ = ("_first", "_second")
+
+    def __init__(self, first, second) -> None:
+        self._first = first
+        self._second = second
+
+    def __call__(self, sndr):
+        return self._second(self._first(sndr))
+
+    def __repr__(self) -> str:
+        return f"{self._first!r} | {self._second!r}"
+
+
+class forwarding_receiver:
+    """Base of the library's adaptor receivers: forwards every channel to ``rcvr`` and
+    answers queries from ``env`` (the FWD-ENV of the outer receiver's environment)."""
+
+    __slots__ = ("rcvr", "env")
+
+    def __init__(self, rcvr, env) -> None:
+        self.rcvr = rcvr
+        self.env = env
+
+    def set_value(self, *values) -> None:
+        self.rcvr.set_value(*values)
+
+    def set_error(self, err) -> None:
+        self.rcvr.set_error(err)
+
+    def set_stopped(self) -> None:
+        self.rcvr.set_stopped()
+
+    def get_env(self):
+        return self.env
+
+
+def child_attrs(child):
+    """FWD-ENV of a child's attributes: what most adaptors report as their own."""
+    return fwd_env(get_env(child))

@@ -1,0 +1,135 @@
+"""Completion signatures ([exec.getcomplsigs], [exec.cmplsig]).
+
+``get_completion_signatures(sndr, env)`` returns a :class:`completion_signatures`: the
+set of ways the sender may complete when connected to a receiver with environment
+``env``. Python cannot know every type before running, so a signature's argument types
+may be ``typing.Any`` and its arity may be unknown (``set_value_t(...)``); a set that
+may hold more value completions than it lists (``let_value`` before ``f`` has run) is
+*inexact*. The checks C++ makes at compile time use what *is* known and raise
+:class:`TypeError` at connect time.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from .channels import set_error_t, set_stopped_t, set_value_t, sig
+
+__all__ = ["completion_signatures", "get_completion_signatures", "value_types_of", "error_types_of", "sends_stopped"]
+
+
+class completion_signatures:
+    """An ordered, duplicate-free set of :class:`sig` objects.
+
+    ``exact`` is False when the sender may complete with value signatures not listed
+    (they depend on code that has not run yet).
+    """
+
+    __slots__ = ("sigs", "exact")
+
+    def __init__(self, *sigs: sig, exact: bool = True) -> None:
+        seen: dict = {}
+        for s in sigs:
+            if not isinstance(s, sig):
+                raise TypeError(f"completion_signatures takes signatures such as set_value_t(int), got {s!r}")
+            seen.setdefault(s, None)
+        self.sigs = tuple(seen)
+        self.exact = exact
+
+    def __iter__(self):
+        return iter(self.sigs)
+
+    def __len__(self) -> int:
+        return len(self.sigs)
+
+    def __contains__(self, s) -> bool:
+        return s in self.sigs
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, completion_signatures) and set(self.sigs) == set(other.sigs) and self.exact == other.exact
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self.sigs))
+
+    def __add__(self, other: "completion_signatures") -> "completion_signatures":
+        return completion_signatures(*self.sigs, *other.sigs, exact=self.exact and other.exact)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(map(repr, self.sigs))
+        if not self.exact:
+            inner += ", ..." if inner else "..."
+        return f"completion_signatures({inner})"
+
+    # -- views -----------------------------------------------------------------------
+    @property
+    def value_sigs(self) -> tuple:
+        return tuple(s for s in self.sigs if s.channel is set_value_t)
+
+    @property
+    def error_sigs(self) -> tuple:
+        return tuple(s for s in self.sigs if s.channel is set_error_t)
+
+    @property
+    def sends_stopped(self) -> bool:
+        return any(s.channel is set_stopped_t for s in self.sigs)
+
+    def without(self, channel) -> "completion_signatures":
+        return completion_signatures(*(s for s in self.sigs if s.channel is not channel), exact=self.exact)
+
+    def map_values(self, fn) -> "completion_signatures":
+        """Replace each value signature ``s`` by the signatures in ``fn(s)``."""
+        out: list = []
+        for s in self.sigs:
+            if s.channel is set_value_t:
+                out.extend(fn(s))
+            else:
+                out.append(s)
+        return completion_signatures(*out, exact=self.exact)
+
+
+def value_types_of(cs: completion_signatures) -> tuple:
+    """The argument tuples of the value signatures (``value_types_of_t``)."""
+    return tuple(s.args for s in cs.value_sigs)
+
+
+def error_types_of(cs: completion_signatures) -> tuple:
+    return tuple(s.args[0] for s in cs.error_sigs)
+
+
+def sends_stopped(cs: completion_signatures) -> bool:
+    return cs.sends_stopped
+
+
+UNKNOWN_SIGNATURES = completion_signatures(set_value_t(...), set_error_t(Exception), set_stopped_t(), exact=False)
+
+
+def get_completion_signatures(sndr, env=None) -> completion_signatures:
+    """``get_completion_signatures(sndr, env)`` ([exec.getcomplsigs]).
+
+    Senders report their signatures with a ``get_completion_signatures(env)`` method;
+    a sender without one may complete in any way (an inexact set with one value
+    completion of unknown arity, ``set_error_t(Exception)`` and ``set_stopped_t()``).
+    """
+    from .env import empty_env
+
+    if env is None:
+        env = empty_env
+    m = getattr(sndr, "get_completion_signatures", None)
+    if m is None:
+        if hasattr(sndr, "__await__"):
+            return completion_signatures(set_value_t(...), set_error_t(Exception), set_stopped_t())
+        return UNKNOWN_SIGNATURES
+    cs = m(env)
+    if not isinstance(cs, completion_signatures):
+        if isinstance(cs, Iterable):
+            cs = completion_signatures(*cs)
+        else:
+            raise TypeError(
+                f"{type(sndr).__name__}.get_completion_signatures returned {cs!r}; "
+                "return completion_signatures(set_value_t(...), ...)"
+            )
+    return cs
+
+
+def type_of(v) -> Any:
+    return type(v)

@@ -1,0 +1,233 @@
+"""Stop tokens: ``inplace_stop_source``, ``inplace_stop_token``, ``inplace_stop_callback``
+and ``never_stop_token`` ([thread.stoptoken], [stoptoken.inplace], [stoptoken.never]).
+
+Guarantees, as in C++:
+
+* ``request_stop()`` returns ``True`` only for the call that made the request; the
+  registered callbacks then run exactly once, on that thread.
+* A callback registered after stop was requested runs at once, on the registering
+  thread, inside the ``inplace_stop_callback`` constructor.
+* ``close()`` of a callback (the C++ destructor) deregisters it; if the callback is
+  running on another thread at that moment, ``close()`` waits until it has returned.
+  If it is running on the calling thread (a callback closing itself), ``close()``
+  returns at once.
+"""
+
+from __future__ import annotations
+
+import threading
+
+__all__ = [
+    "inplace_stop_source",
+    "inplace_stop_token",
+    "inplace_stop_callback",
+    "never_stop_token",
+    "stop_callback_for",
+]
+
+_get_ident = threading.get_ident
+
+
+class inplace_stop_source:
+    """The owner side of a stop request ([stopsource.inplace]).
+
+    Not copyable in C++; here it is simply an object shared by reference. Its token is
+    obtained with :meth:`get_token`. Thread-safe.
+    """
+
+    __slots__ = ("_lock", "_callbacks", "_requested", "_running", "_running_thread", "_done", "_owner", "__weakref__")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._callbacks: dict | None = None  # insertion-ordered: callback -> None
+        self._requested = False
+        self._running = None  # the callback being executed by request_stop
+        self._running_thread = 0
+        self._done = None  # threading.Event set when the running callback returns
+        self._owner = None  # trace id of the operation owning this source (tracing only)
+        if _trace_hook[0] is not None:
+            _trace_hook[0](self)
+
+    def get_token(self) -> "inplace_stop_token":
+        return inplace_stop_token(self)
+
+    def stop_requested(self) -> bool:
+        return self._requested
+
+    @staticmethod
+    def stop_possible() -> bool:
+        return True
+
+    def request_stop(self) -> bool:
+        """Request stop; run every registered callback once. True if this call did it."""
+        with self._lock:
+            if self._requested:
+                return False
+            self._requested = True
+        if _trace_hook[1] is not None:
+            _trace_hook[1](self)
+        me = _get_ident()
+        while True:
+            with self._lock:
+                cbs = self._callbacks
+                if not cbs:
+                    self._running = None
+                    return True
+                cb = next(iter(cbs))
+                del cbs[cb]
+                self._running = cb
+                self._running_thread = me
+                self._done = None
+            try:
+                cb._fn()
+            finally:
+                with self._lock:
+                    self._running = None
+                    done = self._done
+                if done is not None:
+                    done.set()
+
+    # -- callback bookkeeping ------------------------------------------------------
+    def _register(self, cb: "inplace_stop_callback") -> bool:
+        """Register ``cb``; return False if stop was already requested (run it now)."""
+        with self._lock:
+            if self._requested:
+                return False
+            if self._callbacks is None:
+                self._callbacks = {}
+            self._callbacks[cb] = None
+            return True
+
+    def _deregister(self, cb: "inplace_stop_callback") -> None:
+        with self._lock:
+            cbs = self._callbacks
+            if cbs is not None and cb in cbs:
+                del cbs[cb]
+                return
+            if self._running is not cb or self._running_thread == _get_ident():
+                return
+            if self._done is None:
+                self._done = threading.Event()
+            done = self._done
+        done.wait()  # the callback is running on another thread: wait for it
+
+    def __repr__(self) -> str:
+        return f"<inplace_stop_source stop_requested={self._requested}>"
+
+
+class inplace_stop_token:
+    """A handle on an :class:`inplace_stop_source` ([stoptoken.inplace]).
+
+    Tokens compare equal when they refer to the same source. A default token
+    (``inplace_stop_token()``) refers to no source: ``stop_possible()`` is False.
+    """
+
+    __slots__ = ("_source",)
+
+    def __init__(self, source: inplace_stop_source | None = None) -> None:
+        self._source = source
+
+    def stop_requested(self) -> bool:
+        s = self._source
+        return s is not None and s._requested
+
+    def stop_possible(self) -> bool:
+        return self._source is not None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, inplace_stop_token) and other._source is self._source
+
+    def __hash__(self) -> int:
+        return id(self._source)
+
+    def callback(self, fn) -> "inplace_stop_callback":
+        """``stop_callback_for_t<token, fn>``: register ``fn`` on this token."""
+        return inplace_stop_callback(self, fn)
+
+    def __repr__(self) -> str:
+        return f"<inplace_stop_token stop_requested={self.stop_requested()}>"
+
+
+class inplace_stop_callback:
+    """Runs ``fn()`` once when stop is requested on ``token`` ([stopcallback.inplace]).
+
+    Call :meth:`close` (or use it as a context manager) to deregister: that is the C++
+    destructor. A callback constructed after stop was requested runs at once.
+    """
+
+    __slots__ = ("_fn", "_source", "__weakref__")
+
+    def __init__(self, token: inplace_stop_token, fn) -> None:
+        self._fn = fn
+        source = token._source
+        self._source = source
+        if source is not None and not source._register(self):
+            self._source = None
+            fn()
+
+    def close(self) -> None:
+        s = self._source
+        if s is not None:
+            self._source = None
+            s._deregister(self)
+
+    def __enter__(self) -> "inplace_stop_callback":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class _never_callback:
+    __slots__ = ()
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+_NEVER_CALLBACK = _never_callback()
+
+
+class never_stop_token:
+    """A token on which stop can never be requested ([stoptoken.never])."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def stop_requested() -> bool:
+        return False
+
+    @staticmethod
+    def stop_possible() -> bool:
+        return False
+
+    def callback(self, fn) -> _never_callback:
+        return _NEVER_CALLBACK
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, never_stop_token)
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return "never_stop_token()"
+
+
+def stop_callback_for(token, fn):
+    """Register ``fn`` on any stoppable token (``stop_callback_for_t<Token, Fn>``).
+
+    Returns an object with ``close()``. Works for :class:`inplace_stop_token`,
+    :class:`never_stop_token` and any token type offering ``callback(fn)``.
+    """
+    return token.callback(fn)
+
+
+# Set by senderlab.core.trace: [on_create(source), on_request(source)].
+_trace_hook: list = [None, None]

@@ -1,0 +1,294 @@
+"""Tracing: one event per connect, start, completion and stop request.
+
+This is the stable hook the Jupyter extension's animation is built on. It is off by
+default and costs one boolean test per ``connect`` when off. Turn it on with
+
+    with ex.tracing() as log:          # collect events in a list
+        ex.sync_wait(pipeline)
+    for e in log: print(e)
+
+or ``ex.add_trace_sink(fn)`` / ``ex.remove_trace_sink(fn)`` to receive each
+:class:`trace_event` as it happens (sinks may be called from any thread).
+
+Each event has: ``kind`` (``"connect"``, ``"start"``, ``"set_value"``, ``"set_error"``,
+``"set_stopped"``, ``"stop_request"``), ``op`` (operation id), ``parent`` (id of the
+operation that connected or started it, or ``None``), ``algorithm``, ``channel`` (for
+completions), ``payload`` (a short repr of the values or error), ``scheduler`` (repr of
+where it happens, where known), ``thread`` (name) and ``ns`` (``time.monotonic_ns()``).
+
+*Checked mode* (``SENDERLAB_CHECKED=1`` in the environment, or ``with ex.checked():``)
+verifies the protocol while tracing: an operation started twice, completed before it
+was started, or completed twice raises :class:`~senderlab.ProtocolError` whose message
+gives the chain of operations that led there. Tracing also checks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import reprlib
+import threading
+import time
+
+from . import sender as _sender_mod
+from . import stop_token as _stop_mod
+from .domain import DEFAULT, env_domain, transform_sender
+from .env import _MISSING, get_completion_scheduler, get_env, get_scheduler
+from .channels import set_error_t, set_stopped_t, set_value_t
+from .sender import ProtocolError, connect
+
+__all__ = ["trace_event", "tracing", "add_trace_sink", "remove_trace_sink", "checked", "trace_log"]
+
+_ids = itertools.count(1)
+_sinks: list = []
+_checked_depth = 0
+_local = threading.local()
+_repr = reprlib.Repr()
+_repr.maxstring = 40
+_repr.maxother = 40
+_repr.maxlist = _repr.maxtuple = 4
+_SCHED = {set_value_t: get_completion_scheduler(set_value_t), set_error_t: get_completion_scheduler(set_error_t),
+          set_stopped_t: get_completion_scheduler(set_stopped_t)}
+
+
+class trace_event:
+    """One traced event (see the module docstring for the fields)."""
+
+    __slots__ = ("kind", "op", "parent", "algorithm", "channel", "payload", "scheduler", "thread", "ns")
+
+    def __init__(self, kind, op, parent, algorithm, channel, payload, scheduler, thread, ns) -> None:
+        self.kind = kind
+        self.op = op
+        self.parent = parent
+        self.algorithm = algorithm
+        self.channel = channel
+        self.payload = payload
+        self.scheduler = scheduler
+        self.thread = thread
+        self.ns = ns
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+    def __repr__(self) -> str:
+        extra = f" {self.payload}" if self.payload else ""
+        par = f" <- #{self.parent}" if self.parent else ""
+        return f"trace_event({self.kind} #{self.op} {self.algorithm}{par}{extra} on {self.thread})"
+
+
+class trace_log(list):
+    """The list of events collected by :func:`tracing`, with table helpers."""
+
+    def rows(self) -> list:
+        return [e.as_dict() for e in self]
+
+    def kinds(self) -> list:
+        return [e.kind for e in self]
+
+
+class _op_info:
+    """What tracing knows about one operation; ``parent`` links form the chain."""
+
+    __slots__ = ("id", "algorithm", "parent", "started", "completed", "sndr")
+
+    def __init__(self, algorithm, parent, sndr) -> None:
+        self.id = next(_ids)
+        self.algorithm = algorithm
+        self.parent = parent
+        self.started = False
+        self.completed = None
+        self.sndr = sndr
+
+    def chain(self) -> str:
+        parts = []
+        i = self
+        while i is not None:
+            parts.append(f"{i.algorithm}#{i.id}")
+            i = i.parent
+        return " <- ".join(parts)
+
+
+def _current():
+    return getattr(_local, "op", None)
+
+
+def _sched_repr(s):
+    return None if s is None else repr(s)
+
+
+def _emit(kind, info, channel=None, payload=None, scheduler=None) -> None:
+    if not _sinks:
+        return
+    t = threading.current_thread()
+    ev = trace_event(kind, info.id, info.parent.id if info.parent else None, info.algorithm, channel, payload,
+                     scheduler, t.name, time.monotonic_ns())
+    for s in tuple(_sinks):
+        s(ev)
+
+
+def _violation(info, what) -> None:
+    raise ProtocolError(f"{what} (operation {info.chain()})")
+
+
+class _traced_receiver:
+    __slots__ = ("rcvr", "info", "env")
+
+    def __init__(self, rcvr, info, env) -> None:
+        self.rcvr = rcvr
+        self.info = info
+        self.env = env
+
+    def _complete(self, channel, payload):
+        info = self.info
+        if info.completed is not None:
+            _violation(info, f"{channel.name} after the operation already completed with {info.completed.name}")
+        if not info.started:
+            _violation(info, f"{channel.name} before the operation was started")
+        info.completed = channel
+        if _sinks:
+            sch = get_completion_scheduler(channel)(get_env(info.sndr), None) if info.sndr is not None else None
+            _emit(channel.name[:-2], info, channel.name[:-2], payload, _sched_repr(sch))
+        prev = getattr(_local, "op", None)
+        _local.op = info.parent
+        return prev
+
+    def set_value(self, *values) -> None:
+        prev = self._complete(set_value_t, _repr.repr(values) if _sinks else None)
+        try:
+            self.rcvr.set_value(*values)
+        finally:
+            _local.op = prev
+
+    def set_error(self, err) -> None:
+        prev = self._complete(set_error_t, _repr.repr(err) if _sinks else None)
+        try:
+            self.rcvr.set_error(err)
+        finally:
+            _local.op = prev
+
+    def set_stopped(self) -> None:
+        prev = self._complete(set_stopped_t, None)
+        try:
+            self.rcvr.set_stopped()
+        finally:
+            _local.op = prev
+
+    def get_env(self):
+        return self.env
+
+
+class _traced_op:
+    __slots__ = ("op", "info", "sch")
+
+    def __init__(self, op, info, sch) -> None:
+        self.op = op
+        self.info = info
+        self.sch = sch
+
+    def start(self) -> None:
+        info = self.info
+        if info.started:
+            _violation(info, "start() called twice")
+        info.started = True
+        _emit("start", info, scheduler=self.sch)
+        prev = getattr(_local, "op", None)
+        _local.op = info
+        try:
+            self.op.start()
+        finally:
+            _local.op = prev
+
+    def __getattr__(self, name):
+        return getattr(self.op, name)
+
+
+def _traced_connect(sndr, rcvr):
+    env = get_env(rcvr)
+    d = sndr._dom
+    if d is _MISSING:
+        d = sndr._dom = sndr._late_domain()
+    if d is None:
+        d = env_domain(env)
+    if d is not None and d is not DEFAULT:
+        new = transform_sender(d, sndr, env)
+        if new is not sndr:
+            return connect(new, rcvr)
+    info = _op_info(sndr._tag, _current(), sndr)
+    sch = _sched_repr(get_scheduler(env, None)) if _sinks else None
+    _emit("connect", info, scheduler=sch)
+    prev = getattr(_local, "op", None)
+    _local.op = info
+    try:
+        op = sndr._connect(_traced_receiver(rcvr, info, env), env)
+    finally:
+        _local.op = prev
+    return _traced_op(op, info, sch)
+
+
+def _on_source_created(source) -> None:
+    info = _current()
+    source._owner = info
+
+
+def _on_stop_requested(source) -> None:
+    info = source._owner
+    if info is not None and _sinks:
+        _emit("stop_request", info)
+
+
+def _refresh() -> None:
+    on = bool(_sinks) or _checked_depth > 0
+    _sender_mod._traced_connect = _traced_connect
+    _sender_mod._tracing = on
+    _stop_mod._trace_hook[0] = _on_source_created if on else None
+    _stop_mod._trace_hook[1] = _on_stop_requested if on else None
+
+
+_lock = threading.Lock()
+
+
+def add_trace_sink(fn) -> None:
+    """Call ``fn(event)`` for every :class:`trace_event` until removed."""
+    with _lock:
+        _sinks.append(fn)
+        _refresh()
+
+
+def remove_trace_sink(fn) -> None:
+    with _lock:
+        _sinks.remove(fn)
+        _refresh()
+
+
+@contextlib.contextmanager
+def tracing(sink=None):
+    """Trace inside the ``with`` block; yields a :class:`trace_log` of the events (or
+    calls ``sink(event)`` for each when given)."""
+    log = trace_log()
+    fn = sink if sink is not None else log.append
+    add_trace_sink(fn)
+    try:
+        yield log
+    finally:
+        remove_trace_sink(fn)
+
+
+@contextlib.contextmanager
+def checked():
+    """Verify the sender/receiver protocol inside the ``with`` block (checked mode)."""
+    global _checked_depth
+    with _lock:
+        _checked_depth += 1
+        _refresh()
+    try:
+        yield
+    finally:
+        with _lock:
+            _checked_depth -= 1
+            _refresh()
+
+
+if os.environ.get("SENDERLAB_CHECKED", "").strip() not in ("", "0"):
+    _checked_depth = 1
+    _refresh()

@@ -1,0 +1,133 @@
+"""The dependency pins agree everywhere they are written down.
+
+pyproject.toml's optional-dependency groups are the source of truth;
+environment.yml and binder/environment.yml list the same requirements for
+conda and Binder, and the installed environment must satisfy them.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+ROOT = Path(__file__).resolve().parent.parent
+EXTRAS = ("lab", "test", "bench")
+
+
+def _pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def _pinned() -> dict[str, str]:
+    """Every requirement of the lab/test/bench extras, by canonical name -> specifier."""
+    pins: dict[str, str] = {}
+    groups = _pyproject()["project"]["optional-dependencies"]
+    for group in EXTRAS:
+        for text in groups[group]:
+            req = Requirement(text)
+            name = canonicalize_name(req.name)
+            spec = str(req.specifier)
+            assert pins.setdefault(name, spec) == spec, f"{name} is pinned two ways in pyproject.toml"
+    return pins
+
+
+def _conda_env(path: Path) -> tuple[list[str], dict[str, str], list[str]]:
+    """(conda dependencies, pip requirements by name, other pip lines such as -e .)."""
+    env = yaml.safe_load(path.read_text())
+    conda, pip_lines = [], []
+    for dep in env["dependencies"]:
+        if isinstance(dep, dict):
+            pip_lines.extend(dep["pip"])
+        else:
+            conda.append(dep)
+    pins, other = {}, []
+    for line in pip_lines:
+        if line.startswith("-"):
+            other.append(line)
+            continue
+        req = Requirement(line)
+        name = canonicalize_name(req.name)
+        assert name not in pins, f"{path.name} lists {name} twice"
+        pins[name] = str(req.specifier)
+    return conda, pins, other
+
+
+def test_project_metadata():
+    project = _pyproject()["project"]
+    assert project["name"] == "senderlab"
+    assert project["requires-python"] == ">=3.11"
+    # `import senderlab` must stay light: the core library depends on nothing.
+    assert project.get("dependencies", []) == []
+    assert set(EXTRAS) <= set(project["optional-dependencies"])
+
+
+def test_both_packages_are_installed_from_their_roots():
+    setuptools = _pyproject()["tool"]["setuptools"]
+    assert setuptools["packages"]["find"]["where"] == ["lib", "kernel_ext"]
+    assert {"*.js", "*.css"} <= set(setuptools["package-data"]["senderlab_kernel"])
+    assert (ROOT / "kernel_ext" / "senderlab_kernel" / "__init__.py").is_file()
+
+
+@pytest.mark.parametrize("text", [r for g in EXTRAS for r in _pyproject()["project"]["optional-dependencies"][g]])
+def test_every_pin_has_a_floor_and_a_ceiling(text):
+    ops = {spec.operator for spec in Requirement(text).specifier}
+    assert ">=" in ops and "<" in ops, f"{text!r}: pin as '>=X.Y,<X+1' (or '<0.Y+1' below 1.0)"
+
+
+@pytest.mark.parametrize("path", ["environment.yml", "binder/environment.yml"])
+def test_conda_environments_match_pyproject(path):
+    conda, pins, other = _conda_env(ROOT / path)
+    assert "python=3.11" in conda
+    assert "pip" in conda
+    assert pins == _pinned(), f"{path} and pyproject.toml disagree; copy the pins from pyproject.toml"
+    # Only the top-level file installs the repository itself; Binder does it in postBuild.
+    assert other == (["-e ."] if path == "environment.yml" else [])
+
+
+def test_conda_python_satisfies_requires_python():
+    floor = Version(_pyproject()["project"]["requires-python"].removeprefix(">="))
+    for path in ("environment.yml", "binder/environment.yml"):
+        conda, _, _ = _conda_env(ROOT / path)
+        (python,) = [d for d in conda if d.startswith("python=")]
+        assert Version(python.removeprefix("python=")) >= floor
+
+
+def test_binder_post_build_installs_repo_and_startup_file():
+    post_build = ROOT / "binder" / "postBuild"
+    assert post_build.stat().st_mode & stat.S_IXUSR, "binder/postBuild must be executable"
+    text = post_build.read_text()
+    assert "pip install" in text and " -e ." in text
+    assert "kernel_ext/startup/00-senderlab.py" in text
+    assert (ROOT / "kernel_ext" / "startup" / "00-senderlab.py").is_file()
+
+
+def test_installed_versions_satisfy_the_pins():
+    """A stale .venv (pyproject.toml edited, not reinstalled) fails here."""
+    wrong, missing = [], []
+    for name, spec in _pinned().items():
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            missing.append(name)
+            continue
+        if not Requirement(f"{name}{spec}").specifier.contains(version, prereleases=True):
+            wrong.append(f"{name} {version} (wants {spec})")
+    assert not wrong, f"installed versions outside the pins: {wrong}; run `make venv`"
+    if missing:
+        pytest.skip(f"not installed here: {missing}")
+
+
+def test_ci_script_runs_make_test():
+    ci = ROOT / ".ci" / "run"
+    assert os.access(ci, os.X_OK)
+    text = ci.read_text()
+    assert "set -euo pipefail" in text and "make test" in text
