@@ -19,7 +19,7 @@ import operator
 
 from ..core.channels import set_error_t, set_value_t
 from ..core.env import _MISSING, fwd_env
-from ..core.sender import as_sender, basic_sender, child_attrs, forwarding_receiver, is_sender, sender_adaptor_closure
+from ..core.sender import as_sender, adaptor_sender, forwarding_receiver, is_sender, sender_adaptor_closure
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ._util import check_callable, func_name
 
@@ -73,8 +73,8 @@ class _bulk_receiver(forwarding_receiver):
         self.rcvr.set_value(*values)
 
 
-class _bulk_sender(basic_sender):
-    __slots__ = ("child", "policy", "shape", "f")
+class _bulk_sender(adaptor_sender):
+    __slots__ = ("policy", "shape", "f")
     _tag = "bulk"
     _kind = 0
 
@@ -87,9 +87,6 @@ class _bulk_sender(basic_sender):
 
     def _connect(self, rcvr, env):
         return self.child.connect(_bulk_receiver(rcvr, fwd_env(env), self.shape, self.f, self._kind))
-
-    def get_env(self):
-        return child_attrs(self.child)
 
     def get_completion_signatures(self, env=None):
         cs = get_completion_signatures(self.child, env)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..core.channels import set_value_t
 from ..core.env import _MISSING, fwd_env
-from ..core.sender import basic_sender, child_attrs, forwarding_receiver
+from ..core.sender import adaptor_sender, forwarding_receiver
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ._util import pipeable
 
@@ -24,8 +24,8 @@ class _into_variant_receiver(forwarding_receiver):
         self.rcvr.set_value(values)
 
 
-class _into_variant_sender(basic_sender):
-    __slots__ = ("child",)
+class _into_variant_sender(adaptor_sender):
+    __slots__ = ()
     _tag = "into_variant"
 
     def __init__(self, child) -> None:
@@ -34,9 +34,6 @@ class _into_variant_sender(basic_sender):
 
     def _connect(self, rcvr, env):
         return self.child.connect(_into_variant_receiver(rcvr, fwd_env(env)))
-
-    def get_env(self):
-        return child_attrs(self.child)
 
     def get_completion_signatures(self, env=None):
         cs = get_completion_signatures(self.child, env)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _MISSING, env as _env, fwd_env, get_completion_scheduler, get_env, get_scheduler, prop
-from ..core.sender import as_sender, basic_sender, child_attrs, forwarding_receiver
+from ..core.sender import as_sender, adaptor_sender, forwarding_receiver
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ._util import check_callable, func_name, pipeable
 
@@ -84,8 +84,8 @@ class _let_stopped_receiver(_let_receiver):
 _INNER = (set_value_t(...), set_error_t(Exception), set_stopped_t())
 
 
-class _let_sender(basic_sender):
-    __slots__ = ("child", "f")
+class _let_sender(adaptor_sender):
+    __slots__ = ("f",)
     _tag = "let_value"
     _channel = set_value_t
     _receiver = _let_value_receiver
@@ -97,9 +97,6 @@ class _let_sender(basic_sender):
 
     def _connect(self, rcvr, env):
         return self.child.connect(self._receiver(rcvr, fwd_env(env), self.f, self))
-
-    def get_env(self):
-        return child_attrs(self.child)
 
     def get_completion_signatures(self, env=None):
         cs = get_completion_signatures(self.child, env)

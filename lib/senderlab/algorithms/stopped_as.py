@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _MISSING, fwd_env
-from ..core.sender import basic_sender, child_attrs, forwarding_receiver
+from ..core.sender import adaptor_sender, forwarding_receiver
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ._util import pipeable
 
@@ -36,8 +36,8 @@ class _optional_receiver(forwarding_receiver):
         self.rcvr.set_value(None)
 
 
-class _stopped_as_optional_sender(basic_sender):
-    __slots__ = ("child",)
+class _stopped_as_optional_sender(adaptor_sender):
+    __slots__ = ()
     _tag = "stopped_as_optional"
 
     def __init__(self, child) -> None:
@@ -54,9 +54,6 @@ class _stopped_as_optional_sender(basic_sender):
                     "or then(lambda: True) to give a value-less sender one value."
                 )
         return self.child.connect(_optional_receiver(rcvr, fwd_env(env)))
-
-    def get_env(self):
-        return child_attrs(self.child)
 
     def get_completion_signatures(self, env=None):
         cs = get_completion_signatures(self.child, env)
@@ -87,8 +84,8 @@ class _stopped_as_error_receiver(forwarding_receiver):
         self.rcvr.set_error(self.err)
 
 
-class _stopped_as_error_sender(basic_sender):
-    __slots__ = ("child", "err")
+class _stopped_as_error_sender(adaptor_sender):
+    __slots__ = ("err",)
     _tag = "stopped_as_error"
 
     def __init__(self, child, err) -> None:
@@ -98,9 +95,6 @@ class _stopped_as_error_sender(basic_sender):
 
     def _connect(self, rcvr, env):
         return self.child.connect(_stopped_as_error_receiver(rcvr, fwd_env(env), self.err))
-
-    def get_env(self):
-        return child_attrs(self.child)
 
     def get_completion_signatures(self, env=None):
         cs = get_completion_signatures(self.child, env)

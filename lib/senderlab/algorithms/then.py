@@ -14,11 +14,14 @@ from __future__ import annotations
 
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _MISSING, fwd_env
-from ..core.sender import basic_sender, child_attrs, forwarding_receiver
+from ..core import sender as _sender_mod
+from ..core.sender import adaptor_sender, forwarding_receiver
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ._util import check_callable, func_name, pipeable, result_signature
 
 __all__ = ["then", "upon_error", "upon_stopped"]
+
+_ERROR_SIG = set_error_t(Exception)
 
 
 class _then_receiver(forwarding_receiver):
@@ -39,6 +42,27 @@ class _then_receiver(forwarding_receiver):
             self.rcvr.set_value()
         else:
             self.rcvr.set_value(r)
+
+
+class _then_chain_receiver(forwarding_receiver):
+    """``then(f1) | then(f2) | ...`` fused into one receiver (see ``_then_sender``)."""
+
+    __slots__ = ("fs",)
+
+    def __init__(self, rcvr, env, fs) -> None:
+        self.rcvr = rcvr
+        self.env = env
+        self.fs = fs
+
+    def set_value(self, *values) -> None:
+        try:
+            for f in self.fs:
+                r = f(*values)
+                values = () if r is None else (r,)
+        except Exception as e:
+            self.rcvr.set_error(e)
+            return
+        self.rcvr.set_value(*values)
 
 
 class _upon_error_receiver(_then_receiver):
@@ -75,8 +99,8 @@ class _upon_stopped_receiver(_then_receiver):
             self.rcvr.set_value(r)
 
 
-class _then_sender(basic_sender):
-    __slots__ = ("child", "f")
+class _then_sender(adaptor_sender):
+    __slots__ = ("f", "_chain")
     _tag = "then"
     _receiver = _then_receiver
     _channel = set_value_t
@@ -85,22 +109,44 @@ class _then_sender(basic_sender):
         self._dom = self._cs = _MISSING
         self.child = child
         self.f = f
+        self._chain = _MISSING
 
     def _connect(self, rcvr, env):
-        return self.child.connect(self._receiver(rcvr, fwd_env(env), self.f))
+        chain = self._chain
+        if chain is _MISSING:
+            chain = self._chain = self._fuse()
+        if chain is None or _sender_mod._tracing:
+            return self.child.connect(self._receiver(rcvr, fwd_env(env), self.f))
+        base, fs = chain
+        return base.connect(_then_chain_receiver(rcvr, fwd_env(env), fs))
 
-    def get_env(self):
-        return child_attrs(self.child)
+    def _fuse(self):
+        """A run of plain ``then`` adaptors is connected as one receiver calling each
+        function in turn. This is invisible: each ``then`` forwards its predecessor's
+        attributes and its receiver's environment, so the domain that would transform
+        any of them is the one this sender's own ``connect`` already consulted, and no
+        scheduler can intervene between them. Tracing connects them one by one."""
+        if type(self) is not _then_sender:
+            return None
+        fs = [self.f]
+        c = self.child
+        while type(c) is _then_sender:
+            fs.append(c.f)
+            c = c.child
+        if len(fs) == 1:
+            return None
+        fs.reverse()
+        return c, tuple(fs)
 
     def get_completion_signatures(self, env=None):
         cs = get_completion_signatures(self.child, env)
         ch = self._channel
-        if not any(s.channel is ch for s in cs):
+        if not any(s.channel is ch for s in cs.sigs):
             return cs
-        out = [s for s in cs if s.channel is not ch]
+        out = [s for s in cs.sigs if s.channel is not ch]
         out.append(result_signature(self.f))
-        out.append(set_error_t(Exception))
-        return completion_signatures(*out, exact=cs.exact)
+        out.append(_ERROR_SIG)
+        return completion_signatures._of(tuple(dict.fromkeys(out)), cs.exact)
 
     def __repr__(self) -> str:
         return f"{self.child!r} | {self._tag}({func_name(self.f)})"

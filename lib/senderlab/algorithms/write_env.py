@@ -8,15 +8,15 @@ from ``e`` first and then from the outer receiver's environment. ``e`` may be an
 from __future__ import annotations
 
 from ..core.env import _MISSING, env as _env
-from ..core.sender import basic_sender, child_attrs, forwarding_receiver
+from ..core.sender import adaptor_sender, forwarding_receiver
 from ..core.signatures import get_completion_signatures
 from ._util import pipeable
 
 __all__ = ["write_env"]
 
 
-class _write_env_sender(basic_sender):
-    __slots__ = ("child", "env")
+class _write_env_sender(adaptor_sender):
+    __slots__ = ("env",)
     _tag = "write_env"
 
     def __init__(self, child, e) -> None:
@@ -27,9 +27,6 @@ class _write_env_sender(basic_sender):
     def _connect(self, rcvr, env):
         return self.child.connect(forwarding_receiver(rcvr, _env(self.env, env)))
 
-    def get_env(self):
-        return child_attrs(self.child)
-
     def get_completion_signatures(self, env=None):
         return get_completion_signatures(self.child, _env(self.env, env))
 
@@ -37,9 +34,16 @@ class _write_env_sender(basic_sender):
         return f"{self.child!r} | write_env({self.env!r:.60})"
 
 
-def _make(sndr, e):
+def _check_env(e) -> None:
     if not (isinstance(e, _env) or type(e) is dict or hasattr(e, "query")):
-        raise TypeError(f"write_env: expected an environment (env, prop or dict of queries), got {e!r:.60}")
+        raise TypeError(
+            f"write_env: expected an environment (env, prop or a dict of queries), got {type(e).__name__} {e!r:.60}; "
+            "for example write_env(prop(get_scheduler, sch))"
+        )
+
+
+def _make(sndr, e):
+    _check_env(e)
     return _write_env_sender(sndr, e)
 
 
@@ -50,7 +54,5 @@ def write_env(*args):
     """``write_env(sndr, e)`` or ``sndr | write_env(e)``: connect ``sndr`` with ``e``
     added to the receiver's environment ([exec.write.env])."""
     if len(args) == 1:
-        _make_check = args[0]
-        if not (isinstance(_make_check, _env) or type(_make_check) is dict or hasattr(_make_check, "query")):
-            raise TypeError(f"write_env: expected an environment (env, prop or dict of queries), got {_make_check!r:.60}")
+        _check_env(args[0])
     return pipeable("write_env", _make, args, 1)

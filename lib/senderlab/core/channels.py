@@ -33,13 +33,25 @@ class channel:
         self.name = name
 
     def __call__(self, *args) -> "sig":
+        try:
+            return _SIG_CACHE[self, args]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable argument (some typing constructs)
+            return self._make(args)
+        s = self._make(args)
+        if len(_SIG_CACHE) < 4096:
+            _SIG_CACHE[self, args] = s
+        return s
+
+    def _make(self, args) -> "sig":
         if len(args) == 1 and args[0] is Ellipsis:
             return sig(self, Ellipsis)
         if self is set_error_t and len(args) != 1:
             raise TypeError("set_error_t takes exactly one error type, e.g. set_error_t(Exception)")
         if self is set_stopped_t and args:
             raise TypeError("set_stopped_t takes no arguments: set_stopped_t()")
-        return sig(self, tuple(args))
+        return sig(self, args)
 
     def __repr__(self) -> str:
         return self.name
@@ -47,6 +59,8 @@ class channel:
     def __reduce__(self):
         return self.name
 
+
+_SIG_CACHE: dict = {}
 
 set_value_t = channel("set_value_t")
 set_error_t = channel("set_error_t")

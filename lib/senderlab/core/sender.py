@@ -18,13 +18,14 @@ from __future__ import annotations
 
 from .domain import DEFAULT, completion_domain, env_domain, transform_sender
 from .env import _MISSING, empty_env, fwd_env, get_env
-from .signatures import UNKNOWN_SIGNATURES, get_completion_signatures
+from .signatures import UNKNOWN_SIGNATURES, completion_signatures, get_completion_signatures
 
 __all__ = [
     "sender",
     "receiver",
     "operation_state",
     "basic_sender",
+    "adaptor_sender",
     "connect",
     "start",
     "is_sender",
@@ -110,7 +111,13 @@ class basic_sender:
         if d is _MISSING:
             d = self._dom = self._late_domain()
         if d is None:
-            d = env_domain(env)
+            try:
+                d = env._dom
+            except AttributeError:
+                d = env_domain(env)
+            else:
+                if d is _MISSING:
+                    d = env_domain(env)
         if d is not None and d is not DEFAULT:
             new = transform_sender(d, self, env)
             if new is not self:
@@ -138,11 +145,35 @@ class basic_sender:
         """The environment-independent signatures, computed once per sender."""
         cs = self._cs
         if cs is _MISSING:
-            cs = self._cs = get_completion_signatures(self, None)
+            cs = self.get_completion_signatures(None)
+            if not isinstance(cs, completion_signatures):
+                cs = get_completion_signatures(self, None)
+            self._cs = cs
         return cs
 
     def __repr__(self) -> str:
         return f"<{self._tag} sender>"
+
+
+class adaptor_sender(basic_sender):
+    """A sender adaptor with one predecessor, ``child``, whose attributes it forwards.
+
+    Its late domain is therefore its predecessor's completion domain (cached on the
+    child), which is the rule that "an algorithm is transformed by the domain of its
+    predecessor's completion scheduler".
+    """
+
+    __slots__ = ("child",)
+
+    def _late_domain(self):
+        c = self.child
+        d = c._dom
+        if d is _MISSING:
+            d = c._dom = c._late_domain()
+        return d
+
+    def get_env(self):
+        return child_attrs(self.child)
 
 
 class _foreign_sender(basic_sender):

@@ -36,6 +36,14 @@ class completion_signatures:
         self.sigs = tuple(seen)
         self.exact = exact
 
+    @classmethod
+    def _of(cls, sigs: tuple, exact: bool = True) -> "completion_signatures":
+        """Build from signatures already known to be distinct (no checks)."""
+        self = cls.__new__(cls)
+        self.sigs = sigs
+        self.exact = exact
+        return self
+
     def __iter__(self):
         return iter(self.sigs)
 
@@ -110,15 +118,19 @@ def get_completion_signatures(sndr, env=None) -> completion_signatures:
     a sender without one may complete in any way (an inexact set with one value
     completion of unknown arity, ``set_error_t(Exception)`` and ``set_stopped_t()``).
     """
-    from .env import empty_env
-
     if env is None:
-        env = empty_env
+        cached = getattr(sndr, "_signatures", None)
+        if cached is not None:
+            return cached()
     m = getattr(sndr, "get_completion_signatures", None)
     if m is None:
         if hasattr(sndr, "__await__"):
             return completion_signatures(set_value_t(...), set_error_t(Exception), set_stopped_t())
         return UNKNOWN_SIGNATURES
+    if env is None:
+        from .env import empty_env
+
+        env = empty_env
     cs = m(env)
     if not isinstance(cs, completion_signatures):
         if isinstance(cs, Iterable):
