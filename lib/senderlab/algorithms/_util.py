@@ -24,7 +24,7 @@ def pipeable(name: str, fn, args: tuple, nargs: int):
     if len(args) == nargs + 1:
         return fn(as_sender(args[0], name), *args[1:])
     if len(args) == nargs:
-        return sender_adaptor_closure(fn, *args)
+        return sender_adaptor_closure(_coercing(name, fn), *args)
     expected = ", ".join(["sndr", *("arg" for _ in range(nargs))])
     raise TypeError(f"{name} takes ({expected}) or, in a pipe, ({expected[6:]}); got {len(args)} arguments")
 
@@ -46,9 +46,26 @@ def result_signature(f):
     if ann is None or ann is type(None) or ann == "None":
         return set_value_t()
     if isinstance(ann, str):
-        return set_value_t(Any)
+        try:
+            import typing
+
+            ann = typing.get_type_hints(f).get("return", Any)
+        except Exception:
+            return set_value_t(Any)
+        if ann is type(None):
+            return set_value_t()
     return set_value_t(ann)
 
 
 def func_name(f) -> str:
     return getattr(f, "__qualname__", None) or getattr(f, "__name__", None) or repr(f)
+
+
+def _coercing(name, fn):
+    """``fn`` with its sender argument passed through ``as_sender`` (for closures)."""
+
+    def apply(sndr, *rest):
+        return fn(as_sender(sndr, name), *rest)
+
+    apply.__name__ = name
+    return apply

@@ -30,7 +30,7 @@ class _env_receiver(forwarding_receiver):
 
 
 class _let_receiver(forwarding_receiver):
-    __slots__ = ("f", "sndr", "op2")
+    __slots__ = ("f", "sndr", "op2", "args")
 
     def __init__(self, rcvr, env, f, sndr) -> None:
         self.rcvr = rcvr
@@ -38,9 +38,11 @@ class _let_receiver(forwarding_receiver):
         self.f = f
         self.sndr = sndr
         self.op2 = None
+        self.args = None
 
     def _run(self, args) -> None:
         sndr = self.sndr
+        self.args = args  # the values live as long as the operation ([exec.let])
         try:
             s2 = self.f(*args)
             try:

@@ -10,7 +10,7 @@ send exactly one value (C++ requires a single value type); a known mismatch rais
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _MISSING, fwd_env
@@ -57,15 +57,15 @@ class _stopped_as_optional_sender(adaptor_sender):
 
     def get_completion_signatures(self, env=None):
         cs = get_completion_signatures(self.child, env)
-        out = []
-        for s in cs:
-            if s.channel is set_value_t:
-                t = s.args[0] if s.arity == 1 else Any
-                out.append(set_value_t(Optional[t] if t is not Any else Any))
-            elif s.channel is set_stopped_t:
-                out.append(set_value_t(type(None)))
-            else:
-                out.append(s)
+        types_ = [s.args[0] if s.arity == 1 else Any for s in cs.value_sigs]
+        if not types_:
+            opt = set_value_t(type(None))
+        elif Any in types_:
+            opt = set_value_t(Any)
+        else:
+            opt = set_value_t(Optional[Union[tuple(types_)]])
+        out = [opt] if (types_ or cs.sends_stopped) else []
+        out += [s for s in cs if s.channel is set_error_t]
         return completion_signatures(*out, exact=cs.exact)
 
     def __repr__(self) -> str:

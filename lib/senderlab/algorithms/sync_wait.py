@@ -34,6 +34,7 @@ __all__ = ["sync_wait", "sync_wait_with_variant", "ErrorValue", "INTERRUPT_GRACE
 
 #: Seconds ``sync_wait`` waits, after an interrupt, for the operation to honour stop.
 INTERRUPT_GRACE = 5.0
+_POLL = 0.05
 
 
 class ErrorValue(Exception):
@@ -163,7 +164,15 @@ def _wait(sndr, where: str):
         if r.channel == 0:
             with _init_lock:
                 loop = r._make_loop()
-            loop.run()
+            # Wait in short slices: a pending KeyboardInterrupt from
+            # _thread.interrupt_main() (or Ctrl-C where lock waits are not
+            # interruptible) is raised between them.
+            while True:
+                item = loop._pop(time.monotonic() + _POLL)
+                if item is not None:
+                    item._execute()
+                elif r.channel != 0 and not loop._q:
+                    break
         elif r._loop is not None and r._loop._q:
             r._loop.run()
     except KeyboardInterrupt:

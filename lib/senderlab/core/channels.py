@@ -70,7 +70,11 @@ set_stopped_t = channel("set_stopped_t")
 def _type_name(t) -> str:
     if t is Ellipsis:
         return "..."
-    return getattr(t, "__qualname__", None) or repr(t)
+    import types
+
+    if isinstance(t, type) and not isinstance(t, types.GenericAlias):
+        return t.__qualname__
+    return repr(t).replace("typing.", "")
 
 
 class sig:

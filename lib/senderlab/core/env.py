@@ -102,7 +102,10 @@ class env:
         for p in parts:
             if p is None:
                 continue
-            if isinstance(p, env):
+            if rest and (isinstance(p, env) or type(p) is dict):
+                # a foreign part came earlier: keep this one after it, in order
+                rest.append(p if isinstance(p, env) else env(p))
+            elif isinstance(p, env):
                 for k, v in p._map.items():
                     if k not in m:
                         m[k] = v

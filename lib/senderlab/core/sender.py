@@ -145,6 +145,15 @@ class basic_sender:
         """The environment-independent signatures, computed once per sender."""
         cs = self._cs
         if cs is _MISSING:
+            # Fill the predecessors' caches bottom-up first, so that a long chain of
+            # adaptors does not recurse once per level.
+            pending = []
+            c = getattr(self, "child", None)
+            while isinstance(c, basic_sender) and c._cs is _MISSING:
+                pending.append(c)
+                c = getattr(c, "child", None)
+            for p in reversed(pending):
+                p._signatures()
             cs = self.get_completion_signatures(None)
             if not isinstance(cs, completion_signatures):
                 cs = get_completion_signatures(self, None)
@@ -166,10 +175,17 @@ class adaptor_sender(basic_sender):
     __slots__ = ("child",)
 
     def _late_domain(self):
+        # Iterative, so that a chain of thousands of adaptors does not recurse.
+        pending = []
         c = self.child
+        while c._dom is _MISSING and isinstance(c, adaptor_sender) and type(c)._late_domain is adaptor_sender._late_domain:
+            pending.append(c)
+            c = c.child
         d = c._dom
         if d is _MISSING:
             d = c._dom = c._late_domain()
+        for p in reversed(pending):
+            p._dom = d
         return d
 
     def get_env(self):

@@ -28,6 +28,7 @@ import contextlib
 import itertools
 import os
 import reprlib
+import sys
 import threading
 import time
 
@@ -237,8 +238,16 @@ def _on_stop_requested(source) -> None:
         _emit("stop_request", info)
 
 
+#: While tracing, connect/start/complete pass through a few more frames per algorithm
+#: (no ``then`` fusion, traced wrappers); the recursion limit is raised to this so the
+#: pipelines that run untraced also run traced.
+TRACING_RECURSION_LIMIT = 20_000
+
+
 def _refresh() -> None:
     on = bool(_sinks) or _checked_depth > 0
+    if on and sys.getrecursionlimit() < TRACING_RECURSION_LIMIT:
+        sys.setrecursionlimit(TRACING_RECURSION_LIMIT)
     _sender_mod._traced_connect = _traced_connect
     _sender_mod._tracing = on
     _stop_mod._trace_hook[0] = _on_source_created if on else None

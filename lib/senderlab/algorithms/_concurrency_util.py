@@ -1,0 +1,148 @@
+"""Helpers shared by the scheduling and concurrency algorithms (``schedule_from``,
+``continues_on``, ``starts_on``, ``on``, ``affine_on``, ``when_all``, ``when_any``,
+``split``): scheduler checks, the ``SCHED-ATTRS`` / ``SCHED-ENV`` environments of the
+wording ([exec.snd.expos]) and the environment that gives children a stop token of the
+algorithm's own."""
+
+from __future__ import annotations
+
+from ..core.channels import set_error_t, set_stopped_t, set_value_t
+from ..core.env import (
+    _MISSING,
+    env,
+    fwd_env,
+    get_completion_scheduler,
+    get_domain,
+    get_env,
+    get_scheduler,
+    get_stop_token,
+)
+from ..core.sender import as_sender, is_sender
+from ..core.signatures import completion_signatures, get_completion_signatures
+
+VALUE_SCHEDULER = get_completion_scheduler(set_value_t)
+ERROR_SCHEDULER = get_completion_scheduler(set_error_t)
+STOPPED_SCHEDULER = get_completion_scheduler(set_stopped_t)
+
+# After a hop these describe the predecessor, not the algorithm: they must not leak
+# through the forwarded attributes.
+_WHERE_QUERIES = frozenset((VALUE_SCHEDULER, ERROR_SCHEDULER, STOPPED_SCHEDULER, get_domain))
+
+
+def is_scheduler_like(x) -> bool:
+    return callable(getattr(x, "schedule", None))
+
+
+def check_scheduler(name: str, sch, what: str = "the scheduler") -> None:
+    """Raise a clear :class:`TypeError` unless ``sch`` is a scheduler."""
+    if is_scheduler_like(sch):
+        return
+    hint = ""
+    if is_sender(sch):
+        hint = " (it is a sender: check the order of the arguments)"
+    raise TypeError(
+        f"{name}: {what} must be a scheduler (an object with schedule()), got {type(sch).__name__} "
+        f"{sch!r:.60}{hint}; get one from a context, e.g. run_loop().get_scheduler()"
+    )
+
+
+def schedule_sender(name: str, sch):
+    """``schedule(sch)`` as a :class:`basic_sender`, with the algorithm's name in errors."""
+    check_scheduler(name, sch)
+    return as_sender(sch.schedule(), name)
+
+
+def scheduler_domain(sch):
+    """``query-or-default(get_domain, sch, default_domain())``; ``None`` for the default."""
+    return get_domain(sch, None)
+
+
+class _without_where(object):
+    """A forwarded attribute environment with the completion schedulers and the domain
+    removed: after a hop they describe where the *predecessor* completed."""
+
+    __slots__ = ("_e",)
+
+    def __init__(self, e) -> None:
+        self._e = e
+
+    def query(self, q):
+        if q in _WHERE_QUERIES:
+            raise LookupError(q)
+        return self._e.query(q)
+
+    def __repr__(self) -> str:
+        return f"{self._e!r} (without completion schedulers)"
+
+
+def forwarded_attrs(child):
+    """FWD-ENV of ``child``'s attributes minus its completion schedulers and domain."""
+    return _without_where(fwd_env(get_env(child)))
+
+
+def sched_attrs(sch, child=None):
+    """``JOIN-ENV(SCHED-ATTRS(sch), FWD-ENV(get_env(child)))``: completes with a value or
+    stopped on ``sch``, in ``sch``'s domain; other forwarding queries from ``child``."""
+    m = {VALUE_SCHEDULER: sch, STOPPED_SCHEDULER: sch}
+    d = scheduler_domain(sch)
+    if d is not None:
+        m[get_domain] = d
+    if child is None:
+        return env(m)
+    return env(m, forwarded_attrs(child))
+
+
+def sched_env(sch, outer):
+    """``JOIN-ENV(SCHED-ENV(sch), FWD-ENV(outer))``: the environment of work started on
+    ``sch``: ``get_scheduler`` is ``sch`` (and ``get_domain`` its domain)."""
+    m = {get_scheduler: sch}
+    d = scheduler_domain(sch)
+    if d is not None:
+        m[get_domain] = d
+    return env(m, fwd_env(outer))
+
+
+def hop_signatures(ssndr, env=None) -> completion_signatures:
+    """The error and stopped signatures a hop through ``schedule(sch)`` may add."""
+    cs = get_completion_signatures(ssndr, env)
+    return completion_signatures._of(tuple(s for s in cs.sigs if s.channel is not set_value_t), cs.exact)
+
+
+class stop_token_env(env):
+    """``JOIN-ENV(prop(get_stop_token, token), FWD-ENV(outer))`` without copying ``outer``.
+
+    The environment ``when_all``, ``when_any`` and ``split`` give their children: the
+    stop token is the algorithm's own, every other (forwarding) query goes to the
+    consumer's environment. Made once per operation and shared by all children.
+    """
+
+    __slots__ = ("_token", "_parent")
+
+    def __init__(self, token, outer) -> None:
+        self._token = token
+        self._parent = fwd_env(outer) if outer is not None else None
+        self._fwd = self  # every query it answers already forwards
+        self._dom = _MISSING
+
+    def query(self, q):
+        if q is get_stop_token:
+            return self._token
+        p = self._parent
+        if p is None:
+            raise LookupError(q)
+        try:
+            return p.query(q)
+        except AttributeError:
+            raise LookupError(q) from None
+
+    # The parts, for env(...) joins that copy them.
+    @property
+    def _map(self):
+        return {get_stop_token: self._token}
+
+    @property
+    def _rest(self):
+        return () if self._parent is None else (self._parent,)
+
+    def __repr__(self) -> str:
+        return f"env(get_stop_token: {self._token!r}, {self._parent!r})"

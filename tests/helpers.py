@@ -1,0 +1,131 @@
+"""Helpers shared by the test modules (``from helpers import ...``).
+
+:class:`recording_receiver` is the receiver the tests connect senders to: it remembers
+every completion it is sent, so a test can state which channel fired, with what, and
+how many times. :func:`run` connects a sender to one, starts it and returns it.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import senderlab as ex
+
+SET_VALUE = "set_value"
+SET_ERROR = "set_error"
+SET_STOPPED = "set_stopped"
+
+
+class recording_receiver:
+    """Records each completion as ``(channel, payload)``.
+
+    ``payload`` is the tuple of values for ``set_value``, the error for ``set_error``
+    and ``None`` for ``set_stopped``. ``threads`` holds the name of the thread each
+    completion arrived on. Its environment is ``env``.
+    """
+
+    def __init__(self, env=ex.empty_env) -> None:
+        self.env = env
+        self.completions: list[tuple[str, object]] = []
+        self.threads: list[str] = []
+        self.done = threading.Event()
+
+    # -- the receiver ----------------------------------------------------------------
+    def _record(self, channel, payload) -> None:
+        self.completions.append((channel, payload))
+        self.threads.append(threading.current_thread().name)
+        self.done.set()
+
+    def set_value(self, *values) -> None:
+        self._record(SET_VALUE, values)
+
+    def set_error(self, error) -> None:
+        self._record(SET_ERROR, error)
+
+    def set_stopped(self) -> None:
+        self._record(SET_STOPPED, None)
+
+    def get_env(self):
+        return self.env
+
+    # -- what the tests read ---------------------------------------------------------
+    @property
+    def completion(self) -> tuple[str, object]:
+        """The one completion; fails the test unless there was exactly one."""
+        assert len(self.completions) == 1, f"expected exactly one completion, got {self.completions!r}"
+        return self.completions[0]
+
+    @property
+    def channel(self) -> str:
+        return self.completion[0]
+
+    @property
+    def values(self) -> tuple:
+        channel, payload = self.completion
+        assert channel == SET_VALUE, f"expected set_value, got {channel}({payload!r})"
+        return payload
+
+    @property
+    def error(self):
+        channel, payload = self.completion
+        assert channel == SET_ERROR, f"expected set_error, got {channel}({payload!r})"
+        return payload
+
+    def __repr__(self) -> str:
+        return f"recording_receiver({self.completions!r})"
+
+
+class receiver_without_env:
+    """A receiver with the three completion methods and no ``get_env``."""
+
+    def __init__(self) -> None:
+        self.completions: list[tuple[str, object]] = []
+
+    def set_value(self, *values) -> None:
+        self.completions.append((SET_VALUE, values))
+
+    def set_error(self, error) -> None:
+        self.completions.append((SET_ERROR, error))
+
+    def set_stopped(self) -> None:
+        self.completions.append((SET_STOPPED, None))
+
+
+def run(sndr, env=ex.empty_env) -> recording_receiver:
+    """Connect ``sndr`` to a fresh :class:`recording_receiver` with ``env``, start the
+    operation and return the receiver."""
+    rcvr = recording_receiver(env)
+    ex.start(ex.connect(sndr, rcvr))
+    return rcvr
+
+
+def stop_env(source: ex.inplace_stop_source):
+    """An environment whose stop token is ``source``'s."""
+    return ex.prop(ex.get_stop_token, source.get_token())
+
+
+class value_sender:
+    """A user-written sender (no library base class) that completes inline with
+    ``set_value(*values)`` and counts how often it was connected and started."""
+
+    def __init__(self, *values) -> None:
+        self.values = values
+        self.connects = 0
+        self.starts = 0
+
+    def connect(self, rcvr):
+        self.connects += 1
+        return _value_op(self, rcvr)
+
+    def get_completion_signatures(self, env=None):
+        return ex.completion_signatures(ex.set_value_t(*map(type, self.values)))
+
+
+class _value_op:
+    def __init__(self, sndr, rcvr) -> None:
+        self.sndr = sndr
+        self.rcvr = rcvr
+
+    def start(self) -> None:
+        self.sndr.starts += 1
+        self.rcvr.set_value(*self.sndr.values)

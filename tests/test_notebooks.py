@@ -1,0 +1,120 @@
+"""Every tutorial notebook runs top to bottom, cleanly, in a fresh kernel.
+
+Each ``notebooks/*.ipynb`` is executed with nbclient in a new ``python3`` kernel. A
+notebook fails if any cell raises, and also if any cell writes to stderr or shows an
+error: a tutorial that prints a warning or a complaint from ``%%sender`` is broken even
+when nothing raised.
+
+The kernel is always *this* interpreter (the venv ``make test`` built), and it starts
+with an empty IPython directory, as in a fresh clone where the startup file that
+``make lab`` installs is absent: each notebook must load what it uses itself.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpecManager
+from jupyter_client.manager import KernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError
+from traitlets import default
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+NOTEBOOK_TIMEOUT = 120  # seconds for a whole notebook, kernel start included
+
+
+class _ThisPythonKernelManager(KernelManager):
+    """A kernel manager whose ``python3`` is ipykernel's built-in spec, i.e. ``sys.executable``.
+
+    With no kernel directories to search, a ``python3`` kernelspec installed elsewhere
+    (``~/.local/share/jupyter``, ``/usr/share/jupyter``, another venv) cannot shadow
+    the interpreter running the tests.
+    """
+
+    @default("kernel_spec_manager")
+    def _default_kernel_spec_manager(self) -> KernelSpecManager:
+        return KernelSpecManager(kernel_dirs=[], ensure_native_kernel=True)
+
+
+@pytest.fixture
+def kernel_env(tmp_path, monkeypatch) -> dict[str, str]:
+    """The kernel's environment: a fresh IPython directory, no user startup files."""
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))  # connection files
+    env = dict(os.environ)
+    env["IPYTHONDIR"] = str(tmp_path / "ipython")
+    env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # debugpy's frozen-modules note
+    env.pop("SENDERLAB_CHECKED", None)
+    return env
+
+
+def test_kernel_is_this_interpreter():
+    km = _ThisPythonKernelManager(kernel_name=NATIVE_KERNEL_NAME)
+    argv = km.kernel_spec.argv
+    assert argv[0] in (sys.executable, "python"), argv  # "python" becomes sys.executable
+    km.connection_file = "kernel.json"
+    assert km.format_kernel_cmd()[0] == sys.executable
+
+
+def test_notebooks_exist():
+    names = {p.name for p in NOTEBOOKS}
+    assert {"00-welcome.ipynb", "01-senders.ipynb"} <= names, names
+
+
+def _problems(nb) -> list[str]:
+    """Cells whose outputs include stderr or an error, described for the failure message."""
+    found = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            if out.output_type == "stream" and out.name == "stderr":
+                text = out.text
+            elif out.output_type == "error":
+                text = f"{out.ename}: {out.evalue}"
+            else:
+                continue
+            source = "\n    ".join(cell.source.splitlines()[:6])
+            found.append(f"cell {index} ({out.output_type}):\n    {source}\n  wrote:\n    {text.strip()}")
+    return found
+
+
+def test_notebooks_are_stored_without_outputs():
+    # CI executes the notebooks; stored outputs would only go stale and bloat diffs.
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        stored = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count)]
+        assert not stored, f"{path.name}: clear the outputs of cells {stored} before committing"
+
+
+@pytest.mark.timeout(NOTEBOOK_TIMEOUT + 60)  # a backstop; the deadline below is the limit
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_cleanly(path: Path, kernel_env):
+    nb = nbformat.read(path, as_version=4)
+    deadline = time.monotonic() + NOTEBOOK_TIMEOUT
+    client = NotebookClient(
+        nb,
+        kernel_name=NATIVE_KERNEL_NAME,
+        kernel_manager_class=_ThisPythonKernelManager,
+        # Each cell may use what is left of the notebook's budget, so the budget bounds
+        # the whole run (kernel start has its own limit inside it).
+        timeout_func=lambda cell: max(1, int(deadline - time.monotonic())),
+        startup_timeout=60,
+        allow_errors=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    try:
+        client.execute(env=kernel_env)
+    except CellExecutionError as e:
+        pytest.fail(f"{path.name}: a cell raised\n{e}", pytrace=False)
+    except CellTimeoutError as e:
+        pytest.fail(f"{path.name}: did not finish within {NOTEBOOK_TIMEOUT} s\n{e}", pytrace=False)
+
+    problems = _problems(nb)
+    assert not problems, f"{path.name}: cells wrote to stderr or showed an error:\n" + "\n".join(problems)
