@@ -50,7 +50,6 @@ def kernel_env(tmp_path, monkeypatch) -> dict[str, str]:
     env = dict(os.environ)
     env["IPYTHONDIR"] = str(tmp_path / "ipython")
     env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # debugpy's frozen-modules note
-    env.pop("SENDERLAB_CHECKED", None)
     return env
 
 

@@ -53,14 +53,16 @@ def sender(line: str, cell: str | None = None) -> None:
             "end the cell with the sender itself, for example the name you assigned it to",
         )
         return
-    if not hasattr(value, "connect"):
+    import senderlab
+
+    if not senderlab.is_sender(value):
         hint = "wrap a plain value as a sender with `ex.just(...)`"
-        if callable(value):
+        if isinstance(value, senderlab.sender_adaptor_closure):
+            hint = f"an adaptor needs a sender on its left: `ex.just(...) | {value!r}`"
+        elif callable(value):
             hint = "did you mean to call it? (a sender factory such as `ex.just` must be called) — or " + hint
         _complain(f"the last expression evaluated to {_describe(value)}, which is not a sender (it has no `connect`)", hint)
         return
-
-    import senderlab
 
     print(repr(senderlab.sync_wait(value)))
 

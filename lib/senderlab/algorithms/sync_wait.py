@@ -27,6 +27,7 @@ import time
 
 from ..core.env import env, get_delegation_scheduler, get_scheduler, get_stop_token
 from ..core.sender import as_sender
+from ..core.signatures import distinct_value_signatures
 from ..core.stop_token import inplace_stop_source
 from ..contexts.run_loop import run_loop
 
@@ -198,11 +199,11 @@ def sync_wait(sndr):
     Returns the tuple of values, or ``None`` if stopped; raises the error.
     """
     s = as_sender(sndr, "sync_wait")
-    cs = s._signatures()
-    if cs.exact and len(cs.value_sigs) > 1:
+    distinct = distinct_value_signatures(s._signatures())
+    if len(distinct) > 1:
         raise TypeError(
-            f"sync_wait: {s!r} can complete with {len(cs.value_sigs)} value signatures "
-            f"({', '.join(map(repr, cs.value_sigs))}); sync_wait needs exactly one. "
+            f"sync_wait: {s!r} can complete with {len(distinct)} different value signatures "
+            f"({', '.join(map(repr, distinct))}); sync_wait needs exactly one. "
             "Use sync_wait_with_variant(sndr) or sync_wait(sndr | into_variant())."
         )
     return _wait(s, "sync_wait")

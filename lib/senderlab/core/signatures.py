@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 from .channels import set_error_t, set_stopped_t, set_value_t, sig
 
-__all__ = ["completion_signatures", "get_completion_signatures", "value_types_of", "error_types_of", "sends_stopped"]
+__all__ = ["completion_signatures", "get_completion_signatures", "distinct_value_signatures", "value_types_of", "error_types_of", "sends_stopped"]
 
 
 class completion_signatures:
@@ -93,6 +93,29 @@ class completion_signatures:
             else:
                 out.append(s)
         return completion_signatures(*out, exact=self.exact)
+
+
+def distinct_value_signatures(cs: completion_signatures) -> tuple:
+    """The value signatures that are *known* to differ, for the checks C++ makes at
+    compile time (``sync_wait``, ``when_all``, ``await`` need exactly one).
+
+    A signature of unknown arity (``set_value_t(...)``) may be any of the others, and
+    ``Any`` may be any type of the same arity, so neither counts as a second one.
+    Returns the known-distinct signatures (more than one means a definite conflict).
+    """
+    if not cs.exact:
+        return ()
+    known = [s for s in cs.value_sigs if s.args is not Ellipsis]
+    by_arity: dict = {}
+    for s in known:
+        by_arity.setdefault(len(s.args), []).append(s)
+    out = []
+    for group in by_arity.values():
+        if any(a is Any for s in group for a in s.args):
+            out.append(group[0])
+        else:
+            out.extend(dict.fromkeys(group))
+    return tuple(out)
 
 
 def value_types_of(cs: completion_signatures) -> tuple:
