@@ -69,3 +69,24 @@ def _coercing(name, fn):
 
     apply.__name__ = name
     return apply
+
+
+def function_adaptor(name: str, cls, doc: str):
+    """Build the public function of an adaptor that takes one callable, such as
+    ``then``: ``name(sndr, f)`` or, in a pipe, ``name(f)``."""
+
+    def make(sndr, f):
+        check_callable(name, f)
+        return cls(sndr, f)
+
+    make.__name__ = name
+
+    def adaptor(*args):
+        if len(args) == 1:
+            check_callable(name, args[0])
+        return pipeable(name, make, args, 1)
+
+    adaptor.__name__ = adaptor.__qualname__ = name
+    adaptor.__doc__ = doc
+    adaptor.__module__ = cls.__module__
+    return adaptor

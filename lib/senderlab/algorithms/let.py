@@ -18,7 +18,7 @@ from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _MISSING, env as _env, fwd_env, get_completion_scheduler, get_env, get_scheduler, prop
 from ..core.sender import as_sender, adaptor_sender, forwarding_receiver
 from ..core.signatures import completion_signatures, get_completion_signatures
-from ._util import check_callable, func_name, pipeable
+from ._util import func_name, function_adaptor
 
 __all__ = ["let_value", "let_error", "let_stopped"]
 
@@ -127,39 +127,11 @@ class _let_stopped_sender(_let_sender):
     _receiver = _let_stopped_receiver
 
 
-def _maker(cls, name):
-    def make(sndr, f):
-        check_callable(name, f)
-        return cls(sndr, f)
+let_value = function_adaptor("let_value", _let_sender, """``let_value(sndr, f)`` or ``sndr | let_value(f)``: continue with the sender
+    ``f(*values)`` returns ([exec.let]).""")
 
-    make.__name__ = name
-    return make
+let_error = function_adaptor("let_error", _let_error_sender, """``let_error(sndr, f)`` or ``sndr | let_error(f)``: on error, continue with the
+    sender ``f(err)`` returns ([exec.let]).""")
 
-
-_mk_value = _maker(_let_sender, "let_value")
-_mk_error = _maker(_let_error_sender, "let_error")
-_mk_stopped = _maker(_let_stopped_sender, "let_stopped")
-
-
-def let_value(*args):
-    """``let_value(sndr, f)`` or ``sndr | let_value(f)``: continue with the sender
-    ``f(*values)`` returns ([exec.let])."""
-    if len(args) == 1:
-        check_callable("let_value", args[0])
-    return pipeable("let_value", _mk_value, args, 1)
-
-
-def let_error(*args):
-    """``let_error(sndr, f)`` or ``sndr | let_error(f)``: on error, continue with the
-    sender ``f(err)`` returns ([exec.let])."""
-    if len(args) == 1:
-        check_callable("let_error", args[0])
-    return pipeable("let_error", _mk_error, args, 1)
-
-
-def let_stopped(*args):
-    """``let_stopped(sndr, f)`` or ``sndr | let_stopped(f)``: on stopped, continue with
-    the sender ``f()`` returns ([exec.let])."""
-    if len(args) == 1:
-        check_callable("let_stopped", args[0])
-    return pipeable("let_stopped", _mk_stopped, args, 1)
+let_stopped = function_adaptor("let_stopped", _let_stopped_sender, """``let_stopped(sndr, f)`` or ``sndr | let_stopped(f)``: on stopped, continue with
+    the sender ``f()`` returns ([exec.let]).""")

@@ -17,7 +17,7 @@ from ..core.env import _MISSING, fwd_env
 from ..core import sender as _sender_mod
 from ..core.sender import adaptor_sender, forwarding_receiver
 from ..core.signatures import completion_signatures, get_completion_signatures
-from ._util import check_callable, func_name, pipeable, result_signature
+from ._util import func_name, function_adaptor, result_signature
 
 __all__ = ["then", "upon_error", "upon_stopped"]
 
@@ -65,21 +65,26 @@ class _then_chain_receiver(forwarding_receiver):
         self.rcvr.set_value(*values)
 
 
+def _send_result(rcvr, f, *args) -> None:
+    """Complete ``rcvr`` with ``f(*args)``: no values for ``None``, set_error if it raises."""
+    try:
+        r = f(*args)
+    except Exception as e:
+        rcvr.set_error(e)
+        return
+    if r is None:
+        rcvr.set_value()
+    else:
+        rcvr.set_value(r)
+
+
 class _upon_error_receiver(_then_receiver):
     __slots__ = ()
 
     set_value = forwarding_receiver.set_value
 
     def set_error(self, err) -> None:
-        try:
-            r = self.f(err)
-        except Exception as e:
-            self.rcvr.set_error(e)
-            return
-        if r is None:
-            self.rcvr.set_value()
-        else:
-            self.rcvr.set_value(r)
+        _send_result(self.rcvr, self.f, err)
 
 
 class _upon_stopped_receiver(_then_receiver):
@@ -88,15 +93,7 @@ class _upon_stopped_receiver(_then_receiver):
     set_value = forwarding_receiver.set_value
 
     def set_stopped(self) -> None:
-        try:
-            r = self.f()
-        except Exception as e:
-            self.rcvr.set_error(e)
-            return
-        if r is None:
-            self.rcvr.set_value()
-        else:
-            self.rcvr.set_value(r)
+        _send_result(self.rcvr, self.f)
 
 
 class _then_sender(adaptor_sender):
@@ -166,46 +163,18 @@ class _upon_stopped_sender(_then_sender):
     _channel = set_stopped_t
 
 
-def _make(cls, name):
-    def make(sndr, f):
-        check_callable(name, f)
-        return cls(sndr, f)
-
-    make.__name__ = name
-    return make
-
-
-_make_then = _make(_then_sender, "then")
-_make_upon_error = _make(_upon_error_sender, "upon_error")
-_make_upon_stopped = _make(_upon_stopped_sender, "upon_stopped")
-
-
-def then(*args):
-    """``then(sndr, f)`` or ``sndr | then(f)`` ([exec.then]).
+then = function_adaptor("then", _then_sender, """``then(sndr, f)`` or ``sndr | then(f)`` ([exec.then]).
 
     Completes with ``f(*values)`` (no values if ``f`` returns ``None``); errors and
     stopped pass through; an exception from ``f`` is sent with ``set_error``.
-    """
-    if len(args) == 1:
-        check_callable("then", args[0])
-    return pipeable("then", _make_then, args, 1)
+    """)
 
-
-def upon_error(*args):
-    """``upon_error(sndr, f)`` or ``sndr | upon_error(f)`` ([exec.then]).
+upon_error = function_adaptor("upon_error", _upon_error_sender, """``upon_error(sndr, f)`` or ``sndr | upon_error(f)`` ([exec.then]).
 
     Turns an error into a value: completes with ``f(err)`` (no values if ``None``).
-    """
-    if len(args) == 1:
-        check_callable("upon_error", args[0])
-    return pipeable("upon_error", _make_upon_error, args, 1)
+    """)
 
-
-def upon_stopped(*args):
-    """``upon_stopped(sndr, f)`` or ``sndr | upon_stopped(f)`` ([exec.then]).
+upon_stopped = function_adaptor("upon_stopped", _upon_stopped_sender, """``upon_stopped(sndr, f)`` or ``sndr | upon_stopped(f)`` ([exec.then]).
 
     Turns stopped into a value: completes with ``f()`` (no values if ``None``).
-    """
-    if len(args) == 1:
-        check_callable("upon_stopped", args[0])
-    return pipeable("upon_stopped", _make_upon_stopped, args, 1)
+    """)
