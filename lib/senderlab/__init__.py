@@ -11,14 +11,21 @@ imports load on first use: ``ex.gpu`` (Numba), ``ex.io`` (networking), ``ex.task
 
 from __future__ import annotations
 
+from .algorithms.affine_on import affine_on
 from .algorithms.bulk import bulk, bulk_chunked, bulk_unchunked, par, par_unseq, seq, unseq
 from .algorithms.into_variant import into_variant
 from .algorithms.just import just, just_error, just_stopped
 from .algorithms.let import let_error, let_stopped, let_value
+from .algorithms.on import on
 from .algorithms.read_env import read_env
+from .algorithms.schedule_from import continues_on, schedule_from
+from .algorithms.split import split
+from .algorithms.starts_on import starts_on
 from .algorithms.stopped_as import stopped_as_error, stopped_as_optional
 from .algorithms.sync_wait import ErrorValue, sync_wait, sync_wait_with_variant
 from .algorithms.then import then, upon_error, upon_stopped
+from .algorithms.when_all import when_all, when_all_with_variant
+from .algorithms.when_any import when_any
 from .algorithms.write_env import write_env
 from .contexts.inline import inline_scheduler
 from .contexts.run_loop import run_loop
@@ -70,6 +77,7 @@ __all__ = [
     "ErrorValue",
     "ProtocolError",
     "add_trace_sink",
+    "affine_on",
     "apply_sender",
     "as_sender",
     "basic_sender",
@@ -79,6 +87,7 @@ __all__ = [
     "checked",
     "completion_signatures",
     "connect",
+    "continues_on",
     "default_domain",
     "empty_env",
     "env",
@@ -106,6 +115,7 @@ __all__ = [
     "let_stopped",
     "let_value",
     "never_stop_token",
+    "on",
     "operation_state",
     "par",
     "par_unseq",
@@ -117,6 +127,7 @@ __all__ = [
     "remove_trace_sink",
     "run_loop",
     "schedule",
+    "schedule_from",
     "sender",
     "sender_adaptor_closure",
     "seq",
@@ -127,7 +138,9 @@ __all__ = [
     "set_value",
     "set_value_t",
     "sig",
+    "split",
     "start",
+    "starts_on",
     "stop_callback_for",
     "stopped_as_error",
     "stopped_as_optional",
@@ -140,6 +153,9 @@ __all__ = [
     "unseq",
     "upon_error",
     "upon_stopped",
+    "when_all",
+    "when_all_with_variant",
+    "when_any",
     "write_env",
 ]
 

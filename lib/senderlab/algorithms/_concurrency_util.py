@@ -17,7 +17,7 @@ from ..core.env import (
     get_scheduler,
     get_stop_token,
 )
-from ..core.sender import as_sender, is_sender
+from ..core.sender import _foreign_sender, as_sender, is_sender
 from ..core.signatures import completion_signatures, get_completion_signatures
 
 VALUE_SCHEDULER = get_completion_scheduler(set_value_t)
@@ -27,6 +27,13 @@ STOPPED_SCHEDULER = get_completion_scheduler(set_stopped_t)
 # After a hop these describe the predecessor, not the algorithm: they must not leak
 # through the forwarded attributes.
 _WHERE_QUERIES = frozenset((VALUE_SCHEDULER, ERROR_SCHEDULER, STOPPED_SCHEDULER, get_domain))
+
+
+def describe(sndr) -> str:
+    """The repr a user recognizes: a user-written sender's own, not its adapter's."""
+    if isinstance(sndr, _foreign_sender):
+        return repr(sndr.s)
+    return repr(sndr)
 
 
 def is_scheduler_like(x) -> bool:
@@ -122,7 +129,9 @@ class stop_token_env(env):
         self._token = token
         self._parent = fwd_env(outer) if outer is not None else None
         self._fwd = self  # every query it answers already forwards
-        self._dom = _MISSING
+        # get_domain and get_scheduler forward, so the domain is the consumer's: reuse it
+        # if known (and never make sync_wait build its run loop just to find none).
+        self._dom = getattr(outer, "_dom", _MISSING)
 
     def query(self, q):
         if q is get_stop_token:

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _MISSING, env as _env, fwd_env, get_completion_scheduler, get_env, get_scheduler, prop
+from ..core.domain import completion_domain
 from ..core.sender import as_sender, adaptor_sender, forwarding_receiver
 from ..core.signatures import completion_signatures, get_completion_signatures
+from ._concurrency_util import forwarded_attrs
 from ._util import func_name, function_adaptor
 
 __all__ = ["let_value", "let_error", "let_stopped"]
@@ -99,6 +101,14 @@ class _let_sender(adaptor_sender):
 
     def _connect(self, rcvr, env):
         return self.child.connect(self._receiver(rcvr, fwd_env(env), self.f, self))
+
+    def get_env(self):
+        # Where the whole operation completes depends on the sender f returns, so the
+        # predecessor's completion schedulers and domain are not forwarded.
+        return forwarded_attrs(self.child)
+
+    def _completion_domain(self):
+        return completion_domain(self)
 
     def get_completion_signatures(self, env=None):
         cs = get_completion_signatures(self.child, env)

@@ -17,9 +17,12 @@ Attributes (``SCHED-ATTRS(sch)``): ``get_completion_scheduler(set_value_t)`` and
 domain; the predecessor's other forwarding attributes pass through.
 
 Domains: ``continues_on`` is transformed by the domain of the *destination* scheduler
-``sch``, not its predecessor's (the one exception P2300R10 makes in ``get-domain-late``,
-[exec.snd.transform]); its default lowering is ``schedule_from(sch, sndr)``
-([exec.continues.on]), which a domain may customize in turn.
+``sch`` (the default domain if ``sch`` names none), never by its predecessor's or the
+receiver's: the one exception P2300R10 makes in ``get-domain-late``
+([exec.snd.transform]). Its default lowering is ``schedule_from(sch, sndr)``
+([exec.continues.on]), which that domain then sees and may customize in turn.
+``schedule_from`` follows the generic rule: its attributes' domain (``sch``'s), else the
+receiver's.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from __future__ import annotations
 from ..core.domain import DEFAULT
 from ..core.env import _MISSING, fwd_env
 from ..core.sender import adaptor_sender, as_sender, is_sender, sender_adaptor_closure
-from ..core.signatures import completion_signatures, get_completion_signatures
+from ..core.signatures import get_completion_signatures
 from ._concurrency_util import check_scheduler, hop_signatures, is_scheduler_like, sched_attrs, schedule_sender, scheduler_domain
 
 __all__ = ["schedule_from", "continues_on"]

@@ -22,7 +22,7 @@ Attributes: ``sndr``'s, forwarded. Domain: ``sndr``'s completion domain, else ``
 
 from __future__ import annotations
 
-from ..core.env import _MISSING, fwd_env, get_env
+from ..core.env import _MISSING, fwd_env
 from ..core.sender import adaptor_sender, as_sender, forwarding_receiver, is_sender
 from ..core.signatures import get_completion_signatures
 from ._concurrency_util import check_scheduler, hop_signatures, is_scheduler_like, sched_env, schedule_sender, scheduler_domain

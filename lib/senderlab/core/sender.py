@@ -130,7 +130,18 @@ class basic_sender:
         return self._tag
 
     def _late_domain(self):
+        """The domain that transforms this sender (``get-domain-late`` without the
+        environment part): by default the one its attributes name."""
         return completion_domain(self)
+
+    def _completion_domain(self):
+        """The domain this sender's attributes name, which its successors are
+        transformed by. The same as ``_late_domain`` unless a subclass (``let_value``,
+        whose completion happens wherever the inner sender completes) says otherwise."""
+        d = self._dom
+        if d is _MISSING:
+            d = self._dom = self._late_domain()
+        return d
 
     def _connect(self, rcvr, env):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -178,12 +189,15 @@ class adaptor_sender(basic_sender):
         # Iterative, so that a chain of thousands of adaptors does not recurse.
         pending = []
         c = self.child
-        while c._dom is _MISSING and isinstance(c, adaptor_sender) and type(c)._late_domain is adaptor_sender._late_domain:
+        while (
+            c._dom is _MISSING
+            and isinstance(c, adaptor_sender)
+            and type(c)._late_domain is adaptor_sender._late_domain
+            and type(c)._completion_domain is basic_sender._completion_domain
+        ):
             pending.append(c)
             c = c.child
-        d = c._dom
-        if d is _MISSING:
-            d = c._dom = c._late_domain()
+        d = c._completion_domain()
         for p in reversed(pending):
             p._dom = d
         return d

@@ -1,0 +1,189 @@
+"""``affine_on`` (P3552R1 9.1 [exec.affine.on]).
+
+``affine_on(sndr, sch)`` (or ``sndr | affine_on(sch)``) completes on ``sch`` with
+``sndr``'s result, like ``continues_on(sndr, sch)``, but it "is allowed to avoid any
+scheduling operation" when it can tell that ``sndr`` already completes on ``sch``. This
+is what a coroutine ``task`` uses to resume on its own scheduler after ``co_await``
+without paying for a hop each time.
+
+Exactly what is detected (otherwise it hops, through ``schedule(sch)``, as
+``continues_on`` does):
+
+1. ``sch`` is an :class:`~senderlab.inline_scheduler`: completing "inline" is completing
+   on it, wherever that is. Never hops.
+2. Statically, at ``connect``: for every channel ``sndr``'s completion signatures say it
+   may complete on, ``get_completion_scheduler(channel)(get_env(sndr)) == sch``. For
+   example ``schedule(sch)`` itself (value and stopped on ``sch``, no errors). Then
+   ``sndr`` is connected straight to the receiver.
+3. At run time: the receiver's environment says the operation is started on ``sch``
+   (``get_scheduler(env) == sch``) *and* ``sndr`` completes inline, on the thread that
+   called ``start`` and before ``start`` returned. Then the completion is sent at once,
+   inside ``start`` (P3552R1 9.1/5 allows it: "the completion operation ... may be
+   called before ``start(op)`` completes"). ``just(x)``, ``read_env(q)`` and other
+   synchronous senders take this path.
+
+A completion on the right scheduler that is not inline (a ``run_loop`` item run later
+by the same loop, say) still hops: nothing tells the algorithm where it is running.
+
+The hop is not stopped by the consumer's stop token: the ``schedule(sch)`` operation sees
+an environment whose stop token is ``never_stop_token()`` (the direction of P3941R1,
+NB comment US 235-363): a completion that has already happened is delivered, not turned
+into ``set_stopped`` on the way home. A failing schedule still completes with its error.
+
+Attributes: as ``continues_on``'s (``SCHED-ATTRS(sch)`` joined with the forwarded
+attributes of ``sndr``). Domain: as ``schedule_from``'s (``sch``'s, else the receiver's).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from ..contexts.inline import inline_scheduler
+from ..core.channels import set_error_t, set_stopped_t, set_value_t
+from ..core.env import _MISSING, env as _env, fwd_env, get_env, get_scheduler, get_stop_token, prop
+from ..core.sender import as_sender, forwarding_receiver, is_sender, sender_adaptor_closure
+from ..core.signatures import get_completion_signatures
+from ..core.stop_token import never_stop_token
+from ._concurrency_util import ERROR_SCHEDULER, STOPPED_SCHEDULER, VALUE_SCHEDULER, check_scheduler, is_scheduler_like
+from .schedule_from import _ERROR, _STOPPED, _VALUE, _schedule_from_op, _schedule_from_sender
+
+__all__ = ["affine_on"]
+
+_get_ident = threading.get_ident
+_UNSTOPPABLE = prop(get_stop_token, never_stop_token())
+
+
+class _affine_op(_schedule_from_op):
+    __slots__ = ("here", "starting")
+
+    def start(self) -> None:
+        if self.here:
+            self.starting = _get_ident()
+            try:
+                self.child_op.start()
+            finally:
+                self.starting = 0
+        else:
+            self.child_op.start()
+
+
+class _affine_receiver:
+    """The predecessor's receiver: completes at once when inline on ``sch``'s agent,
+    otherwise stores the completion and starts the hop."""
+
+    __slots__ = ("op", "env")
+
+    def __init__(self, op, env) -> None:
+        self.op = op
+        self.env = env
+
+    def set_value(self, *values) -> None:
+        op = self.op
+        if op.starting == _get_ident():
+            op.rcvr.set_value(*values)
+            return
+        op.kind = _VALUE
+        op.payload = values
+        op.sched_op.start()
+
+    def set_error(self, err) -> None:
+        op = self.op
+        if op.starting == _get_ident():
+            op.rcvr.set_error(err)
+            return
+        op.kind = _ERROR
+        op.payload = err
+        op.sched_op.start()
+
+    def set_stopped(self) -> None:
+        op = self.op
+        if op.starting == _get_ident():
+            op.rcvr.set_stopped()
+            return
+        op.kind = _STOPPED
+        op.sched_op.start()
+
+    def get_env(self):
+        return self.env
+
+
+_CHANNEL_SCHEDULERS = ((set_value_t, VALUE_SCHEDULER), (set_error_t, ERROR_SCHEDULER), (set_stopped_t, STOPPED_SCHEDULER))
+
+
+def _same(a, b) -> bool:
+    if a is b:
+        return True
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
+
+
+class _affine_on_sender(_schedule_from_sender):
+    """``affine_on(sndr, sch)`` (P3552R1 9.1)."""
+
+    __slots__ = ("_skip",)
+    _tag = "affine_on"
+
+    def __init__(self, sch, child) -> None:
+        _schedule_from_sender.__init__(self, sch, child)
+        self._skip = _MISSING
+
+    def already_affine(self) -> bool:
+        """Whether the hop is skipped for every connection (rules 1 and 2 above)."""
+        s = self._skip
+        if s is _MISSING:
+            s = self._skip = self._compute_skip()
+        return s
+
+    def _compute_skip(self) -> bool:
+        sch = self.sch
+        if isinstance(sch, inline_scheduler):
+            return True
+        cs = self.child._signatures()
+        attrs = get_env(self.child)
+        for ch, q in _CHANNEL_SCHEDULERS:
+            if any(s.channel is ch for s in cs.sigs) and not _same(q(attrs, None), sch):
+                return False
+        return True
+
+    def _connect(self, rcvr, env):
+        fenv = fwd_env(env)
+        if self.already_affine():
+            return self.child.connect(forwarding_receiver(rcvr, fenv))
+        op = _affine_op(rcvr, _env(_UNSTOPPABLE, fenv))
+        op.here = _same(get_scheduler(env, None), self.sch)
+        op.starting = 0
+        op.child_op = self.child.connect(_affine_receiver(op, fenv))
+        op.sched_op = self._ssndr.connect(op)
+        return op
+
+    def get_completion_signatures(self, env=None):
+        if self.already_affine():
+            return get_completion_signatures(self.child, env)
+        return _schedule_from_sender.get_completion_signatures(self, env)
+
+    def __repr__(self) -> str:
+        return f"{self.child!r} | affine_on({self.sch!r})"
+
+
+def _make_affine_on(sndr, sch):
+    return _affine_on_sender(sch, as_sender(sndr, "affine_on"))
+
+
+_make_affine_on.__name__ = "affine_on"
+
+
+def affine_on(*args):
+    """``affine_on(sndr, sch)`` or ``sndr | affine_on(sch)``: complete on ``sch``,
+    skipping the hop where ``sndr`` is known to complete there already (P3552R1 9.1)."""
+    if len(args) == 1:
+        check_scheduler("affine_on", args[0])
+        return sender_adaptor_closure(_make_affine_on, args[0])
+    if len(args) == 2:
+        sndr, sch = args
+        if is_scheduler_like(sndr) and not is_sender(sndr) and is_sender(sch):
+            raise TypeError("affine_on takes (sndr, sch): the sender first")
+        check_scheduler("affine_on", sch)
+        return _make_affine_on(sndr, sch)
+    raise TypeError(f"affine_on takes (sndr, sch) or, in a pipe, (sch); got {len(args)} arguments")
