@@ -12,18 +12,25 @@ imports load on first use: ``ex.gpu`` (Numba), ``ex.io`` (networking), ``ex.task
 from __future__ import annotations
 
 from .algorithms.affine_on import affine_on
+from .algorithms.any_sender import any_sender_of
 from .algorithms.bulk import bulk, bulk_chunked, bulk_unchunked, par, par_unseq, seq, unseq
+from .algorithms.finally_ import finally_
+from .algorithms.first_successful import first_successful
 from .algorithms.into_variant import into_variant
 from .algorithms.just import just, just_error, just_stopped
 from .algorithms.let import let_error, let_stopped, let_value
 from .algorithms.on import on
 from .algorithms.read_env import read_env
+from .algorithms.repeat import repeat, repeat_effect, repeat_effect_until, repeat_n, repeat_until
+from .algorithms.retry import retry
 from .algorithms.schedule_from import continues_on, schedule_from
 from .algorithms.split import split
 from .algorithms.starts_on import starts_on
+from .algorithms.stop_when import stop_when
 from .algorithms.stopped_as import stopped_as_error, stopped_as_optional
 from .algorithms.sync_wait import ErrorValue, sync_wait, sync_wait_with_variant
 from .algorithms.then import then, upon_error, upon_stopped
+from .algorithms.variant_sender import variant_sender
 from .algorithms.when_all import when_all, when_all_with_variant
 from .algorithms.when_any import when_any
 from .algorithms.write_env import write_env
@@ -78,6 +85,7 @@ __all__ = [
     "ProtocolError",
     "add_trace_sink",
     "affine_on",
+    "any_sender_of",
     "apply_sender",
     "as_sender",
     "basic_sender",
@@ -91,6 +99,8 @@ __all__ = [
     "default_domain",
     "empty_env",
     "env",
+    "finally_",
+    "first_successful",
     "forwarding_query",
     "get_allocator",
     "get_completion_scheduler",
@@ -125,6 +135,12 @@ __all__ = [
     "read_env",
     "receiver",
     "remove_trace_sink",
+    "repeat",
+    "repeat_effect",
+    "repeat_effect_until",
+    "repeat_n",
+    "repeat_until",
+    "retry",
     "run_loop",
     "schedule",
     "schedule_from",
@@ -142,6 +158,7 @@ __all__ = [
     "start",
     "starts_on",
     "stop_callback_for",
+    "stop_when",
     "stopped_as_error",
     "stopped_as_optional",
     "sync_wait",
@@ -153,6 +170,7 @@ __all__ = [
     "unseq",
     "upon_error",
     "upon_stopped",
+    "variant_sender",
     "when_all",
     "when_all_with_variant",
     "when_any",

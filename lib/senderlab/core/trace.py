@@ -241,7 +241,7 @@ def _on_stop_requested(source) -> None:
 #: While tracing, connect/start/complete pass through a few more frames per algorithm
 #: (no ``then`` fusion, traced wrappers); the recursion limit is raised to this so the
 #: pipelines that run untraced also run traced.
-TRACING_RECURSION_LIMIT = 20_000
+TRACING_RECURSION_LIMIT = 8_000
 
 
 def _refresh() -> None:

@@ -1,0 +1,175 @@
+"""``finally_``: run a second sender after the first, however the first completed
+(stdexec ``exec::finally``, ``stdexec::__finally``). The trailing underscore is because
+``finally`` is a Python keyword.
+
+``finally_(sndr, final)`` starts ``sndr``; when it completes, on any channel, its
+completion is kept and ``final`` is started. When ``final`` completes with
+``set_value()``, the kept completion of ``sndr`` is delivered. When ``final`` completes
+with an error or stopped, that completion wins and ``sndr``'s is dropped: the
+``try``/``finally`` of a sender pipeline, where an exception in the ``finally`` block
+replaces the one in flight.
+
+* ``final`` must be a sender of no values (C++: "the final sender must be a sender of
+  void"); a known value signature with values raises :class:`TypeError` at connect
+  time. Where the arity is known only at run time (``then(f)`` with ``f``
+  unannotated), values ``final`` sends are ignored.
+* Both senders are connected when ``finally_`` is connected, so a mistake in either
+  surfaces at ``connect``. ``sndr``'s operation is released before ``final`` starts.
+* ``final``'s receiver answers ``get_scheduler`` with ``sndr``'s completion scheduler
+  when ``sndr`` can complete on one channel only and names a scheduler for it (the
+  "secondary environment" stdexec gives ``let_*`` and ``finally``); otherwise it has
+  the consumer's (forwarded) environment, stop token included. A stop request that
+  makes ``sndr`` complete with stopped does not skip ``final``: cleanup still runs.
+* Completion signatures: ``sndr``'s, plus ``final``'s error and stopped ones; just
+  ``final``'s when ``final`` never completes with a value.
+* Attributes: none (the completion happens where ``final`` completes).
+"""
+
+from __future__ import annotations
+
+from ..core.channels import set_error_t, set_stopped_t, set_value_t
+from ..core.env import _MISSING, empty_env, fwd_env, get_completion_scheduler, get_env
+from ..core.sender import as_sender, basic_sender
+from ..core.signatures import completion_signatures, get_completion_signatures
+from ._concurrency_util import sched_env
+from ._util import pipeable
+
+__all__ = ["finally_"]
+
+
+class _finally_op:
+    """The operation state; also the receiver of ``sndr``."""
+
+    __slots__ = ("rcvr", "env", "op1", "op2", "channel", "result")
+
+    def __init__(self, rcvr, env) -> None:
+        self.rcvr = rcvr
+        self.env = env
+        self.op1 = None
+        self.op2 = None
+        self.channel = None
+        self.result = None
+
+    def start(self) -> None:
+        self.op1.start()
+
+    # -- the receiver of sndr: keep the completion, run final --------------------------
+    def _then_final(self, channel, result) -> None:
+        self.channel = channel
+        self.result = result
+        self.op1 = None  # stdexec destroys the first operation before starting final
+        self.op2.start()
+
+    def set_value(self, *values) -> None:
+        self._then_final(set_value_t, values)
+
+    def set_error(self, err) -> None:
+        self._then_final(set_error_t, err)
+
+    def set_stopped(self) -> None:
+        self._then_final(set_stopped_t, None)
+
+    def get_env(self):
+        return self.env
+
+    # -- final completed with set_value: deliver sndr's completion ---------------------
+    def _deliver(self) -> None:
+        ch, res = self.channel, self.result
+        self.result = None
+        if ch is set_value_t:
+            self.rcvr.set_value(*res)
+        elif ch is set_error_t:
+            self.rcvr.set_error(res)
+        else:
+            self.rcvr.set_stopped()
+
+
+class _final_receiver:
+    __slots__ = ("op", "env")
+
+    def __init__(self, op, env) -> None:
+        self.op = op
+        self.env = env
+
+    def set_value(self, *ignored) -> None:
+        self.op._deliver()
+
+    def set_error(self, err) -> None:
+        op = self.op
+        op.result = None
+        op.rcvr.set_error(err)
+
+    def set_stopped(self) -> None:
+        op = self.op
+        op.result = None
+        op.rcvr.set_stopped()
+
+    def get_env(self):
+        return self.env
+
+
+def _channels(cs) -> set:
+    out = {s.channel for s in cs.sigs}
+    if not cs.exact:
+        out.add(set_value_t)
+    return out
+
+
+class _finally_sender(basic_sender):
+    __slots__ = ("child", "final")
+    _tag = "finally"
+
+    def __init__(self, child, final) -> None:
+        self._dom = self._cs = _MISSING
+        self.child = child
+        self.final = final
+
+    def _final_env(self, env):
+        chans = _channels(self.child._signatures())
+        if len(chans) == 1:
+            sch = get_completion_scheduler(next(iter(chans)))(get_env(self.child), None)
+            if sch is not None:
+                return sched_env(sch, env)
+        return fwd_env(env)
+
+    def _connect(self, rcvr, env):
+        for s in self.final._signatures().value_sigs:
+            if s.arity:
+                raise TypeError(
+                    f"finally_: the final sender {self.final!r} completes with {s!r}; it must be a sender of "
+                    "no values (set_value()). Drop its values with then(lambda *_: None)"
+                )
+        op = _finally_op(rcvr, fwd_env(env))
+        op.op2 = self.final.connect(_final_receiver(op, self._final_env(env)))
+        op.op1 = self.child.connect(op)
+        return op
+
+    def _late_domain(self):
+        return None
+
+    def get_env(self):
+        return empty_env
+
+    def get_completion_signatures(self, env=None):
+        first = get_completion_signatures(self.child, env)
+        last = get_completion_signatures(self.final, env)
+        rest = [s for s in last.sigs if s.channel is not set_value_t]
+        if last.exact and not last.value_sigs:
+            return completion_signatures._of(tuple(rest), True)  # only final completes it
+        return completion_signatures(*first.sigs, *rest, exact=first.exact and last.exact)
+
+    def __repr__(self) -> str:
+        return f"{self.child!r} | finally_({self.final!r})"
+
+
+def _make(sndr, final):
+    return _finally_sender(sndr, as_sender(final, "finally_"))
+
+
+def finally_(*args):
+    """``finally_(sndr, final)`` or ``sndr | finally_(final)``: run ``final`` after
+    ``sndr`` whatever its completion, then complete as ``sndr`` did, unless ``final``
+    fails or stops (then that wins) (stdexec ``exec::finally``)."""
+    if len(args) == 1:
+        as_sender(args[0], "finally_")
+    return pipeable("finally_", _make, args, 1)
