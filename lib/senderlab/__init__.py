@@ -36,6 +36,7 @@ from .algorithms.when_any import when_any
 from .algorithms.write_env import write_env
 from .contexts.inline import inline_scheduler
 from .contexts.run_loop import run_loop
+from .scope import associate, counting_scope, is_scope_token, simple_counting_scope, spawn, spawn_future
 from .core.channels import set_error, set_error_t, set_stopped, set_stopped_t, set_value, set_value_t, sig
 from .core.domain import apply_sender, default_domain, get_domain_late, transform_sender
 from .core.env import (
@@ -88,6 +89,7 @@ __all__ = [
     "any_sender_of",
     "apply_sender",
     "as_sender",
+    "associate",
     "basic_sender",
     "bulk",
     "bulk_chunked",
@@ -96,6 +98,7 @@ __all__ = [
     "completion_signatures",
     "connect",
     "continues_on",
+    "counting_scope",
     "default_domain",
     "empty_env",
     "env",
@@ -117,6 +120,7 @@ __all__ = [
     "inplace_stop_token",
     "into_variant",
     "is_scheduler",
+    "is_scope_token",
     "is_sender",
     "just",
     "just_error",
@@ -154,6 +158,9 @@ __all__ = [
     "set_value",
     "set_value_t",
     "sig",
+    "simple_counting_scope",
+    "spawn",
+    "spawn_future",
     "split",
     "start",
     "starts_on",

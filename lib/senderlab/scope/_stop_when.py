@@ -1,0 +1,182 @@
+"""The exposition-only ``stop-when`` adaptor ([exec.stop.when]).
+
+``stop_when(sndr, token)`` fuses an extra stop token into a sender: connected to a
+receiver ``r``, the child sees a stop token that is triggered when ``token`` *or* the
+token of ``get_stop_token(get_env(r))`` is. ``counting_scope``'s token wraps senders
+with it (so that ``counting_scope.request_stop()`` reaches every associated operation)
+and ``spawn_future`` wraps the spawned sender with it (so that abandoning the future
+stops the work).
+
+* A ``token`` on which stop is impossible: ``stop_when(sndr, token)`` is ``sndr``.
+* A receiver whose token cannot be stopped: the child's environment simply answers
+  ``get_stop_token`` with ``token`` (``write_env(sndr, prop(get_stop_token, token))``).
+* Otherwise the operation owns an ``inplace_stop_source`` whose token the child sees;
+  ``start`` registers a callback on each of the two tokens that requests stop on it,
+  and the completion deregisters both before it is forwarded.
+"""
+
+from __future__ import annotations
+
+from ..core.domain import env_domain
+from ..core.env import _MISSING, env as _env, fwd_env, get_stop_token
+from ..core.sender import adaptor_sender, forwarding_receiver
+from ..core.signatures import get_completion_signatures
+from ..core.stop_token import inplace_stop_source
+
+__all__ = ["stop_when", "token_env", "traced_root"]
+
+
+class token_env(_env):
+    """``JOIN-ENV(prop(get_stop_token, token), outer)`` without copying ``outer``: the
+    environment ``write_env(sndr, prop(get_stop_token, token))`` gives its child."""
+
+    __slots__ = ("_token", "_outer")
+
+    def __init__(self, token, outer) -> None:
+        self._token = token
+        self._outer = outer
+        self._fwd = None
+        self._dom = _MISSING
+        if isinstance(outer, _env):
+            # Only get_stop_token differs from ``outer``, and it forwards and names no
+            # domain: reuse what ``outer`` has cached rather than recompute per spawn.
+            d = outer._dom
+            self._dom = env_domain(outer) if d is _MISSING else d
+            if fwd_env(outer) is outer:
+                self._fwd = self
+
+    def query(self, q):
+        if q is get_stop_token:
+            return self._token
+        o = self._outer
+        try:
+            return o.query(q)
+        except AttributeError:
+            if type(o) is dict and q in o:
+                return o[q]
+            raise LookupError(q) from None
+
+    # The parts, for env(...) joins that copy them.
+    @property
+    def _map(self):
+        return {get_stop_token: self._token}
+
+    @property
+    def _rest(self):
+        return (self._outer,)
+
+    def __repr__(self) -> str:
+        return f"env(get_stop_token: {self._token!r}, {self._outer!r})"
+
+
+class _stop_when_receiver(forwarding_receiver):
+    """Deregisters the two stop callbacks, then forwards the completion."""
+
+    __slots__ = ("op",)
+
+    def __init__(self, rcvr, env, op) -> None:
+        self.rcvr = rcvr
+        self.env = env
+        self.op = op
+
+    def set_value(self, *values) -> None:
+        self.op._unlink()
+        self.rcvr.set_value(*values)
+
+    def set_error(self, err) -> None:
+        self.op._unlink()
+        self.rcvr.set_error(err)
+
+    def set_stopped(self) -> None:
+        self.op._unlink()
+        self.rcvr.set_stopped()
+
+
+class _stop_when_op:
+    __slots__ = ("op", "source", "token", "rtoken", "cb1", "cb2", "__weakref__")
+
+    def __init__(self, token, rtoken) -> None:
+        self.op = None
+        self.source = inplace_stop_source()
+        self.token = token
+        self.rtoken = rtoken
+        self.cb1 = self.cb2 = None
+
+    def start(self) -> None:
+        request = self.source.request_stop
+        self.cb1 = self.token.callback(request)
+        self.cb2 = self.rtoken.callback(request)
+        self.op.start()
+
+    def _unlink(self) -> None:
+        cb1, cb2 = self.cb1, self.cb2
+        self.cb1 = self.cb2 = None
+        if cb1 is not None:
+            cb1.close()
+        if cb2 is not None:
+            cb2.close()
+
+
+class _stop_when_sender(adaptor_sender):
+    __slots__ = ("token",)
+    _tag = "stop_when"
+
+    def __init__(self, child, token) -> None:
+        self._dom = self._cs = _MISSING
+        self.child = child
+        self.token = token
+
+    def _connect(self, rcvr, env):
+        rtoken = get_stop_token(env)
+        if not rtoken.stop_possible():
+            return self.child.connect(forwarding_receiver(rcvr, token_env(self.token, env)))
+        op = _stop_when_op(self.token, rtoken)
+        op.op = self.child.connect(_stop_when_receiver(rcvr, token_env(op.source.get_token(), env), op))
+        return op
+
+    def _late_domain(self):
+        # Exposition-only: no domain knows it; the child's own connect consults the
+        # child's domain.
+        return None
+
+    def get_completion_signatures(self, env=None):
+        return get_completion_signatures(self.child, env)
+
+    def __repr__(self) -> str:
+        return f"{self.child!r} | stop_when({self.token!r})"
+
+
+def stop_when(sndr, token):
+    """``stop-when(sndr, token)`` ([exec.stop.when]); ``sndr`` must be a basic_sender."""
+    if not token.stop_possible():
+        return sndr
+    return _stop_when_sender(sndr, token)
+
+
+class _root_sender(adaptor_sender):
+    """While tracing, names the root of work that a scope starts (``spawn``,
+    ``spawn_future``), so that the trace shows what started it. Adds nothing else."""
+
+    __slots__ = ("_tag",)
+
+    def __init__(self, child, tag) -> None:
+        self._dom = self._cs = _MISSING
+        self.child = child
+        self._tag = tag
+
+    def _connect(self, rcvr, env):
+        return self.child.connect(rcvr)
+
+    def _late_domain(self):
+        return None
+
+    def get_completion_signatures(self, env=None):
+        return get_completion_signatures(self.child, env)
+
+    def __repr__(self) -> str:
+        return f"{self._tag}({self.child!r})"
+
+
+def traced_root(sndr, tag):
+    """``sndr`` named ``tag`` in traces (only called while tracing is on)."""
+    return _root_sender(sndr, tag)

@@ -1,0 +1,111 @@
+"""Helpers shared by the scope modules: the ``scope_token`` check ([exec.scope.concepts]),
+the environment argument of ``spawn`` / ``spawn_future``, and reporting an error that a
+fire-and-forget operation has nobody to deliver to."""
+
+from __future__ import annotations
+
+import sys
+
+from ..core.env import empty_env, env as _env
+
+__all__ = ["is_scope_token", "check_token", "as_env", "report_unraisable"]
+
+
+_token_types: set = set()
+
+
+def is_scope_token(x) -> bool:
+    """Whether ``x`` models ``scope_token``: it has ``try_associate()``,
+    ``disassociate()`` and ``wrap(sndr)`` ([exec.scope.concepts])."""
+    t = type(x)
+    if t in _token_types:
+        return True
+    ok = callable(getattr(t, "try_associate", None)) and callable(getattr(t, "disassociate", None)) and callable(
+        getattr(t, "wrap", None)
+    )
+    if ok:
+        _token_types.add(t)
+    return ok
+
+
+def check_token(name: str, token, sndr=None) -> None:
+    """Raise a clear :class:`TypeError` unless ``token`` is a scope token."""
+    if type(token) in _token_types or is_scope_token(token):
+        return
+    hint = ""
+    if sndr is not None and is_scope_token(sndr):
+        raise TypeError(f"{name}: the arguments are swapped; the sender comes first: {name}(sndr, token)")
+    if callable(getattr(type(token), "get_token", None)):
+        hint = f" (it is a scope: pass scope.get_token(), e.g. {name}(sndr, scope.get_token()))"
+    elif callable(getattr(type(token), "connect", None)):
+        hint = f" (it is a sender: the sender comes first, {name}(sndr, token))"
+    raise TypeError(
+        f"{name}: expected a scope token (an object with try_associate(), disassociate() and wrap(sndr)), "
+        f"got {type(token).__name__} {token!r:.60}{hint}"
+    )
+
+
+def as_env(name: str, e):
+    """The ``env`` argument of ``spawn`` / ``spawn_future`` as an environment."""
+    if e is None:
+        return empty_env
+    if isinstance(e, _env) or hasattr(e, "query"):
+        return e
+    if type(e) is dict:
+        return _env(e)
+    raise TypeError(
+        f"{name}: the environment must be an env, a prop or a dict of queries, got {type(e).__name__} {e!r:.60}; "
+        f"for example {name}(sndr, token, prop(get_scheduler, sch))"
+    )
+
+
+class _unraisable_args:
+    """What ``sys.unraisablehook`` is given (the fields of ``sys.UnraisableHookArgs``,
+    whose type Python does not let us construct)."""
+
+    __slots__ = ("exc_type", "exc_value", "exc_traceback", "err_msg", "object")
+
+    def __init__(self, exc, err_msg, obj) -> None:
+        self.exc_type = type(exc)
+        self.exc_value = exc
+        self.exc_traceback = exc.__traceback__
+        self.err_msg = err_msg
+        self.object = obj
+
+
+def report_unraisable(err, err_msg: str, obj) -> None:
+    """Report ``err``, an error no one can receive, through ``sys.unraisablehook``.
+
+    A hook installed by the user (or by pytest, which turns it into a warning) is called
+    with an object carrying the usual fields. The built-in hook accepts only instances
+    of a type Python does not expose, so in its place the same report is written to
+    ``sys.stderr``: ``err_msg: object`` followed by the traceback.
+    """
+    if not isinstance(err, BaseException):
+        from ..algorithms.sync_wait import ErrorValue
+
+        err = ErrorValue(err)
+    args = _unraisable_args(err, err_msg, obj)
+    try:
+        hook = sys.unraisablehook
+        if hook is not sys.__unraisablehook__:
+            try:
+                hook(args)
+                return
+            except Exception:
+                pass  # a broken hook: fall back to the default report, as CPython does
+        stream = sys.stderr
+        if stream is None:
+            return
+        try:
+            what = repr(obj)
+        except Exception:
+            what = f"<{type(obj).__name__} object>"
+        import traceback
+
+        lines = [f"{err_msg}: {what}\n"]
+        lines += traceback.format_exception(type(err), err, err.__traceback__)
+        stream.write("".join(lines))
+        stream.flush()
+    finally:
+        del args, err

@@ -1,0 +1,138 @@
+"""``spawn`` ([exec.spawn], P3149R11).
+
+``spawn(sndr, token[, env])`` starts ``sndr`` now, as work associated with the token's
+scope, and returns ``None``: fire and forget. It
+
+1. connects ``token.wrap(sndr)`` to a receiver whose environment is ``env`` (default
+   empty: spawned work sees no scheduler and no stop token unless ``env`` or the
+   token's ``wrap`` provide them);
+2. calls ``token.try_associate()``; if that succeeds it starts the operation, which
+   keeps itself alive until it completes and then releases the association;
+   otherwise (the scope is closed or joined) nothing is started and ``spawn`` returns
+   quietly: the connected operation is simply dropped.
+
+The result is discarded. In C++ the spawned sender may complete only with
+``set_value()`` or ``set_stopped()``: ``spawn`` does not compile for a sender that can
+complete with an error. Here a sender whose signatures name an error is refused with
+:class:`TypeError` when ``spawn`` is called (handle it first with ``upon_error`` or
+``let_error``, or use ``spawn_future`` to receive it). Any Python callable may raise, so
+the generic ``set_error_t(Exception)`` that ``then(f)`` and friends declare is accepted,
+and an exception that does arrive at run time is reported through
+``sys.unraisablehook`` (see :func:`senderlab.scope._util.report_unraisable`): never
+lost, never raised into whichever thread completed the work. Values are discarded
+(C++ requires that there be none).
+"""
+
+from __future__ import annotations
+
+from ..core.channels import set_error_t
+from ..core.env import empty_env, get_stop_token
+from ..core.sender import ProtocolError, as_sender, basic_sender, connect
+from ..core import sender as _sender_mod
+from ._stop_when import token_env, traced_root
+from ._util import as_env, check_token, report_unraisable
+from .counting_scope import _counting_token
+
+__all__ = ["spawn"]
+
+#: What "may raise" looks like in a signature set; every Python callable may.
+_MAY_RAISE = set_error_t(Exception)
+
+#: The operations spawned and not yet completed. In C++ a spawned operation owns
+#: itself on the heap; here this set is what keeps it alive, whoever else forgets it.
+_live: set = set()
+
+
+class _spawn_state:
+    """``spawn-state`` and ``spawn-receiver`` in one object ([exec.spawn])."""
+
+    __slots__ = ("op", "token", "env", "sndr", "__weakref__")
+
+    def __init__(self, token, env, sndr) -> None:
+        self.op = None
+        self.token = token
+        self.env = env
+        self.sndr = sndr
+
+    def get_env(self):
+        return self.env
+
+    def set_value(self, *values) -> None:
+        self._complete()
+
+    def set_stopped(self) -> None:
+        self._complete()
+
+    def set_error(self, err) -> None:
+        sndr = self.sndr
+        try:
+            report_unraisable(
+                err,
+                "Exception ignored in spawn: the spawned sender completed with set_error "
+                "(spawn has nobody to deliver it to; handle it with upon_error / let_error, "
+                "or use spawn_future)",
+                sndr,
+            )
+        finally:
+            self._complete()
+
+    def _complete(self) -> None:
+        token = self.token
+        if token is None:
+            raise ProtocolError("spawn: a spawned operation completed twice")
+        self.token = self.op = self.sndr = None
+        _live.discard(self)
+        token.disassociate()
+
+    def __repr__(self) -> str:
+        return f"<spawn of {self.sndr!r}>"
+
+
+def check_spawnable(s, where: str = "spawn") -> None:
+    """Raise :class:`TypeError` if ``s``'s signatures say it completes with an error."""
+    cs = s._signatures()
+    errors = None
+    other = False
+    for x in cs.sigs:
+        if x.channel is set_error_t:
+            if x is not _MAY_RAISE and x != _MAY_RAISE:
+                errors = [x] if errors is None else [*errors, x]
+        else:
+            other = True
+    if errors is None and (other or not cs.exact or not cs.sigs):
+        return
+    shown = ", ".join(map(repr, errors or cs.error_sigs))
+    raise TypeError(
+        f"{where}: {s!r} can complete with an error ({shown}), and spawn has nobody to deliver it to "
+        "(in C++ spawn accepts only set_value() and set_stopped() completions). Handle it first with "
+        "upon_error / let_error (e.g. sndr | upon_error(log)), or use spawn_future(sndr, token) to "
+        "receive it."
+    )
+
+
+def spawn(sndr, token, env=None) -> None:
+    """``spawn(sndr, token[, env])``: start ``sndr`` eagerly in the token's scope and
+    forget it ([exec.spawn]).
+
+    Returns ``None``. If the scope refuses the association (closed or joined) nothing is
+    started. Raises :class:`TypeError` for a sender that declares an error completion.
+    """
+    check_token("spawn", token, sndr)
+    s = sndr if isinstance(sndr, basic_sender) else as_sender(sndr, "spawn")
+    senv = empty_env if env is None else as_env("spawn", env)
+    check_spawnable(s)
+    if type(token) is _counting_token and not get_stop_token(senv).stop_possible():
+        # token.wrap(s) is stop-when(s, scope's token), and with a receiver whose token
+        # cannot be stopped stop-when is write_env(s, prop(get_stop_token, scope's
+        # token)) ([exec.stop.when]): give the spawned operation that environment
+        # directly rather than through one more adaptor.
+        st = _spawn_state(token, token_env(token.scope._stoken, senv), s)
+        op = (traced_root(s, "spawn") if _sender_mod._tracing else s).connect(st)
+    else:
+        st = _spawn_state(token, senv, s)
+        wrapped = token.wrap(s)
+        op = connect(traced_root(as_sender(wrapped), "spawn") if _sender_mod._tracing else wrapped, st)
+    if token.try_associate():
+        st.op = op
+        _live.add(st)
+        op.start()
