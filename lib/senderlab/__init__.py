@@ -35,6 +35,9 @@ from .algorithms.when_all import when_all, when_all_with_variant
 from .algorithms.when_any import when_any
 from .algorithms.write_env import write_env
 from .contexts.inline import inline_scheduler
+from .contexts.parallel import get_parallel_scheduler, parallel_scheduler
+from .contexts.thread_pool import static_thread_pool
+from .contexts.timer import now, schedule_after, schedule_at, timed_thread_context
 from .contexts.run_loop import run_loop
 from .scope import associate, counting_scope, is_scope_token, simple_counting_scope, spawn, spawn_future
 from .core.channels import set_error, set_error_t, set_stopped, set_stopped_t, set_value, set_value_t, sig
@@ -112,6 +115,7 @@ __all__ = [
     "get_domain",
     "get_domain_late",
     "get_env",
+    "get_parallel_scheduler",
     "get_scheduler",
     "get_stop_token",
     "inline_scheduler",
@@ -129,10 +133,12 @@ __all__ = [
     "let_stopped",
     "let_value",
     "never_stop_token",
+    "now",
     "on",
     "operation_state",
     "par",
     "par_unseq",
+    "parallel_scheduler",
     "prop",
     "query_or_default",
     "query_tag",
@@ -147,6 +153,8 @@ __all__ = [
     "retry",
     "run_loop",
     "schedule",
+    "schedule_after",
+    "schedule_at",
     "schedule_from",
     "sender",
     "sender_adaptor_closure",
@@ -164,6 +172,7 @@ __all__ = [
     "split",
     "start",
     "starts_on",
+    "static_thread_pool",
     "stop_callback_for",
     "stop_when",
     "stopped_as_error",
@@ -171,6 +180,7 @@ __all__ = [
     "sync_wait",
     "sync_wait_with_variant",
     "then",
+    "timed_thread_context",
     "trace_event",
     "tracing",
     "transform_sender",

@@ -42,7 +42,10 @@ def _stop_all() -> None:
     for r in resources:
         r.request_stop()
     for r in resources:
-        r.join()
+        try:
+            r.join()
+        except BaseException:  # one that cannot be joined must not keep the others running
+            report_exception()
 
 
 def stop_at_exit(resource) -> None:

@@ -6,6 +6,13 @@ operation; ``run()`` executes queued operations on the calling thread until
 ``finish()`` has been called *and* the queue is empty. Work may be enqueued from any
 thread. A scheduled operation whose receiver's stop token has been triggered completes
 with ``set_stopped()`` instead of ``set_value()`` when it runs.
+
+The scheduler is also a timed scheduler (:mod:`senderlab.contexts.timer`):
+``schedule_after(seconds)`` and ``schedule_at(deadline)`` keep a deadline heap in the
+loop; ``run()`` moves each timer whose deadline has come to the back of the queue and
+sleeps until the next deadline. A stop request removes a waiting timer at once and
+queues its ``set_stopped()`` completion. ``run()`` returns only when ``finish()`` has
+been called, the queue is empty *and* no timer is waiting.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from ..core.channels import set_stopped_t, set_value_t
 from ..core.env import _MISSING, get_completion_scheduler, get_stop_token, prop
 from ..core.sender import basic_sender
 from ..core.signatures import completion_signatures
+from .timer import _EARLY, deadline_heap, timed_scheduler_mixin, timer_op
 
 __all__ = ["run_loop"]
 
@@ -29,19 +37,21 @@ _STOPPED_SCHED = get_completion_scheduler(set_stopped_t)
 class run_loop:
     """A run loop ([exec.run.loop]). ``with run_loop() as loop:`` finishes it on exit."""
 
-    __slots__ = ("_q", "_lock", "_cv", "_finishing", "__weakref__")
+    __slots__ = ("_q", "_lock", "_cv", "_finishing", "_timers", "__weakref__")
 
     def __init__(self) -> None:
         self._q: deque = deque()
         self._lock = threading.Lock()
         self._cv = None  # made on first wait: most sync_waits never wait
         self._finishing = False
+        self._timers = None  # a deadline_heap, made by the first timer
 
     def get_scheduler(self) -> "run_loop_scheduler":
         return run_loop_scheduler(self)
 
     def run(self) -> None:
-        """Run queued work on this thread until ``finish()`` and the queue is empty."""
+        """Run queued work on this thread until ``finish()``, the queue is empty and no
+        timer is waiting."""
         pop = self._pop
         while True:
             item = pop(None)
@@ -70,29 +80,69 @@ class run_loop:
                 self._cv.notify()
 
     def _pop(self, deadline):
-        """Next item, or None when finishing and empty (or at ``deadline``)."""
+        """Next item, or None when finishing with nothing queued and no timer waiting
+        (or at ``deadline``). Timers that are due join the back of the queue first."""
         q = self._q
         with self._lock:
-            while not q:
-                if self._finishing:
+            while True:
+                timers = self._timers
+                if timers:
+                    timers.pop_due(time.monotonic(), q)
+                if q:
+                    return q.popleft()
+                if self._finishing and not timers:
                     return None
+                wake = timers.next_deadline() if timers else None
+                if deadline is not None:
+                    if time.monotonic() >= deadline:
+                        return None
+                    if wake is None or deadline < wake:
+                        wake = deadline
                 if self._cv is None:
                     self._cv = threading.Condition(self._lock)
-                if deadline is None:
+                if wake is None:
                     self._cv.wait()
                 else:
-                    left = deadline - time.monotonic()
-                    if left <= 0 or not self._cv.wait(left):
-                        if not q:
-                            return None
-            return q.popleft()
+                    left = wake - time.monotonic()
+                    if left > 0:
+                        self._cv.wait(left)
+
+    # -- the timer host protocol of senderlab.contexts.timer.timer_op -------------------
+    def _timer_add(self, op, deadline: float) -> bool:
+        with self._lock:
+            if op._key is _EARLY:  # stop was requested before it got here
+                self._q.append(op)
+            else:
+                timers = self._timers
+                if timers is None:
+                    timers = self._timers = deadline_heap()
+                if not timers.push(op, deadline):
+                    return True  # not the earliest: nobody needs to wake up earlier
+            if self._cv is not None:
+                self._cv.notify()
+        return True
+
+    def _timer_cancel(self, op) -> None:
+        with self._lock:
+            if op._key is None:
+                op._key = _EARLY
+            elif self._timers.remove(op):
+                self._q.append(op)  # its _execute sees the stop request: set_stopped()
+                if self._cv is not None:
+                    self._cv.notify()
+
+    def pending(self) -> int:
+        """The number of timers waiting for their deadline."""
+        with self._lock:
+            return len(self._timers) if self._timers is not None else 0
 
     def __repr__(self) -> str:
-        return f"<run_loop queued={len(self._q)} finishing={self._finishing}>"
+        return f"<run_loop queued={len(self._q)} timers={self.pending()} finishing={self._finishing}>"
 
 
-class run_loop_scheduler:
-    """The scheduler of a :class:`run_loop`; equal for the same loop."""
+class run_loop_scheduler(timed_scheduler_mixin):
+    """The scheduler of a :class:`run_loop`; equal for the same loop. A timed scheduler:
+    ``schedule_after(seconds)``, ``schedule_at(deadline)``, ``now()``."""
 
     __slots__ = ("_loop",)
 
@@ -101,6 +151,9 @@ class run_loop_scheduler:
 
     def schedule(self) -> "_run_loop_sender":
         return _run_loop_sender(self)
+
+    def _timer_op(self, rcvr, env, when, absolute) -> timer_op:
+        return timer_op(self._loop, rcvr, env, when, absolute, self)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, run_loop_scheduler) and other._loop is self._loop

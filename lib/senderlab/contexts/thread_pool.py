@@ -42,8 +42,8 @@ import weakref
 from queue import SimpleQueue
 
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
-from ..core.domain import DEFAULT
-from ..core.env import _MISSING, fwd_env, get_domain, get_stop_token
+from ..core import sender as _sender_mod
+from ..core.env import _MISSING, fwd_env, get_domain, get_env, get_stop_token
 from ..core.sender import adaptor_sender, basic_sender, forwarding_receiver
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ._threads import report_exception, stop_at_exit
@@ -87,6 +87,11 @@ class _stop_item:
 
     def _run(self):
         self.impl.request_stop()
+
+
+def _dropped(impl) -> None:
+    if not impl._stopping:
+        impl._put(_stop_item(impl))
 
 
 class _pool_impl:
@@ -139,7 +144,9 @@ class _pool_impl:
                     return _STOPPED_HOST
                 tq = self._timers
                 if tq is None:
-                    tq = self._timers = timer_queue(f"{self._threads[0].name.rsplit('-', 1)[0]}-timer")
+                    tq = self._timers = timer_queue(
+                        f"{self._threads[0].name.rsplit('-', 1)[0]}-timer", stop_at_exit_=False
+                    )
         return tq
 
     def request_stop(self) -> bool:
@@ -212,7 +219,7 @@ class static_thread_pool:
         if n < 1:
             raise ValueError(f"static_thread_pool: needs at least one thread, got {n}")
         impl = self._impl = _pool_impl(n, name)
-        weakref.finalize(self, impl._put, _stop_item(impl)).atexit = False
+        weakref.finalize(self, _dropped, impl).atexit = False
 
     def get_scheduler(self) -> "static_thread_pool_scheduler":
         return static_thread_pool_scheduler(self)
@@ -341,6 +348,19 @@ class _pool_schedule_sender(basic_sender):
         self._dom = self._cs = _MISSING
         self.sch = sch
 
+    def connect(self, rcvr):
+        # basic_sender.connect would ask the pool's domain (this sender's late domain)
+        # to transform it, and the pool's domain never transforms its own schedule
+        # sender: skipping that is the same result, half a microsecond sooner.
+        if _sender_mod._tracing:
+            return _sender_mod._traced_connect(self, rcvr)
+        try:
+            env = rcvr.get_env()
+        except AttributeError:
+            env = get_env(rcvr)
+        sch = self.sch
+        return _pool_op(sch._impl, rcvr, env, sch._keep)
+
     def _connect(self, rcvr, env):
         sch = self.sch
         return _pool_op(sch._impl, rcvr, env, sch._keep)
@@ -377,12 +397,14 @@ class static_thread_pool_domain:
         self._impl = impl
 
     def transform_sender(self, sndr, env=None):
-        if getattr(sndr, "tag", None) in _BULK_TAGS and not isinstance(sndr, _pool_bulk_sender):
+        tag = getattr(sndr, "tag", None)
+        if tag in _BULK_TAGS and not isinstance(sndr, _pool_bulk_sender):
             policy = getattr(sndr, "policy", None)
             if getattr(policy, "parallel", False):
-                cls = _POOL_BULK[sndr.tag]
-                return cls(sndr.child, policy, sndr.shape, sndr.f, self._impl)
-        return DEFAULT.transform_sender(sndr, env)
+                return _POOL_BULK[tag](sndr.child, policy, sndr.shape, sndr.f, self._impl)
+        # default_domain's behaviour, inlined: this runs for every adaptor on the pool
+        hook = getattr(sndr, "transform_sender", None)
+        return sndr if hook is None else hook(env)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, static_thread_pool_domain) and other._impl is self._impl
@@ -513,7 +535,8 @@ class _pool_bulk_sender(adaptor_sender):
 
     def __repr__(self) -> str:
         f = getattr(self.f, "__qualname__", None) or repr(self.f)
-        return f"{self.child!r} | {self._tag}({self.policy!r}, {self.shape}, {f}) on {static_thread_pool_domain(self.impl)!r}"
+        where = static_thread_pool_domain(self.impl)
+        return f"{self.child!r} | {self._tag}({self.policy!r}, {self.shape}, {f}) on {where!r}"
 
 
 class _pool_bulk_chunked_sender(_pool_bulk_sender):

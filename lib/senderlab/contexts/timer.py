@@ -35,10 +35,8 @@ then exits; an operation started afterwards completes with ``set_stopped()`` ins
 
 from __future__ import annotations
 
-import datetime
 import heapq
 import itertools
-import numbers
 import threading
 import time
 import weakref
@@ -85,9 +83,10 @@ def _no_timers(where: str, sch) -> TypeError:
 
 
 def _seconds(where: str, x) -> float:
-    if isinstance(x, datetime.timedelta):
-        return x.total_seconds()
-    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+    total = getattr(x, "total_seconds", None)  # datetime.timedelta (not imported: import time)
+    if total is not None:
+        return float(total())
+    if hasattr(type(x), "__float__") and not isinstance(x, (bool, complex)):
         return float(x)
     raise TypeError(f"{where}: expected seconds as a number or a datetime.timedelta, got {type(x).__name__} {x!r:.40}")
 
@@ -356,7 +355,7 @@ class timer_queue:
 
     __slots__ = ("_lock", "_cv", "_timers", "_ready", "_stopping", "_thread", "__weakref__")
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, stop_at_exit_: bool = True) -> None:
         self._lock = threading.RLock()
         self._cv = threading.Condition(self._lock)
         self._timers = deadline_heap()
@@ -364,7 +363,8 @@ class timer_queue:
         self._stopping = False
         self._thread = threading.Thread(target=_timer_main, args=(self,), name=name, daemon=False)
         self._thread.start()
-        stop_at_exit(self)
+        if stop_at_exit_:  # a pool's timer thread is stopped by its pool, after the pool
+            stop_at_exit(self)
 
     # -- host protocol ------------------------------------------------------------------
     def _post(self, op) -> bool:
