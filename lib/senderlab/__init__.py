@@ -30,6 +30,7 @@ from .algorithms.stop_when import stop_when
 from .algorithms.stopped_as import stopped_as_error, stopped_as_optional
 from .algorithms.sync_wait import ErrorValue, sync_wait, sync_wait_with_variant
 from .algorithms.then import then, upon_error, upon_stopped
+from .algorithms.timeout import timeout
 from .algorithms.variant_sender import variant_sender
 from .algorithms.when_all import when_all, when_all_with_variant
 from .algorithms.when_any import when_any
@@ -181,6 +182,7 @@ __all__ = [
     "sync_wait_with_variant",
     "then",
     "timed_thread_context",
+    "timeout",
     "trace_event",
     "tracing",
     "transform_sender",

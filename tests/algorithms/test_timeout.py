@@ -1,0 +1,63 @@
+"""timeout(sndr, seconds): TimeoutError on the error channel when the timer wins; the
+sender's own completion otherwise."""
+
+import time
+
+import pytest
+
+import senderlab as ex
+from concurrency_helpers import wait_for_stop
+
+pytestmark = pytest.mark.timeout(30)
+
+
+@pytest.fixture
+def timer():
+    ctx = ex.timed_thread_context()
+    yield ctx.get_scheduler()
+    ctx.request_stop()
+    ctx.join()
+
+
+def test_a_fast_sender_keeps_its_result(timer):
+    assert ex.sync_wait(ex.just(1, 2) | ex.timeout(5, scheduler=timer)) == (1, 2)
+
+
+def test_a_slow_sender_is_stopped_and_the_result_is_timeout_error(timer):
+    slow = wait_for_stop("slow")
+    t0 = time.monotonic()
+    with pytest.raises(TimeoutError, match="did not complete within 0.05 s"):
+        ex.sync_wait(ex.timeout(slow, 0.05, scheduler=timer))
+    assert slow.finished.is_set(), "the result came only after the slow sender finished"
+    assert 0.05 <= time.monotonic() - t0 < 5
+
+
+def test_errors_and_stopped_of_the_sender_pass_through(timer):
+    with pytest.raises(KeyError):
+        ex.sync_wait(ex.just_error(KeyError("k")) | ex.timeout(5, scheduler=timer))
+    assert ex.sync_wait(ex.just_stopped() | ex.timeout(5, scheduler=timer)) is None
+
+
+def test_without_a_scheduler_the_parallel_scheduler_times_it():
+    with pytest.raises(TimeoutError):
+        ex.sync_wait(ex.timeout(wait_for_stop("slow"), 0.02))
+
+
+def test_a_timedelta_is_accepted(timer):
+    import datetime
+
+    assert ex.sync_wait(ex.just(3) | ex.timeout(datetime.timedelta(seconds=1), scheduler=timer)) == (3,)
+
+
+def test_bad_durations_and_schedulers_are_clear_errors():
+    with pytest.raises(TypeError, match="number of seconds"):
+        ex.timeout("soon")
+    with pytest.raises(ValueError, match="negative"):
+        ex.timeout(-1)
+    with pytest.raises(TypeError, match="no timers"):
+        ex.timeout(1, scheduler=ex.inline_scheduler())
+
+
+def test_signatures_add_timeout_error():
+    cs = ex.get_completion_signatures(ex.just(1) | ex.timeout(1))
+    assert ex.set_error_t(TimeoutError) in cs and ex.set_value_t(int) in cs
