@@ -155,3 +155,107 @@ class stop_token_env(env):
 
     def __repr__(self) -> str:
         return f"env(get_stop_token: {self._token!r}, {self._parent!r})"
+
+
+# -- operations whose children share one stop source (when_any, first_successful,
+# -- stop_when) -------------------------------------------------------------------
+
+VALUE, ERROR, STOPPED = 1, 2, 3
+
+
+class arrival_receiver:
+    """The receiver of a child of a :class:`linked_children_op`: every completion
+    becomes ``op._arrive(kind, payload, tag)``. One instance per distinct ``tag``."""
+
+    __slots__ = ("op", "tag")
+
+    def __init__(self, op, tag=None) -> None:
+        self.op = op
+        self.tag = tag
+
+    def set_value(self, *values) -> None:
+        self.op._arrive(VALUE, values, self.tag)
+
+    def set_error(self, err) -> None:
+        self.op._arrive(ERROR, err, self.tag)
+
+    def set_stopped(self) -> None:
+        self.op._arrive(STOPPED, None, self.tag)
+
+    def get_env(self):
+        return self.op.cenv
+
+
+class linked_children_op:
+    """Children that share an :class:`~senderlab.inplace_stop_source` linked to the
+    consumer's stop token. Subclasses define ``_arrive(kind, payload, tag)`` and call
+    :meth:`_count_down` from it; the last arrival calls ``_finish()`` after the link to
+    the consumer's token is closed. ``ops`` holds the children's operation states."""
+
+    __slots__ = ("rcvr", "env", "ops", "lock", "count", "source", "cenv", "on_stop")
+
+    def __init__(self, rcvr, env, n) -> None:
+        import threading
+
+        from ..core.stop_token import inplace_stop_source
+
+        self.rcvr = rcvr
+        self.env = env
+        self.ops = ()
+        self.lock = threading.Lock()
+        self.count = n
+        self.source = src = inplace_stop_source()
+        self.cenv = stop_token_env(src.get_token(), env)
+        self.on_stop = None
+
+    def _link(self) -> bool:
+        """Forward the consumer's stop requests; True if stop was already requested."""
+        tok = get_stop_token(self.env)
+        if tok.stop_possible():
+            self.on_stop = tok.callback(self.source.request_stop)
+        return self.source.stop_requested()
+
+    def start(self) -> None:
+        self._link()
+        for op in self.ops:
+            op.start()
+
+    def _count_down(self) -> bool:
+        """One child finished (call under ``lock``); True for the last one."""
+        self.count -= 1
+        return not self.count
+
+    def _done(self) -> None:
+        cb = self.on_stop
+        if cb is not None:
+            self.on_stop = None
+            cb.close()
+        self.ops = ()
+        self._finish()
+
+    def _finish(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def union_signatures(children, env, *extra) -> completion_signatures:
+    """The union of the children's completion signatures, plus ``extra``."""
+    sigs: dict = {}
+    exact = True
+    for c in children:
+        cs = get_completion_signatures(c, env)
+        exact = exact and cs.exact
+        for s in cs.sigs:
+            sigs[s] = None
+    for s in extra:
+        sigs[s] = None
+    return completion_signatures._of(tuple(sigs), exact)
+
+
+def complete_with(rcvr, kind, payload) -> None:
+    """Deliver a stored completion."""
+    if kind == VALUE:
+        rcvr.set_value(*payload)
+    elif kind == ERROR:
+        rcvr.set_error(payload)
+    else:
+        rcvr.set_stopped()

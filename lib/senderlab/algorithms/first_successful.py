@@ -11,79 +11,37 @@ unless a child had already succeeded).
 
 from __future__ import annotations
 
-import threading
-
-from ..core.channels import set_stopped_t, set_value_t
+from ..core.channels import set_stopped_t
 from ..core.env import _MISSING, get_stop_token
 from ..core.sender import as_sender, basic_sender
-from ..core.signatures import completion_signatures, get_completion_signatures
-from ..core.stop_token import inplace_stop_source
-from ._concurrency_util import describe, stop_token_env
+from ._concurrency_util import ERROR, VALUE, arrival_receiver, describe, linked_children_op, union_signatures
 
 __all__ = ["first_successful"]
 
 
-class _fs_receiver:
-    __slots__ = ("op",)
-
-    def __init__(self, op) -> None:
-        self.op = op
-
-    def set_value(self, *values) -> None:
-        self.op._arrive(1, values)
-
-    def set_error(self, err) -> None:
-        self.op._arrive(2, err)
-
-    def set_stopped(self) -> None:
-        self.op._arrive(3, None)
-
-    def get_env(self):
-        return self.op.cenv
-
-
-class _fs_op:
-    __slots__ = ("rcvr", "env", "ops", "lock", "count", "values", "error", "source", "cenv", "on_stop")
+class _fs_op(linked_children_op):
+    __slots__ = ("values", "error")
 
     def __init__(self, rcvr, env, n) -> None:
-        self.rcvr = rcvr
-        self.env = env
-        self.lock = threading.Lock()
-        self.count = n
+        linked_children_op.__init__(self, rcvr, env, n)
         self.values = None
         self.error = _MISSING
-        self.source = src = inplace_stop_source()
-        self.cenv = stop_token_env(src.get_token(), env)
-        self.on_stop = None
 
-    def start(self) -> None:
-        tok = get_stop_token(self.env)
-        if tok.stop_possible():
-            self.on_stop = tok.callback(self.source.request_stop)
-        for op in self.ops:
-            op.start()
-
-    def _arrive(self, kind, payload) -> None:
+    def _arrive(self, kind, payload, tag) -> None:
         won = False
         with self.lock:
-            if kind == 1 and self.values is None:
+            if kind == VALUE and self.values is None:
                 self.values = payload
                 won = True
-            elif kind == 2 and self.error is _MISSING:
+            elif kind == ERROR and self.error is _MISSING:
                 self.error = payload
-            self.count -= 1
-            last = not self.count
+            last = self._count_down()
         if won:
             self.source.request_stop()
         if last:
-            self._complete()
+            self._done()
 
-    def _complete(self) -> None:
-        cb = self.on_stop
-        if cb is not None:
-            self.on_stop = None
-            cb.close()
-        self.ops = None
+    def _finish(self) -> None:
         if self.values is not None:
             self.rcvr.set_value(*self.values)
         elif self.error is not _MISSING and not get_stop_token(self.env).stop_requested():
@@ -102,7 +60,7 @@ class _first_successful_sender(basic_sender):
 
     def _connect(self, rcvr, env):
         op = _fs_op(rcvr, env, len(self.children))
-        r = _fs_receiver(op)
+        r = arrival_receiver(op)
         op.ops = tuple([c.connect(r) for c in self.children])
         return op
 
@@ -110,15 +68,7 @@ class _first_successful_sender(basic_sender):
         return None
 
     def get_completion_signatures(self, env=None):
-        sigs: dict = {}
-        exact = True
-        for c in self.children:
-            cs = get_completion_signatures(c, env)
-            exact = exact and cs.exact
-            for s in cs.sigs:
-                sigs[s] = None
-        sigs[set_stopped_t()] = None
-        return completion_signatures._of(tuple(sigs), exact)
+        return union_signatures(self.children, env, set_stopped_t())
 
     def __repr__(self) -> str:
         return f"first_successful({', '.join(describe(c) for c in self.children)})"

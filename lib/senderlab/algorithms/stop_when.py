@@ -13,102 +13,41 @@ Children may complete on any threads. Completion signatures: ``sndr``'s, plus
 
 from __future__ import annotations
 
-import threading
-
 from ..core.channels import set_stopped_t
-from ..core.env import _MISSING, get_stop_token
+from ..core.env import _MISSING
 from ..core.sender import as_sender, basic_sender
 from ..core.signatures import completion_signatures, get_completion_signatures
-from ..core.stop_token import inplace_stop_source
-from ._concurrency_util import describe, stop_token_env
+from ._concurrency_util import STOPPED, arrival_receiver, complete_with, describe, linked_children_op
 
 __all__ = ["stop_when"]
 
-_VALUE, _ERROR, _STOPPED = 1, 2, 3
+_SOURCE, _TRIGGER = 0, 1
 
 
-class _source_receiver:
-    __slots__ = ("op",)
-
-    def __init__(self, op) -> None:
-        self.op = op
-
-    def set_value(self, *values) -> None:
-        self.op._source_done(_VALUE, values)
-
-    def set_error(self, err) -> None:
-        self.op._source_done(_ERROR, err)
-
-    def set_stopped(self) -> None:
-        self.op._source_done(_STOPPED, None)
-
-    def get_env(self):
-        return self.op.cenv
-
-
-class _trigger_receiver(_source_receiver):
-    __slots__ = ()
-
-    def set_value(self, *values) -> None:
-        self.op._trigger_done()
-
-    def set_error(self, err) -> None:
-        self.op._trigger_done()
-
-    def set_stopped(self) -> None:
-        self.op._trigger_done()
-
-
-class _stop_when_op:
-    __slots__ = ("rcvr", "env", "src_op", "trig_op", "lock", "count", "kind", "payload", "source", "cenv", "on_stop")
+class _stop_when_op(linked_children_op):
+    __slots__ = ("kind", "payload")
 
     def __init__(self, rcvr, env) -> None:
-        self.rcvr = rcvr
-        self.env = env
-        self.lock = threading.Lock()
-        self.count = 2
-        self.kind = 0
+        linked_children_op.__init__(self, rcvr, env, 2)
+        self.kind = STOPPED
         self.payload = None
-        self.source = src = inplace_stop_source()
-        self.cenv = stop_token_env(src.get_token(), env)
-        self.on_stop = None
 
-    def start(self) -> None:
-        tok = get_stop_token(self.env)
-        if tok.stop_possible():
-            self.on_stop = tok.callback(self.source.request_stop)
-        self.src_op.start()
-        self.trig_op.start()
-
-    def _source_done(self, kind, payload) -> None:
-        self.kind = kind
-        self.payload = payload
-        self.source.request_stop()  # the trigger is no longer needed
-        self._arrive()
-
-    def _trigger_done(self) -> None:
-        self.source.request_stop()  # the trigger fired: stop the source
-        self._arrive()
-
-    def _arrive(self) -> None:
+    def _arrive(self, kind, payload, tag) -> None:
+        if tag == _SOURCE:
+            self.kind = kind
+            self.payload = payload
+        # Either way the other one is no longer wanted: the trigger fired (stop the
+        # source), or the source finished (stop the trigger).
+        self.source.request_stop()
         with self.lock:
-            self.count -= 1
-            last = not self.count
-        if not last:
-            return
-        cb = self.on_stop
-        if cb is not None:
-            self.on_stop = None
-            cb.close()
-        self.src_op = self.trig_op = None
-        kind, p = self.kind, self.payload
+            last = self._count_down()
+        if last:
+            self._done()
+
+    def _finish(self) -> None:
+        p = self.payload
         self.payload = None
-        if kind == _VALUE:
-            self.rcvr.set_value(*p)
-        elif kind == _ERROR:
-            self.rcvr.set_error(p)
-        else:
-            self.rcvr.set_stopped()
+        complete_with(self.rcvr, self.kind, p)
 
 
 class _stop_when_sender(basic_sender):
@@ -122,8 +61,7 @@ class _stop_when_sender(basic_sender):
 
     def _connect(self, rcvr, env):
         op = _stop_when_op(rcvr, env)
-        op.src_op = self.sndr.connect(_source_receiver(op))
-        op.trig_op = self.trigger.connect(_trigger_receiver(op))
+        op.ops = (self.sndr.connect(arrival_receiver(op, _SOURCE)), self.trigger.connect(arrival_receiver(op, _TRIGGER)))
         return op
 
     def _late_domain(self):

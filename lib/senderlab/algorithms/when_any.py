@@ -19,98 +19,54 @@ may send different values (the receiver gets whichever won).
 
 from __future__ import annotations
 
-import threading
-
 from ..core.channels import set_stopped_t
 from ..core.env import _MISSING, get_stop_token
 from ..core.sender import as_sender, basic_sender
-from ..core.signatures import completion_signatures, get_completion_signatures
-from ..core.stop_token import inplace_stop_source
-from ._concurrency_util import describe, stop_token_env
+from ._concurrency_util import arrival_receiver, complete_with, describe, linked_children_op, union_signatures
 
 __all__ = ["when_any"]
 
-_VALUE, _ERROR, _STOPPED = 1, 2, 3
-
-
-class _when_any_receiver:
-    """One receiver serves every child: it carries no per-child state."""
-
-    __slots__ = ("op",)
-
-    def __init__(self, op) -> None:
-        self.op = op
-
-    def set_value(self, *values) -> None:
-        self.op._notify(_VALUE, values)
-
-    def set_error(self, err) -> None:
-        self.op._notify(_ERROR, err)
-
-    def set_stopped(self) -> None:
-        self.op._notify(_STOPPED, None)
-
-    def get_env(self):
-        return self.op.cenv
-
-
-class _when_any_op:
-    __slots__ = ("rcvr", "env", "ops", "count", "lock", "kind", "payload", "source", "cenv", "on_stop")
+class _when_any_op(linked_children_op):
+    __slots__ = ("kind", "payload")
 
     def __init__(self, rcvr, env, n) -> None:
-        self.rcvr = rcvr
-        self.env = env
-        self.count = n
-        self.lock = threading.Lock()
+        linked_children_op.__init__(self, rcvr, env, n)
         self.kind = 0
         self.payload = None
-        self.source = src = inplace_stop_source()
-        self.cenv = stop_token_env(src.get_token(), env)
-        self.on_stop = None
 
     def start(self) -> None:
-        tok = get_stop_token(self.env)
-        if tok.stop_possible():
-            self.on_stop = tok.callback(self.source.request_stop)
-            if self.source.stop_requested():
-                self._close_callback()
-                self.rcvr.set_stopped()
-                return
+        if self._link():
+            self._done_before_start()
+            return
         for op in self.ops:
             op.start()
 
-    def _notify(self, kind, payload) -> None:
+    def _done_before_start(self) -> None:
+        cb = self.on_stop
+        if cb is not None:
+            self.on_stop = None
+            cb.close()
+        self.rcvr.set_stopped()
+
+    def _arrive(self, kind, payload, tag) -> None:
         with self.lock:
             first = not self.kind
             if first:
                 self.kind = kind
                 self.payload = payload
-            self.count -= 1
-            last = not self.count
+            last = self._count_down()
         if first:
             self.source.request_stop()  # the first one wins; stop the others
         if last:
-            self._complete()
+            self._done()
 
-    def _close_callback(self) -> None:
-        cb = self.on_stop
-        if cb is not None:
-            self.on_stop = None
-            cb.close()
-
-    def _complete(self) -> None:
-        self._close_callback()
-        self.ops = None
+    def _finish(self) -> None:
         kind, p = self.kind, self.payload
         self.payload = None
         if get_stop_token(self.env).stop_requested():
             self.rcvr.set_stopped()
-        elif kind == _VALUE:
-            self.rcvr.set_value(*p)
-        elif kind == _ERROR:
-            self.rcvr.set_error(p)
         else:
-            self.rcvr.set_stopped()
+            complete_with(self.rcvr, kind, p)
 
 
 class _when_any_sender(basic_sender):
@@ -126,7 +82,7 @@ class _when_any_sender(basic_sender):
     def _connect(self, rcvr, env):
         children = self.children
         op = _when_any_op(rcvr, env, len(children))
-        r = _when_any_receiver(op)
+        r = arrival_receiver(op)
         op.ops = tuple([c.connect(r) for c in children])
         return op
 
@@ -134,15 +90,7 @@ class _when_any_sender(basic_sender):
         return None
 
     def get_completion_signatures(self, env=None):
-        sigs: dict = {}
-        exact = True
-        for c in self.children:
-            cs = get_completion_signatures(c, env)
-            exact = exact and cs.exact
-            for s in cs.sigs:
-                sigs[s] = None
-        sigs[set_stopped_t()] = None
-        return completion_signatures._of(tuple(sigs), exact)
+        return union_signatures(self.children, env, set_stopped_t())
 
     def __repr__(self) -> str:
         shown = ", ".join(describe(c) for c in self.children[:4])
