@@ -130,15 +130,19 @@ def _parse(name, cls, args):
         raise ValueError(f"{name}: the shape must not be negative, got {shape}")
     check_callable(name, f)
     if sndr is None:
-        return sender_adaptor_closure(_apply, cls, policy, shape, f)
+        return sender_adaptor_closure(_APPLY[cls], policy, shape, f)
     return cls(sndr, policy, shape, f)
 
 
-def _apply(sndr, cls, policy, shape, f):
-    return cls(as_sender(sndr, cls._tag), policy, shape, f)
+def _applier(cls):
+    def apply(sndr, policy, shape, f):
+        return cls(as_sender(sndr, cls._tag), policy, shape, f)
+
+    apply.__name__ = cls._tag
+    return apply
 
 
-_apply.__name__ = "bulk"
+_APPLY = {c: _applier(c) for c in (_bulk_sender, _bulk_chunked_sender, _bulk_unchunked_sender)}
 
 
 def bulk(*args):

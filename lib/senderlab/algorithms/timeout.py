@@ -53,7 +53,7 @@ class _timeout_sender(basic_sender):
         from ..contexts.timer import schedule_after
 
         sch = _timer_scheduler(self.scheduler, env)
-        message = f"timeout: {self.child!r:.80} did not complete within {self.seconds:g} s"
+        message = f"timeout: {self.child!r} did not complete within {self.seconds:g} s"
         timer = let_value(schedule_after(sch, self.seconds), lambda: just_error(TimeoutError(message)))
         return when_any(self.child, timer).connect(rcvr)
 

@@ -1,5 +1,6 @@
 """``inline_scheduler``: a scheduler whose ``schedule()`` completes at once, inside
-``start``, on the calling thread (P3552 section 4.2; stdexec ``inline_scheduler``)."""
+``start``, on the calling thread (P3552R1 section 9.2 [exec.inline.scheduler], motivated in
+section 4.5; stdexec ``inline_scheduler``)."""
 
 from __future__ import annotations
 
