@@ -2,7 +2,7 @@
 
 ``import senderlab as ex`` gives every public name: ``ex.just``, ``ex.then``,
 ``ex.sync_wait``, ``ex.run_loop``, ... (C++ names in snake_case). Subpackages with heavy
-imports load on first use: ``ex.gpu`` (Numba), ``ex.io`` (networking), ``ex.task``.
+imports load on first use: ``ex.gpu`` (Numba) and ``ex.io`` (networking).
 
     >>> import senderlab as ex
     >>> ex.sync_wait(ex.just(20) | ex.then(lambda x: x + 22))
@@ -16,6 +16,7 @@ from .algorithms.any_sender import any_sender_of
 from .algorithms.bulk import bulk, bulk_chunked, bulk_unchunked, par, par_unseq, seq, unseq
 from .algorithms.finally_ import finally_
 from .algorithms.first_successful import first_successful
+from .algorithms.from_awaitable import from_awaitable
 from .algorithms.into_variant import into_variant
 from .algorithms.just import just, just_error, just_stopped
 from .algorithms.let import let_error, let_stopped, let_value
@@ -35,6 +36,7 @@ from .algorithms.variant_sender import variant_sender
 from .algorithms.when_all import when_all, when_all_with_variant
 from .algorithms.when_any import when_any
 from .algorithms.write_env import write_env
+from .contexts.asyncio import asyncio_scheduler
 from .contexts.inline import inline_scheduler
 from .contexts.parallel import get_parallel_scheduler, parallel_scheduler
 from .contexts.thread_pool import static_thread_pool
@@ -80,10 +82,11 @@ from .core.stop_token import (
     stop_callback_for,
 )
 from .core.trace import add_trace_sink, checked, remove_trace_sink, trace_event, tracing
+from .task import change_coroutine_scheduler, task, task_stopped, with_error
 
 __version__ = "0.1.0"
 
-_LAZY = {"gpu", "io", "task"}
+_LAZY = {"gpu", "io"}
 
 __all__ = [
     "ErrorValue",
@@ -94,10 +97,12 @@ __all__ = [
     "apply_sender",
     "as_sender",
     "associate",
+    "asyncio_scheduler",
     "basic_sender",
     "bulk",
     "bulk_chunked",
     "bulk_unchunked",
+    "change_coroutine_scheduler",
     "checked",
     "completion_signatures",
     "connect",
@@ -109,6 +114,7 @@ __all__ = [
     "finally_",
     "first_successful",
     "forwarding_query",
+    "from_awaitable",
     "get_allocator",
     "get_completion_scheduler",
     "get_completion_signatures",
@@ -180,6 +186,8 @@ __all__ = [
     "stopped_as_optional",
     "sync_wait",
     "sync_wait_with_variant",
+    "task",
+    "task_stopped",
     "then",
     "timed_thread_context",
     "timeout",
@@ -193,6 +201,7 @@ __all__ = [
     "when_all",
     "when_all_with_variant",
     "when_any",
+    "with_error",
     "write_env",
 ]
 

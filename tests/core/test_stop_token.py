@@ -348,3 +348,20 @@ def test_stop_callback_for_works_with_any_token_offering_callback():
     fn = counter()
     assert ex.stop_callback_for(tok, fn) == "handle"
     assert tok.registered == [fn]
+
+
+def test_a_raising_callback_is_reported_and_the_others_still_run(monkeypatch):
+    reported = []
+    monkeypatch.setattr("sys.unraisablehook", lambda args: reported.append(args.exc_value))
+    source = ex.inplace_stop_source()
+    ran = []
+    boom = ValueError("callback failed")
+
+    def bad():
+        raise boom
+
+    cbs = [source.get_token().callback(bad), source.get_token().callback(lambda: ran.append("other"))]
+    assert source.request_stop() is True
+    assert ran == ["other"] and reported == [boom]
+    for cb in cbs:
+        cb.close()

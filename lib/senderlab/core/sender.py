@@ -16,6 +16,8 @@ customization ([exec.snd.transform]) and tracing happen.
 
 from __future__ import annotations
 
+import threading
+
 from .domain import DEFAULT, completion_domain, env_domain, transform_sender
 from .env import _MISSING, empty_env, fwd_env, get_env
 from .signatures import UNKNOWN_SIGNATURES, completion_signatures, get_completion_signatures
@@ -174,6 +176,44 @@ class basic_sender:
     def __repr__(self) -> str:
         return f"<{self._tag} sender>"
 
+    def __await__(self):
+        """``await sndr`` (P3552R1 4.4, the ``as_awaitable`` of a task's ``await_transform``).
+
+        Inside an ``@ex.task`` coroutine this hands the sender to the task's driver, which
+        connects and starts it and resumes the coroutine with the result: ``None`` for no
+        values, the value for one, the tuple for several; ``set_error(e)`` raises ``e``
+        here and ``set_stopped()`` ends the task stopped (see :mod:`senderlab.task`).
+        Anywhere else the await is delegated to
+        :func:`senderlab.task.asyncio_bridge.await_outside_task`.
+        """
+        if _awaiting.cell.driver is not None:
+            return (yield self)
+        from ..task.asyncio_bridge import await_outside_task
+
+        return (yield from await_outside_task(self))
+
+
+class _await_cell:
+    __slots__ = ("driver",)
+
+    def __init__(self) -> None:
+        self.driver = None
+
+
+class _awaiting_state(threading.local):
+    """``cell.driver``: the task driver whose coroutine this thread is stepping right
+    now (inside ``coro.send``/``coro.throw``), or ``None``. :mod:`senderlab.task.driver`
+    sets it around each step, through the per-thread ``cell`` (a slot is cheaper to write
+    than a thread-local attribute); :meth:`basic_sender.__await__` reads it. It is clear
+    while the driver runs a sender's ``start``, so a coroutine some other loop steps
+    from there is not mistaken for the task's."""
+
+    def __init__(self) -> None:
+        self.cell = _await_cell()
+
+
+_awaiting = _awaiting_state()
+
 
 class adaptor_sender(basic_sender):
     """A sender adaptor with one predecessor, ``child``, whose attributes it forwards.
@@ -294,8 +334,15 @@ class sender_adaptor_closure:
 
     def __repr__(self) -> str:
         name = getattr(self._fn, "__name__", type(self).__name__)
-        args = ", ".join([*(f"{a!r:.30}" for a in self._args), *(f"{k}={v!r:.30}" for k, v in self._kw.items())])
+        args = ", ".join([*map(_arg_repr, self._args), *(f"{k}={_arg_repr(v)}" for k, v in self._kw.items())])
         return f"{name}({args})"
+
+
+def _arg_repr(a) -> str:
+    if callable(a) and not isinstance(a, type) and hasattr(a, "__qualname__"):
+        return a.__qualname__  # a function: its name, not its address
+    r = repr(a)
+    return r if len(r) <= 40 else r[:37] + "..."
 
 
 class _composed_closure(sender_adaptor_closure):

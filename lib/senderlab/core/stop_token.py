@@ -4,7 +4,9 @@ and ``never_stop_token`` ([thread.stoptoken], [stoptoken.inplace], [stoptoken.ne
 Guarantees, as in C++:
 
 * ``request_stop()`` returns ``True`` only for the call that made the request; the
-  registered callbacks then run exactly once, on that thread.
+  registered callbacks then run exactly once, on that thread. A callback that raises
+  is reported through ``sys.unraisablehook`` (C++ would terminate) and the others
+  still run.
 * A callback registered after stop was requested runs at once, on the registering
   thread, inside the ``inplace_stop_callback`` constructor.
 * ``close()`` of a callback (the C++ destructor) deregisters it; if the callback is
@@ -80,6 +82,11 @@ class inplace_stop_source:
                 self._done = None
             try:
                 cb._fn()
+            except Exception as e:
+                # C++ would terminate. Here the error is reported, not swallowed, and the
+                # remaining callbacks still run: one faulty callback must not leave the
+                # other operations on this source unstopped.
+                _report_callback_error(e, cb)
             finally:
                 with self._lock:
                     self._running = None
@@ -113,6 +120,12 @@ class inplace_stop_source:
 
     def __repr__(self) -> str:
         return f"<inplace_stop_source stop_requested={self._requested}>"
+
+
+def _report_callback_error(e: BaseException, cb) -> None:
+    from .unraisable import report_unraisable
+
+    report_unraisable(e, "Exception in a stop callback run by inplace_stop_source.request_stop", getattr(cb, "_fn", cb))
 
 
 class inplace_stop_token:

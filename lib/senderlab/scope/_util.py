@@ -10,6 +10,8 @@ from ..core.env import empty_env, env as _env
 
 __all__ = ["is_scope_token", "check_token", "as_env", "report_unraisable"]
 
+from ..core.unraisable import report_unraisable  # noqa: E402  (re-exported)
+
 
 _token_types: set = set()
 
@@ -59,53 +61,3 @@ def as_env(name: str, e):
     )
 
 
-class _unraisable_args:
-    """What ``sys.unraisablehook`` is given (the fields of ``sys.UnraisableHookArgs``,
-    whose type Python does not let us construct)."""
-
-    __slots__ = ("exc_type", "exc_value", "exc_traceback", "err_msg", "object")
-
-    def __init__(self, exc, err_msg, obj) -> None:
-        self.exc_type = type(exc)
-        self.exc_value = exc
-        self.exc_traceback = exc.__traceback__
-        self.err_msg = err_msg
-        self.object = obj
-
-
-def report_unraisable(err, err_msg: str, obj) -> None:
-    """Report ``err``, an error no one can receive, through ``sys.unraisablehook``.
-
-    A hook installed by the user (or by pytest, which turns it into a warning) is called
-    with an object carrying the usual fields. The built-in hook accepts only instances
-    of a type Python does not expose, so in its place the same report is written to
-    ``sys.stderr``: ``err_msg: object`` followed by the traceback.
-    """
-    if not isinstance(err, BaseException):
-        from ..algorithms.sync_wait import ErrorValue
-
-        err = ErrorValue(err)
-    args = _unraisable_args(err, err_msg, obj)
-    try:
-        hook = sys.unraisablehook
-        if hook is not sys.__unraisablehook__:
-            try:
-                hook(args)
-                return
-            except Exception:
-                pass  # a broken hook: fall back to the default report, as CPython does
-        stream = sys.stderr
-        if stream is None:
-            return
-        try:
-            what = repr(obj)
-        except Exception:
-            what = f"<{type(obj).__name__} object>"
-        import traceback
-
-        lines = [f"{err_msg}: {what}\n"]
-        lines += traceback.format_exception(type(err), err, err.__traceback__)
-        stream.write("".join(lines))
-        stream.flush()
-    finally:
-        del args, err
