@@ -14,6 +14,10 @@ from ..core.signatures import completion_signatures
 
 __all__ = ["just", "just_error", "just_stopped"]
 
+# Signatures depend only on the value types, and new just senders are built all the
+# time (a when_all of fresh children, a pipeline built per call): share them.
+_VALUE_SIGS: dict = {}
+
 
 class _just_value_op:
     __slots__ = ("rcvr", "values")
@@ -68,7 +72,13 @@ class just(basic_sender):
         return None
 
     def get_completion_signatures(self, env=None):
-        return completion_signatures(set_value_t(*map(type, self.values)))
+        types = tuple(map(type, self.values))
+        cs = _VALUE_SIGS.get(types)
+        if cs is None:
+            cs = completion_signatures(set_value_t(*types))
+            if len(_VALUE_SIGS) < 1024:  # the few shapes a program uses; bounded
+                _VALUE_SIGS[types] = cs
+        return cs
 
     def __repr__(self) -> str:
         return f"just({', '.join(f'{v!r:.40}' for v in self.values)})"

@@ -25,6 +25,7 @@ from __future__ import annotations
 import threading
 import time
 
+from ..core.channels import set_value_t
 from ..core.env import env, get_delegation_scheduler, get_scheduler, get_stop_token
 from ..core.sender import as_sender
 from ..core.signatures import distinct_value_signatures
@@ -199,8 +200,15 @@ def sync_wait(sndr):
     Returns the tuple of values, or ``None`` if stopped; raises the error.
     """
     s = as_sender(sndr, "sync_wait")
-    distinct = distinct_value_signatures(s._signatures())
-    if len(distinct) > 1:
+    cs = s._signatures()
+    # Count first: nearly every sender has at most one value signature, which cannot
+    # conflict, and distinct_value_signatures (lists, a dict) would be a good part of
+    # the fixed cost of a small sync_wait.
+    n = 0
+    for x in cs.sigs:
+        if x.channel is set_value_t:
+            n += 1
+    if n > 1 and len(distinct := distinct_value_signatures(cs)) > 1:
         raise TypeError(
             f"sync_wait: {s!r} can complete with {len(distinct)} different value signatures "
             f"({', '.join(map(repr, distinct))}); sync_wait needs exactly one. "
