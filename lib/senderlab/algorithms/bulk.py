@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import operator
 
-from ..core.channels import set_error_t, set_value_t
+from ..core.channels import set_error_t
 from ..core.env import _MISSING, fwd_env
 from ..core.sender import as_sender, adaptor_sender, forwarding_receiver, is_sender, sender_adaptor_closure
 from ..core.signatures import completion_signatures, get_completion_signatures

@@ -22,14 +22,12 @@ complete with several raises :class:`TypeError` at connect time (use
 
 from __future__ import annotations
 
-import threading
 import time
 
 from ..core.channels import set_value_t
-from ..core.env import env, get_delegation_scheduler, get_scheduler, get_stop_token
+from ..core.consumer import _init_lock, consumer_receiver
 from ..core.sender import as_sender
 from ..core.signatures import distinct_value_signatures
-from ..core.stop_token import inplace_stop_source
 from ..contexts.run_loop import run_loop
 
 __all__ = ["sync_wait", "sync_wait_with_variant", "ErrorValue", "INTERRUPT_GRACE"]
@@ -54,26 +52,18 @@ class ErrorValue(Exception):
         return f"the sender completed with set_error({self.value!r})"
 
 
-_init_lock = threading.Lock()
-
-
-class _sync_wait_receiver(env):
+class _sync_wait_receiver(consumer_receiver):
     """The receiver of ``sync_wait``, which is also its own environment.
 
     The run loop and the stop source are made only when somebody asks for them: most
     synchronous pipelines never schedule and never look at the stop token.
     """
 
-    __slots__ = ("channel", "result", "_loop", "_sch", "_source")
+    __slots__ = ("_loop",)
 
     def __init__(self) -> None:
-        self.channel = 0  # 1 value, 2 error, 3 stopped
-        self.result = None
+        consumer_receiver.__init__(self)
         self._loop = None
-        self._sch = None
-        self._source = None
-        self._fwd = self
-        self._dom = None
 
     # -- receiver ------------------------------------------------------------------
     def set_value(self, *values) -> None:
@@ -96,24 +86,7 @@ class _sync_wait_receiver(env):
         if loop is not None:
             loop.finish()
 
-    def get_env(self):
-        return self
-
     # -- environment ---------------------------------------------------------------
-    def query(self, q):
-        if q is get_scheduler or q is get_delegation_scheduler:
-            return self._scheduler()
-        if q is get_stop_token:
-            return self._stop_source().get_token()
-        raise LookupError(q)
-
-    @property
-    def _map(self):
-        return {get_scheduler: self._scheduler(), get_delegation_scheduler: self._scheduler(),
-                get_stop_token: self._stop_source().get_token()}
-
-    _rest = ()
-
     def _scheduler(self):
         sch = self._sch
         if sch is None:
@@ -131,15 +104,6 @@ class _sync_wait_receiver(env):
             if self.channel != 0:  # completed on another thread while we made the loop
                 loop.finish()
         return loop
-
-    def _stop_source(self):
-        src = self._source
-        if src is None:
-            with _init_lock:
-                if self._source is None:
-                    self._source = inplace_stop_source()
-                src = self._source
-        return src
 
     def __repr__(self) -> str:
         return "<sync_wait receiver>"

@@ -33,15 +33,14 @@ Importing this module does not import :mod:`asyncio`; that happens on first use,
 
 from __future__ import annotations
 
-import threading
 import time
 
 from ..algorithms.sync_wait import ErrorValue
 from ..core.channels import set_stopped_t, set_value_t
-from ..core.env import _MISSING, env, get_delegation_scheduler, get_scheduler, get_stop_token
+from ..core.env import _MISSING, get_stop_token
 from ..core.sender import as_sender, basic_sender
 from ..core.signatures import completion_signatures, distinct_value_signatures
-from ..core.stop_token import inplace_stop_source
+from ..core.consumer import consumer_receiver
 from .timer import scheduler_attrs, timed_scheduler_mixin
 
 __all__ = ["asyncio_scheduler", "await_sender_on_running_loop"]
@@ -286,10 +285,7 @@ class _asyncio_timer_op:
 
 # -- await sndr on the running loop -----------------------------------------------------
 
-_init_lock = threading.Lock()
-
-
-class _await_receiver(env):
+class _await_receiver(consumer_receiver):
     """The receiver of an awaited sender, which is also its own environment.
 
     ``channel`` and ``result`` are written by the completion, on whatever thread it
@@ -297,17 +293,12 @@ class _await_receiver(env):
     (a future of the loop, made only if the coroutine has to suspend) wakes it. The
     scheduler and the stop source are made when somebody asks for them."""
 
-    __slots__ = ("loop", "channel", "result", "waiter", "_sch", "_source")
+    __slots__ = ("loop", "waiter")
 
     def __init__(self, loop) -> None:
+        consumer_receiver.__init__(self)
         self.loop = loop
-        self.channel = 0  # 1 value, 2 error, 3 stopped
-        self.result = None
         self.waiter = None
-        self._sch = None
-        self._source = None
-        self._fwd = self
-        self._dom = None
 
     # -- receiver ------------------------------------------------------------------
     def set_value(self, *values) -> None:
@@ -323,9 +314,6 @@ class _await_receiver(env):
     def set_stopped(self) -> None:
         self.channel = 3
         self._wake_soon()
-
-    def get_env(self):
-        return self
 
     def _wake_soon(self) -> None:
         loop = self.loop
@@ -343,34 +331,12 @@ class _await_receiver(env):
             w.set_result(None)
 
     # -- environment ---------------------------------------------------------------
-    def query(self, q):
-        if q is get_scheduler or q is get_delegation_scheduler:
-            return self._scheduler()
-        if q is get_stop_token:
-            return self._stop_source().get_token()
-        raise LookupError(q)
-
-    @property
-    def _map(self):
-        return {get_scheduler: self._scheduler(), get_delegation_scheduler: self._scheduler(),
-                get_stop_token: self._stop_source().get_token()}
-
-    _rest = ()
-
     def _scheduler(self):
         sch = self._sch
         if sch is None:
             sch = self._sch = asyncio_scheduler(self.loop)
         return sch
 
-    def _stop_source(self):
-        src = self._source
-        if src is None:
-            with _init_lock:
-                if self._source is None:
-                    self._source = inplace_stop_source()
-                src = self._source
-        return src
 
     def __repr__(self) -> str:
         return "<await receiver>"

@@ -4,7 +4,6 @@ fire-and-forget operation has nobody to deliver to."""
 
 from __future__ import annotations
 
-import sys
 
 from ..core.env import empty_env, env as _env
 
