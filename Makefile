@@ -2,7 +2,7 @@
 #
 #   make lab     JupyterLab on notebooks/, with %load_ext senderlab_kernel done for you
 #   make test    the test suite (pytest; notebook execution included)
-#   make bench   overhead ratios against plain Python, asyncio, uvloop and reactivex
+#   make bench   every benchmark: ratios against plain Python, asyncio, uvloop, reactivex, executors
 #   make venv    just build .venv (done automatically by the targets above)
 
 PYTHON ?= python3
@@ -52,6 +52,9 @@ lab: venv startup
 
 bench: venv
 	$(PY) bench/overhead.py
+	$(PY) bench/concurrency.py
+	$(PY) bench/task.py
+	$(PY) bench/import_time.py
 
 clean:
 	rm -rf build dist .pytest_cache .hypothesis
