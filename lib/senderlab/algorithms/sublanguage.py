@@ -3,16 +3,25 @@ the plain program the paper sets beside it.
 
 * 5.2 branching: :func:`branching` (``let_value`` with ``variant_sender``); plain:
   :func:`branching_plain`.
-* 5.4 the loop: :func:`loop` (``repeat_effect_until``); plain: :func:`loop_plain`.
+* 5.4 the loop: :func:`loop` (``repeat_effect_until``); plain: :func:`loop_plain`;
+  as a P3552 task: :func:`loop_task`.
 * Section 2's "``for`` / ``while`` loop: recursive ``let_value`` with type-erased
   return": :func:`loop_recursive` (``any_sender_of``); plain: :func:`loop_plain`.
 * 5.5 the fold: :func:`fold_left`; plain: :func:`fold_left_plain`; the paper's
-  coroutine: :func:`fold_left_coroutine`.
+  coroutine as a P3552 task: :func:`fold_left_task` (and as an asyncio coroutine:
+  :func:`fold_left_coroutine`).
 * 5.6 the backtracker: :func:`search_tree` and the paper's ``main``,
-  :func:`backtrack`; plain: :func:`search_tree_plain`, :func:`backtrack_plain`.
+  :func:`backtrack`; plain: :func:`search_tree_plain`, :func:`backtrack_plain`; as
+  P3552 tasks: :func:`search_tree_task`, :func:`backtrack_task`.
 * 5.7 ``retry``: the paper's code, :func:`paper_retry` (the library's algorithm is
-  :func:`senderlab.algorithms.retry.retry`); the paper's coroutine:
-  :func:`retry_coroutine`.
+  :func:`senderlab.algorithms.retry.retry`); the paper's coroutine as a P3552 task:
+  :func:`retry_task` (and as an asyncio coroutine: :func:`retry_coroutine`).
+
+The paper prints a coroutine beside the fold (5.5) and ``retry`` (5.7); beside the loop
+(5.4) and the backtracker (5.6) it prints plain functions. The ``*_task`` versions of
+those two are the plain functions written as tasks (``@ex.task``, P3552R1): the loop
+awaits nothing, and the backtracker awaits ``schedule(sch)`` where the sender version
+hops (``on(sch, just())``) and awaits its recursive calls.
 
 The translations keep the paper's structure, line for line where Python allows; the
 comments quote the C++. Where C++ moves or captures by reference, Python closures
@@ -45,6 +54,7 @@ from ..core.env import get_env, get_scheduler
 from ..core.scheduler import schedule
 from ..core.sender import connect, operation_state, receiver, sender, start
 from ..core.signatures import completion_signatures, get_completion_signatures
+from ..task.task import task
 from .any_sender import any_sender_of
 from .just import just
 from .let import let_value
@@ -60,11 +70,13 @@ __all__ = [
     "branching_plain",
     "loop",
     "loop_plain",
+    "loop_task",
     "any_int_sender",
     "loop_recursive",
     "fold_left",
     "fold_left_plain",
     "fold_left_coroutine",
+    "fold_left_task",
     "tree_node",
     "tree_insert",
     "any_node_sender",
@@ -72,8 +84,11 @@ __all__ = [
     "search_tree_plain",
     "backtrack",
     "backtrack_plain",
+    "search_tree_task",
+    "backtrack_task",
     "paper_retry",
     "retry_coroutine",
+    "retry_task",
 ]
 
 
@@ -144,6 +159,18 @@ def loop_plain(t):
     return acc
 
 
+@task
+async def loop_task(t) -> int:
+    """``task<int> loop(int t)``: the paper's plain loop as a P3552 task. It awaits
+    nothing, so it runs to the end inside ``start`` and, like the plain loop, gives 0
+    for ``t <= 0`` (where :func:`loop` never ends), and it does not see stop requests
+    (a coroutine sees stop only through the senders it awaits)."""
+    acc = 0
+    for n in range(t):
+        acc += n
+    return acc  # co_return acc;
+
+
 #: ``any_sender_of<set_value_t(int), set_stopped_t(), set_error_t(std::exception_ptr)>``
 any_int_sender = any_sender_of(set_value_t(int), set_stopped_t(), set_error_t(Exception))
 
@@ -196,10 +223,22 @@ def fold_left_plain(xs, init, f):
 
 async def fold_left_coroutine(xs, init, f):
     """``task<U> fold_left(auto first, auto last, U init, auto f)``: the paper's
-    coroutine, as a Python coroutine (run it with ``asyncio.run``)."""
+    coroutine, as an asyncio coroutine (run it with ``asyncio.run``); the same body as
+    :func:`fold_left_task`."""
     for x in xs:
         init = f(init, x)
     return init
+
+
+@task
+async def fold_left_task(xs, init, f):
+    """``task<U> fold_left(auto first, auto last, U init, auto f)``: the paper's
+    coroutine (P4014R0 5.5) as a P3552 task; a sequence stands for the iterator pair.
+    Unlike :func:`fold_left`, no step runs before the task is started, and an exception
+    from ``f`` is the task's error (``set_error``)."""
+    for x in xs:  # for (; first != last; ++first)
+        init = f(init, x)  # init = f(std::move(init), *first);
+    return init  # co_return init;
 
 
 # =========================================================================================
@@ -301,6 +340,47 @@ def backtrack_plain(tree, target):
     return search_tree_plain(lambda t: t.data == target if t is not None else False, tree)
 
 
+@task
+async def search_tree_task(test, node, sch):
+    """The plain depth-first search (P4014R0 5.6) as a P3552 task: it awaits
+    ``schedule(sch)`` before each subtree, where :func:`search_tree` hops with
+    ``on(sch, just())``, and awaits its recursive calls; the failure continuation is
+    the code after the ``await``. Gives the node, or ``None``.
+
+    Each call is a task of its own, driven by its own operation, so a deep tree does not
+    nest Python frames as long as the hops go through a scheduler that queues them
+    (``sync_wait``'s run loop); under an ``inline_scheduler`` every level nests a
+    ``start``, as in :func:`search_tree`.
+    """
+    if node is None:  # if (node == nullptr) co_return nullptr;
+        return None
+    if test(node):  # if (test(node)) co_return node;
+        return node
+    await schedule(sch)
+    found = await search_tree_task(test, node.left, sch)
+    if found is not None:  # if (auto found = co_await search_tree(test, node->left())) co_return found;
+        return found
+    await schedule(sch)
+    return await search_tree_task(test, node.right, sch)  # co_return co_await search_tree(test, node->right());
+
+
+@task
+async def backtrack_task(tree, target, sch=None):
+    """The paper's ``main`` as a P3552 task: search ``tree`` for the node holding
+    ``target`` after one hop to ``sch`` (``begin``), which defaults to the task's
+    scheduler. Gives the node, or ``None``: a task that returns ``None`` completes with
+    ``set_value()`` (the ``void`` rule), where :func:`backtrack` sends ``set_value(None)``;
+    awaited from a task, both give ``None``."""
+    if sch is None:
+        sch = await read_env(get_scheduler)
+
+    def test(t) -> bool:  # [](NodePtr<int> t) -> bool { return t ? t->data() == 500 : false; }
+        return t.data == target if t is not None else False
+
+    await schedule(sch)  # begin
+    return await search_tree_task(test, tree, sch)
+
+
 # =========================================================================================
 # 5.7 The retry Algorithm (stdexec examples/algorithms/retry.hpp)
 # =========================================================================================
@@ -393,4 +473,25 @@ async def retry_coroutine(make_awaitable):
         try:
             return await make_awaitable()  # attempt the operation
         except Exception:  # absorb the error, retry
+            pass
+
+
+@task
+async def retry_task(make_sender):
+    """The paper's coroutine ``retry`` (P4014R0 5.7) as a P3552 task: "takes a callable
+    that produces a sender, co_awaits it in a loop, catches any error, and retries until
+    success or stopped".
+
+    ``except Exception`` is C++'s ``catch (...)``: an error that is not an exception
+    arrives as :class:`senderlab.ErrorValue`, an exception, and is absorbed too; a stopped
+    attempt throws :class:`senderlab.task_stopped`, a ``BaseException``, so it passes and
+    the task completes with ``set_stopped()``, as a C++ coroutine is never resumed after a
+    stopped ``co_await``. There is no other stop check: a sender that keeps failing
+    without looking at the stop token is retried for ever (the library's
+    :func:`senderlab.retry` checks the token before each attempt).
+    """
+    while True:  # for (;;) loop until success
+        try:
+            return await make_sender()  # co_return co_await make_sender();
+        except Exception:  # catch (...) {} absorb the error, retry
             pass
