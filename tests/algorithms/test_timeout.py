@@ -61,3 +61,10 @@ def test_bad_durations_and_schedulers_are_clear_errors():
 def test_signatures_add_timeout_error():
     cs = ex.get_completion_signatures(ex.just(1) | ex.timeout(1))
     assert ex.set_error_t(TimeoutError) in cs and ex.set_value_t(int) in cs
+
+
+def test_a_sender_looping_inside_its_own_start_is_still_timed_out(timer):
+    # repeat_effect runs an inline child in a loop inside start(); only stop ends it.
+    forever = ex.repeat_effect(ex.just())
+    with pytest.raises(TimeoutError):
+        ex.sync_wait(forever | ex.timeout(0.05, scheduler=timer))

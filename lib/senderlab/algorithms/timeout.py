@@ -9,8 +9,8 @@ so that a consumer can tell a timeout from a cancellation, which completes stopp
 
 The timer runs on ``scheduler`` when given (any scheduler with ``schedule_after``);
 otherwise on the receiver's ``get_scheduler`` if it has timers, else on
-:func:`~senderlab.get_parallel_scheduler`. It is ``when_any(sndr, schedule_after(sch,
-seconds) | let_value(lambda: just_error(TimeoutError(...))))``.
+:func:`~senderlab.get_parallel_scheduler`. It is ``when_any(schedule_after(sch,
+seconds) | let_value(lambda: just_error(TimeoutError(...))), sndr)``, timer first.
 """
 
 from __future__ import annotations
@@ -55,7 +55,9 @@ class _timeout_sender(basic_sender):
         sch = _timer_scheduler(self.scheduler, env)
         message = f"timeout: {self.child!r} did not complete within {self.seconds:g} s"
         timer = let_value(schedule_after(sch, self.seconds), lambda: just_error(TimeoutError(message)))
-        return when_any(self.child, timer).connect(rcvr)
+        # The timer is started first: a child that runs long inside its own start()
+        # (an inline loop that only a stop request ends) is still timed out.
+        return when_any(timer, self.child).connect(rcvr)
 
     def _late_domain(self):
         return None
