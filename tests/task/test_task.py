@@ -483,3 +483,22 @@ def test_annotations_as_strings_are_resolved():
     )
     assert ex.set_value_t(int) in sigs(ns["f"]())
     assert ex.set_value_t() in sigs(ns["g"]())
+
+
+def test_an_error_outside_the_declared_error_types_is_reported_not_passed_on():
+    @ex.task(error_types=(ValueError,))
+    async def fails():
+        raise KeyError("not declared")
+
+    with pytest.raises(TypeError, match="not among its declared error_types") as info:
+        ex.sync_wait(fails())
+    assert isinstance(info.value.__cause__, KeyError)
+
+
+def test_a_declared_error_type_and_its_subclasses_pass_through():
+    @ex.task(error_types=(LookupError,))
+    async def fails():
+        raise KeyError("a LookupError")
+
+    with pytest.raises(KeyError):
+        ex.sync_wait(fails())

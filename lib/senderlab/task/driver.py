@@ -603,9 +603,23 @@ class _task_op:
         if kind == _VALUE:
             rcvr.set_value(*payload)
         elif kind == _ERROR:
+            declared = self._task._cfg.error_types
+            if declared is not None and not isinstance(payload, declared):
+                payload = self._undeclared_error(payload, declared)
             rcvr.set_error(payload)
         else:
             rcvr.set_stopped()
+
+    def _undeclared_error(self, err, declared) -> TypeError:
+        names = ", ".join(t.__name__ for t in declared)
+        e = TypeError(
+            f"task {self._task.name} completed with the error {type(err).__name__} {err!r:.60}, which is not among "
+            f"its declared error_types ({names}); P3552R1 would call std::terminate. Declare it in "
+            "@ex.task(error_types=...) or handle it inside the task."
+        )
+        if isinstance(err, BaseException):
+            e.__cause__ = err
+        return e
 
     def __repr__(self) -> str:
         return f"<operation of {self._task!r} on {self.sch!r}>"

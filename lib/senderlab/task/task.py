@@ -37,7 +37,9 @@ Options, ``@ex.task(...)`` (the ``Context`` parameter of ``task<T, Context>``):
     argument (else with none), or a fixed environment (``ex.env``, ``ex.prop``, a dict).
     ``context=lambda env: env`` forwards every query to the receiver's environment.
 ``error_types``
-    the error types of the ``set_error_t`` signatures (P3552R1 9.4.2/1.4).
+    the error types of the ``set_error_t`` signatures (P3552R1 9.4.2/1.4). An error of
+    another type, where C++ would call ``std::terminate``, completes the task with
+    ``set_error(TypeError(...))`` naming it, the original as ``__cause__``.
 ``resume``
     ``"trampoline"`` (default) or ``"naive"``: the teaching switch of
     :mod:`senderlab.task.stack` (P3552R1 4.10).
@@ -77,7 +79,7 @@ _RESUME_MODES = ("trampoline", "naive")
 class _task_config:
     """What ``@ex.task(...)`` fixed for one ``async def``."""
 
-    __slots__ = ("fn", "name", "scheduler", "context", "context_takes_env", "naive", "sigs")
+    __slots__ = ("fn", "name", "scheduler", "context", "context_takes_env", "naive", "sigs", "error_types")
 
     def __init__(self, fn, scheduler, context, resume, error_types) -> None:
         self.fn = fn
@@ -88,6 +90,8 @@ class _task_config:
         self.naive = _resume_option(resume)
         if isinstance(error_types, type):
             error_types = (error_types,)
+        # None when every exception is declared (the default): nothing to check.
+        self.error_types = None if Exception in error_types else tuple(error_types)
         self.sigs = completion_signatures(
             result_signature(fn), *(set_error_t(e) for e in error_types), set_stopped_t()
         )
