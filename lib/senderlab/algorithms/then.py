@@ -23,6 +23,10 @@ __all__ = ["then", "upon_error", "upon_stopped"]
 
 _ERROR_SIG = set_error_t(Exception)
 
+# (channel, predecessor's signatures, exact, f's result signature) -> signatures: the
+# same few shapes recur in every freshly built pipeline.
+_SIGS: dict = {}
+
 
 class _then_receiver(forwarding_receiver):
     __slots__ = ("f",)
@@ -138,12 +142,19 @@ class _then_sender(adaptor_sender):
     def get_completion_signatures(self, env=None):
         cs = get_completion_signatures(self.child, env)
         ch = self._channel
-        if not any(s.channel is ch for s in cs.sigs):
-            return cs
-        out = [s for s in cs.sigs if s.channel is not ch]
-        out.append(result_signature(self.f))
-        out.append(_ERROR_SIG)
-        return completion_signatures._of(tuple(dict.fromkeys(out)), cs.exact)
+        key = (ch, cs.sigs, cs.exact, result_signature(self.f))
+        out = _SIGS.get(key)
+        if out is None:
+            if not any(s.channel is ch for s in cs.sigs):
+                out = cs
+            else:
+                sigs = [s for s in cs.sigs if s.channel is not ch]
+                sigs.append(key[3])
+                sigs.append(_ERROR_SIG)
+                out = completion_signatures._of(tuple(dict.fromkeys(sigs)), cs.exact)
+            if len(_SIGS) < 4096:  # a program has few distinct shapes; bounded anyway
+                _SIGS[key] = out
+        return out
 
     def __repr__(self) -> str:
         return f"{self.child!r} | {self._tag}({func_name(self.f)})"
