@@ -21,7 +21,7 @@ STAMP := $(VENV)/.installed
 IPYTHONDIR_VENV := $(abspath $(VENV))/ipython
 STARTUP := $(IPYTHONDIR_VENV)/profile_default/startup/00-senderlab.py
 
-.PHONY: venv test lab startup bench clean distclean
+.PHONY: venv test lab startup bench clean distclean ci-deps
 
 venv: $(STAMP)
 
@@ -55,6 +55,18 @@ bench: venv
 	$(PY) bench/concurrency.py
 	$(PY) bench/task.py
 	$(PY) bench/import_time.py
+
+# System programs the end-to-end tests use: Debian's chromium (the browser test
+# drives it with Playwright, never a downloaded browser) and socat (a real client
+# for the echo servers). Needs root or sudo; .ci/run calls it.
+CI_PACKAGES := chromium socat
+ci-deps:
+	@missing=""; for p in $(CI_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing$$missing (apt-get)"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends$$missing >/dev/null; \
+	fi
 
 clean:
 	rm -rf build dist .pytest_cache .hypothesis
