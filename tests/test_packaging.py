@@ -168,3 +168,6 @@ def test_binder_post_build_succeeds_on_a_fresh_virtualenv(tmp_path):
     assert check.returncode == 0, check.stderr
     assert str(venv) in check.stdout, "senderlab must be imported from the fresh virtualenv"
     assert (home / ".ipython" / "profile_default" / "startup" / "00-senderlab.py").is_file()
+    config = (home / ".jupyter" / "jupyter_server_config.py").read_text()
+    assert "notebooks/00-welcome.ipynb" in config
+    assert (ROOT / "notebooks" / "00-welcome.ipynb").is_file()
