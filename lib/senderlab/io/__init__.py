@@ -28,8 +28,59 @@ from .result import (  # noqa: F401
     would_block,
 )
 
+# Every section below adds its public names with `__all__ += [...]` (pyflakes reads it).
+__all__ = [
+    "address_in_use", "bad_descriptor", "broken_pipe", "canceled", "connection_aborted", "connection_refused",
+    "connection_reset", "eof", "error_code", "error_condition", "from_errno", "from_exception", "host_unreachable",
+    "io_result", "network_unreachable", "not_connected", "operation_in_progress", "success", "timed_out",
+    "would_block",
+]
+
 # --- the reactor, sockets and both faces of their operations (io_context.py, socket.py, ...)
 
 # --- stream concepts, any_stream, in-memory pair, TLS, send_body (streams.py, tls.py, ...)
 
-# --- aiohttp bridge: loaded on first use so `ex.io` stays light
+from .memory import memory_stream, memory_stream_pair  # noqa: E402,F401
+from .send_body import send_body  # noqa: E402,F401
+from .streams import (  # noqa: E402,F401
+    ReadStream,
+    Stream,
+    WriteStream,
+    any_read_stream,
+    any_stream,
+    any_write_stream,
+    read,
+    write,
+)
+
+__all__ += [
+    "ReadStream", "WriteStream", "Stream", "any_stream", "any_read_stream", "any_write_stream", "read", "write",
+    "memory_stream", "memory_stream_pair", "send_body", "tls_stream",
+]
+
+# --- aiohttp bridge: loaded on first use so `ex.io` stays light (and tls_stream, so that `ssl` is too)
+
+# name -> submodule defining it; imported by the module __getattr__ below on first use.
+_LAZY_NAMES = {
+    "tls_stream": "tls",
+    "http_get": "http",
+    "http_response": "http",
+    "http_server": "http",
+}
+__all__ += ["http_get", "http_response", "http_server"]
+
+
+def __getattr__(name: str):
+    mod = _LAZY_NAMES.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'senderlab.io' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{mod}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_NAMES))
+
