@@ -1,0 +1,117 @@
+"""Running tests against a notebook's answers, each under a time limit.
+
+:func:`run_tests` runs test cases and returns one :class:`test_result` per test. A test
+*passes* when it returns; otherwise the result says why, in words for the student:
+
+* ``fail``: an ``AssertionError`` (the test's message says what was wrong);
+* ``not done``: the student's code raised ``NotImplementedError`` (an untouched stub);
+* ``missing``: a name the test needs is not defined in the notebook;
+* ``error``: the student's code raised something else;
+* ``timeout``: the test did not finish within its time limit.
+
+The time limit is a ``SIGALRM`` timer that raises :class:`test_timeout` in the test.
+``test_timeout`` is a ``KeyboardInterrupt``, so a ``sync_wait`` it interrupts does what
+it does for Ctrl-C: requests stop and lets the operation finish before re-raising.
+It needs the main thread of a POSIX process (a Jupyter kernel runs cells there, and so
+does the grading process); elsewhere tests run without a limit.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from typing import Iterable
+
+from .suite import answers, missing_answer, test_case
+
+__all__ = ["test_result", "run_tests", "test_timeout", "time_limit", "DEFAULT_TEST_TIMEOUT"]
+
+#: Seconds one test may take.
+DEFAULT_TEST_TIMEOUT = 10.0
+
+
+class test_timeout(KeyboardInterrupt):
+    """Raised inside a test that ran past its time limit."""
+
+
+class test_result:
+    __slots__ = ("question", "name", "outcome", "message", "hint", "hidden", "seconds")
+
+    def __init__(self, case: test_case, outcome: str, message: str, hidden: bool, seconds: float) -> None:
+        self.question = case.question
+        self.name = case.name
+        self.outcome = outcome
+        self.message = message
+        self.hint = case.hint
+        self.hidden = hidden
+        self.seconds = seconds
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == "pass"
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+class time_limit:
+    """``with time_limit(seconds):`` raises :class:`test_timeout` in the block after
+    ``seconds`` (a no-op off the main thread or where ``setitimer`` is missing)."""
+
+    __slots__ = ("seconds", "_old", "_armed")
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self._armed = False
+
+    def __enter__(self):
+        if (
+            self.seconds
+            and hasattr(signal, "setitimer")
+            and threading.current_thread() is threading.main_thread()
+        ):
+            self._old = signal.signal(signal.SIGALRM, self._fire)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            self._armed = True
+        return self
+
+    def _fire(self, signum, frame):
+        raise test_timeout(f"still running after {self.seconds:g} s")
+
+    def __exit__(self, *exc) -> None:
+        if self._armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._old)
+            self._armed = False
+
+
+def _describe(e: BaseException) -> str:
+    text = str(e)
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
+
+
+def run_one(case: test_case, ns: dict, *, hidden: bool = False, timeout: float | None = DEFAULT_TEST_TIMEOUT) -> test_result:
+    t0 = time.monotonic()
+    outcome, message = "pass", ""
+    try:
+        with time_limit(timeout):
+            case.fn(answers(ns))
+    except test_timeout:
+        outcome = "timeout"
+        message = f"did not finish within {timeout:g} s: is something waiting for a completion that never comes?"
+    except AssertionError as e:
+        outcome, message = "fail", str(e) or "an assertion failed"
+    except NotImplementedError:
+        outcome, message = "not done", "not implemented yet (the stub still raises NotImplementedError)"
+    except missing_answer as e:
+        outcome, message = "missing", str(e)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:  # SystemExit too: a test must not end the grader
+        outcome, message = "error", _describe(e)
+    return test_result(case, outcome, message, hidden, time.monotonic() - t0)
+
+
+def run_tests(cases: Iterable[test_case], ns: dict, *, hidden: bool = False, timeout: float | None = DEFAULT_TEST_TIMEOUT) -> list[test_result]:
+    return [run_one(c, ns, hidden=hidden, timeout=timeout) for c in cases]
