@@ -1,0 +1,194 @@
+"""The numba-cuda backend: a real GPU, or Numba's CUDA simulator.
+
+This is the only module of senderlab that imports ``numba.cuda``. It implements the
+interface described in :mod:`senderlab.gpu.backend`: a user's function becomes a
+``cuda.jit(device=True)`` function (cached per function), called from a small generated
+kernel (cached per function, algorithm, arity and which arguments are device scalars):
+
+* ``bulk``/``bulk_unchunked``: a grid-stride loop ``f(i, *args)``;
+* ``bulk_chunked``: each thread calls ``f(begin, end, *args)`` on one chunk;
+* ``then``: one thread stores ``f(*args)`` into a one-element result array.
+
+Under the simulator every simulated thread is a Python thread (about 0.2 ms each), so
+launches use at most 64 threads; and a simulated launch from two threads at once fails,
+so launches take a process-wide lock there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import numpy as np
+from numba import config
+from numba import cuda
+
+from .backend import _CHUNKED
+
+__all__ = ["cuda_backend"]
+
+_SIM_LAUNCH_LOCK = threading.Lock()
+
+_BULK_SRC = """
+def kernel(n, {params}):
+    i = cuda.grid(1)
+    s = cuda.gridsize(1)
+    while i < n:
+        f(i, {args})
+        i += s
+"""
+
+_CHUNKED_SRC = """
+def kernel(n, chunk, {params}):
+    b = cuda.grid(1) * chunk
+    if b < n:
+        f(b, min(b + chunk, n), {args})
+"""
+
+_THEN_SRC = """
+def kernel(out, {params}):
+    if cuda.grid(1) == 0:
+        {store}f({args})
+"""
+
+
+class cuda_backend:
+    """numba-cuda streams, events, pinned staging and generated kernels."""
+
+    def __init__(self) -> None:
+        self.simulator = bool(config.ENABLE_CUDASIM)
+        self.name = "simulator" if self.simulator else "cuda"
+        self._lock = _SIM_LAUNCH_LOCK if self.simulator else contextlib.nullcontext()
+        if self.simulator:
+            self._block, self._max_blocks = 32, 2
+        else:
+            dev = cuda.get_current_device()
+            self._block, self._max_blocks = 256, 32 * dev.MULTIPROCESSOR_COUNT
+        self._device_fns: dict = {}  # canonical functions (see senderlab.gpu.function)
+        self._kernels: dict = {}
+        self._staging: dict = {}
+        self._staging_lock = threading.Lock()
+
+    # -- streams and events -----------------------------------------------------------
+    def stream(self):
+        return cuda.stream()
+
+    def event(self):
+        return cuda.event() if self.simulator else cuda.event(timing=False)
+
+    def record(self, ev, stream) -> None:
+        ev.record(stream)
+
+    def wait_event(self, stream, ev) -> None:
+        ev.wait(stream)
+
+    def synchronize(self, ev) -> None:
+        ev.synchronize()  # the driver call releases the GIL
+
+    # -- memory ---------------------------------------------------------------------
+    def is_device_array(self, x) -> bool:
+        return cuda.is_cuda_array(x) if not self.simulator else type(x).__name__ == "FakeCUDAArray"
+
+    def as_device_array(self, x):
+        return cuda.as_cuda_array(x)
+
+    def typeof(self, x):
+        import numba
+
+        return numba.typeof(x)
+
+    def _pinned(self, shape, dtype):
+        key = (shape, np.dtype(dtype).str)
+        with self._staging_lock:
+            free = self._staging.get(key)
+            if free:
+                return free.pop()
+        return cuda.pinned_array(shape, dtype)
+
+    def _release(self, buf) -> None:
+        with self._staging_lock:
+            free = self._staging.setdefault((buf.shape, buf.dtype.str), [])
+            if len(free) < 4:
+                free.append(buf)
+
+    def to_device(self, host, stream):
+        staging = self._pinned(host.shape, host.dtype)
+        staging[...] = host
+        dev = cuda.to_device(staging, stream=stream)
+        self._release_after(staging, stream)
+        return dev
+
+    def _release_after(self, buf, stream) -> None:
+        # The buffer is reused only after the copy out of it has finished.
+        if self.simulator:
+            self._release(buf)
+        else:
+            stream.add_callback(lambda s, status, arg: self._release(buf), None)
+
+    def to_host(self, dev, host, stream):
+        staging = self._pinned(dev.shape, dev.dtype)
+        dev.copy_to_host(staging, stream=stream)
+
+        def finish():
+            host[...] = staging
+            self._release(staging)
+
+        return finish
+
+    def empty(self, n: int, dtype, stream):
+        return cuda.device_array(n, dtype, stream=stream)
+
+    # -- kernels ----------------------------------------------------------------------
+    def device_function(self, f):
+        d = self._device_fns.get(f)
+        if d is None:
+            d = self._device_fns[f] = cuda.jit(device=True)(f)
+        return d
+
+    def _kernel(self, f, src, nargs, mask):
+        key = (f, src, nargs, mask)
+        k = self._kernels.get(key)
+        if k is None:
+            params = ", ".join(f"a{j}" for j in range(nargs))
+            args = ", ".join(f"a{j}[0]" if m else f"a{j}" for j, m in enumerate(mask))
+            g = {"cuda": cuda, "f": self.device_function(f), "min": min}
+            name = f"<senderlab.gpu kernel for {getattr(f, '__qualname__', f)}>"
+            exec(compile(src.format(params=params, args=args), name, "exec"), g)
+            k = self._kernels[key] = cuda.jit(g["kernel"])
+        return k
+
+    def _grid(self, threads: int):
+        block = max(1, min(self._block, threads))
+        return min(self._max_blocks, (threads + block - 1) // block), block
+
+    def launch_bulk(self, f, kind, n, args, mask, stream) -> None:
+        if not n:
+            return
+        if kind == _CHUNKED:
+            grid, block = self._grid(n)
+            threads = grid * block
+            chunk = (n + threads - 1) // threads
+            k = self._kernel(f, _CHUNKED_SRC, len(args), mask)
+            with self._lock:
+                k[grid, block, stream](n, chunk, *args)
+        else:
+            grid, block = self._grid(n)
+            k = self._kernel(f, _BULK_SRC, len(args), mask)
+            with self._lock:
+                k[grid, block, stream](n, *args)
+
+    def launch_then(self, f, args, mask, out, stream) -> None:
+        src = _THEN_SRC.replace("{store}", "out[0] = " if out is not None else "")
+        k = self._kernel(f, src, len(args), mask)
+        with self._lock:
+            k[1, 1, stream](out if out is not None else _NO_OUT(self), *args)
+
+    def __repr__(self) -> str:
+        return f"cuda_backend({self.name})"
+
+
+def _NO_OUT(backend):
+    o = getattr(backend, "_no_out", None)
+    if o is None:
+        o = backend._no_out = cuda.device_array(1, np.int8)
+    return o

@@ -1,0 +1,217 @@
+"""A CPU scheduler whose domain compiles ``bulk`` with Numba (P2300 sender algorithm
+customization, [exec.domain.default], [exec.bulk]).
+
+``cpu = numba_parallel_scheduler()``: ``schedule(cpu)`` completes inline, on the thread
+that starts it. Its domain, :class:`numba_parallel_domain`, transforms every ``bulk``,
+``bulk_chunked`` and ``bulk_unchunked`` whose predecessor completes on ``cpu``, so
+``just(z) | continues_on(cpu) | bulk(n, f)`` runs ``f`` compiled:
+
+* with ``par`` or ``par_unseq`` (and for ``bulk_unchunked``) in an
+  ``njit(parallel=True, nogil=True)`` ``prange`` loop over ``f(i, *values)`` (with
+  ``f`` inlined into it);
+* with ``seq`` or ``unseq`` in the same loop with ``range``: compiled, sequential;
+* ``bulk_chunked`` calls ``f(begin, end, *values)`` once per chunk, one chunk per
+  Numba thread, in a ``prange`` over the chunks.
+
+The compiled loop is cached per function (equal captured numbers share it, see
+:mod:`senderlab.gpu.function`), algorithm, arity and policy; Numba compiles it again
+for new argument types. The values are forwarded unchanged (arrays written in place).
+A function Numba cannot compile completes with a :class:`TypeError` naming it; an
+exception raised by the compiled function completes with ``set_error``. The same
+pipeline without this scheduler runs ``f`` in the interpreter: the transformation is
+the only difference. Under the default ``bulk`` the policy ``seq`` is the C++ default.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from ..core.env import _MISSING, fwd_env, get_domain
+from ..core.domain import completion_domain
+from ..core.sender import adaptor_sender, forwarding_receiver
+from ..core.signatures import get_completion_signatures
+from ..contexts.inline import _inline_sender
+from ..contexts.timer import scheduler_attrs
+from .backend import _BULK, _CHUNKED, _UNCHUNKED
+from .function import canonical, compile_error, infer
+
+__all__ = ["numba_parallel_scheduler", "numba_parallel_domain"]
+
+_KINDS = {"bulk": _BULK, "bulk_chunked": _CHUNKED, "bulk_unchunked": _UNCHUNKED}
+
+_LOOP_SRC = """
+def run(n, chunks, {params}):
+    for i in prange(n):
+        f(i, {params})
+"""
+
+_CHUNKED_SRC = """
+def run(n, chunks, {params}):
+    size = (n + chunks - 1) // chunks
+    for c in prange(chunks):
+        b = c * size
+        e = min(b + size, n)
+        if b < e:
+            f(b, e, {params})
+"""
+
+_loops: dict = {}
+_loops_lock = threading.Lock()
+
+
+def _loop(f, kind: int, nargs: int, parallel: bool):
+    key = (f, kind, nargs, parallel)
+    run = _loops.get(key)
+    if run is None:
+        import numba
+
+        params = ", ".join(f"a{j}" for j in range(nargs))
+        src = (_CHUNKED_SRC if kind == _CHUNKED else _LOOP_SRC).format(params=params)
+        g = {"prange": numba.prange if parallel else range, "min": min, "f": numba.njit(f)}
+        exec(compile(src, f"<senderlab.gpu Numba loop for {getattr(f, '__qualname__', f)}>", "exec"), g)
+        run = numba.njit(parallel=parallel, nogil=True)(g["run"])
+        with _loops_lock:
+            run = _loops.setdefault(key, run)
+    return run
+
+
+class numba_parallel_scheduler:
+    """A scheduler completing inline whose domain runs ``bulk`` compiled by Numba
+    (see the module docstring). All instances are equal."""
+
+    __slots__ = ("_attrs",)
+
+    def __init__(self) -> None:
+        self._attrs = scheduler_attrs(self)
+
+    def schedule(self) -> "_numba_schedule_sender":
+        return _numba_schedule_sender(self)
+
+    def query(self, q):
+        if q is get_domain:
+            return _DOMAIN
+        raise LookupError(q)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is numba_parallel_scheduler
+
+    def __hash__(self) -> int:
+        return 3
+
+    def __repr__(self) -> str:
+        return "numba_parallel_scheduler()"
+
+
+class _numba_schedule_sender(_inline_sender):
+    """``schedule(numba_parallel_scheduler())``: completes inline, in the Numba domain."""
+
+    __slots__ = ("sch",)
+
+    def __init__(self, sch) -> None:
+        _inline_sender.__init__(self)
+        self.sch = sch
+
+    def _late_domain(self):
+        return _DOMAIN
+
+    def get_env(self):
+        return self.sch._attrs
+
+    def __repr__(self) -> str:
+        return "schedule(numba_parallel_scheduler())"
+
+
+class numba_parallel_domain:
+    """Transforms ``bulk``, ``bulk_chunked``, ``bulk_unchunked`` after work on a
+    :class:`numba_parallel_scheduler` into compiled loops; leaves the rest alone."""
+
+    __slots__ = ()
+
+    def transform_sender(self, sndr, env=None):
+        tag = getattr(sndr, "tag", None)
+        if tag in _KINDS and not isinstance(sndr, _numba_bulk_sender):
+            child = sndr.child
+            f = getattr(child, "_completion_domain", None)
+            if (f() if f is not None else completion_domain(child)) == self:
+                return _numba_bulk_sender(child, sndr)
+        hook = getattr(sndr, "transform_sender", None)
+        return sndr if hook is None else hook(env)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is numba_parallel_domain
+
+    def __hash__(self) -> int:
+        return 4
+
+    def __repr__(self) -> str:
+        return "numba_parallel_domain()"
+
+
+_DOMAIN = numba_parallel_domain()
+
+
+class _numba_bulk_receiver(forwarding_receiver):
+    __slots__ = ("sndr",)
+
+    def __init__(self, rcvr, env, sndr) -> None:
+        self.rcvr = rcvr
+        self.env = env
+        self.sndr = sndr
+
+    def set_value(self, *values) -> None:
+        s = self.sndr
+        try:
+            run = s._compiled(values)
+            run(s.shape, s.chunks, *values)
+        except Exception as e:
+            self.rcvr.set_error(e)
+            return
+        self.rcvr.set_value(*values)
+
+
+class _numba_bulk_sender(adaptor_sender):
+    """``bulk`` lowered onto a compiled loop; keeps the replaced sender as ``orig``."""
+
+    __slots__ = ("orig", "f", "kind", "shape", "chunks", "parallel", "_run", "_types")
+
+    def __init__(self, child, orig) -> None:
+        import numba
+
+        self._dom = self._cs = _MISSING
+        self.child = child
+        self.orig = orig
+        self.kind = _KINDS[orig.tag]
+        self.shape = orig.shape
+        self.parallel = self.kind == _UNCHUNKED or orig.policy.parallel
+        self.chunks = max(1, min(self.shape, numba.get_num_threads())) if self.parallel else 1
+        self.f = canonical(orig.tag, orig.f)
+        self._run = self._types = None
+
+    @property
+    def tag(self) -> str:
+        return self.orig.tag
+
+    def _compiled(self, values):
+        import numba
+
+        types = tuple([numba.typeof(v) for v in values])
+        run = self._run
+        if run is None or types != self._types:
+            nidx = 2 if self.kind == _CHUNKED else 1
+            infer(self.orig.tag, self.f, (numba.int64,) * nidx + types)  # a clear TypeError first
+            run = _loop(self.f, self.kind, len(values), self.parallel)
+            try:
+                run.compile((numba.int64, numba.int64) + types)
+            except Exception as e:
+                raise compile_error(self.orig.tag, self.f, types, e) from e
+            self._run, self._types = run, types
+        return run
+
+    def _connect(self, rcvr, env):
+        return self.child.connect(_numba_bulk_receiver(rcvr, fwd_env(env), self))
+
+    def get_completion_signatures(self, env=None):
+        return get_completion_signatures(self.orig, env)
+
+    def __repr__(self) -> str:
+        return f"{self.orig!r} on numba_parallel_scheduler()"

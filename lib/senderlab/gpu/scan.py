@@ -1,0 +1,140 @@
+"""The asynchronous inclusive scan of P2300R10 section 1.3.2, with ``bulk``/``then``/
+``bulk`` exactly as the paper writes it, on any scheduler.
+
+The paper's C++ (numbers are its annotations)::
+
+    sender auto async_inclusive_scan(scheduler auto sch, std::span<const double> input,
+                                     std::span<double> output, double init,
+                                     std::size_t tile_count) {
+      std::size_t const tile_size = (input.size() + tile_count - 1) / tile_count;
+      std::vector<double> partials(tile_count + 1);                          // 4
+      partials[0] = init;
+      return just(std::move(partials))                                       // 5
+           | continues_on(sch)
+           | bulk(tile_count, [=](std::size_t i, std::vector<double>& partials) {  // 6, 7
+               auto start = i * tile_size;                                   // 8
+               auto end   = std::min(input.size(), (i + 1) * tile_size);
+               partials[i + 1] = *--std::inclusive_scan(begin(input) + start,  // 9
+                                                        begin(input) + end,
+                                                        begin(output) + start);
+             })
+           | then([](std::vector<double>&& partials) {                        // 11
+               std::inclusive_scan(begin(partials), end(partials), begin(partials));  // 12
+               return std::move(partials);                                    // 13
+             })
+           | bulk(tile_count, [=](std::size_t i, std::vector<double>& partials) {  // 14
+               auto start = i * tile_size;
+               auto end   = std::min(input.size(), (i + 1) * tile_size);
+               std::for_each(begin(output) + start, begin(output) + end,
+                             [&](double& e) { e = partials[i] + e; });
+             })
+           | then([=](std::vector<double>&& partials) { return output; });   // 15
+    }
+
+The C++ lambdas capture the spans ``input`` and ``output`` (pointers). A function that
+Numba compiles for the GPU can capture numbers only, so here the spans travel with
+``partials`` as the one value of the chain, the tuple ``(input, output, partials)``;
+``tile_size`` is computed from them. The steps are otherwise line for line the paper's,
+and the same functions run interpreted (a thread pool), compiled in parallel
+(:func:`~senderlab.gpu.numba_parallel_scheduler`) and on the GPU.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..algorithms.bulk import bulk, par
+from ..algorithms.just import just
+from ..algorithms.schedule_from import continues_on
+from ..algorithms.then import then
+
+__all__ = ["inclusive_scan", "fast_inclusive_scan"]
+
+
+def _tile(i, n, tiles):
+    tile_size = (n + tiles - 1) // tiles
+    return i * tile_size, min(n, (i + 1) * tile_size)
+
+
+def scan_tile(i, bufs):
+    """(7)-(9): scan tile ``i`` of the input into the output; its total to partials[i+1]."""
+    input, output, partials = bufs
+    tiles = partials.shape[0] - 1
+    n = input.shape[0]
+    tile_size = (n + tiles - 1) // tiles
+    start = i * tile_size  # (8)
+    end = min(n, (i + 1) * tile_size)
+    if start < end:  # (9)
+        acc = input[start]
+        output[start] = acc
+        for k in range(start + 1, end):
+            acc += input[k]
+            output[k] = acc
+        partials[i + 1] = acc
+    else:
+        partials[i + 1] = 0
+
+
+def scan_partials(bufs):
+    """(11)-(13): the inclusive scan of the partials, in place; hands them on."""
+    input, output, partials = bufs
+    for k in range(1, partials.shape[0]):
+        partials[k] += partials[k - 1]
+    return bufs
+
+
+def add_partials(i, bufs):
+    """(14): add the sum of the tiles before tile ``i`` (and ``init``) to tile ``i``."""
+    input, output, partials = bufs
+    tiles = partials.shape[0] - 1
+    n = input.shape[0]
+    tile_size = (n + tiles - 1) // tiles
+    start = i * tile_size
+    end = min(n, (i + 1) * tile_size)
+    p = partials[i]
+    for k in range(start, end):
+        output[k] += p
+
+
+def the_output(bufs):
+    """(15): the result is the output span."""
+    return bufs[1]
+
+
+def inclusive_scan(sch, input, output, init=0, tile_count: int = 8):
+    """The P2300R10 1.3.2 scan: a sender of ``output`` holding the inclusive scan of
+    ``input`` plus ``init`` (see the module docstring). ``tile_count`` tiles are scanned
+    in parallel (``bulk(par, ...)``), then their totals, then the tiles are offset."""
+    if tile_count < 1:
+        raise ValueError(f"inclusive_scan: tile_count must be at least 1, got {tile_count}")
+    if input.shape != output.shape or input.ndim != 1:
+        raise ValueError(f"inclusive_scan: input and output must be 1-d of one shape, got {input.shape}, {output.shape}")
+    partials = np.empty(tile_count + 1, dtype=output.dtype)  # (4)
+    partials[0] = init
+    return (
+        just((input, output, partials))  # (5)
+        | continues_on(sch)
+        | bulk(par, tile_count, scan_tile)  # (6)-(10)
+        | then(scan_partials)  # (11)-(13)
+        | bulk(par, tile_count, add_partials)  # (14)
+        | then(the_output)  # (15)
+    )
+
+
+def fast_inclusive_scan(sch, input, output, init=0):
+    """The same algorithm with a tile count chosen for ``sch``: one tile per Numba
+    thread on :func:`numba_parallel_scheduler`, 1024 tiles on a real GPU, one tile per
+    worker elsewhere."""
+    from .numba_parallel import numba_parallel_scheduler
+    from .stream import stream_scheduler
+
+    if isinstance(sch, numba_parallel_scheduler):
+        import numba
+
+        tiles = numba.get_num_threads()
+    elif isinstance(sch, stream_scheduler):
+        tiles = 1024 if sch.ctx.backend.name == "cuda" else 8
+    else:
+        par_ = getattr(sch, "available_parallelism", None)
+        tiles = par_() if par_ is not None else 4
+    return inclusive_scan(sch, input, output, init, max(1, min(tiles, input.shape[0] or 1)))
