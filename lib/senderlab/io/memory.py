@@ -110,6 +110,23 @@ class _mem_op:
             self._cb = None  # closing our own callback from inside it is not needed
         self.rcvr.set_value((canceled_code, 0))
 
+    def start(self) -> None:
+        end = self.end
+        done = []
+        with end._lock:
+            # (ec, n) to complete with now, False if queued to wait, None if busy
+            r = self._attempt(end, done)
+            if r:
+                self._done = True
+        if r is None:
+            self.rcvr.set_error(_busy_error(end, self._what))
+        elif r is False:
+            self._wait()
+        else:
+            self.rcvr.set_value(r)
+        for op, res in done:  # the peer operations this one let complete
+            op._finish(res)
+
     def _finish(self, result) -> None:
         """Complete (outside the lock); ``_done`` was set under it."""
         cb = self._cb
@@ -121,6 +138,7 @@ class _mem_op:
 
 class _mem_read_op(_mem_op):
     __slots__ = ()
+    _what = "read_some"
 
     def _is_read(self) -> bool:
         return True
@@ -128,40 +146,27 @@ class _mem_read_op(_mem_op):
     def _pipe(self):
         return self.end._in
 
-    def start(self) -> None:
-        end = self.end
+    def _attempt(self, end, done):
         pipe = end._in
-        done = []
-        with end._lock:
-            if end._closed:
-                r = (_EBADF, 0)
-            elif pipe.reader is not None:
-                r = None
-            elif pipe.rd_error is not None:
-                r = (pipe.rd_error, 0)
-            elif not self.view:
-                r = (success, 0)
-            elif pipe.data:
-                r = (success, end._take(pipe, self.view, done))
-            elif pipe.eof:
-                r = (eof_code, 0)
-            else:
-                pipe.reader = self
-                r = False
-            if r:
-                self._done = True
-        if r is None:
-            self.rcvr.set_error(_busy_error(end, "read_some"))
-        elif r is False:
-            self._wait()
-        else:
-            self.rcvr.set_value(r)
-        for op, res in done:
-            op._finish(res)
+        if end._closed:
+            return (_EBADF, 0)
+        if pipe.reader is not None:
+            return None
+        if pipe.rd_error is not None:
+            return (pipe.rd_error, 0)
+        if not self.view:
+            return (success, 0)
+        if pipe.data:
+            return (success, end._take(pipe, self.view, done))
+        if pipe.eof:
+            return (eof_code, 0)
+        pipe.reader = self
+        return False
 
 
 class _mem_write_op(_mem_op):
     __slots__ = ()
+    _what = "write_some"
 
     def _is_read(self) -> bool:
         return False
@@ -169,38 +174,23 @@ class _mem_write_op(_mem_op):
     def _pipe(self):
         return self.end._out
 
-    def start(self) -> None:
-        end = self.end
+    def _attempt(self, end, done):
         pipe = end._out
-        done = []
-        with end._lock:
-            if end._closed:
-                r = (_EBADF, 0)
-            elif pipe.writer is not None:
-                r = None
-            elif pipe.wr_error is not None:
-                r = (pipe.wr_error, 0)
-            elif pipe.eof:
-                r = (_EPIPE, 0)  # writing after shutdown_write
-            elif not self.view:
-                r = (success, 0)
-            else:
-                n = end._put(pipe, self.view, done)
-                if n:
-                    r = (success, n)
-                else:
-                    pipe.writer = self
-                    r = False
-            if r:
-                self._done = True
-        if r is None:
-            self.rcvr.set_error(_busy_error(end, "write_some"))
-        elif r is False:
-            self._wait()
-        else:
-            self.rcvr.set_value(r)
-        for op, res in done:
-            op._finish(res)
+        if end._closed:
+            return (_EBADF, 0)
+        if pipe.writer is not None:
+            return None
+        if pipe.wr_error is not None:
+            return (pipe.wr_error, 0)
+        if pipe.eof:
+            return (_EPIPE, 0)  # writing after shutdown_write
+        if not self.view:
+            return (success, 0)
+        n = end._put(pipe, self.view, done)
+        if n:
+            return (success, n)
+        pipe.writer = self
+        return False
 
 
 def _busy_error(end, what: str) -> RuntimeError:

@@ -168,12 +168,14 @@ class tls_stream:
         return success
 
 
-@task(scheduler=inline_scheduler)
-async def _handshake(t: tls_stream) -> tuple:
+async def _drive(t: tls_stream, step, closing: bool) -> tuple:
+    """Run ``step`` (``do_handshake`` or ``unwrap``) until it is done, moving ciphertext
+    both ways. When ``closing``, the transport's end counts as done: our close_notify
+    went out, and the peer's never will."""
     while True:
-        _, wants_read, err = t._call(t._ssl.do_handshake)
+        _, wants_read, err = t._call(step)
         ec = await t._flush()  # our flight, or the alert that tells the peer why we failed
-        if err is not None:
+        if err is not None and not (closing and err == eof):
             return (err,)
         if ec:
             return (ec,)
@@ -182,6 +184,13 @@ async def _handshake(t: tls_stream) -> tuple:
         ec = await t._fill()
         if ec:
             return (ec,)
+        if closing and t._in.eof:
+            return (success,)
+
+
+@task(scheduler=inline_scheduler)
+async def _handshake(t: tls_stream) -> tuple:
+    return await _drive(t, t._ssl.do_handshake, False)
 
 
 @task(scheduler=inline_scheduler)
@@ -229,18 +238,4 @@ async def _write_some(t: tls_stream, view) -> tuple:
 
 @task(scheduler=inline_scheduler)
 async def _shutdown(t: tls_stream) -> tuple:
-    while True:
-        _, wants_read, err = t._call(t._ssl.unwrap)
-        ec = await t._flush()
-        if err is not None and err != eof:
-            return (err,)
-        if ec:
-            return (ec,)
-        if not wants_read:
-            return (success,)
-        ec = await t._fill()
-        if ec:
-            return (ec,)
-        if t._in.eof:
-            # The transport ended: our close_notify went out, the peer's never will.
-            return (success,)
+    return await _drive(t, t._ssl.unwrap, True)
