@@ -1,12 +1,12 @@
-"""``%%sender``: run a cell whose last expression is a sender.
+"""``%%sender``: run a cell whose last expression is a sender, and watch it run.
 
-Every statement but the last runs as in a normal cell. The last one must be
-an expression; if its value is a sender (it has ``connect``), the cell runs
-``senderlab.sync_wait`` on it and prints what ``sync_wait`` returned: the
-tuple of values, or ``None`` if the sender completed with ``set_stopped``.
-An error completion raises, so the cell fails as any failing cell does (and a
-notebook run under nbclient stops there). ``%sender EXPR`` does the same for
-one line.
+Every statement but the last runs as in a normal cell. The last one must be an
+expression whose value is a sender (or a task: calling an ``@ex.task`` function gives
+one). The magic runs it with tracing on (:mod:`.runner`), prints what ``sync_wait``
+would return — the tuple of values, or ``None`` for ``set_stopped`` — and, in Jupyter,
+shows the run animated (:mod:`.widget`). An error completion raises, so the cell fails
+as any failing cell does. ``%sender [options] EXPR`` does the same for one line.
+See :func:`sender` for the options and ``--compare``.
 """
 
 from __future__ import annotations
@@ -28,43 +28,207 @@ def public_namespace() -> dict[str, Any]:
     return ns
 
 
-def sender(line: str, cell: str | None = None) -> None:
-    """Run the sender the cell (or line) ends with, and print its ``sync_wait`` result.
+USAGE = "%%sender [--speed X] [--no-animate] [--trace] [--name VAR] [--compare [--runs N]]"
+
+#: The line that separates the sender version from the coroutine version in --compare.
+COMPARE_MARKER = "# --- coroutine ---"
+
+#: The latest run, for tests and for poking at the widget: a :class:`.runner.sender_run`
+#: (``--compare``: a :class:`.compare.comparison`).
+last_run = None
+
+
+def sender(line: str, cell: str | None = None):
+    """Run the sender the cell (or line) ends with, print its ``sync_wait`` result and
+    animate the run.
 
     Usage::
 
-        %%sender
+        %%sender [--speed X] [--no-animate] [--trace] [--name VAR]
         f = lambda x: x + 1
-        just(41) | then(f)          # prints (42,)
+        just(41) | then(f)          # prints (42,) and shows the animation
+
+    Options:
+
+    ``--speed X``
+        play the animation X times faster (default 1: a small pipeline takes a few
+        seconds, a large one at most about eight).
+    ``--no-animate``
+        show the final picture only.
+    ``--trace``
+        also return the events as a table (one row per connect, start, completion and
+        stop request: time, operation, parent, kind, algorithm, payload, scheduler,
+        thread); it becomes the cell's output value.
+    ``--name VAR``
+        store that table in the variable ``VAR``.
+    ``--compare [--runs N]``
+        the cell holds two versions of one program, a sender version, then the line
+        ``# --- coroutine ---``, then a coroutine (``@ex.task``) version; each part ends
+        with its sender (call the task function). Both run; the output shows whether the
+        results agree, the two codes side by side with their line counts, the two
+        animations, and the median time of N untraced runs of each (default 5).
+
+    In a Jupyter kernel the run does not block the event loop: what has not completed
+    within a second goes on in the background, animated live; the widget's stop button
+    or the kernel's interrupt button requests stop. Without a running loop (plain
+    IPython) it runs to completion first; Ctrl-C requests stop and is re-raised.
     """
     __tracebackhide__ = True  # noqa: F841 - read by IPython and pytest
     from IPython import get_ipython
 
+    global last_run
     ipython = get_ipython()
-    source = cell if cell is not None else line
-    value, last = _run(ipython, source)
+    try:
+        opts, rest = _parse_options(line)
+    except ValueError as e:
+        _complain(str(e), f"use {USAGE}")
+        return None
+    source = cell if cell is not None else rest
+    if cell is not None and rest.strip():
+        _complain(f"unexpected text after the options: {rest.strip()!r}", f"use {USAGE}, with the code below")
+        return None
+    if opts["compare"]:
+        from .compare import run_comparison
+
+        last_run = run_comparison(ipython, source, opts)
+        return None
+    sndr = evaluate_sender(ipython, source)
+    if sndr is None:
+        return None
+    from .runner import sender_run
+
+    run = last_run = sender_run(sndr, title=_title(source), speed=opts["speed"], animate=opts["animate"])
+    table = None
+    if opts["name"] or opts["trace"]:
+        table = _keep_table(run, ipython, opts["name"])
+    try:
+        run.run()
+    except KeyboardInterrupt:
+        show(ipython, run.widget)
+        raise
+    if not run.done:  # still running, in the background
+        show(ipython, run.widget, live_output=run)
+        return table
+    if run.channel != "error":
+        print(run.printed())
+    show(ipython, run.widget)
+    run.raise_error()
+    return table
+
+
+def _keep_table(run, ipython, name):
+    """The run's trace table, stored as ``name``; a background run fills it in when done."""
+    table = run.trace
+
+    def update(r) -> None:
+        table[:] = r.trace
+
+    run.on_finish.append(update)
+    if name:
+        ipython.user_ns[name] = table
+    return table
+
+
+def _parse_options(line: str) -> tuple[dict, str]:
+    """Leading ``--options`` of the magic's line; the rest is code (``%sender EXPR``)."""
+    opts = {"speed": 1.0, "animate": True, "trace": False, "name": None, "compare": False, "runs": 5}
+    words = line.split(" ")
+    i = 0
+    while i < len(words):
+        w = words[i]
+        if not w:
+            i += 1
+            continue
+        if not w.startswith("--"):
+            break
+        key, eq, value = w[2:].partition("=")
+        if key in ("speed", "name", "runs"):
+            if not eq:
+                i += 1
+                while i < len(words) and not words[i]:
+                    i += 1
+                if i >= len(words):
+                    raise ValueError(f"--{key} needs a value")
+                value = words[i]
+            if key == "name":
+                if not value.isidentifier():
+                    raise ValueError(f"--name {value!r} is not a valid variable name")
+                opts["name"] = value
+            else:
+                try:
+                    number = float(value) if key == "speed" else int(value)
+                except ValueError:
+                    raise ValueError(f"--{key} {value!r} is not a number") from None
+                if number <= 0:
+                    raise ValueError(f"--{key} must be positive, not {value}")
+                opts[key] = number
+        elif key in ("no-animate", "trace", "compare") and not eq:
+            opts["animate" if key == "no-animate" else key] = key != "no-animate"
+        else:
+            raise ValueError(f"unknown option {w!r}")
+        i += 1
+    return opts, " ".join(words[i:])
+
+
+def evaluate_sender(ipython, source: str, part: str = "the cell", first_line: int = 1):
+    """Run the statements of ``source`` and return the sender its last expression gives,
+    or ``None`` after saying, in the cell's output, why there is none."""
+    __tracebackhide__ = True  # noqa: F841
+    # comment lines (kept by IPython's transforms, unlike blank ones) keep the line
+    # numbers of a part of a --compare cell those of the cell
+    value, last = _run(ipython, "#\n" * (first_line - 1) + source)
     if last is None:
-        _complain("the cell is empty", "end it with a sender, for example `ex.just(42)`")
-        return
+        _complain(f"{part} is empty", "end it with a sender, for example `ex.just(42)`")
+        return None
     if not isinstance(last, ast.Expr):
         kind = type(last).__name__
         _complain(
-            f"the last line is a statement ({kind}), not an expression",
-            "end the cell with the sender itself, for example the name you assigned it to",
+            f"the last line of {part} is a statement ({kind}), not an expression",
+            "end it with the sender itself, for example the name you assigned it to",
         )
-        return
+        return None
     import senderlab
 
     if not senderlab.is_sender(value):
         hint = "wrap a plain value as a sender with `ex.just(...)`"
         if isinstance(value, senderlab.sender_adaptor_closure):
             hint = f"an adaptor needs a sender on its left: `ex.just(...) | {value!r}`"
+        elif _is_task_function(value):
+            name = getattr(value, "__name__", "f")
+            hint = f"call the task function: a task is the sender its call returns, e.g. `{name}()`"
         elif callable(value):
             hint = "did you mean to call it? (a sender factory such as `ex.just` must be called) — or " + hint
-        _complain(f"the last expression evaluated to {_describe(value)}, which is not a sender (it has no `connect`)", hint)
-        return
+        _complain(f"the last expression of {part} evaluated to {_describe(value)}, which is not a sender "
+                  "(it has no `connect`)", hint)
+        return None
+    return value
 
-    print(repr(senderlab.sync_wait(value)))
+
+def _is_task_function(value) -> bool:
+    import inspect
+
+    return callable(value) and inspect.iscoroutinefunction(getattr(value, "__wrapped__", None))
+
+
+def _title(source: str) -> str:
+    lines = [ln.strip() for ln in source.strip().splitlines() if ln.strip() and not ln.strip().startswith("#")]
+    text = lines[-1] if lines else ""
+    return text if len(text) <= 90 else text[:87] + "..."
+
+
+def show(ipython, widget, live_output=None) -> None:
+    """Display the widget where a front end can render it (a Jupyter kernel); a
+    background run also gets an output area for its result."""
+    if getattr(ipython, "kernel", None) is None:
+        return
+    from IPython.display import display
+
+    display(widget)
+    if live_output is not None:
+        import ipywidgets
+
+        live_output.output = ipywidgets.Output()
+        display(live_output.output)
 
 
 def _run(ipython, source: str) -> tuple[Any, ast.stmt | None]:

@@ -1,0 +1,284 @@
+"""Turn the core's trace events into what the widget draws: a graph and an event stream.
+
+A :class:`recorder` is a trace sink (:func:`senderlab.add_trace_sink`) for one run. Its
+``sink`` only appends the event (it may be called on any thread, and must stay cheap:
+``bench/tracing.py`` measures it); :meth:`recorder.drain` then, on the kernel's thread,
+
+* keeps only this run's operations: the root connected while :meth:`recorder.connecting`
+  was active on the running thread, and everything connected under it (another cell's
+  pipelines, traced at the same time, are left out);
+* grows the graph: one node per operation, its edge going to the operation that
+  connected it (the consumer: completions flow along it *forward*, receivers and stop
+  requests *backward*). Children connected after their parent started are *dynamic*
+  (the sender a ``let_*`` function returned, a task's awaits, a ``repeat``'s next
+  round); a task's children are its awaits, numbered in order;
+* folds what would not fit on a slide: past :data:`MAX_CHILDREN` children of one node,
+  :data:`MAX_DEPTH` levels or :data:`MAX_NODES` nodes, operations share one "+N more"
+  node per parent, so a 10,000-event ``repeat_n`` stays a picture;
+* encodes each event as one :data:`RECORD` (24 bytes): time, node, kind, thread lane,
+  payload and scheduler strings (indices into a string table), operation.
+
+:meth:`recorder.table` gives the events as a :class:`trace_table` (``--trace``).
+"""
+
+from __future__ import annotations
+
+import html
+import struct
+import threading
+
+__all__ = ["recorder", "trace_table", "KINDS", "RECORD", "MAX_NODES", "MAX_CHILDREN", "MAX_DEPTH"]
+
+KINDS = ("connect", "start", "set_value", "set_error", "set_stopped", "stop_request")
+_KIND = {k: i for i, k in enumerate(KINDS)}
+#: One event: ms since the first event (float32), node, kind, lane, payload string,
+#: scheduler string, operation number (int32 each; -1 for no string).
+RECORD = struct.Struct("<fiiiiii")
+
+MAX_NODES = 240
+MAX_CHILDREN = 12
+MAX_DEPTH = 24
+
+
+class _node:
+    __slots__ = ("index", "op", "algorithm", "parent", "depth", "kind", "children", "fold", "folded", "seq",
+                 "channel", "payload")
+
+    def __init__(self, index, op, algorithm, parent, depth, kind) -> None:
+        self.index = index
+        self.op = op
+        self.algorithm = algorithm
+        self.parent = parent
+        self.depth = depth
+        self.kind = kind  # "consumer", "static", "dynamic", "await" or "fold"
+        self.children = []
+        self.fold = None  # this node's "+N more" child, once it has one
+        self.folded = 0  # operations folded into this (fold) node
+        self.seq = 0  # an await's position in its task
+        self.channel = None  # how the operation completed (final state, for tests and the table)
+        self.payload = None
+
+
+class recorder:
+    """The events of one ``%%sender`` run, as a graph and an encoded event stream."""
+
+    RECORD_SIZE = RECORD.size
+
+    def __init__(self, consumer: str = "sync_wait") -> None:
+        self._raw = []  # trace_events as the sink saw them, in order
+        self._roots = set()  # ops connected with no parent while connecting() was active
+        self._tid = None
+        self._drained = 0
+        self.nodes = [_node(0, None, consumer, None, 0, "consumer")]
+        self._vis = {}  # op id -> node
+        self._started = set()  # ops started (a child connected later is dynamic)
+        self.ops = {}  # op id -> operation number (1, 2, ... in connect order)
+        self.events = []  # decoded rows, for the table: dicts
+        self.records = bytearray()
+        self.strings = []
+        self._string_index = {}
+        self.lanes = []
+        self._lane_index = {}
+        self._t0 = None
+        self.graph_version = 0
+
+    # -- collecting (any thread) --------------------------------------------------------
+    def sink(self, ev) -> None:
+        """The trace sink: cheap, any thread."""
+        if ev.parent is None and ev.kind == "connect" and self._tid == threading.get_ident():
+            self._roots.add(ev.op)
+        self._raw.append(ev)
+
+    def connecting(self):
+        """Context manager: a parentless connect on this thread inside it is this run's root."""
+        rec = self
+
+        class _ctx:
+            def __enter__(self):
+                rec._tid = threading.get_ident()
+
+            def __exit__(self, *exc):
+                rec._tid = None
+
+        return _ctx()
+
+    # -- processing (the kernel's thread) -------------------------------------------------
+    def drain(self) -> tuple[int, bool]:
+        """Process the events collected since the last call. Returns (index of the first
+        new record, whether the graph changed)."""
+        first = len(self.records) // RECORD.size
+        version = self.graph_version
+        raw = self._raw
+        end = len(raw)
+        for i in range(self._drained, end):
+            self._process(raw[i])
+        self._drained = end
+        if end > 4096 and end == len(raw):  # keep memory bounded on long live runs
+            del raw[:end]
+            self._drained = 0
+        return first, self.graph_version != version
+
+    @property
+    def count(self) -> int:
+        return len(self.records) // RECORD.size
+
+    def _string(self, text) -> int:
+        if text is None:
+            return -1
+        i = self._string_index.get(text)
+        if i is None:
+            i = self._string_index[text] = len(self.strings)
+            self.strings.append(text)
+        return i
+
+    def _lane(self, thread) -> int:
+        i = self._lane_index.get(thread)
+        if i is None:
+            i = self._lane_index[thread] = len(self.lanes)
+            self.lanes.append(thread)
+            self.graph_version += 1
+        return i
+
+    def _process(self, ev) -> None:
+        op = ev.op
+        kind = ev.kind
+        if kind == "connect":
+            if op in self._roots:
+                parent = self.nodes[0]
+            elif ev.parent in self._vis:
+                parent = self._vis[ev.parent]
+            else:
+                return  # not this run's operation
+            self.ops[op] = len(self.ops) + 1
+            self._vis[op] = self._place(op, ev.algorithm, parent, ev.parent in self._started)
+        elif op not in self._vis:
+            return
+        node = self._vis[op]
+        if kind == "start":
+            self._started.add(op)
+        elif kind.startswith("set_") and node.kind != "fold":
+            node.channel = kind[4:]
+            node.payload = ev.payload
+        if self._t0 is None:
+            self._t0 = ev.ns
+        t = (ev.ns - self._t0) / 1e6
+        lane = self._lane(ev.thread)
+        self.records += RECORD.pack(t, node.index, _KIND[kind], lane, self._string(ev.payload),
+                                    self._string(ev.scheduler), self.ops[op])
+        self.events.append({"t_ms": round(t, 3), "op": self.ops[op], "parent": self._parent_number(ev.parent),
+                            "kind": kind, "algorithm": ev.algorithm, "payload": ev.payload,
+                            "scheduler": ev.scheduler, "thread": ev.thread})
+
+    def _parent_number(self, parent):
+        return self.ops.get(parent) if parent is not None else None
+
+    def _place(self, op, algorithm, parent, dynamic) -> _node:
+        """The node for a newly connected operation: a new one, or a fold node."""
+        if parent.kind == "fold":
+            parent.folded += 1
+            return parent
+        if (len(parent.children) >= MAX_CHILDREN - 1 or parent.depth >= MAX_DEPTH
+                or len(self.nodes) >= MAX_NODES):
+            fold = parent.fold
+            if fold is None:
+                fold = parent.fold = self._new(None, "+more", parent, "fold")
+            fold.folded += 1
+            return fold
+        kind = "await" if dynamic and parent.algorithm == "task" else "dynamic" if dynamic else "static"
+        seq = sum(1 for c in parent.children if c.kind == "await")
+        node = self._new(op, algorithm, parent, kind)
+        node.seq = seq
+        return node
+
+    def _new(self, op, algorithm, parent, kind) -> _node:
+        node = _node(len(self.nodes), op, algorithm, parent, parent.depth + 1, kind)
+        self.nodes.append(node)
+        parent.children.append(node)
+        self.graph_version += 1
+        return node
+
+    # -- what the widget gets -----------------------------------------------------------
+    def graph(self) -> dict:
+        """Nodes with their layout: ``col`` counts from the sources on the left to the
+        consumer on the right, ``row`` is the leaf order (a parent sits between its first
+        and last child), so a chain is a line and ``when_all`` a fan-in."""
+        nodes = self.nodes
+        maxdepth = max(n.depth for n in nodes)
+        rows = [0.0] * len(nodes)
+        next_row = 0
+        # iterative post-order: leaves take consecutive rows, parents centre on children
+        stack = [(nodes[0], False)]
+        while stack:
+            n, done = stack.pop()
+            if done:
+                kids = n.children
+                rows[n.index] = (rows[kids[0].index] + rows[kids[-1].index]) / 2
+                continue
+            if not n.children:
+                rows[n.index] = next_row
+                next_row += 1
+                continue
+            stack.append((n, True))
+            for c in reversed(n.children):
+                stack.append((c, False))
+        return {
+            "alg": [n.algorithm for n in nodes],
+            "parent": [n.parent.index if n.parent is not None else -1 for n in nodes],
+            "kind": [n.kind for n in nodes],
+            "op": [self.ops.get(n.op, 0) for n in nodes],
+            "seq": [n.seq for n in nodes],
+            "col": [maxdepth - n.depth for n in nodes],
+            "row": rows,
+            "cols": maxdepth + 1,
+            "rows": max(next_row, 1),
+            "lanes": list(self.lanes),
+        }
+
+    def error_chain(self) -> list:
+        """The async stack trace: the node whose operation first completed with
+        ``set_error``, then each consumer up the chain while the error travelled on
+        (the first one that completed otherwise, the handler, ends it), up to the
+        consumer of the whole pipeline."""
+        origin = next((n for n in self.nodes if n.channel == "error" and not any(
+            c.channel == "error" for c in n.children)), None)
+        if origin is None:
+            return []
+        chain = [origin.index]
+        n = origin.parent
+        while n is not None:
+            chain.append(n.index)
+            if n.kind != "consumer" and n.channel != "error":
+                break
+            n = n.parent
+        return chain
+
+    def table(self) -> "trace_table":
+        return trace_table(self.events)
+
+
+class trace_table(list):
+    """The events of a ``%%sender`` run: a list of dicts (``t_ms``, ``op``, ``parent``,
+    ``kind``, ``algorithm``, ``payload``, ``scheduler``, ``thread``), shown as a table.
+    Operations are numbered 1, 2, ... in connect order; ``parent`` is the number of
+    the operation that connected it (``None``: the consumer)."""
+
+    COLUMNS = ("t_ms", "op", "parent", "kind", "algorithm", "payload", "scheduler", "thread")
+
+    def column(self, name: str) -> list:
+        return [row[name] for row in self]
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{c}</th>" for c in self.COLUMNS)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape('' if r[c] is None else str(r[c]))}</td>" for c in self.COLUMNS)
+            + "</tr>" for r in self[:2000])
+        more = f"<p>… and {len(self) - 2000} more events</p>" if len(self) > 2000 else ""
+        return f"<table class='senderlab-trace'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
+
+    def __repr__(self) -> str:
+        lines = [f"{'t_ms':>9} {'op':>4} {'parent':>6}  {'kind':<12} {'algorithm':<14} payload / thread"]
+        for r in self:
+            parent = "" if r["parent"] is None else r["parent"]
+            lines.append(f"{r['t_ms']:>9.3f} {r['op']:>4} {parent:>6}  {r['kind']:<12} {r['algorithm']:<14} "
+                         f"{r['payload'] or ''} {r['thread']}".rstrip())
+        return "\n".join(lines)

@@ -1,0 +1,301 @@
+"""Running the sender a ``%%sender`` cell ends with, traced, for the widget.
+
+Two ways, chosen by whether an asyncio event loop is running on this thread:
+
+* **No loop** (plain IPython, a test's ``InteractiveShell``): ``sync_wait`` runs it to
+  completion before the magic returns. Ctrl-C requests stop, as ``sync_wait`` does; the
+  widget then shows the stop travelling, and the ``KeyboardInterrupt`` is re-raised.
+* **A running loop** (a Jupyter kernel): the sender is connected to a receiver whose
+  environment offers :class:`senderlab.asyncio_scheduler` of that loop (as ``await sndr``
+  in a cell does) and started at once. Most pipelines complete inside ``start`` or within
+  :data:`GRACE` seconds on other threads: the magic waits that long, so their result is
+  printed in the cell and an error fails it, as with ``sync_wait``. Anything longer
+  runs on without blocking the loop: the widget animates it live, its stop button (or
+  the kernel's interrupt button, while the kernel is idle) requests stop, and the result
+  appears in the widget and in an output area under it.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import traceback
+
+import senderlab
+from senderlab.core.consumer import consumer_receiver
+
+from .recorder import recorder
+from .widget import FLUSH_HZ, FlowWidget
+
+__all__ = ["sender_run", "GRACE", "in_flight"]
+
+#: Seconds the magic blocks, on a running loop, for a pipeline that did not complete
+#: inside ``start`` (work on other threads) before letting it run on in the background.
+GRACE = 1.0
+_SLICE = 0.05
+
+#: Runs still going in the background (the kernel's interrupt stops them).
+in_flight: set = set()
+
+
+def running_loop():
+    import asyncio
+
+    return asyncio._get_running_loop()
+
+
+class _run_receiver(consumer_receiver):
+    """Records the one completion; offers the loop's scheduler and a stop token."""
+
+    __slots__ = ("loop", "run")
+
+    def __init__(self, loop, run) -> None:
+        consumer_receiver.__init__(self)
+        self.loop = loop
+        self.run = run
+
+    def set_value(self, *values) -> None:
+        self.result = values
+        self._complete(1)
+
+    def set_error(self, err) -> None:
+        self.result = err
+        self._complete(2)
+
+    def set_stopped(self) -> None:
+        self._complete(3)
+
+    def _complete(self, channel) -> None:
+        self.channel = channel
+        self.run._completed()
+
+    def _scheduler(self):
+        if self._sch is None:
+            self._sch = senderlab.asyncio_scheduler(self.loop)
+        return self._sch
+
+    def __repr__(self) -> str:
+        return "<%%sender receiver>"
+
+
+def check_one_value_signature(sndr) -> None:
+    """What ``sync_wait`` checks before connecting: one value signature, at most."""
+    sigs = senderlab.get_completion_signatures(sndr)
+    from senderlab.core.signatures import distinct_value_signatures
+
+    distinct = distinct_value_signatures(sigs)
+    if len(distinct) > 1:
+        raise TypeError(
+            f"%%sender: {sndr!r:.80} can complete with {len(distinct)} different value signatures "
+            f"({', '.join(map(repr, distinct))}); like sync_wait it needs exactly one. "
+            "End the cell with sndr | into_variant().")
+
+
+class sender_run:
+    """One traced run of a sender and its widget.
+
+    After :meth:`run` returns: ``done`` tells whether it completed; then ``channel`` is
+    ``"value"``, ``"error"`` or ``"stopped"`` and ``result`` holds the values tuple, the
+    error or ``None``. ``trace`` is the :class:`~.recorder.trace_table` of its events."""
+
+    def __init__(self, sndr, *, title: str = "", speed: float = 1.0, animate: bool = True) -> None:
+        self.sndr = senderlab.as_sender(sndr, "%%sender")
+        self.loop = running_loop()
+        self.recorder = recorder("sync_wait" if self.loop is None else "%%sender")
+        self.widget = FlowWidget(self.recorder, title=title, speed=speed, animate=animate)
+        self.widget.on_stop = self.request_stop
+        self.channel = None
+        self.result = None
+        self.interrupted = False
+        self.output = None  # the output area under a background run's widget
+        self._done = threading.Event()
+        self._receiver = None
+        self._reported = False
+        self._tick = None
+        self.on_finish = []  # callbacks(run), called once when the run has finished
+
+    # -- results --------------------------------------------------------------------------
+    @property
+    def done(self) -> bool:
+        return self.channel is not None
+
+    @property
+    def trace(self):
+        return self.recorder.table()
+
+    def printed(self) -> str:
+        """What ``sync_wait`` would give, as the magic prints it."""
+        if self.channel == "value":
+            return repr(self.result)
+        if self.channel == "stopped":
+            return "None"
+        if self.channel == "error":
+            err = self.result
+            return f"{type(err).__name__}: {err}" if isinstance(err, BaseException) else f"set_error({err!r})"
+        return "(still running)"
+
+    def raise_error(self) -> None:
+        __tracebackhide__ = True  # noqa: F841
+        if self.channel == "error":
+            err = self.result
+            raise err if isinstance(err, BaseException) else senderlab.ErrorValue(err)
+
+    # -- running ----------------------------------------------------------------------------
+    def run(self) -> None:
+        """Run it (see the module docstring). Returns when it completed, or when it went on
+        in the background; raises ``KeyboardInterrupt`` after an interrupt's stop."""
+        __tracebackhide__ = True  # noqa: F841
+        check_one_value_signature(self.sndr)
+        senderlab.add_trace_sink(self.recorder.sink)
+        if self.loop is None:
+            self._run_blocking()
+        else:
+            self._run_on_loop()
+
+    def _run_blocking(self) -> None:
+        __tracebackhide__ = True  # noqa: F841
+        try:
+            with self.recorder.connecting():
+                values = senderlab.sync_wait(self.sndr)
+        except KeyboardInterrupt:
+            self.interrupted = True
+            self._finish("stopped", None)
+            raise
+        except BaseException as e:
+            self._finish("error", e.value if isinstance(e, senderlab.ErrorValue) else e)
+        else:
+            self._finish("stopped" if values is None else "value", values)
+
+    def _run_on_loop(self) -> None:
+        r = self._receiver = _run_receiver(self.loop, self)
+        try:
+            with self.recorder.connecting():
+                op = senderlab.connect(self.sndr, r)
+            op.start()
+        except BaseException:
+            if r.channel == 0:
+                senderlab.remove_trace_sink(self.recorder.sink)
+            raise
+        if r.channel == 0:
+            self._wait(GRACE)
+        if r.channel != 0:
+            self._report()
+        else:
+            in_flight.add(self)
+            self._schedule_tick()
+
+    def _wait(self, seconds: float) -> None:
+        """Block up to ``seconds`` for a completion on another thread; an interrupt
+        requests stop, waits for the stop to arrive and is re-raised."""
+        import time
+
+        deadline = time.monotonic() + seconds
+        try:
+            while not self._done.is_set() and time.monotonic() < deadline:
+                self._done.wait(_SLICE)
+        except KeyboardInterrupt:
+            self.interrupted = True
+            self.request_stop()
+            try:
+                self._done.wait(senderlab.INTERRUPT_GRACE)
+            finally:
+                if self._receiver.channel != 0:
+                    self._report()
+                else:
+                    in_flight.add(self)
+                    self._schedule_tick()
+            raise
+
+    def request_stop(self) -> None:
+        """Ask the running operation to stop (the widget's stop button, an interrupt)."""
+        r = self._receiver
+        if r is not None and r.channel == 0:
+            r._stop_source().request_stop()
+
+    def _completed(self) -> None:
+        """The receiver completed, on any thread."""
+        senderlab.remove_trace_sink(self.recorder.sink)
+        self._done.set()
+        loop = self.loop
+        try:
+            if running_loop() is loop:
+                loop.call_soon(self._report)
+            else:
+                loop.call_soon_threadsafe(self._report)
+        except RuntimeError:
+            pass  # the loop is closed: nobody is left to show it
+
+    def _report(self) -> None:
+        """Finish once, on the loop's thread: final widget state, result shown."""
+        if self._reported:
+            return
+        self._reported = True
+        in_flight.discard(self)
+        if self._tick is not None:
+            self._tick.cancel()
+        if not in_flight:
+            _restore_sigint()
+        r = self._receiver
+        channel = {1: "value", 2: "error", 3: "stopped"}[r.channel]
+        self._finish(channel, r.result)
+        out = self.output
+        if out is not None:
+            if channel == "error" and isinstance(self.result, BaseException):
+                out.append_stdout("".join(traceback.format_exception(self.result)))
+            else:
+                out.append_stdout(self.printed() + "\n")
+
+    def _finish(self, channel, result) -> None:
+        if self.loop is None:
+            senderlab.remove_trace_sink(self.recorder.sink)
+        self.channel = channel
+        self.result = result
+        status = "interrupted" if self.interrupted else channel
+        self.widget.finish(status, self.printed())
+        for fn in self.on_finish:
+            fn(self)
+
+    # -- in the background: flushing the live stream, the interrupt button -----------------
+    def _schedule_tick(self) -> None:
+        self._tick = self.loop.call_later(1 / FLUSH_HZ, self._on_tick)
+
+    def _on_tick(self) -> None:
+        if self._reported:
+            return
+        _install_sigint()
+        self.widget.flush()
+        self._schedule_tick()
+
+
+_saved_sigint = []  # the handler ours replaced, while ours is installed
+
+
+def _install_sigint() -> None:
+    # ipykernel ignores SIGINT while idle and installs its own while a cell runs,
+    # restoring whatever was there before; ours goes in only while it is idle.
+    if _saved_sigint:
+        return
+    try:
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+            signal.signal(signal.SIGINT, _on_sigint)
+            _saved_sigint.append(signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        pass
+
+
+def _restore_sigint() -> None:
+    if not _saved_sigint:
+        return
+    saved = _saved_sigint.pop()
+    try:
+        if signal.getsignal(signal.SIGINT) is _on_sigint:
+            signal.signal(signal.SIGINT, saved)
+    except ValueError:
+        pass
+
+
+def _on_sigint(signum, frame) -> None:
+    """The kernel's interrupt button while background runs are in flight: stop them."""
+    for run in list(in_flight):
+        run.interrupted = True
+        run.loop.call_soon_threadsafe(run.request_stop)
