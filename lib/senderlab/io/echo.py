@@ -1,0 +1,569 @@
+"""The two echo servers of D4000R0 section 5.1, runnable:
+``python -m senderlab.io.echo --style sender|coroutine --backend reactor|asyncio``.
+
+**Sender style** (:func:`echo_input`, :func:`accept_connections`): Maikel Nadolski's
+senders-io ``tcp_echo_server.cpp`` translated line by line: ``let_value`` over
+``just(client, buffer)``, ``async_read_some | let_value(if_then_else(nbytes != 0,
+async_write, just(0)))`` with ``variant_sender``, ``then(nbytes == 0)``,
+``repeat_effect_until``; each accepted client runs ``finally_(echo_input(client),
+async_close(client))``; the accept loop (senders-io's ``accept | let_value_each |
+ignore_all``, :class:`accept_each` here) runs in ``when_any`` with the context's run
+sender under ``sync_wait``.
+
+That design has a hazard: ``ignore_all`` ends the whole sequence with the first error
+of any element, so *one* client that resets its connection (``ECONNRESET`` on
+``set_error``) stops the server for everyone. :func:`catch_connection_errors` is the
+helper that keeps each connection's errors to itself (it logs them and completes with
+``set_value()``); :func:`accept_connections` uses it unless ``catch_errors=False``, the
+literal translation, which the tests show ending the server.
+
+**Coroutine style** (:func:`do_session`): Corosio's ``do_session`` loop, a plain
+``async def`` with ``(ec, n) = await sock.read_some(buf)`` and
+``(wec, wn) = await ex.io.write(sock, ...)``, spawned on the context for each connection
+by :func:`coroutine_accept_loop`.
+
+Both are bounded: at most ``max_connections`` sessions at once (the accept loop stops
+accepting at the limit, so further clients wait in the kernel's backlog), one
+outstanding write per connection, and a session does not read again before its write
+has completed, so a client that sends without reading fills its socket buffers and is
+then simply not read from: the server's memory stays at one buffer per connection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+import senderlab as ex
+
+from .io_context import io_context
+from .ops import async_accept, async_close, async_read_some, async_write
+from .socket import acceptor
+from .streams import write
+from ..core.env import _MISSING, env, get_stop_token, prop
+from ..core.stop_token import inplace_stop_source
+
+__all__ = [
+    "if_then_else",
+    "echo_input",
+    "catch_connection_errors",
+    "accept_each",
+    "accept_connections",
+    "do_session",
+    "coroutine_accept_loop",
+    "echo_server",
+    "main",
+]
+
+log = logging.getLogger("senderlab.io.echo")
+BUFFER_SIZE = 1024  # senders-io's std::array<std::byte, 1024>
+
+
+# -- sender style (senders-io, D4000R0 5.1) -----------------------------------------------
+
+
+def if_then_else(condition: bool, then, otherwise) -> ex.variant_sender:
+    """senders-io's helper: ``exec::variant_sender<ThenSender, ElseSender>`` holding
+    ``then`` or ``otherwise``."""
+    return ex.variant_sender(then if condition else otherwise, alternatives=(then, otherwise))
+
+
+def echo_input(client, buffer_size: int = BUFFER_SIZE):
+    """senders-io's ``echo_input(client)``: read some, write it back, until end of stream."""
+    return ex.let_value(
+        ex.just(client, bytearray(buffer_size)),
+        lambda socket, buffer: (
+            async_read_some(socket, buffer)
+            | ex.let_value(
+                lambda nbytes: if_then_else(
+                    nbytes != 0,
+                    async_write(socket, memoryview(buffer)[:nbytes]),
+                    ex.just(0),
+                )
+            )
+            | ex.then(lambda nbytes: nbytes == 0)
+            | ex.repeat_effect_until()
+            | ex.then(lambda: log.info("Connection closed."))
+        ),
+    )
+
+
+def catch_connection_errors(sndr, client=None):
+    """The helper the senders-io design needs: complete with ``set_value()`` whatever
+    error ``sndr`` ends with (logging it), so that one connection's failure cannot end
+    the accept sequence and with it the server."""
+
+    def logged(err):
+        log.info("connection %s ended with %s: %s", _peer(client), type(err).__name__, err)
+        return ex.just()
+
+    return ex.let_error(sndr, logged)
+
+
+def _peer(client):
+    try:
+        return client.remote_endpoint()
+    except (OSError, AttributeError):
+        return "?"
+
+
+class _accept_each_op:
+    """The operation of :class:`accept_each`: keeps one ``async_accept`` in flight while
+    fewer than ``max_connections`` elements run; starts ``fn(client)`` for each accepted
+    client. Ends when stop is requested (after every element has completed:
+    ``set_stopped()``), or with the first error of the accept or of any element, after
+    stopping and waiting for the others (``ignore_all``'s rule)."""
+
+    __slots__ = ("acc", "fn", "max", "rcvr", "token", "src", "cb", "env", "active", "accepting", "error",
+                 "_looping", "_again", "_gate", "_res", "_done", "ops")
+
+    def __init__(self, acc, fn, max_connections, rcvr, env_) -> None:
+        self.acc = acc
+        self.fn = fn
+        self.max = max_connections
+        self.rcvr = rcvr
+        self.token = get_stop_token(env_)
+        self.src = inplace_stop_source()
+        self.cb = None
+        self.env = env(prop(get_stop_token, self.src.get_token()), env_)
+        self.active = 0
+        self.accepting = False
+        self.error = None
+        self._looping = False
+        self._again = False
+        self._gate: dict = {}
+        self._res = None
+        self._done = False
+        self.ops: set = set()
+
+    def get_env(self):
+        return self.env
+
+    def start(self) -> None:
+        tok = self.token
+        if tok.stop_possible():
+            self.cb = tok.callback(self.src.request_stop)
+        self._loop()
+
+    def _loop(self) -> None:
+        if self._looping:
+            self._again = True
+            return
+        self._looping = True
+        try:
+            while True:
+                self._again = False
+                if self.src.stop_requested() or self.accepting or self.active >= self.max:
+                    if not self._again:
+                        break
+                    continue
+                self.accepting = True
+                gate = self._gate
+                gate[0] = True
+                op = async_accept(self.acc).connect(_accept_receiver(self))
+                op.start()
+                if gate.pop(0, None) is not None:
+                    if not self._again:
+                        break
+                    continue
+                self._accepted(*self._res)
+        finally:
+            self._looping = False
+        self._maybe_finish()
+
+    def _accept_done(self, kind, value) -> None:
+        self._res = (kind, value)
+        if self._gate.pop(0, None) is None:
+            self._accepted(kind, value)
+            self._loop()
+
+    def _accepted(self, kind, value) -> None:
+        self._res = None
+        self.accepting = False
+        if kind == 1:
+            self.active += 1
+            r = _element_receiver(self)
+            try:
+                op = self.fn(value).connect(r)
+            except BaseException as e:
+                value.close()
+                self.active -= 1
+                self._fail(e)
+                return
+            r.op = op
+            self.ops.add(r)
+            op.start()
+        elif kind == 2:
+            self._fail(value)
+        else:
+            self.src.request_stop()
+
+    def _element_done(self, r, kind, value) -> None:
+        self.ops.discard(r)
+        self.active -= 1
+        if kind == 2:
+            self._fail(value)
+        self._loop()
+
+    def _fail(self, err) -> None:
+        if self.error is None:
+            self.error = err
+        self.src.request_stop()
+
+    def _maybe_finish(self) -> None:
+        if self._done or self.accepting or self.active or not self.src.stop_requested():
+            return
+        self._done = True
+        cb = self.cb
+        if cb is not None:
+            self.cb = None
+            cb.close()
+        if self.error is not None:
+            self.rcvr.set_error(self.error)
+        else:
+            self.rcvr.set_stopped()
+
+
+class _accept_receiver:
+    __slots__ = ("op",)
+
+    def __init__(self, op) -> None:
+        self.op = op
+
+    def set_value(self, client) -> None:
+        self.op._accept_done(1, client)
+
+    def set_error(self, err) -> None:
+        self.op._accept_done(2, err)
+
+    def set_stopped(self) -> None:
+        self.op._accept_done(3, None)
+
+    def get_env(self):
+        return self.op.env
+
+
+class _element_receiver:
+    __slots__ = ("parent", "op")
+
+    def __init__(self, parent) -> None:
+        self.parent = parent
+        self.op = None
+
+    def set_value(self, *_) -> None:
+        self.parent._element_done(self, 1, None)
+
+    def set_error(self, err) -> None:
+        self.parent._element_done(self, 2, err)
+
+    def set_stopped(self) -> None:
+        self.parent._element_done(self, 3, None)
+
+    def get_env(self):
+        return self.parent.env
+
+
+class accept_each(ex.basic_sender):
+    """``accept_each(acceptor, fn, max_connections)``: senders-io's
+    ``async::accept(acceptor) | let_value_each(fn) | ignore_all()`` (there are no
+    sequence senders here, so the three are one sender). Every accepted client runs
+    ``fn(client)`` concurrently; at most ``max_connections`` at once. Completes with
+    ``set_stopped()`` once stop was requested and every element has completed, or with
+    the first error of the accept or of any element (after stopping the others)."""
+
+    __slots__ = ("acc", "fn", "max_connections")
+    _tag = "accept_each"
+
+    def __init__(self, acc, fn, max_connections: int = 1000) -> None:
+        self._dom = self._cs = _MISSING
+        self.acc = acc
+        self.fn = fn
+        self.max_connections = max_connections
+
+    def _connect(self, rcvr, env_):
+        return _accept_each_op(self.acc, self.fn, self.max_connections, rcvr, env_)
+
+    def _late_domain(self):
+        return None
+
+    def get_completion_signatures(self, env_=None):
+        return ex.completion_signatures(ex.set_error_t(Exception), ex.set_stopped_t())
+
+
+def accept_connections(acc, *, max_connections: int = 1000, catch_errors: bool = True,
+                       buffer_size: int = BUFFER_SIZE):
+    """senders-io's ``accept_connections``: each client runs ``finally_(echo_input(client),
+    async_close(client))``, wrapped in :func:`catch_connection_errors` unless
+    ``catch_errors=False`` (the literal translation, where one reset ends the server)."""
+
+    def session(client):
+        log.info("connection from %s", _peer(client))
+        s = ex.finally_(echo_input(client, buffer_size), async_close(client))
+        return catch_connection_errors(s, client) if catch_errors else s
+
+    return accept_each(acc, session, max_connections)
+
+
+# -- coroutine style (Corosio, D4000R0 5.1) -------------------------------------------------
+
+
+async def do_session(sock, buffer_size: int = 4096):
+    """Corosio's ``do_session``: read some, write it all back, until either fails."""
+    buf = bytearray(buffer_size)
+    view = memoryview(buf)
+    while True:
+        ec, n = await sock.read_some(buf)
+        wec, wn = await write(sock, view[:n])
+        if wec or ec:
+            break
+    sock.close()
+
+
+async def coroutine_accept_loop(server):
+    """Accept and spawn :func:`do_session` for each client while ``server`` has room;
+    returns at the limit (the server spawns it again when a session ends) or when the
+    acceptor is closed."""
+    acc = server.acceptor
+    ctx = server.ctx
+    while len(server.sessions) < server.max_connections:
+        ec, peer = await acc.accept()
+        if ec:
+            if ec == ex.io.canceled or not acc.is_open():
+                break
+            log.warning("accept failed: %s", ec.message)
+            continue
+        log.info("connection from %s", _peer(peer))
+        server.sessions.add(peer)
+        ctx.spawn(server._session(peer))
+    server.accepting = False
+
+
+# -- one server, either style, either backend ----------------------------------------------
+
+
+class echo_server:
+    """An echo server: ``echo_server(style="sender"|"coroutine", backend="reactor"|"asyncio",
+    host="127.0.0.1", port=0, max_connections=1000)``.
+
+    The acceptor is bound in the constructor (``OSError`` for a port in use or a bad
+    address); :attr:`address` is where it listens. :meth:`run` serves on the calling
+    thread until :meth:`stop` (thread-safe, signal-safe), then closes every session and
+    returns; :meth:`start_thread` runs it on a thread of its own."""
+
+    def __init__(self, style: str = "coroutine", backend: str = "reactor", host: str = "127.0.0.1",
+                 port: int = 0, *, max_connections: int = 1000, catch_errors: bool = True,
+                 backlog: int = 1024, loop_factory=None) -> None:
+        if style not in ("sender", "coroutine"):
+            raise ValueError(f"echo_server: style must be 'sender' or 'coroutine', not {style!r}")
+        if backend not in ("reactor", "asyncio"):
+            raise ValueError(f"echo_server: backend must be 'reactor' or 'asyncio', not {backend!r}")
+        self.style = style
+        self.backend = backend
+        self.max_connections = max_connections
+        self.catch_errors = catch_errors
+        self.sessions: set = set()
+        self.accepting = False
+        self.result = None  # what the sender-style server completed with
+        self._thread = None
+        self._stopping = False
+        self._ready = threading.Event()
+        if backend == "reactor":
+            self.ctx = io_context()
+            try:
+                self.acceptor = acceptor(self.ctx, (host, port), backlog=backlog)
+            except BaseException:
+                self.ctx.close()
+                raise
+            self.loop = None
+        else:
+            import asyncio
+
+            self.loop = (loop_factory or asyncio.new_event_loop)()
+            self.ctx = ex.io.asyncio_context(self.loop)
+            try:
+                self.acceptor = acceptor(self.ctx, (host, port), backlog=backlog)
+            except BaseException:
+                self.loop.close()
+                raise
+        self.address = self.acceptor.local_endpoint()
+
+    # -- running ---------------------------------------------------------------------------
+    def run(self) -> None:
+        """Serve on this thread until :meth:`stop`; every session is closed on return."""
+        try:
+            if self.backend == "reactor":
+                self._run_reactor()
+            else:
+                self._run_asyncio()
+        finally:
+            self._ready.set()
+            self.acceptor.close()
+            if self.backend == "reactor":
+                self.ctx.close()
+            else:
+                self.ctx.close()
+                self.loop.close()
+
+    def start_thread(self) -> threading.Thread:
+        t = self._thread = threading.Thread(target=self.run, name="echo-server", daemon=True)
+        t.start()
+        self._ready.wait(10)
+        return t
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def stop(self) -> None:
+        """Stop accepting, close every session and make :meth:`run` return. Thread-safe."""
+        self._stopping = True
+        if self.backend == "reactor":
+            if self.style == "sender":
+                self.ctx.stop()
+            else:
+                self.ctx.post(self._shutdown)
+                self.ctx._wake()
+        else:
+            try:
+                self.loop.call_soon_threadsafe(self._shutdown_asyncio)
+            except RuntimeError:
+                pass  # the loop is closed: nothing left to stop
+
+    # -- reactor ---------------------------------------------------------------------------
+    def _run_reactor(self) -> None:
+        ctx = self.ctx
+        if self.style == "sender":
+            server = accept_connections(self.acceptor, max_connections=self.max_connections,
+                                        catch_errors=self.catch_errors)
+            ctx.post(self._ready.set)
+            if self._stopping:
+                return
+            try:
+                self.result = ex.sync_wait(ex.when_any(server, ctx.run_sender()))
+            except Exception as e:
+                self.result = e
+                log.error("the server ended with %s: %s", type(e).__name__, e)
+        else:
+            self._start_coroutines()
+            ctx.post(self._ready.set)
+            if self._stopping:
+                self._shutdown()
+            ctx.run()
+
+    def _start_coroutines(self) -> None:
+        self.accepting = True
+        self.ctx.spawn(coroutine_accept_loop(self))
+
+    async def _session(self, sock):
+        try:
+            await do_session(sock)
+        finally:
+            self.sessions.discard(sock)
+            log.info("connection closed (%d open)", len(self.sessions))
+            if not self.accepting and not self._stopping and self.acceptor.is_open():
+                self._start_coroutines()
+
+    def _shutdown(self) -> None:
+        self._stopping = True
+        self.acceptor.close()
+        for s in list(self.sessions):
+            s.close()
+
+    # -- asyncio ---------------------------------------------------------------------------
+    def _run_asyncio(self) -> None:
+        import asyncio
+
+        self._done = None
+        self.loop.run_until_complete(self._main_asyncio(asyncio))
+
+    async def _main_asyncio(self, asyncio):
+        self._done = asyncio.Event()
+        if self.style == "sender":
+            src = self._src = inplace_stop_source()
+            server = accept_connections(self.acceptor, max_connections=self.max_connections,
+                                        catch_errors=self.catch_errors)
+            run = asyncio.ensure_future(self._await_with_stop(server, src))
+            self._ready.set()
+            if self._stopping:
+                src.request_stop()
+            self.result = await run
+        else:
+            self._start_coroutines()
+            self._ready.set()
+            if self._stopping:
+                self._shutdown()
+            while not (self._stopping and not self.accepting and not self.sessions):
+                self._done.clear()
+                try:
+                    await asyncio.wait_for(self._done.wait(), 0.05)
+                except asyncio.TimeoutError:
+                    pass
+
+    async def _await_with_stop(self, server, src):
+        sndr = ex.write_env(server, prop(get_stop_token, src.get_token()))
+        try:
+            return await sndr
+        except Exception as e:
+            log.error("the server ended with %s: %s", type(e).__name__, e)
+            return e
+        except BaseException:  # CancelledError: set_stopped, the normal end
+            return None
+
+    def _shutdown_asyncio(self) -> None:
+        self._stopping = True
+        if self.style == "sender":
+            self._src.request_stop()
+        else:
+            self._shutdown()
+            if self._done is not None:
+                self._done.set()
+
+
+# -- the command line --------------------------------------------------------------------------
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m senderlab.io.echo", description=__doc__.split("\n\n")[0])
+    p.add_argument("--style", choices=("sender", "coroutine"), default="coroutine")
+    p.add_argument("--backend", choices=("reactor", "asyncio"), default="reactor")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7000)
+    p.add_argument("--max-connections", type=int, default=1000)
+    p.add_argument("--uvloop", action="store_true", help="with --backend asyncio: run on uvloop")
+    p.add_argument("--quiet", action="store_true", help="log warnings only")
+    a = p.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if a.quiet else logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(message)s")
+    loop_factory = None
+    if a.uvloop:
+        import uvloop
+
+        loop_factory = uvloop.new_event_loop
+    try:
+        srv = echo_server(a.style, a.backend, a.host, a.port, max_connections=a.max_connections,
+                          loop_factory=loop_factory)
+    except OSError as e:
+        msg = e.strerror or str(e)
+        print(f"echo: cannot listen on {a.host}:{a.port}: {msg}", file=sys.stderr)
+        return 2
+    except (ValueError, OverflowError) as e:
+        print(f"echo: bad address {a.host}:{a.port}: {e}", file=sys.stderr)
+        return 2
+
+    def on_signal(signum, frame):
+        log.info("signal %d: stopping", signum)
+        srv.stop()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    log.warning("echo server (%s style, %s backend) listening on %s:%d", a.style, a.backend, *srv.address[:2])
+    srv.run()
+    log.warning("echo server stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,634 @@
+"""TCP sockets and acceptors on an I/O context, with both faces of every operation
+(D4000R0 5.4, "where does the error code go?").
+
+:class:`socket` and :class:`acceptor` are Corosio's ``corosio::socket`` and
+``corosio::acceptor`` (Asio's ``ip::tcp::socket`` and ``ip::tcp::acceptor``) on an
+:class:`~senderlab.io.io_context` or an :class:`~senderlab.io.asyncio_context`. Their
+methods are the **coroutine face**: each returns a sender whose one completion is
+``set_value(io_result)``, and which can be awaited anywhere::
+
+    (ec, n) = await sock.read_some(buf)      # n >= 1, or ec == eof at end of stream
+    (ec, n) = await sock.write_some(data)
+    (ec,) = await sock.connect(("127.0.0.1", 7000))
+    (ec, peer) = await acceptor.accept()      # peer: a connected socket
+    (ec, n) = await ex.io.write(sock, data)   # all of it, or the bytes written before ec
+
+I/O errors never raise: ``ec`` carries them and compares with the portable conditions
+(``ec == ex.io.connection_reset``). A stop request, ``sock.cancel()`` or ``sock.close()``
+completes a pending operation with ``ec == ex.io.canceled``.
+
+The **sender face** (:mod:`senderlab.io.ops`: ``async_read_some`` and friends) runs the
+same operation states and sorts the result into channels instead.
+
+Every operation first tries its non-blocking system call and parks in the socket's read
+or write slot only if it would block (see :mod:`senderlab.io.io_context`). Awaiting one
+in a coroutine tries the call inside ``await`` itself, so an operation that can complete
+at once never suspends. Buffers belong to the caller: reads go straight into ``buf`` with
+``recv_into``; nothing is allocated per read.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import socket as _so
+
+from ..core.channels import set_error_t, set_stopped_t, set_value_t
+from ..core.env import _MISSING, get_stop_token
+from ..core.sender import _awaiting, basic_sender
+from ..core.signatures import completion_signatures
+from . import runner as _runner
+from .result import canceled_code, eof_code, from_errno, from_exception, success
+from .streams import _transfer as _streams_transfer, io_sender, readable_view, writable_view
+
+__all__ = ["socket", "acceptor", "io_op"]
+
+_BlockingIOError = BlockingIOError
+_OSError = OSError
+_aborted = from_errno(_errno.ECANCELED)  # closed or cancel()ed while pending
+_closed_code = from_errno(_errno.EBADF)
+
+
+def _context(ctx, where: str):
+    if ctx is None or not hasattr(ctx, "_park"):
+        raise TypeError(
+            f"{where}: expected an I/O context (ex.io.io_context() or ex.io.asyncio_context()), "
+            f"got {type(ctx).__name__} {ctx!r:.60}")
+    return ctx
+
+
+class _endpoint_mixin:
+    __slots__ = ()
+
+    def fileno(self) -> int:
+        return self._s.fileno()
+
+    def local_endpoint(self):
+        """The bound address, ``(host, port)`` (``getsockname``)."""
+        return self._s.getsockname()
+
+    @property
+    def context(self):
+        return self._ctx
+
+    @property
+    def native(self) -> _so.socket:
+        """The underlying non-blocking :class:`socket.socket` (Asio's ``native_handle``)."""
+        return self._s
+
+    def is_open(self) -> bool:
+        return not self._closed
+
+    def close(self) -> None:
+        """Close: pending operations complete with the ``canceled`` condition (the sender
+        face: ``set_error(OSError(ECANCELED))``), the descriptor is unregistered, then
+        closed. Idempotent; from another thread than the context's it is posted there."""
+        if self._closed:
+            return
+        ctx = self._ctx
+        if not ctx._owner():
+            self._closed = True
+            ctx.post(self._close_now)
+            return
+        self._closed = True
+        self._close_now()
+
+    def _close_now(self) -> None:
+        st = self._st
+        if st is None:
+            return
+        self._st_closed()
+        ctx = self._ctx
+        ctx._remove(st)
+        r, w = st.reader, st.writer
+        if r is not None:
+            ctx._unpark(st, 0, r)
+        if w is not None:
+            ctx._unpark(st, 1, w)
+        self._s.close()
+        if r is not None:
+            r._abort(_aborted)
+        if w is not None:
+            w._abort(_aborted)
+
+    def _st_closed(self) -> None:
+        pass
+
+    def cancel(self) -> None:
+        """Complete the pending operations with the ``canceled`` condition (Asio
+        ``socket::cancel``); the socket stays open and usable."""
+        ctx = self._ctx
+        if not ctx._owner():
+            ctx.post(self.cancel)
+            return
+        st = self._st
+        for d in (0, 1):
+            w = st.reader if d == 0 else st.writer
+            if w is not None and ctx._unpark(st, d, w):
+                w._abort(_aborted)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def _bad(self):
+        return _closed_code
+
+
+class socket(_endpoint_mixin):
+    """A TCP stream socket on an I/O context (Corosio ``socket``, Asio
+    ``ip::tcp::socket``); a :class:`~senderlab.io.Stream`.
+
+    ``socket(ctx)`` makes an unconnected IPv4 socket (``family=`` for others);
+    ``socket(ctx, sock=s)`` adopts a :class:`socket.socket` (made non-blocking).
+    ``TCP_NODELAY`` is set: an echo must not wait for Nagle."""
+
+    __slots__ = ("_ctx", "_s", "_st", "_closed", "__weakref__")
+
+    def __init__(self, ctx, sock: _so.socket | None = None, *, family: int = _so.AF_INET) -> None:
+        self._ctx = _context(ctx, "ex.io.socket")
+        if sock is None:
+            sock = _so.socket(family, _so.SOCK_STREAM)
+        sock.setblocking(False)
+        if sock.family in (_so.AF_INET, _so.AF_INET6):
+            try:
+                sock.setsockopt(_so.IPPROTO_TCP, _so.TCP_NODELAY, 1)
+            except OSError:
+                pass
+        self._s = sock
+        self._closed = False
+        self._st = ctx._add(self)
+
+    # -- the coroutine face --------------------------------------------------------------
+    def read_some(self, buf) -> "_read_some":
+        """``(ec, n) = await sock.read_some(buf)``: read at least one byte into the
+        writable buffer ``buf`` (``recv_into``); ``ec == eof`` at end of stream."""
+        return _read_some(self, buf if type(buf) is bytearray else writable_view(buf, "read_some"))
+
+    def write_some(self, data) -> "_write_some":
+        """``(ec, n) = await sock.write_some(data)``: write at least one byte of ``data``."""
+        return _write_some(self, data if type(data) is bytes or type(data) is bytearray
+                           else readable_view(data, "write_some"))
+
+    def connect(self, address) -> "_connect":
+        """``(ec,) = await sock.connect((host, port))``: connect (numeric addresses are
+        not resolved in a blocking way; names are, with ``getaddrinfo``)."""
+        return _connect(self, address)
+
+    def shutdown(self, how: str = "send"):
+        """Shut down ``"send"`` (half-close: the peer reads end of stream), ``"receive"``
+        or ``"both"``; returns an ``error_code`` (Asio ``socket::shutdown``)."""
+        flag = {"send": _so.SHUT_WR, "receive": _so.SHUT_RD, "both": _so.SHUT_RDWR}.get(how)
+        if flag is None:
+            raise ValueError(f"socket.shutdown(how={how!r}): expected 'send', 'receive' or 'both'")
+        try:
+            self._s.shutdown(flag)
+        except OSError as e:
+            return from_exception(e)
+        return success
+
+    def remote_endpoint(self):
+        """The peer's address (``getpeername``)."""
+        return self._s.getpeername()
+
+    def __repr__(self) -> str:
+        if self._closed:
+            return "<ex.io.socket closed>"
+        try:
+            return f"<ex.io.socket {self._s.getsockname()} -> {self._s.getpeername()}>"
+        except OSError:
+            return f"<ex.io.socket fd={self._s.fileno()} unconnected>"
+
+
+class acceptor(_endpoint_mixin):
+    """A listening TCP socket (Corosio ``acceptor``, Asio ``ip::tcp::acceptor``).
+
+    ``acceptor(ctx, ("127.0.0.1", 0), backlog=128)`` binds and listens (port 0: any free
+    port, see :meth:`local_endpoint`); ``SO_REUSEADDR`` is set unless
+    ``reuse_address=False``. Binding errors raise :class:`OSError` at once."""
+
+    __slots__ = ("_ctx", "_s", "_st", "_closed", "__weakref__")
+
+    def __init__(self, ctx, address=("127.0.0.1", 0), *, backlog: int = 128, reuse_address: bool = True) -> None:
+        self._ctx = _context(ctx, "ex.io.acceptor")
+        host = address[0]
+        family = _so.AF_INET6 if ":" in str(host) else _so.AF_INET
+        s = _so.socket(family, _so.SOCK_STREAM)
+        try:
+            if reuse_address:
+                s.setsockopt(_so.SOL_SOCKET, _so.SO_REUSEADDR, 1)
+            s.bind(address)
+            s.listen(backlog)
+            s.setblocking(False)
+        except BaseException:
+            s.close()
+            raise
+        self._s = s
+        self._closed = False
+        self._st = ctx._add(self)
+
+    def accept(self) -> "_accept":
+        """``(ec, peer) = await acceptor.accept()``: the next connection as a
+        :class:`socket` on the same context (``peer`` is ``None`` when ``ec``)."""
+        return _accept(self)
+
+    def __repr__(self) -> str:
+        return "<ex.io.acceptor closed>" if self._closed else f"<ex.io.acceptor {self._s.getsockname()}>"
+
+
+# -- the operations: one description, two faces ---------------------------------------------
+
+
+class _native_op(io_sender):
+    """Base of the coroutine-face socket senders. Subclasses define ``_dir`` (0 read,
+    1 write), ``_attempt(w)`` (the non-blocking system call: an ``io_result``, or ``None``
+    if it would block; ``w.n`` is the progress of a composed transfer) and
+    ``_fail(ec, w)`` (the ``io_result`` for an error). ``_always_try``: try the system
+    call even when the readiness hint says it would block."""
+
+    __slots__ = ("sock",)
+    _dir = 0
+    _always_try = False
+
+    def _connect(self, rcvr, env):
+        return io_op(self, rcvr, env, 0)
+
+    def get_env(self):
+        return self.sock._ctx.get_scheduler()._attrs
+
+    def __await__(self):
+        s = self.sock
+        st = s._st
+        if (st.wready if self._dir else st.rready) and not self._always_try and s._ctx._owner():
+            r = self._attempt(None)
+            if r is not None:
+                return r
+        if _awaiting.cell.driver is not None:
+            return (yield self)
+        return (yield from s._ctx._await_slow(self))
+
+    def _fail(self, ec, w):
+        return (ec, w.n if w is not None else 0)
+
+    def _values(self, r):
+        """The sender face's ``set_value`` arguments for a successful ``r``."""
+        return (r[1],)
+
+
+class _read_some(_native_op):
+    __slots__ = ("buf",)
+    _tag = "read_some"
+
+    def __init__(self, sock, buf) -> None:
+        self._dom = self._cs = _MISSING
+        self.sock = sock
+        self.buf = buf
+
+    def _attempt(self, w):
+        s = self.sock
+        buf = self.buf
+        try:
+            n = s._s.recv_into(buf)
+        except _BlockingIOError:
+            s._st.rready = False
+            return None
+        except _OSError as e:
+            return (from_exception(e), 0)
+        if n:
+            if n < len(buf):
+                s._st.rready = False  # the kernel buffer is empty now
+            return (success, n)
+        if not len(buf):
+            return (success, 0)
+        return (eof_code, 0)
+
+    def _fail(self, ec, w):
+        return (ec, 0)
+
+    def __repr__(self) -> str:
+        return f"read_some({self.sock!r}, {len(self.buf)} bytes)"
+
+
+class _write_some(_native_op):
+    __slots__ = ("data",)
+    _tag = "write_some"
+    _dir = 1
+
+    def __init__(self, sock, data) -> None:
+        self._dom = self._cs = _MISSING
+        self.sock = sock
+        self.data = data
+
+    def _attempt(self, w):
+        s = self.sock
+        data = self.data
+        try:
+            n = s._s.send(data)
+        except _BlockingIOError:
+            s._st.wready = False
+            return None
+        except _OSError as e:
+            return (from_exception(e), 0)
+        if n < len(data):
+            s._st.wready = False
+        return (success, n)
+
+    def _fail(self, ec, w):
+        return (ec, 0)
+
+    def __repr__(self) -> str:
+        return f"write_some({self.sock!r}, {len(self.data)} bytes)"
+
+
+class _transfer_all(_native_op):
+    """Composed ``read`` (exactly ``len(buf)``) or ``write`` (all of ``data``) on one
+    socket: Asio's ``async_read``/``async_write``, Capy's ``read``/``write``."""
+
+    __slots__ = ("view", "_tag")
+
+    def __init__(self, sock, view, reading: bool) -> None:
+        self._dom = self._cs = _MISSING
+        self.sock = sock
+        self.view = view
+        self._tag = "read" if reading else "write"
+
+    @property
+    def _dir(self):
+        return 0 if self._tag == "read" else 1
+
+    _always_try = True  # progress lives in the operation, so never skip to parking
+
+    def __await__(self):
+        if _awaiting.cell.driver is not None:
+            return (yield self)
+        return (yield from self.sock._ctx._await_slow(self))
+
+    def _attempt(self, w):
+        s = self.sock
+        view = self.view
+        total = len(view)
+        n = w.n
+        sk = s._s
+        reading = self._tag == "read"
+        while n < total:
+            try:
+                if reading:
+                    k = sk.recv_into(view[n:] if n else view)
+                else:
+                    k = sk.send(view[n:] if n else view)
+            except _BlockingIOError:
+                w.n = n
+                if reading:
+                    s._st.rready = False
+                else:
+                    s._st.wready = False
+                return None
+            except _OSError as e:
+                w.n = n
+                return (from_exception(e), n)
+            if not k:
+                w.n = n
+                return (eof_code if reading else from_errno(_errno.EIO), n)
+            n += k
+        w.n = n
+        return (success, n)
+
+    def __repr__(self) -> str:
+        return f"{self._tag}({self.sock!r}, {len(self.view)} bytes)"
+
+
+class _accept(_native_op):
+    __slots__ = ()
+    _tag = "accept"
+
+    def __init__(self, acc) -> None:
+        self._dom = self._cs = _MISSING
+        self.sock = acc
+
+    def _attempt(self, w):
+        a = self.sock
+        try:
+            conn, _ = a._s.accept()
+        except _BlockingIOError:
+            a._st.rready = False
+            return None
+        except _OSError as e:
+            return (from_exception(e), None)
+        try:
+            return (success, socket(a._ctx, conn))
+        except BaseException:
+            conn.close()
+            raise
+
+    def _fail(self, ec, w):
+        return (ec, None)
+
+    def __repr__(self) -> str:
+        return f"accept({self.sock!r})"
+
+
+class _connect(_native_op):
+    __slots__ = ("address",)
+    _tag = "connect"
+    _dir = 1
+    _always_try = True
+
+    def __init__(self, sock, address) -> None:
+        self._dom = self._cs = _MISSING
+        self.sock = sock
+        self.address = address
+
+    def __await__(self):
+        if _awaiting.cell.driver is not None:
+            return (yield self)
+        return (yield from self.sock._ctx._await_slow(self))
+
+    def _attempt(self, w):
+        sk = self.sock._s
+        if w.n == 0:
+            try:
+                err = sk.connect_ex(self.address)
+            except _OSError as e:  # a name that does not resolve, a bad address
+                return (from_exception(e),)
+            if err == 0:
+                return (success,)
+            if err not in (_errno.EINPROGRESS, _errno.EAGAIN, _errno.EALREADY):
+                return (from_errno(err),)
+            w.n = 1
+            self.sock._st.wready = False
+            return None
+        err = sk.getsockopt(_so.SOL_SOCKET, _so.SO_ERROR)
+        if err:
+            return (from_errno(err),)
+        try:
+            sk.getpeername()
+        except _OSError:
+            return None  # an early edge (registration of an unconnected socket): still connecting
+        return (success,)
+
+    def _fail(self, ec, w):
+        return (ec,)
+
+    def _values(self, r):
+        return ()
+
+    def __repr__(self) -> str:
+        return f"connect({self.sock!r}, {self.address!r})"
+
+
+for _t in (_read_some, _write_some, _transfer_all, _accept, _connect):
+    _runner.native_ops.add(_t)
+
+
+def _native_transfer(t, ctx):
+    """``ex.io.read``/``ex.io.write`` on a socket of ``ctx``: the native composed op."""
+    s = t.stream
+    if type(s) is not socket or s._ctx is not ctx:
+        return None
+    if t.reading:
+        return _transfer_all(s, writable_view(t.buf, "ex.io.read"), True)
+    return _transfer_all(s, readable_view(t.buf, "ex.io.write"), False)
+
+
+_runner._transfer[0] = _streams_transfer
+_runner._transfer[1] = _native_transfer
+
+
+# -- the operation state shared by both faces ------------------------------------------------
+
+_SENDER_SIGS = {
+    "read_some": completion_signatures(set_value_t(int), set_error_t(OSError), set_stopped_t()),
+    "write_some": completion_signatures(set_value_t(int), set_error_t(OSError), set_stopped_t()),
+    "read": completion_signatures(set_value_t(int), set_error_t(OSError), set_stopped_t()),
+    "write": completion_signatures(set_value_t(int), set_error_t(OSError), set_stopped_t()),
+    "accept": completion_signatures(set_value_t(socket), set_error_t(OSError), set_stopped_t()),
+    "connect": completion_signatures(set_value_t(), set_error_t(OSError), set_stopped_t()),
+}
+
+
+class io_op:
+    """The operation state of a socket operation connected as a sender.
+
+    ``face`` 0 (coroutine face): ``set_value(io_result)`` whatever happened. ``face`` 1
+    (sender face): ``set_value(*values)`` on success and for end of stream (the value 0,
+    or the bytes read before it for ``async_read``), ``set_error(OSError)`` for an I/O
+    error (``ECANCELED`` when the socket was closed or cancelled), ``set_stopped()`` for
+    a stop request.
+
+    Stop: a stop callback on the receiver's token posts the cancellation to the
+    context's thread, which unparks the operation and only then completes it, so the
+    socket is free for the next operation when the completion arrives."""
+
+    __slots__ = ("core", "rcvr", "env", "face", "n", "cb", "ctx", "_done")
+
+    def __init__(self, core, rcvr, env, face: int) -> None:
+        self.core = core
+        self.rcvr = rcvr
+        self.env = env
+        self.face = face
+        self.n = 0
+        self.cb = None
+        self.ctx = core.sock._ctx
+        self._done = False
+
+    def start(self) -> None:
+        if self.ctx._owner():
+            self._start_owned()
+        else:
+            self.ctx.post(self._start_owned)
+
+    def _start_owned(self) -> None:
+        tok = get_stop_token(self.env)
+        if tok.stop_requested():
+            self._finish(self.core._fail(canceled_code, self))
+            return
+        core = self.core
+        sock = core.sock
+        st = sock._st
+        if (st.wready if core._dir else st.rready) or core._always_try:
+            r = core._attempt(self)
+            if r is not None:
+                self._finish(r)
+                return
+        if sock._closed:
+            self._finish(core._fail(sock._bad, self))
+            return
+        self.ctx._park(st, core._dir, self)
+        if tok.stop_possible():
+            self.cb = tok.callback(self._on_stop)
+
+    def _on_stop(self) -> None:
+        if self.ctx._owner():
+            self._cancel()
+        else:
+            self.ctx.post(self._cancel)
+
+    def _cancel(self) -> None:
+        core = self.core
+        if not self._done and self.ctx._unpark(core.sock._st, core._dir, self):
+            self._finish(core._fail(canceled_code, self))
+
+    def _ready(self) -> None:
+        ctx = self.ctx
+        ctx._work -= 1
+        core = self.core
+        r = core._attempt(self)
+        if r is None:
+            ctx._park(core.sock._st, core._dir, self)
+        else:
+            self._finish(r)
+
+    def _abort(self, ec) -> None:
+        self._finish(self.core._fail(ec, self))
+
+    def _finish(self, r) -> None:
+        self._done = True
+        cb = self.cb
+        if cb is not None:
+            self.cb = None
+            cb.close()
+        if self.face == 0:
+            self.rcvr.set_value(r)
+            return
+        ec = r[0]
+        if not ec:
+            self.rcvr.set_value(*self.core._values(r))
+        elif ec is canceled_code:
+            self.rcvr.set_stopped()
+        elif ec is eof_code and self.core._tag in ("read_some", "read"):
+            self.rcvr.set_value(r[1])
+        else:
+            self.rcvr.set_error(ec.exception())
+
+
+class sender_face(basic_sender):
+    """The sender face of a socket operation (:mod:`senderlab.io.ops`): the same
+    operation state as the coroutine face, completing on three channels."""
+
+    __slots__ = ("core",)
+
+    def __init__(self, core) -> None:
+        self._dom = self._cs = _MISSING
+        self.core = core
+
+    @property
+    def _tag(self):
+        return "async_" + self.core._tag
+
+    def _connect(self, rcvr, env):
+        return io_op(self.core, rcvr, env, 1)
+
+    def _late_domain(self):
+        return None
+
+    def get_env(self):
+        return self.core.sock._ctx.get_scheduler()._attrs
+
+    def get_completion_signatures(self, env=None):
+        return _SENDER_SIGS[self.core._tag]
+
+    def __repr__(self) -> str:
+        return f"async_{self.core!r}"
+
