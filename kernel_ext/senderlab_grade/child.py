@@ -71,7 +71,9 @@ def run_notebook(nb, progress) -> tuple[dict, list[dict]]:
             continue
         index += 1
         progress(f"code cell {index} (`{_excerpt(cell.source)}`)")
-        result = shell.run_cell(cell.source, store_history=False)
+        # store_history: IPython then keeps each cell's source in linecache, as a kernel
+        # does, so inspect.getsource works on the notebook's functions.
+        result = shell.run_cell(cell.source, store_history=True)
         err = result.error_before_exec or result.error_in_exec
         if err is not None:
             errors.append({"cell": index, "excerpt": _excerpt(cell.source), "error": f"{type(err).__name__}: {err}"[:300]})
