@@ -38,6 +38,26 @@ __all__ = [
 
 # --- the reactor, sockets and both faces of their operations (io_context.py, socket.py, ...)
 
+from .asyncio_backend import asyncio_context  # noqa: E402,F401
+from .io_context import io_context, io_scheduler  # noqa: E402,F401
+from .ops import (  # noqa: E402,F401
+    async_accept,
+    async_close,
+    async_connect,
+    async_read,
+    async_read_some,
+    async_write,
+    async_write_some,
+)
+from .runner import coroutine_runner  # noqa: E402,F401
+from .socket import acceptor, socket  # noqa: E402,F401
+
+__all__ += [
+    "io_context", "io_scheduler", "asyncio_context", "socket", "acceptor", "coroutine_runner",
+    "async_accept", "async_connect", "async_read_some", "async_write_some", "async_read", "async_write",
+    "async_close",
+]
+
 # --- stream concepts, any_stream, in-memory pair, TLS, send_body (streams.py, tls.py, ...)
 
 from .memory import memory_stream, memory_stream_pair  # noqa: E402,F401

@@ -367,7 +367,7 @@ class io_context:
                 f"outstanding={self.outstanding()} stopped={self._stopped}>")
 
     # -- coroutines (Corosio's run_async / Asio's co_spawn) --------------------------------
-    def spawn(self, coro, on_error=None) -> "coroutine_runner":
+    def spawn(self, coro, on_error=None):
         """Run the coroutine ``coro`` on this context (Asio ``co_spawn``, Corosio
         ``run_async``): see :class:`senderlab.io.runner.coroutine_runner`."""
         from .runner import coroutine_runner
