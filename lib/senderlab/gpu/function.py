@@ -94,11 +94,12 @@ def compile_error(where: str, f, argtypes, err) -> TypeError:
 
 
 def infer(where: str, f, argtypes: tuple):
-    """Numba's type inference of ``f(*argtypes)``: its return type (cached)."""
+    """Numba's type inference of ``f(*argtypes)``: its return type (cached). Runs Numba's
+    untyped passes and its type inference, and stops before code generation."""
     key = (f, argtypes)
     r = _inferred.get(key)
     if r is None:
-        from numba.core import compiler, errors, typed_passes
+        from numba.core import compiler, errors
         from numba.core.registry import cpu_target
 
         tc, xc = cpu_target.typing_context, cpu_target.target_context
@@ -106,25 +107,62 @@ def infer(where: str, f, argtypes: tuple):
             with _lock:
                 tc.refresh()
                 xc.refresh()
-                ir = compiler.run_frontend(f)
-                r = typed_passes.type_inference_stage(tc, xc, ir, argtypes, None).return_type
+                flags = compiler.Flags()
+                flags.nrt = True  # what a then may return is checked by the caller
+                r = compiler.compile_extra(tc, xc, f, argtypes, None, flags, {}, pipeline_class=_inference_pipeline())
         except (errors.NumbaError, NotImplementedError, TypeError, ValueError, KeyError) as e:
             raise compile_error(where, f, argtypes, e) from e
         _inferred[key] = r
     return r
 
 
+_pipeline = None
+
+
+def _inference_pipeline():
+    """A Numba compiler pipeline that ends right after type inference, returning the
+    inferred return type (built on first use: it needs Numba)."""
+    global _pipeline
+    if _pipeline is not None:
+        return _pipeline
+    from numba.core import compiler, typed_passes
+    from numba.core.compiler_machinery import FunctionPass, register_pass
+
+    @register_pass(mutates_CFG=False, analysis_only=True)
+    class senderlab_stop_after_typing(FunctionPass):
+        _name = "senderlab_stop_after_typing"
+
+        def __init__(self) -> None:
+            FunctionPass.__init__(self)
+
+        def run_pass(self, state):
+            raise compiler._EarlyPipelineCompletion(state.return_type)
+
+    class senderlab_inference(compiler.CompilerBase):
+        def define_pipelines(self):
+            pm = compiler.DefaultPassBuilder.define_untyped_pipeline(self.state)
+            pm.add_pass(typed_passes.NopythonTypeInference, "nopython frontend")
+            pm.add_pass(senderlab_stop_after_typing, "stop after type inference")
+            pm.finalize()
+            return [pm]
+
+    _pipeline = senderlab_inference
+    return _pipeline
+
+
 def returned_arguments(f):
-    """Which arguments ``f`` returns, found in its Numba IR: a tuple of paths (``(k,)``
-    for argument ``k``, ``(k, j)`` for item ``j`` of argument ``k``) or, for a function
-    returning a tuple of arguments, a list of such paths. ``None`` if it returns
-    anything else. This is how a ``then`` on the GPU may hand on its own arrays (the
-    P2300 scan's ``return std::move(partials)``) without copying them."""
+    """Which arguments ``f`` returns, found in its Numba IR, and whether ``f`` does
+    nothing else (no stores, calls or raises): ``(path, pure)``. ``path`` is ``(k,)``
+    for argument ``k``, ``(k, j)`` for item ``j`` of argument ``k``, a list of such
+    paths for a tuple of them, or ``None`` if ``f`` returns anything else. This is how a
+    ``then`` on the GPU hands on its own arrays (the P2300 scan's ``return
+    std::move(partials)``) without copying them; a pure selection needs no launch."""
     try:
         return _returns[f]
     except KeyError:
         pass
     from numba.core import compiler, ir
+
 
     fir = compiler.run_frontend(f)
 
@@ -155,16 +193,21 @@ def returned_arguments(f):
 
     found = set()
     result = None
+    pure = True
     for blk in fir.blocks.values():
         for st in blk.body:
             if isinstance(st, ir.Return):
                 r = resolve(st.value)
                 found.add(repr(r))
                 result = r
+            elif isinstance(st, (ir.SetItem, ir.StaticSetItem, ir.SetAttr, ir.Raise, ir.StaticRaise)):
+                pure = False
+            elif isinstance(st, ir.Assign) and isinstance(st.value, ir.Expr) and st.value.op == "call":
+                pure = False
     if len(found) != 1:
         result = None
-    _returns[f] = result
-    return result
+    _returns[f] = result, pure
+    return result, pure
 
 
 def _const(fir, var):

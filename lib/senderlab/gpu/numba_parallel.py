@@ -164,9 +164,17 @@ class _numba_bulk_receiver(forwarding_receiver):
             run = s._compiled(values)
             run(s.shape, s.chunks, *values)
         except Exception as e:
-            self.rcvr.set_error(e)
+            self.rcvr.set_error(_unwrap(e))
             return
         self.rcvr.set_value(*values)
+
+
+def _unwrap(e):
+    # An exception raised inside a parallel loop reaches Python as "SystemError: ...
+    # returned a result with an exception set", caused by the exception itself.
+    if isinstance(e, SystemError) and isinstance(e.__cause__, Exception) and "exception set" in str(e):
+        return e.__cause__
+    return e
 
 
 class _numba_bulk_sender(adaptor_sender):

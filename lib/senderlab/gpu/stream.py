@@ -12,7 +12,9 @@ completes on ``gpu``:
 * ``then(f)`` ([exec.then]) runs ``f`` on one GPU thread. Its result type is inferred
   by Numba before the launch: nothing gives no values, a number stays on the device
   until the chain leaves the GPU, and a function returning its own array arguments (or
-  items of a tuple argument) hands those on by reference.
+  items of a tuple argument) hands those on by reference. (numba-cuda compiles a device
+  function returning an array only if it returns an argument itself; a ``then`` that
+  only selects, like ``lambda t: t[1]``, is not launched at all.)
 * ``continues_on(gpu)``/``schedule_from(gpu, s)`` move host values onto a stream;
   ``when_all`` of GPU senders runs each child on its own stream and joins the streams
   with events.
@@ -574,14 +576,15 @@ class _gpu_then_sender(_gpu_sender):
             out = b.empty(1, numba.np.numpy_support.as_dtype(rt), st.stream)
             b.launch_then(self.f, args, mask, out, st.stream)
             return (device_scalar(out),)
-        paths = returned_arguments(self.f)
+        paths, pure = returned_arguments(self.f)
         if paths is None:
             raise TypeError(
                 f"then: {getattr(self.f, '__qualname__', self.f)} returns {rt} on the GPU; a then on the GPU "
                 "may return nothing, a number, or its own array arguments (or items of a tuple argument), "
                 "which it hands on by reference"
             )
-        b.launch_then(self.f, args, mask, None, st.stream)
+        if not pure:  # a pure selection of arguments (the scan's step 15) needs no launch
+            b.launch_then(self.f, args, mask, None, st.stream)
         if isinstance(paths, list):
             return (tuple([_pick(values, p) for p in paths]),)
         return (_pick(values, paths),)
