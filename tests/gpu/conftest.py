@@ -19,9 +19,11 @@ import threading
 
 import pytest
 
-REAL = os.environ.get("SENDERLAB_GPU_TESTS") == "real"
+from gpu_helpers import REAL
 
 if not REAL:
+    # Left set for the whole run: Numba re-reads its configuration when the environment
+    # changes, and processes later tests start (notebook kernels) get the simulator too.
     os.environ["NUMBA_ENABLE_CUDASIM"] = "1"
     if "numba.cuda" in sys.modules:
         from numba import config as _config
@@ -37,15 +39,6 @@ if not REAL:
 
 def pytest_configure(config) -> None:
     config.addinivalue_line("markers", "gpu: needs a real NVIDIA GPU (make test-gpu); skipped elsewhere")
-
-
-def real_gpu_available() -> bool:
-    """Whether the tests marked ``gpu`` can run: ``make test-gpu`` on a machine with a GPU."""
-    if not REAL:
-        return False
-    from numba import config, cuda
-
-    return not config.ENABLE_CUDASIM and cuda.is_available()
 
 
 @pytest.fixture

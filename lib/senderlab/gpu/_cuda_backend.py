@@ -24,6 +24,7 @@ from numba import config
 from numba import cuda
 
 from .backend import _CHUNKED
+from .function import compile_error, infer
 
 __all__ = ["cuda_backend"]
 
@@ -62,8 +63,19 @@ class cuda_backend:
         if self.simulator:
             self._block, self._max_blocks = 32, 2
         else:
+            if not cuda.is_available():
+                raise RuntimeError(
+                    "stream_context: no CUDA GPU is available here. To run the same programs on Numba's "
+                    "CUDA simulator set NUMBA_ENABLE_CUDASIM=1 in the environment before anything imports "
+                    "numba; for a fake device made of NumPy arrays use stream_context('numpy')"
+                )
             dev = cuda.get_current_device()
             self._block, self._max_blocks = 256, 32 * dev.MULTIPROCESSOR_COUNT
+        if self.simulator:
+            from numba.cuda.simulator.cudadrv.devicearray import FakeCUDAArray as device_array_type
+        else:
+            from numba.cuda.cudadrv.devicearray import DeviceNDArrayBase as device_array_type
+        self._device_array_type = device_array_type
         self._device_fns: dict = {}  # canonical functions (see senderlab.gpu.function)
         self._kernels: dict = {}
         self._staging: dict = {}
@@ -87,7 +99,9 @@ class cuda_backend:
 
     # -- memory ---------------------------------------------------------------------
     def is_device_array(self, x) -> bool:
-        return cuda.is_cuda_array(x) if not self.simulator else type(x).__name__ == "FakeCUDAArray"
+        # Numba's own device arrays; other objects with __cuda_array_interface__ (CuPy,
+        # PyTorch) go through as_device_array, a view of the same memory.
+        return isinstance(x, self._device_array_type)
 
     def as_device_array(self, x):
         return cuda.as_cuda_array(x)
@@ -144,6 +158,18 @@ class cuda_backend:
         if d is None:
             d = self._device_fns[f] = cuda.jit(device=True)(f)
         return d
+
+    def infer(self, where: str, f, argtypes: tuple):
+        """The return type of ``f(*argtypes)``; a :class:`TypeError` naming ``f`` if it
+        does not compile. On a GPU numba-cuda compiles the device function (so CUDA
+        intrinsics such as ``cuda.atomic.add`` are allowed); the simulator has no
+        compiler, so Numba's CPU type inference stands in for it."""
+        if self.simulator:
+            return infer(where, f, argtypes)
+        try:
+            return self.device_function(f).compile_device(argtypes).signature.return_type
+        except Exception as e:
+            raise compile_error(where, f, argtypes, e) from e
 
     def _kernel(self, f, src, nargs, mask):
         key = (f, src, nargs, mask)

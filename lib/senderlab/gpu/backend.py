@@ -23,8 +23,9 @@ releasing the GIL), ``is_device_array(x)``, ``as_device_array(x)`` (an object wi
 function to call after the synchronization that finishes the copy), ``empty(n, dtype,
 stream)``, ``launch_bulk(f, kind, n, args, mask, stream)`` and ``launch_then(f, args,
 mask, out, stream)`` (``mask[k]`` says that argument ``k`` is a device scalar: a
-one-element array the kernel reads ``[0]`` of), and ``typeof(x)`` (the Numba type of a
-device value). A numba-cuda-mlir backend would implement the same methods.
+one-element array the kernel reads ``[0]`` of), ``typeof(x)`` (the Numba type of a
+device value) and ``infer(where, f, argtypes)`` (the return type of ``f``, or a
+:class:`TypeError` naming it). A numba-cuda-mlir backend would implement the same methods.
 """
 
 from __future__ import annotations
@@ -231,6 +232,11 @@ class numpy_backend:
         import numpy as np
 
         return fake_device_array(np.zeros(n, dtype))
+
+    def infer(self, where: str, f, argtypes: tuple):
+        from .function import infer
+
+        return infer(where, f, argtypes)
 
     def launch_bulk(self, f, kind, n, args, mask, stream) -> None:
         def run():

@@ -547,7 +547,7 @@ class _gpu_bulk_sender(_gpu_sender):
 
         b = self.ctx._backend
         nidx = 2 if self.kind == _CHUNKED else 1
-        infer(self.orig.tag, self.f, (numba.int64,) * nidx + _arg_types(b, values))
+        b.infer(self.orig.tag, self.f, (numba.int64,) * nidx + _arg_types(b, values))
         args, mask = _launch_args(values)
         b.launch_bulk(self.f, self.kind, self.shape, args, mask, st.stream)
         return values
@@ -567,7 +567,13 @@ class _gpu_then_sender(_gpu_sender):
         import numba
 
         b = self.ctx._backend
-        rt = infer("then", self.f, _arg_types(b, values))
+        types = _arg_types(b, values)
+        paths, pure = returned_arguments(self.f)
+        if pure and paths is not None:
+            # A pure selection of arguments (the scan's step 15): checked, not launched.
+            infer("then", self.f, types)
+            return _select(values, paths)
+        rt = b.infer("then", self.f, types)
         args, mask = _launch_args(values)
         if isinstance(rt, numba.types.NoneType):
             b.launch_then(self.f, args, mask, None, st.stream)
@@ -576,23 +582,24 @@ class _gpu_then_sender(_gpu_sender):
             out = b.empty(1, numba.np.numpy_support.as_dtype(rt), st.stream)
             b.launch_then(self.f, args, mask, out, st.stream)
             return (device_scalar(out),)
-        paths, pure = returned_arguments(self.f)
         if paths is None:
             raise TypeError(
                 f"then: {getattr(self.f, '__qualname__', self.f)} returns {rt} on the GPU; a then on the GPU "
                 "may return nothing, a number, or its own array arguments (or items of a tuple argument), "
                 "which it hands on by reference"
             )
-        if not pure:  # a pure selection of arguments (the scan's step 15) needs no launch
-            b.launch_then(self.f, args, mask, None, st.stream)
-        if isinstance(paths, list):
-            return (tuple([_pick(values, p) for p in paths]),)
-        return (_pick(values, paths),)
+        b.launch_then(self.f, args, mask, None, st.stream)
+        return _select(values, paths)
 
 
-def _pick(values, path):
-    v = values[path[0]]
-    return v if len(path) == 1 else v[path[1]]
+def _select(values, paths):
+    """The values a then hands on: the arguments (or tuple items) ``paths`` names."""
+
+    def pick(path):
+        v = values[path[0]]
+        return v if len(path) == 1 else v[path[1]]
+
+    return (tuple([pick(p) for p in paths]),) if isinstance(paths, list) else (pick(paths),)
 
 
 # -- when_all: one stream per child, joined with events ---------------------------------
