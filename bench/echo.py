@@ -1,0 +1,296 @@
+"""Echo servers under load (issue 5, "Speed"): ``ex.io``'s two styles on its two backends
+against asyncio streams, an asyncio Protocol and a uvloop Protocol.
+
+Servers (each in its own process, pinned to CPU 0 when the machine has two or more):
+
+* ``coroutine / reactor``: Corosio's ``do_session`` (:func:`senderlab.io.echo.do_session`)
+  spawned on an ``ex.io.io_context``;
+* ``sender / reactor``: the senders-io server of D4000R0 5.1 translated
+  (:func:`senderlab.io.echo.accept_connections`) under ``sync_wait(when_any(...,
+  ctx.run_sender()))``;
+* ``coroutine / asyncio`` and ``sender / asyncio``: the same on ``ex.io.asyncio_context``;
+* ``asyncio streams``: ``asyncio.start_server``, ``await reader.read(4096)``,
+  ``writer.write``, ``await writer.drain()``;
+* ``asyncio Protocol`` and ``uvloop Protocol``: ``data_received`` writes back at once.
+
+Load (separate processes, pinned to the other CPUs): C connections, each sending a
+message of S bytes and waiting for all S bytes of the echo before sending the next (every
+echo is compared with what was sent). After a warm-up, messages are counted for a fixed
+time. Reported: messages/s, MB/s (echoed payload), median and 99th percentile round trip.
+Configurations: C in (10, 100) x S in (64, 1024).
+
+Headline ratios (issue 5 targets): coroutine/reactor over asyncio streams (>= 2.5),
+coroutine/reactor over sender/reactor (<= 1.3), coroutine/asyncio over asyncio streams
+(>= 1).
+
+Usage: ``python bench/echo.py [--quick] [--duration SECONDS] [--json PATH]``; ``--quick``
+runs 10 x 1 KiB and 100 x 64 B for one second each (< 60 s in all).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import select
+import signal
+import socket
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
+
+SERVERS = [
+    "coroutine / reactor",
+    "sender / reactor",
+    "coroutine / asyncio",
+    "sender / asyncio",
+    "asyncio streams",
+    "asyncio Protocol",
+    "uvloop Protocol",
+]
+
+
+def _pin(cpus) -> None:
+    if cpus and hasattr(os, "sched_setaffinity"):
+        try:
+            os.sched_setaffinity(0, cpus)
+        except OSError:
+            pass
+
+
+def _cpu_sets():
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+    except AttributeError:
+        return None, None
+    if len(cpus) < 2:
+        return None, None
+    return {cpus[0]}, set(cpus[1:])
+
+
+# -- servers (run in a child process) -----------------------------------------------------
+
+
+def _serve(name: str, q, cpus) -> None:
+    _pin(cpus)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if name in ("coroutine / reactor", "sender / reactor", "coroutine / asyncio", "sender / asyncio"):
+        from senderlab.io.echo import echo_server
+
+        style, backend = name.split(" / ")
+        srv = echo_server(style, backend, "127.0.0.1", 0)
+        signal.signal(signal.SIGTERM, lambda *_: srv.stop())
+        q.put(srv.address[1])
+        srv.run()
+        return
+    import asyncio
+
+    if name == "uvloop Protocol":
+        try:
+            import uvloop
+        except ImportError:
+            q.put(None)
+            return
+        loop = uvloop.new_event_loop()
+    else:
+        loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+
+    if name == "asyncio streams":
+
+        async def handle(reader, writer):
+            try:
+                while True:
+                    data = await reader.read(4096)
+                    if not data:
+                        break
+                    writer.write(data)
+                    await writer.drain()
+            except OSError:
+                pass
+            finally:
+                writer.close()
+
+        server = loop.run_until_complete(asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024))
+    else:
+
+        class Echo(asyncio.Protocol):
+            def connection_made(self, transport):
+                self.t = transport
+                sock = transport.get_extra_info("socket")
+                if sock is not None:
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+            def data_received(self, data):
+                self.t.write(data)
+
+        server = loop.run_until_complete(loop.create_server(Echo, "127.0.0.1", 0, backlog=1024))
+    loop.add_signal_handler(signal.SIGTERM, loop.stop)
+    q.put(server.sockets[0].getsockname()[1])
+    loop.run_forever()
+    server.close()
+    loop.close()
+
+
+# -- the load generator (run in child processes) --------------------------------------------
+
+
+def _load(port: int, conns: int, size: int, warmup: float, duration: float, start_at: float, q, cpus) -> None:
+    _pin(cpus)
+    msg = os.urandom(size)
+    socks = []
+    for _ in range(conns):
+        s = socket.create_connection(("127.0.0.1", port))
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        s.setblocking(False)
+        socks.append(s)
+    bufs = [bytearray(size) for _ in socks]
+    views = [memoryview(b) for b in bufs]
+    got = [0] * conns
+    sent_at = [0.0] * conns
+    index = {s.fileno(): i for i, s in enumerate(socks)}
+    ep = select.epoll()
+    for s in socks:
+        ep.register(s.fileno(), select.EPOLLIN)
+    while time.time() < start_at:
+        time.sleep(0.005)
+    clock = time.perf_counter
+    t = clock()
+    begin = t + warmup
+    end = begin + duration
+    for i, s in enumerate(socks):
+        sent_at[i] = t
+        s.send(msg)
+    lat = []
+    count = 0
+    bad = 0
+    append = lat.append
+    while True:
+        now = clock()
+        if now >= end:
+            break
+        for fd, _ in ep.poll(0.05):
+            i = index[fd]
+            s = socks[i]
+            n = got[i]
+            try:
+                k = s.recv_into(views[i][n:])
+            except BlockingIOError:
+                continue
+            if not k:
+                raise SystemExit("the server closed a connection")
+            n += k
+            if n < size:
+                got[i] = n
+                continue
+            got[i] = 0
+            if bufs[i] != msg:
+                bad += 1
+            t = clock()
+            if t >= begin and t < end:
+                append(t - sent_at[i])
+                count += 1
+            sent_at[i] = t
+            s.send(msg)
+    for s in socks:
+        s.close()
+    ep.close()
+    q.put((count, lat, bad))
+
+
+def _percentile(sorted_xs, p: float) -> float:
+    if not sorted_xs:
+        return float("nan")
+    k = min(len(sorted_xs) - 1, int(round(p * (len(sorted_xs) - 1))))
+    return sorted_xs[k]
+
+
+def run_case(name: str, conns: int, size: int, duration: float, warmup: float, loaders: int):
+    server_cpus, client_cpus = _cpu_sets()
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    sp = ctx.Process(target=_serve, args=(name, q, server_cpus), daemon=True)
+    sp.start()
+    port = q.get(timeout=30)
+    if port is None:
+        sp.join(5)
+        return None
+    rq = ctx.Queue()
+    per = [conns // loaders + (1 if i < conns % loaders else 0) for i in range(loaders)]
+    start_at = time.time() + 0.3
+    lps = [ctx.Process(target=_load, args=(port, c, size, warmup, duration, start_at, rq, client_cpus), daemon=True)
+           for c in per if c]
+    for p in lps:
+        p.start()
+    results = [rq.get(timeout=duration + warmup + 60) for _ in lps]
+    for p in lps:
+        p.join(10)
+    os.kill(sp.pid, signal.SIGTERM)
+    sp.join(10)
+    if sp.is_alive():
+        sp.kill()
+    count = sum(r[0] for r in results)
+    bad = sum(r[2] for r in results)
+    lat = sorted(x for r in results for x in r[1])
+    return {
+        "server": name,
+        "connections": conns,
+        "size": size,
+        "msgs_per_s": count / duration,
+        "MB_per_s": count * size / duration / 1e6,
+        "p50_us": _percentile(lat, 0.5) * 1e6,
+        "p99_us": _percentile(lat, 0.99) * 1e6,
+        "mismatched": bad,
+    }
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="two configurations, one second each (< 60 s)")
+    ap.add_argument("--duration", type=float, default=None, help="seconds measured per case (default 3)")
+    ap.add_argument("--loaders", type=int, default=1, help="load-generator processes (default 1)")
+    ap.add_argument("--servers", default=None, help="comma-separated subset of: " + ", ".join(SERVERS))
+    ap.add_argument("--json", default=None)
+    a = ap.parse_args(argv)
+    duration = a.duration or (1.0 if a.quick else 3.0)
+    warmup = 0.3 if a.quick else 0.5
+    configs = [(10, 1024), (100, 64)] if a.quick else [(10, 64), (10, 1024), (100, 64), (100, 1024)]
+    servers = SERVERS if a.servers is None else [s.strip() for s in a.servers.split(",")]
+    sc, cc = _cpu_sets()
+    print(f"server CPUs {sorted(sc) if sc else 'any'}, load CPUs {sorted(cc) if cc else 'any'}; "
+          f"{duration:g} s per case after {warmup:g} s warm-up")
+    rows = []
+    for conns, size in configs:
+        print(f"\n{conns} connections x {size} B")
+        print(f"  {'server':22} {'msgs/s':>10} {'MB/s':>8} {'p50 us':>8} {'p99 us':>8}")
+        by = {}
+        for name in servers:
+            r = run_case(name, conns, size, duration, warmup, a.loaders)
+            if r is None:
+                print(f"  {name:22} (not installed)")
+                continue
+            rows.append(r)
+            by[name] = r["msgs_per_s"]
+            flag = "  MISMATCHED ECHOES" if r["mismatched"] else ""
+            print(f"  {name:22} {r['msgs_per_s']:10.0f} {r['MB_per_s']:8.2f} {r['p50_us']:8.0f} {r['p99_us']:8.0f}{flag}")
+        streams = by.get("asyncio streams")
+        co = by.get("coroutine / reactor")
+        if streams and co:
+            print(f"  ratios: coroutine/reactor / asyncio streams = {co / streams:.2f} (target >= 2.5)")
+        if co and by.get("sender / reactor"):
+            print(f"          coroutine/reactor / sender/reactor = {co / by['sender / reactor']:.2f} (target <= 1.3)")
+        if streams and by.get("coroutine / asyncio"):
+            print(f"          coroutine/asyncio / asyncio streams = {by['coroutine / asyncio'] / streams:.2f} (target >= 1)")
+        if streams and by.get("sender / asyncio"):
+            print(f"          sender/asyncio / asyncio streams = {by['sender / asyncio'] / streams:.2f}")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(rows, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
