@@ -5,8 +5,6 @@ import random
 
 import numpy as np
 
-import senderlab as ex
-
 from senderlab_grade.suite import run, suite
 
 tests = suite("10-bulk-scan")

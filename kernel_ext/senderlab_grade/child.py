@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import resource
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -35,6 +36,9 @@ def _limit(memory_mb: int, output_mb: int) -> None:
     out = output_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_FSIZE, (out, out))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # CPython ignores SIGXFSZ (a write past the limit then fails with EFBIG, which a
+    # notebook could catch and go on); restore the default, which ends the process.
+    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
 
 
 class _progress:
