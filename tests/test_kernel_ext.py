@@ -1,5 +1,7 @@
 """The Jupyter extension in a real IPython shell: loading it, and the ``%%sender`` magic.
 
+(The widget in a real browser: ``tests/browser/test_widget_browser.py``.)
+
 ``%%sender`` runs every statement of the cell, then, if the last one is an expression
 whose value is a sender, runs it with ``sync_wait`` and prints the result: the tuple of
 values, or ``None`` for stopped. An error completion raises like any failing cell. A
@@ -9,7 +11,11 @@ traceback.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import signal
+import threading
 from pathlib import Path
 
 import pytest
@@ -17,6 +23,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
 import senderlab
+from senderlab_kernel import magics, recorder as recorder_mod, runner
 
 ROOT = Path(__file__).resolve().parent.parent
 EXTENSIONS = ("senderlab", "senderlab_kernel")  # both names load the same extension
@@ -254,3 +261,325 @@ def test_syntax_error_points_to_the_line(shell, capsys, body, line, text):
     assert error.lineno == line, f"line {error.lineno}, expected {line} of the cell body"
     assert error.text.rstrip("\n") == text
     assert f"line {line}" in out and text in out, out
+
+
+# -- the traced run and its widget -------------------------------------------------------------
+#
+# In a plain shell (no running event loop) the magic runs the sender to completion with
+# tracing on; ``senderlab_kernel.magics.last_run`` is that run: its recorder (graph,
+# events), its widget (the synced state a front end draws) and its outcome.
+
+
+def last_run():
+    return magics.last_run
+
+
+def records(widget) -> list[tuple]:
+    """The widget's final trace, decoded (time, node, kind, lane, payload, scheduler, op)."""
+    data = widget.trace
+    assert len(data) % recorder_mod.RECORD.size == 0
+    return [recorder_mod.RECORD.unpack_from(data, i) for i in range(0, len(data), recorder_mod.RECORD.size)]
+
+
+def kinds_of(widget) -> list[str]:
+    return [recorder_mod.KINDS[r[2]] for r in records(widget)]
+
+
+def test_the_widget_holds_the_graph_and_the_whole_trace(shell, capsys):
+    result, out, err = run(shell, capsys, "%%sender\nwhen_all(just(1), just(2) | then(lambda x: x * 10)) | then(lambda a, b: a + b)")
+    assert (result.success, out, err) == (True, "(21,)\n", "")
+    w = last_run().widget
+    g = w.graph
+    assert g["alg"] == ["sync_wait", "then", "when_all", "just", "then", "just"]
+    assert g["parent"] == [-1, 0, 1, 2, 2, 4]  # each node's consumer: completions flow along it
+    assert g["kind"] == ["consumer"] + ["static"] * 5
+    # sources on the left, the consumer on the right; when_all sits between its children
+    assert g["col"] == [4, 3, 2, 1, 1, 0] and g["row"][2] == (g["row"][3] + g["row"][4]) / 2
+    assert g["lanes"] == ["MainThread"]
+    assert (w.status, w.result, w.error_chain) == ("value", "(21,)", [])
+    # every operation: connect, start, one completion; in protocol order
+    ks = kinds_of(w)
+    assert ks.count("connect") == ks.count("start") == ks.count("set_value") == 5
+    assert ks.index("set_value") > ks.index("start") > ks.index("connect")
+    # payloads and schedulers live in the string table
+    pays = [w.strings[r[4]] for r in records(w) if r[4] >= 0]
+    assert "(2,)" in pays and "(20,)" in pays and "(21,)" in pays
+
+
+def test_error_chain_runs_from_the_origin_to_the_consumer(shell, capsys):
+    result, out, err = run(shell, capsys, "%%sender\nwhen_all(just(1), just(0) | then(lambda x: 1 / x)) | then(str)")
+    assert isinstance(result.error_in_exec, ZeroDivisionError)
+    w = last_run().widget
+    assert w.status == "error" and w.result == "ZeroDivisionError: division by zero"
+    alg = w.graph["alg"]
+    assert [alg[i] for i in w.error_chain] == ["then", "when_all", "then", "sync_wait"]
+    assert w.error_chain[0] == 4  # the then under when_all, not the outer one
+    assert "stop_request" in kinds_of(w)  # when_all stops its other child
+
+
+def test_error_chain_ends_at_the_handler(shell, capsys):
+    result, out, err = run(shell, capsys, "%%sender\njust(0) | then(lambda x: 1 / x) | then(str) | upon_error(lambda e: 'ok')")
+    assert out == "('ok',)\n"
+    w = last_run().widget
+    assert [w.graph["alg"][i] for i in w.error_chain] == ["then", "then", "upon_error"]
+
+
+def test_stopped_run(shell, capsys):
+    result, out, err = run(shell, capsys, "%%sender\njust(5) | let_value(lambda v: just_stopped())")
+    assert out == "None\n"
+    w = last_run().widget
+    assert w.status == "stopped" and w.result == "None"
+    assert w.graph["kind"] == ["consumer", "static", "static", "dynamic"]  # let's result is dynamic
+
+
+def test_task_awaits_are_numbered_in_order(shell, capsys):
+    cell = ("%%sender\n@ex.task\nasync def inner() -> int:\n    return 40\n"
+            "@ex.task\nasync def outer() -> int:\n    a = await inner()\n    b = await just(2)\n    return a + b\nouter()")
+    result, out, err = run(shell, capsys, cell)
+    assert out == "(42,)\n"
+    g = last_run().widget.graph
+    assert g["alg"] == ["sync_wait", "task", "task", "just"]
+    assert g["kind"][2:] == ["await", "await"] and g["seq"][2:] == [0, 1]
+
+
+def test_thread_hops_get_lanes(shell, capsys):
+    cell = ("%%sender\npool = static_thread_pool(1)\n"
+            "just(1) | continues_on(pool.get_scheduler()) | then(lambda x: x + 1)")
+    try:
+        result, out, err = run(shell, capsys, cell)
+        assert out == "(2,)\n"
+        w = last_run().widget
+        lanes = w.graph["lanes"]
+        assert lanes[0] == "MainThread" and lanes[1].startswith("senderlab-pool")
+        last = records(w)[-1]
+        assert recorder_mod.KINDS[last[2]] == "set_value" and lanes[last[3]].startswith("senderlab-pool")
+        assert "static_thread_pool_scheduler" in w.strings[last[5]]
+    finally:
+        shell.user_ns["pool"].__exit__(None, None, None)
+
+
+def test_large_runs_fold_into_a_readable_graph(shell, capsys):
+    result, out, err = run(shell, capsys, "%%sender\nrepeat_n(just(1) | then(lambda x: None), 500)")
+    assert out == "()\n"
+    rec = last_run().recorder
+    w = last_run().widget
+    g = w.graph
+    assert len(g["alg"]) <= recorder_mod.MAX_NODES
+    fold = g["kind"].index("fold")
+    assert g["alg"][g["parent"][fold]] == "repeat_n"
+    folded = rec.nodes[fold].folded
+    assert folded == 2 * 500 - 2 * (recorder_mod.MAX_CHILDREN - 1)  # a then and a just per round
+    assert rec.count == len(records(w)) == 6 * 500 + 3  # per round two ops, three events each
+
+
+def test_options_reach_the_widget(shell, capsys):
+    run(shell, capsys, "%%sender --speed 2.5 --no-animate\njust(1)")
+    w = last_run().widget
+    assert (w.speed, w.animate, w.title) == (2.5, False, "just(1)")
+    run(shell, capsys, "%sender --speed=3 just(1, 2)")
+    assert last_run().widget.speed == 3.0 and last_run().result == (1, 2)
+
+
+def test_trace_option_returns_the_events_as_a_table(shell, capsys):
+    result, out, err = run(shell, capsys, "%%sender --trace\njust(1) | then(lambda x: x + 1)")
+    table = result.result
+    assert isinstance(table, recorder_mod.trace_table)
+    assert table.column("kind") == ["connect", "connect", "start", "start", "set_value", "set_value"]
+    assert table.column("op") == [1, 2, 1, 2, 2, 1] and table.column("parent") == [None, 1, None, 1, 1, None]
+    assert table[-1]["payload"] == "(2,)" and table[-1]["thread"] == "MainThread"
+    assert "<table" in table._repr_html_() and "set_value" in table._repr_html_()
+    assert out.startswith("(2,)\n") and "set_value" in out  # the result, then the table as Out[]
+
+
+def test_name_option_stores_the_table(shell, capsys):
+    result, out, err = run(shell, capsys, "%%sender --name events\njust_error(KeyError('k'))")
+    assert isinstance(result.error_in_exec, KeyError)
+    events = shell.user_ns["events"]
+    assert events.column("kind")[-1] == "set_error" and "KeyError" in events[-1]["payload"]
+
+
+@pytest.mark.parametrize(
+    ("line", "what"),
+    [("--speed", "needs a value"), ("--speed fast", "not a number"), ("--speed -1", "positive"),
+     ("--bogus", "unknown option"), ("--name 1x", "not a valid variable name"), ("--trace extra", "unexpected text")],
+)
+def test_bad_options_get_a_message(shell, capsys, line, what):
+    run(shell, capsys, "calls = []")
+    result, out, err = run(shell, capsys, f"%%sender {line}\njust(1) | then(calls.append)")
+    assert result.success and out == ""
+    assert err.startswith("%%sender: ") and what in err and "--no-animate" in err
+    assert shell.user_ns["calls"] == []
+
+
+def test_uncalled_task_function_says_to_call_it(shell, capsys):
+    result, out, err = run(shell, capsys, "%%sender\n@ex.task\nasync def job() -> int:\n    return 1\njob")
+    assert result.success and "not a sender" in err and "`job()`" in err
+
+
+def test_tracing_is_off_again_after_a_run(shell, capsys):
+    from senderlab.core import trace as trace_mod
+
+    run(shell, capsys, "%%sender\njust(1)")
+    run(shell, capsys, "%%sender\njust(0) | then(lambda x: 1 / x)")
+    assert trace_mod._sinks == []
+
+
+def test_keyboard_interrupt_requests_stop_and_is_re_raised(shell, capsys):
+    # a pipeline that would wait an hour on sync_wait's run loop
+    timer = threading.Timer(0.3, __import__("_thread").interrupt_main)
+    timer.start()
+    try:
+        result, out, err = run(shell, capsys, "%%sender\nread_env(get_scheduler) | let_value(lambda s: schedule_after(s, 3600))")
+    finally:
+        timer.cancel()
+    assert isinstance(result.error_in_exec, KeyboardInterrupt)
+    w = last_run().widget
+    assert w.status == "interrupted"
+    ks = kinds_of(w)
+    assert "stop_request" in ks and ks[-1] == "set_stopped"
+
+
+# -- the magic on a running event loop (as in a Jupyter kernel) ----------------------------------
+
+
+def on_loop(coro_fn):
+    """Run ``coro_fn()`` under asyncio: inside it, cells see a running loop, as in ipykernel."""
+    return asyncio.run(asyncio.wait_for(coro_fn(), 60))
+
+
+async def until(pred, timeout=30.0):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not pred():
+        assert loop.time() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+def test_on_a_running_loop_inline_and_quick_runs_print_as_before(shell, capsys):
+    async def main():
+        result, out, err = run(shell, capsys, "%%sender\njust(20) | then(lambda x: x + 22)")
+        assert (out, err) == ("(42,)\n", "")
+        assert last_run().recorder.nodes[0].algorithm == "%%sender"
+        cell = ("%%sender\npool = static_thread_pool(1)\n"
+                "just(1) | continues_on(pool.get_scheduler()) | then(lambda x: x + 1)")
+        result, out, err = run(shell, capsys, cell)
+        shell.user_ns["pool"].__exit__(None, None, None)
+        assert (out, err) == ("(2,)\n", "")  # another thread, within the grace period
+        result, out, err = run(shell, capsys, "%%sender\njust(0) | then(lambda x: 1 / x)")
+        assert isinstance(result.error_in_exec, ZeroDivisionError)
+
+    on_loop(main)
+
+
+def _streamed(widget) -> list:
+    sent = []
+    widget.send = lambda content, buffers=None: sent.append((content, buffers))  # the comm, recorded
+    return sent
+
+
+def test_a_long_run_goes_on_in_the_background_and_streams_to_ready_views(shell, capsys):
+    async def main():
+        result, out, err = run(shell, capsys, "%%sender\nread_env(get_scheduler) | let_value(lambda s: schedule_after(s, 0.5) | then(lambda: 'late'))")
+        assert result.success and (out, err) == ("", "")  # the magic returned, still running
+        r = last_run()
+        assert not r.done and r.widget.status == "running" and r in runner.in_flight
+        sent = _streamed(r.widget)
+        await asyncio.sleep(0.1)
+        assert sent == []  # nothing before a view is ready
+        r.widget._on_front_end_msg(r.widget, {"type": "ready"}, [])
+        assert sent and sent[0][0]["type"] == "events" and sent[0][0]["start"] == 0
+        await until(lambda: r.done)
+        assert r.result == ("late",) and r.widget.status == "value" and r.widget.result == "('late',)"
+        assert r not in runner.in_flight
+        # the streamed records are the final trace, in order, without gaps
+        streamed = b"".join(bytes(b[0]) for c, b in sent if c["type"] == "events")
+        assert r.widget.trace.startswith(streamed) and len(streamed) >= recorder_mod.RECORD.size * 6
+        starts = [c["start"] for c, b in sent]
+        assert starts == sorted(starts)
+
+    on_loop(main)
+
+
+def test_the_stop_button_stops_a_background_run(shell, capsys):
+    async def main():
+        run(shell, capsys, "%%sender\nread_env(get_scheduler) | let_value(lambda s: schedule_after(s, 3600))")
+        r = last_run()
+        assert not r.done
+        r.widget._on_front_end_msg(r.widget, {"type": "stop"}, [])
+        await until(lambda: r.done)
+        assert r.channel == "stopped" and r.widget.status == "stopped"
+        assert kinds_of(r.widget)[-1] == "set_stopped"
+
+    on_loop(main)
+
+
+def test_the_kernel_interrupt_button_stops_a_background_run(shell, capsys):
+    # ipykernel ignores SIGINT while idle; the magic puts its handler in for background runs
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        async def main():
+            run(shell, capsys, "%%sender\nread_env(get_scheduler) | let_value(lambda s: schedule_after(s, 3600))")
+            r = last_run()
+            await until(lambda: signal.getsignal(signal.SIGINT) is runner._on_sigint)
+            os.kill(os.getpid(), signal.SIGINT)
+            await until(lambda: r.done)
+            assert r.channel == "stopped" and r.widget.status == "interrupted"
+            assert "stop_request" in kinds_of(r.widget)
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # put back
+
+        on_loop(main)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+# -- --compare ------------------------------------------------------------------------------------
+
+COMPARE = """%%sender --compare --runs 3
+def add_one(x):
+    return x + 1
+just(41) | then(add_one)
+# --- coroutine ---
+@ex.task
+async def add_one_task() -> int:
+    x = await just(41)
+    # a comment is not a line of code
+    return x + 1
+add_one_task()"""
+
+
+def test_compare_runs_both_and_says_they_agree(shell, capsys):
+    result, out, err = run(shell, capsys, COMPARE)
+    assert result.success and err == ""
+    cmp = last_run()
+    assert cmp.lines == {"sender": 3, "coroutine": 5}
+    assert cmp.agree is True and cmp.runs["sender"].result == cmp.runs["coroutine"].result == (42,)
+    assert cmp.n_runs == 3 and all(t > 0 for t in cmp.median_s.values())
+    assert out.startswith("sender: 3 lines, coroutine: 5 lines\n✓ both give (42,)\nmedian of 3 runs: sender ")
+    html = cmp._repr_html_()
+    assert "both give (42,)" in html and "add_one_task" in html and "5 lines" in html
+    assert cmp.runs["coroutine"].widget.graph["alg"][:2] == ["sync_wait", "task"]
+
+
+def test_compare_shows_a_difference(shell, capsys):
+    cell = "%%sender --compare --runs 1\njust(1)\n#---coroutine---\njust_error(ValueError('no'))"
+    result, out, err = run(shell, capsys, cell)
+    assert result.success
+    assert "✗ they differ: the sender gives (1,), the coroutine ValueError: no" in out
+    assert last_run().agree is False
+
+
+@pytest.mark.parametrize("cell", ["just(1)", "just(1)\n# --- coroutine ---\njust(1)\n# --- coroutine ---\njust(1)"])
+def test_compare_needs_one_marker(shell, capsys, cell):
+    result, out, err = run(shell, capsys, "%%sender --compare\n" + cell)
+    assert result.success and "marker line" in err and "# --- coroutine ---" in err
+
+
+def test_compare_syntax_error_points_to_the_cell_line(shell, capsys):
+    result, out, err = run(shell, capsys, "%%sender --compare\njust(1)\n# --- coroutine ---\nx = (\njust(1)")
+    assert isinstance(result.error_in_exec, SyntaxError)
+    assert result.error_in_exec.lineno == 3
+
+
+def test_compare_part_not_ending_in_a_sender_names_the_part(shell, capsys):
+    result, out, err = run(shell, capsys, "%%sender --compare\njust(1)\n# --- coroutine ---\n42")
+    assert result.success and "the coroutine part" in err and "int" in err

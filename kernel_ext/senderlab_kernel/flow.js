@@ -13,6 +13,13 @@ const COLW = 150, ROWH = 52, NW = 112, NH = 30, PAD = 22;
 const POOL = 40; // travelling dots drawn at most at once
 const BUCKETS = 360; // columns of the thread-lane timeline
 const SPEEDS = [0.25, 0.5, 1, 2, 4, 8, 16];
+const ICONS = {
+  play: "M4 2.5v11l9.5-5.5z",
+  pause: "M3.5 2.5h3v11h-3z|M9.5 2.5h3v11h-3z",
+  restart: "M2.5 2.5h2v11h-2z|M14 2.5v11L5.5 8z",
+  step: "M2 2.5v11L10.5 8z|M11.5 2.5h2v11h-2z",
+  stop: "M3.5 3.5h9v9h-9z",
+};
 
 function svg(tag, attrs = {}, parent = null) {
   const e = document.createElementNS(NS, tag);
@@ -93,36 +100,35 @@ class Flow {
 
     const stage = this.stage = html("div", "sl-stage", root);
     this.svg = svg("svg", { class: "sl-graph", role: "img" }, stage);
-    const defs = svg("defs", {}, this.svg);
-    const glow = svg("filter", { id: this.uid("glow"), x: "-50%", y: "-50%", width: "200%", height: "200%" }, defs);
-    svg("feGaussianBlur", { stdDeviation: "2.5", result: "b" }, glow);
-    const merge = svg("feMerge", {}, glow);
-    svg("feMergeNode", { in: "b" }, merge);
-    svg("feMergeNode", { in: "SourceGraphic" }, merge);
     this.gEdges = svg("g", { class: "sl-edges" }, this.svg);
     this.gNodes = svg("g", { class: "sl-nodes" }, this.svg);
     this.gFlights = svg("g", { class: "sl-flights" }, this.svg);
     this.dots = [];
     for (let k = 0; k < POOL; k++) {
-      this.dots.push(svg("circle", { r: 5, class: "sl-dot", visibility: "hidden", filter: `url(#${this.uid("glow")})` },
-        this.gFlights));
+      // a halo is a wide translucent stroke: an SVG blur filter per dot costs too much
+      this.dots.push(svg("circle", { r: 5, class: "sl-dot", visibility: "hidden" }, this.gFlights));
     }
 
-    this.lanesSvg = svg("svg", { class: "sl-lanes" }, root);
+    // thread lanes: names in HTML, the timeline an SVG stretched to the width left
+    const lanes = html("div", "sl-lanes", root);
+    this.laneNames = html("div", "sl-lane-names", lanes);
+    this.lanesSvg = svg("svg", { class: "sl-lane-plot", preserveAspectRatio: "none" }, lanes);
     this.gLaneRows = svg("g", {}, this.lanesSvg);
     this.gBuckets = svg("g", {}, this.lanesSvg);
-    this.playhead = svg("line", { class: "sl-playhead" }, this.lanesSvg);
+    this.playhead = svg("line", { class: "sl-playhead", "vector-effect": "non-scaling-stroke" }, this.lanesSvg);
 
     const bar = html("div", "sl-controls", root);
-    const button = (label, title, fn) => {
-      const b = html("button", "sl-btn", bar, label);
+    const button = (icon, title, fn) => {
+      const b = html("button", "sl-btn", bar);
       b.title = title;
+      b.dataset.action = title.split(" ")[0];
+      this.setIcon(b, icon);
       b.addEventListener("click", fn);
       return b;
     };
-    button("⏮", "back to the start", () => { this.pause(); this.seek(0); });
-    this.playBtn = button("▶", "play / pause", () => (this.playing ? this.pause() : this.play()));
-    button("⏭", "step one event", () => { this.pause(); this.seek(Math.min(this.n, Math.floor(this.p) + 1)); });
+    button("restart", "restart from the first event", () => { this.pause(); this.seek(0); });
+    this.playBtn = button("play", "play / pause", () => (this.playing ? this.pause() : this.play()));
+    button("step", "step one event", () => { this.pause(); this.seek(Math.min(this.n, Math.floor(this.p) + 1)); });
     this.speedSel = html("select", "sl-speed", bar);
     this.speedSel.title = "speed";
     for (const s of SPEEDS) {
@@ -134,8 +140,9 @@ class Flow {
     Object.assign(this.scrub, { type: "range", min: 0, max: 0, step: 1, value: 0 });
     this.scrub.addEventListener("input", () => { this.pause(); this.seek(parseInt(this.scrub.value, 10)); });
     this.counter = html("span", "sl-counter", bar, "0 / 0");
-    this.stopBtn = button("■ stop", "request stop on the running operation", () => this.model.send({ type: "stop" }));
+    this.stopBtn = button("stop", "stop: request stop on the running operation", () => this.model.send({ type: "stop" }));
     this.stopBtn.classList.add("sl-stop");
+    this.stopBtn.appendChild(document.createTextNode(" stop"));
 
     this.caption = html("div", "sl-caption", root, " ");
     const legend = html("div", "sl-legend", root);
@@ -148,9 +155,13 @@ class Flow {
     this.stack = html("div", "sl-stack", root);
   }
 
-  uid(name) {
-    if (!this._uid) this._uid = "sl" + Math.random().toString(36).slice(2, 9);
-    return `${this._uid}-${name}`;
+  setIcon(button, name) {
+    // drawn, not typed: the media-control characters are missing from many fonts
+    const icon = svg("svg", { viewBox: "0 0 16 16", width: 12, height: 12, class: "sl-icon" });
+    for (const d of ICONS[name].split("|")) svg("path", { d }, icon);
+    const old = button.querySelector("svg");
+    if (old) old.replaceWith(icon); else button.prepend(icon);
+    button.dataset.icon = name;
   }
 
   // -- the graph ---------------------------------------------------------------------------
@@ -208,10 +219,16 @@ class Flow {
       svg("rect", { width: NW, height: NH, rx: kind === "consumer" ? NH / 2 : 7 }, grp);
       const label = svg("text", { x: NW / 2, y: NH / 2 + 1, class: "sl-label" }, grp);
       label.textContent = kind === "fold" ? "+ more" : g.alg[i];
+      if (g.alg[i].length > 11) { // squeeze long names (schedule_from, stopped_as_optional) into the box
+        label.setAttribute("textLength", NW - 12);
+        label.setAttribute("lengthAdjust", "spacingAndGlyphs");
+      }
+      grp._pay = svg("text", { x: 3, y: NH + 10, class: "sl-pay" }, grp);
       const sub = svg("text", { x: NW - 5, y: -4, class: "sl-sub" }, grp);
-      sub.textContent = kind === "await" ? `await ${g.seq[i] + 1}` : kind === "dynamic" ? "↳ inner" :
+      sub.textContent = kind === "await" ? `await ${g.seq[i] + 1}${g.alg[i] === "schedule" ? " · hop" : ""}` : kind === "dynamic" ? "↳ inner" :
         kind === "consumer" ? "consumer" : g.op[i] ? `#${g.op[i]}` : "";
-      svg("circle", { cx: 8, cy: 8, r: 4, class: "sl-badge" }, grp);
+      grp._badge = svg("circle", { cx: 8, cy: 8, r: 4, class: "sl-badge" }, grp);
+      grp._label = label;
       const title = svg("title", {}, grp);
       grp.addEventListener("mouseenter", () => { title.textContent = this.describeNode(i); });
       this.nodeEls[i] = grp;
@@ -221,20 +238,22 @@ class Flow {
 
   drawLaneRows() {
     const lanes = this.g.lanes || [];
-    const h = 16 + Math.max(lanes.length, 1) * 16;
-    this.lanesSvg.setAttribute("viewBox", `0 0 ${BUCKETS + 130} ${h}`);
+    const h = Math.max(lanes.length, 1) * 16;
+    this.lanesSvg.setAttribute("viewBox", `0 0 ${BUCKETS} ${h}`);
     this.lanesSvg.style.height = `${h}px`;
     this.gLaneRows.replaceChildren();
+    this.laneNames.replaceChildren();
     lanes.forEach((name, k) => {
-      const y = 8 + k * 16;
-      svg("rect", { x: 126, y, width: BUCKETS, height: 12, class: "sl-lane-bg" }, this.gLaneRows);
-      svg("circle", { cx: 6, cy: y + 6, r: 4, fill: THREAD_COLOURS[k % THREAD_COLOURS.length] }, this.gLaneRows);
-      const t = svg("text", { x: 14, y: y + 10, class: "sl-lane-name" }, this.gLaneRows);
-      t.textContent = name.length > 18 ? name.slice(0, 17) + "…" : name;
-      svg("title", {}, t).textContent = `thread ${name}`;
+      svg("rect", { x: 0, y: k * 16 + 2, width: BUCKETS, height: 12, class: "sl-lane-bg" }, this.gLaneRows);
+      const row = html("div", "sl-lane-name", this.laneNames);
+      row.title = `thread ${name}`;
+      row.dataset.thread = name;
+      const dot = html("i", null, row);
+      dot.style.background = THREAD_COLOURS[k % THREAD_COLOURS.length];
+      row.appendChild(document.createTextNode(name));
     });
-    this.playhead.setAttribute("y1", 4);
-    this.playhead.setAttribute("y2", h - 4);
+    this.playhead.setAttribute("y1", 0);
+    this.playhead.setAttribute("y2", h);
     this.bucketsDirty = true;
   }
 
@@ -373,8 +392,11 @@ class Flow {
       const cls = this.nodeClass(i);
       if (el.getAttribute("class") !== cls) el.setAttribute("class", cls);
       el.dataset.state = STATE[this.st[i]];
-      if (this.g.kind[i] === "fold") el.querySelector(".sl-label").textContent = `+${this.cnt[i]} more`;
-      const badge = el.querySelector(".sl-badge");
+      if (this.g.kind[i] === "fold") el._label.textContent = `+${this.cnt[i]} more`;
+      const pay = this.st[i] >= 3 && this.pay[i] >= 0 ? this.strings[this.pay[i]] || "" : "";
+      const short = pay.length > 22 ? pay.slice(0, 21) + "…" : pay;
+      if (el._pay.textContent !== short) el._pay.textContent = short;
+      const badge = el._badge;
       if (this.lane[i] >= 0) {
         badge.setAttribute("fill", THREAD_COLOURS[this.lane[i] % THREAD_COLOURS.length]);
         badge.setAttribute("visibility", "visible");
@@ -391,7 +413,7 @@ class Flow {
     this.drawFlights();
     this.drawBuckets();
     const W = BUCKETS;
-    const x = 126 + (this.n ? (this.p / this.n) * W : 0);
+    const x = this.n ? (this.p / this.n) * W : 0;
     this.playhead.setAttribute("x1", x);
     this.playhead.setAttribute("x2", x);
     this.scrub.value = String(Math.floor(this.p));
@@ -409,6 +431,11 @@ class Flow {
     const L = this.flightLength();
     const p = this.p, i32 = this.i32, g = this.g, m = g.alg.length;
     let used = 0;
+    if (!this.playing) { // a still picture shows states, not dots frozen in flight
+      for (const d of this.dots) d.setAttribute("visibility", "hidden");
+      this.dotsUsed = 0;
+      return;
+    }
     const last = Math.min(this.n - 1, Math.floor(p));
     const first = Math.max(0, Math.ceil(p - L));
     for (let e = last; e >= first && used < POOL; e--) {
@@ -470,8 +497,8 @@ class Flow {
       const k = best[b];
       if (k < 0) continue;
       const col = Math.floor(b / lanes), lane = b % lanes;
-      const x = 126 + (n < BUCKETS ? (Math.floor((col / BUCKETS) * n) / n) * BUCKETS : col);
-      svg("rect", { x, y: 8 + lane * 16 + 1, width: Math.min(w, BUCKETS), height: 10, class: `sl-tick sl-tick-${KIND[k]}` },
+      const x = n < BUCKETS ? (Math.floor((col / BUCKETS) * n) / n) * BUCKETS : col;
+      svg("rect", { x, y: lane * 16 + 3, width: Math.min(w, BUCKETS), height: 10, class: `sl-tick sl-tick-${KIND[k]}` },
         frag);
     }
     this.gBuckets.appendChild(frag);
@@ -510,7 +537,8 @@ class Flow {
     chain.forEach((i, pos) => {
       const g = this.g;
       const li = html("li", STATE[this.st[i]] === "error" ? "err" : "ok", ol);
-      const what = pos === 0 ? "raised" : this.st[i] === 4 ? "passed on" : g.kind[i] === "consumer" ? "" : "handled";
+      const what = pos === 0 ? "raised" : g.kind[i] === "consumer" ? "— the consumer gets it" :
+        this.st[i] === 4 ? "passed on" : "handled it";
       const pay = this.pay[i] >= 0 ? this.strings[this.pay[i]] : "";
       li.textContent = `${g.alg[i]}${g.op[i] ? " #" + g.op[i] : ""} — ${STATE[this.st[i]]} ${what} ${pos === 0 ? pay : ""}`;
     });
@@ -536,13 +564,13 @@ class Flow {
   play() {
     if (this.p >= this.n && this.model.get("status") !== "running") this.seek(0);
     this.playing = true;
-    this.playBtn.textContent = "⏸";
+    this.setIcon(this.playBtn, "pause");
     this.kick();
   }
 
   pause() {
     this.playing = false;
-    this.playBtn.textContent = "▶";
+    this.setIcon(this.playBtn, "play");
   }
 
   kick() {

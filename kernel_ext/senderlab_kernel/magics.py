@@ -69,7 +69,7 @@ def sender(line: str, cell: str | None = None):
         animations, and the median time of N untraced runs of each (default 5).
 
     In a Jupyter kernel the run does not block the event loop: what has not completed
-    within a second goes on in the background, animated live; the widget's stop button
+    within 0.3 s goes on in the background, animated live; the widget's stop button
     or the kernel's interrupt button requests stop. Without a running loop (plain
     IPython) it runs to completion first; Ctrl-C requests stop and is re-raised.
     """

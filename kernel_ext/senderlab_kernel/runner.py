@@ -31,7 +31,7 @@ __all__ = ["sender_run", "GRACE", "in_flight"]
 
 #: Seconds the magic blocks, on a running loop, for a pipeline that did not complete
 #: inside ``start`` (work on other threads) before letting it run on in the background.
-GRACE = 1.0
+GRACE = 0.3
 _SLICE = 0.05
 
 #: Runs still going in the background (the kernel's interrupt stops them).

@@ -1,0 +1,231 @@
+"""The ``%%sender`` widget in a real browser: JupyterLab on 127.0.0.1 and headless Chromium.
+
+The test starts JupyterLab with a token and a fresh IPython directory holding the
+startup file ``make lab`` installs (so the extension is loaded as for a user), opens a
+notebook of ``%%sender`` cells in Debian's Chromium driven by Playwright, runs all
+cells, and checks what is on screen: the widget's SVG has one node per operation, the
+final channel colours (value green, stopped amber, error red with the error chain
+highlighted), and a 10,000-event trace animates at 30 frames a second or more.
+Screenshots go to ``tests/browser/artifacts/``.
+
+Without ``/usr/bin/chromium`` the test skips, saying so, except under CI (the ``CI``
+environment variable set), where ``.ci/run`` installs Chromium first and its absence
+is a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+# Colours from flow.css, as the browser reports computed styles.
+VALUE = "rgb(63, 207, 142)"
+ERROR = "rgb(255, 92, 92)"
+STOPPED = "rgb(245, 185, 58)"
+
+CELLS = [
+    # 0: fan-out/fan-in, completes with a value
+    "%%sender --speed 4\n"
+    "when_all(just(1), just(2) | then(lambda x: x * 10)) | then(lambda a, b: a + b)",
+    # 1: a hop to a thread pool and back (thread lanes), a task awaiting senders
+    "%%sender --speed 4\n"
+    "pool = static_thread_pool(1)\n"
+    "@ex.task\n"
+    "async def twice(x: int) -> int:\n"
+    "    y = await (just(x) | continues_on(pool.get_scheduler()) | then(lambda v: v * 2))\n"
+    "    return y\n"
+    "twice(21)",
+    # 2: stopped
+    "%%sender --no-animate\njust(5) | let_value(lambda v: just_stopped())",
+    # 3: 10,000 events, for the frame rate
+    "%%sender --no-animate\nrepeat_n(just(1) | then(lambda x: None), 1670)",
+    # 4: an error travelling to the consumer (last: a failing cell stops "run all")
+    "%%sender --speed 4\n"
+    "when_all(just(1), just(0) | then(lambda x: 1 / x)) | then(lambda a, b: a + b)",
+]
+
+
+def _need_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    reason = f"{CHROMIUM} is not installed (Debian: apt-get install chromium; `make ci-deps` does it)"
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set but {reason}")
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _notebook(path: Path) -> None:
+    cells = [{"cell_type": "code", "metadata": {}, "source": src, "outputs": [], "execution_count": None}
+             for src in CELLS]
+    nb = {"cells": cells, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                      "language": "python"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    path.write_text(json.dumps(nb))
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """A JupyterLab server on 127.0.0.1 with a token; yields (base url, token)."""
+    _need_chromium()
+    startup = tmp_path / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    shutil.copy(ROOT / "kernel_ext" / "startup" / "00-senderlab.py", startup)
+    work = tmp_path / "work"
+    work.mkdir()
+    _notebook(work / "widget.ipynb")
+    settings = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)  # no "official Jupyter news?" toast over the widgets
+    (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+    port, token = _free_port(), secrets.token_hex(16)
+    env = dict(os.environ, IPYTHONDIR=str(tmp_path / "ipython"), JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), PYDEVD_DISABLE_FILE_VALIDATION="1")
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+           f"--ServerApp.token={token}", f"--notebook-dir={work}", "--ServerApp.port_retries=0",
+           "--LabApp.expose_app_in_browser=True", f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}",
+           "--LabApp.news_url=None", f"--LabApp.user_settings_dir={tmp_path / 'settings'}",
+           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    if os.geteuid() == 0:
+        cmd.append("--allow-root")
+    log = open(tmp_path / "lab.log", "wb")
+    proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text()[-3000:])
+            time.sleep(0.3)
+        yield base, token
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # the server and the kernels it started
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+
+
+def _colour(page, widget: int, alg: str, prop: str) -> list[str]:
+    return page.evaluate(
+        """([w, alg, prop]) => Array.from(document.querySelectorAll('.sl-flow')[w]
+             .querySelectorAll(`.sl-node[data-alg="${alg}"] rect`)).map(r => getComputedStyle(r)[prop])""",
+        [widget, alg, prop])
+
+
+def test_widget_renders_the_pipeline_and_its_final_colours(lab):
+    from playwright.sync_api import sync_playwright
+
+    base, token = lab
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{base}/lab/tree/widget.ipynb?token={token}", timeout=60_000)
+            page.wait_for_function(
+                "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+                " && window.jupyterapp.shell.currentWidget.sessionContext"
+                " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+                " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+                " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
+                timeout=60_000)
+            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            page.wait_for_function("document.querySelectorAll('.sl-flow').length === 5", timeout=60_000)
+            # every widget has its final trace, and the animations have played out
+            page.wait_for_function(
+                """() => Array.from(document.querySelectorAll('.sl-flow')).every(w =>
+                     w.dataset.status !== 'running' &&
+                     w.querySelector('.sl-counter').textContent.split(' / ').every((x, _, a) => x === a[1]))""",
+                timeout=45_000)
+            widgets = page.locator(".sl-flow")
+            page.screenshot(path=str(ARTIFACTS / "notebook.png"), full_page=True)
+            widgets.nth(0).screenshot(path=str(ARTIFACTS / "widget-when_all.png"))
+            widgets.nth(1).screenshot(path=str(ARTIFACTS / "widget-task-thread-hop.png"))
+            widgets.nth(4).screenshot(path=str(ARTIFACTS / "widget-error-chain.png"))
+
+            # 0: when_all fan-in, all green
+            algs = page.evaluate(
+                "Array.from(document.querySelectorAll('.sl-flow')[0].querySelectorAll('.sl-node'))"
+                ".map(n => n.dataset.alg)")
+            assert algs == ["%%sender", "then", "when_all", "just", "then", "just"], algs
+            assert set(_colour(page, 0, "then", "stroke")) == {VALUE}
+            assert set(_colour(page, 0, "just", "stroke")) == {VALUE}
+            assert set(_colour(page, 0, "when_all", "stroke")) == {VALUE}
+            assert "→ (21,)" in widgets.nth(0).locator(".sl-result").inner_text()
+
+            # 1: the task's await, on two thread lanes
+            lanes = widgets.nth(1).locator(".sl-lane-name").all_inner_texts()
+            assert "MainThread" in lanes and any(name.startswith("senderlab-pool") for name in lanes), lanes
+            assert set(_colour(page, 1, "task", "stroke")) == {VALUE}
+            assert widgets.nth(1).locator('.sl-node[data-alg="schedule_from"]').count() == 1
+
+            # 2: stopped, amber
+            assert widgets.nth(2).get_attribute("data-status") == "stopped"
+            assert set(_colour(page, 2, "let_value", "stroke")) == {STOPPED}
+
+            # 4: the error, red, with the chain from the origin to the consumer highlighted
+            assert widgets.nth(4).get_attribute("data-status") == "error"
+            origin = page.evaluate(
+                "Array.from(document.querySelectorAll('.sl-flow')[4].querySelectorAll('.sl-node.chain'))"
+                ".map(n => n.dataset.alg)")
+            assert origin == ["%%sender", "then", "when_all", "then"], origin
+            assert set(_colour(page, 4, "when_all", "stroke")) == {ERROR}
+            stack = widgets.nth(4).locator(".sl-stack").inner_text()
+            assert "ZeroDivisionError" in stack and "async stack trace" in stack
+
+            # 3: a 10,000-event trace animates at >= 30 frames a second
+            big = widgets.nth(3)
+            count = int(big.locator(".sl-counter").inner_text().split(" / ")[1])
+            assert count >= 10_000, count
+            big.scroll_into_view_if_needed()
+            count_frames = """async (ms) => {
+                     let frames = 0, on = true;
+                     const tick = () => { if (on) { frames++; requestAnimationFrame(tick); } };
+                     requestAnimationFrame(tick);
+                     const t0 = performance.now();
+                     await new Promise(r => setTimeout(r, ms));
+                     on = false;
+                     return frames / ((performance.now() - t0) / 1000);
+                   }"""
+            idle = page.evaluate(count_frames, 1000)
+            big.locator('.sl-btn[data-action="restart"]').click()
+            big.locator('.sl-btn[data-icon="play"]').click()
+            fps = page.evaluate(count_frames, 2000)
+            still_playing = big.locator('.sl-btn[data-icon="pause"]').count() == 1
+            (ARTIFACTS / "fps.txt").write_text(
+                f"{fps:.1f} frames/s animating {count} events (the page alone: {idle:.1f} frames/s)\n")
+            assert still_playing, "the animation should still be playing after 2 s"
+            big.screenshot(path=str(ARTIFACTS / "widget-10k-events.png"))
+            assert fps >= 30, f"{fps:.1f} frames per second animating {count} events"
+        finally:
+            browser.close()
