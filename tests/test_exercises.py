@@ -103,6 +103,7 @@ def senderlab_grade_path():
 def test_strip_solutions_keeps_indentation_and_rejects_unbalanced_markers():
     src = "def f():\n    x = 1\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION\n"
     assert strip_solutions(src) == "def f():\n    x = 1\n    # YOUR CODE HERE\n    raise NotImplementedError()"
+    assert strip_solutions("# BEGIN SOLUTION\nx = 1\n# END SOLUTION\ny = 2") == "# YOUR CODE HERE\nraise NotImplementedError()\ny = 2"
     for bad in (f"{BEGIN}\nx", f"{END}\n", f"{BEGIN}\n{BEGIN}\n{END}"):
         with pytest.raises(ValueError):
             strip_solutions(bad)

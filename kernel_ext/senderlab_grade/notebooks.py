@@ -33,22 +33,26 @@ BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 
+# nbgrader writes "### BEGIN SOLUTION"; otter-grader's own form is "# BEGIN SOLUTION".
+_BEGIN = re.compile(r"#+ ?BEGIN SOLUTION")
+_END = re.compile(r"#+ ?END SOLUTION")
 _CHECKER = re.compile(r"""checker\(\s*["']([0-9]{2}-[a-z0-9-]+)["']""")
 
 
 def strip_solutions(source: str) -> str:
-    """Replace each ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` region by the stub."""
+    """Replace each ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` region by the stub
+    (otter's one-``#`` form of the markers is accepted too)."""
     out: list[str] = []
     inside = False
     for number, line in enumerate(source.splitlines(), 1):
         mark = line.strip()
-        if mark == BEGIN:
+        if _BEGIN.fullmatch(mark):
             if inside:
                 raise ValueError(f"line {number}: {BEGIN} inside another solution region")
             inside = True
             indent = line[: len(line) - len(line.lstrip())]
             out.extend(indent + s for s in STUB)
-        elif mark == END:
+        elif _END.fullmatch(mark):
             if not inside:
                 raise ValueError(f"line {number}: {END} without {BEGIN}")
             inside = False
