@@ -161,12 +161,28 @@ class _numba_bulk_receiver(forwarding_receiver):
     def set_value(self, *values) -> None:
         s = self.sndr
         try:
-            run = s._compiled(values)
-            run(s.shape, s.chunks, *values)
+            # Numba's dispatcher picks (or compiles) the version for these values.
+            _loop(s.f, s.kind, len(values), s.parallel)(s.shape, s.chunks, *values)
         except Exception as e:
-            self.rcvr.set_error(_unwrap(e))
+            self.rcvr.set_error(_explain(s, values, e))
             return
         self.rcvr.set_value(*values)
+
+
+def _explain(s, values, e):
+    """The error to send: for a compile error, a TypeError naming the user's function
+    (not the generated loop) with Numba's message about it."""
+    import numba
+    from numba.core.errors import NumbaError
+
+    if not isinstance(e, NumbaError):
+        return _unwrap(e)
+    types = tuple([numba.typeof(v) for v in values])
+    try:
+        infer(s.tag, s.f, (numba.int64,) * (2 if s.kind == _CHUNKED else 1) + types)
+    except TypeError as te:
+        return te
+    return compile_error(s.tag, s.f, types, e)
 
 
 def _unwrap(e):
@@ -180,7 +196,7 @@ def _unwrap(e):
 class _numba_bulk_sender(adaptor_sender):
     """``bulk`` lowered onto a compiled loop; keeps the replaced sender as ``orig``."""
 
-    __slots__ = ("orig", "f", "kind", "shape", "chunks", "parallel", "_run", "_types")
+    __slots__ = ("orig", "f", "kind", "shape", "chunks", "parallel")
 
     def __init__(self, child, orig) -> None:
         import numba
@@ -193,27 +209,10 @@ class _numba_bulk_sender(adaptor_sender):
         self.parallel = self.kind == _UNCHUNKED or orig.policy.parallel
         self.chunks = max(1, min(self.shape, numba.get_num_threads())) if self.parallel else 1
         self.f = canonical(orig.tag, orig.f)
-        self._run = self._types = None
 
     @property
     def tag(self) -> str:
         return self.orig.tag
-
-    def _compiled(self, values):
-        import numba
-
-        types = tuple([numba.typeof(v) for v in values])
-        run = self._run
-        if run is None or types != self._types:
-            nidx = 2 if self.kind == _CHUNKED else 1
-            infer(self.orig.tag, self.f, (numba.int64,) * nidx + types)  # a clear TypeError first
-            run = _loop(self.f, self.kind, len(values), self.parallel)
-            try:
-                run.compile((numba.int64, numba.int64) + types)
-            except Exception as e:
-                raise compile_error(self.orig.tag, self.f, types, e) from e
-            self._run, self._types = run, types
-        return run
 
     def _connect(self, rcvr, env):
         return self.child.connect(_numba_bulk_receiver(rcvr, fwd_env(env), self))
