@@ -210,3 +210,89 @@ def test_peer_reset_on_a_loopback_socket(loopback):
     body = BODY * 100  # enough that some write meets the reset
     (((ec,),)) = ex.sync_wait(io.send_body(a, body))
     assert ec == io.connection_reset or ec == io.broken_pipe
+
+
+# -- ex.io's own sockets: the reactor and the asyncio backend ----------------------------------
+
+
+@pytest.fixture
+def fd_check():
+    fds = len(os.listdir("/proc/self/fd"))
+    threads = threading.active_count()
+    yield
+    assert len(os.listdir("/proc/self/fd")) == fds
+    assert threading.active_count() == threads
+
+
+@pytest.mark.parametrize("use_tls", [False, True])
+def test_over_ex_io_sockets_on_the_reactor(fd_check, contexts, use_tls):
+    with io.io_context() as ctx:
+        acc = io.acceptor(ctx, ("127.0.0.1", 0))
+        cli = io.socket(ctx)
+        ((ec,), (ec2, peer)) = ctx.sync_wait(ex.when_all(cli.connect(acc.local_endpoint()), acc.accept()))
+        assert not ec and not ec2
+        a, b = cli, peer
+        if use_tls:
+            a = io.tls_stream(cli, contexts[0], server_hostname="localhost")
+            b = io.tls_stream(peer, contexts[1], server_side=True)
+            assert ctx.sync_wait(ex.when_all(a.handshake(), b.handshake())) == ((io.success,), (io.success,))
+        body = BODY * 20  # 1 MB: more than the socket buffers hold
+        ((ec,), msg) = ctx.sync_wait(ex.when_all(io.send_body(a, body), receive_message(b)))
+        assert not ec and msg == expected(body)
+        for s in (cli, peer, acc):
+            s.close()
+
+
+@pytest.mark.parametrize("use_tls", [False, True])
+def test_over_ex_io_sockets_on_the_asyncio_backend(fd_check, contexts, use_tls):
+    import asyncio
+
+    async def main():
+        ctx = io.asyncio_context()
+        acc = io.acceptor(ctx, ("127.0.0.1", 0))
+        cli = io.socket(ctx)
+        try:
+            ((ec,), (ec2, peer)) = await ex.when_all(cli.connect(acc.local_endpoint()), acc.accept())
+            assert not ec and not ec2
+            a, b = cli, peer
+            if use_tls:
+                a = io.tls_stream(cli, contexts[0], server_hostname="localhost")
+                b = io.tls_stream(peer, contexts[1], server_side=True)
+                assert await ex.when_all(a.handshake(), b.handshake()) == ((io.success,), (io.success,))
+            body = BODY * 20
+            ((ec,), msg) = await ex.when_all(io.send_body(a, body), receive_message(b))
+            assert not ec and msg == expected(body)
+            peer.close()
+        finally:
+            cli.close()
+            acc.close()
+
+    asyncio.run(main())
+
+
+def test_in_coroutines_spawned_on_the_reactor(fd_check):
+    # Corosio's style: plain coroutines run by the context (ctx.spawn), send_body awaited
+    # from one of them like any other operation
+    with io.io_context() as ctx:
+        acc = io.acceptor(ctx, ("127.0.0.1", 0))
+        cli = io.socket(ctx)
+        body = BODY * 5
+
+        async def client():
+            (ec,) = await cli.connect(acc.local_endpoint())
+            assert not ec
+            (ec,) = await io.send_body(cli, body)
+            cli.close()
+            return ec
+
+        async def server():
+            (ec, peer) = await acc.accept()
+            assert not ec
+            msg = await receive_message(peer)
+            peer.close()
+            return msg
+
+        rc, rs = ctx.spawn(client()), ctx.spawn(server())
+        ctx.run()
+        assert not rc.result() and rs.result() == expected(body)
+        acc.close()

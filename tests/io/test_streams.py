@@ -234,3 +234,30 @@ def test_any_read_and_write_stream_and_type_errors():
         io.any_stream(r)
     with pytest.raises(TypeError, match="int has no read_some or write_some"):
         io.any_stream(3)
+
+
+def test_awaited_from_asyncio_coroutines_like_a_notebook_cell():
+    import asyncio
+
+    async def main():
+        a, b = io.memory_stream_pair(max_write=5)
+
+        async def reader():
+            buf = bytearray(97)
+            r = await io.read(b, buf)
+            return r, bytes(buf[:16])
+
+        rt = asyncio.ensure_future(reader())
+        await asyncio.sleep(0)  # the reader is waiting now
+        assert await io.send_body(a, b"x" * 75) == (io.success,)
+        assert await rt == ((io.success, 97), b"Content-Length: ")
+        # an asyncio timeout cancels a waiting read: the stop request reaches it
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(_await(b.read_some(bytearray(3))), 0.01)
+        assert await a.write_some(b"abc") == (io.success, 3)
+        assert await b.read_some(bytearray(3)) == (io.success, 3)
+
+    async def _await(s):
+        return await s
+
+    asyncio.run(main())
