@@ -28,6 +28,7 @@ _lock = threading.Lock()
 _canonical: dict = {}
 _inferred: dict = {}
 _returns: dict = {}
+_MAX_CANONICAL = 4096
 
 HINT = (
     "Hint: a function compiled by Numba may use numbers, NumPy arrays, tuples of them and "
@@ -79,6 +80,8 @@ def canonical(where: str, f):
     except KeyError:
         pass
     except TypeError:  # an unhashable default: no sharing
+        return f
+    if len(_canonical) >= _MAX_CANONICAL:  # e.g. closures over a counter: bounded anyway
         return f
     with _lock:
         return _canonical.setdefault(key, f)

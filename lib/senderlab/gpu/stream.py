@@ -40,6 +40,10 @@ Errors: a function Numba cannot compile completes with a :class:`TypeError` nami
 or the exception a simulated kernel raises) completes with ``set_error``; the stop token
 is checked before each enqueue, and a stopped chain still waits for the work already
 enqueued before completing with ``set_stopped``.
+
+Under tracing or checked mode the receivers are wrapped for the trace, so each step
+leaves the GPU and the next enters it again: the same results, with a synchronization
+per step that the picture shows.
 """
 
 from __future__ import annotations
@@ -55,7 +59,8 @@ from ..algorithms._concurrency_util import stop_token_env
 from ..core.env import _MISSING, fwd_env, get_domain, get_stop_token
 from ..core.domain import completion_domain
 from ..core.sender import adaptor_sender, basic_sender, forwarding_receiver
-from ..core.signatures import get_completion_signatures
+from ..core.channels import set_stopped_t, set_value_t
+from ..core.signatures import completion_signatures, get_completion_signatures
 from ..core.stop_token import inplace_stop_source
 from ..contexts._threads import report_exception, stop_at_exit
 from ..contexts.timer import scheduler_attrs
@@ -66,6 +71,7 @@ __all__ = ["stream_context", "stream_scheduler", "stream_domain"]
 
 _BULK_KINDS = {"bulk": _BULK, "bulk_chunked": _CHUNKED, "bulk_unchunked": _UNCHUNKED}
 _UNSUPPORTED = frozenset(("let_value", "let_error", "let_stopped", "upon_error", "upon_stopped"))
+_SCHEDULE_SIGS = completion_signatures(set_value_t(), set_stopped_t())
 _SUPPORTED = "then, bulk, bulk_chunked, bulk_unchunked, when_all and continues_on"
 
 
@@ -375,10 +381,7 @@ class _gpu_schedule_sender(basic_sender):
         return self.sch._attrs
 
     def get_completion_signatures(self, env=None):
-        from ..core.channels import set_stopped_t, set_value_t
-        from ..core.signatures import completion_signatures
-
-        return completion_signatures(set_value_t(), set_stopped_t())
+        return _SCHEDULE_SIGS
 
     def __repr__(self) -> str:
         return f"schedule({self.sch!r})"
