@@ -42,7 +42,7 @@ MAX_DEPTH = 24
 
 class _node:
     __slots__ = ("index", "op", "algorithm", "parent", "depth", "kind", "children", "fold", "folded", "seq",
-                 "channel", "payload")
+                 "awaits", "channel", "payload")
 
     def __init__(self, index, op, algorithm, parent, depth, kind) -> None:
         self.index = index
@@ -55,6 +55,7 @@ class _node:
         self.fold = None  # this node's "+N more" child, once it has one
         self.folded = 0  # operations folded into this (fold) node
         self.seq = 0  # an await's position in its task
+        self.awaits = 0  # a task's awaits so far
         self.channel = None  # how the operation completed (final state, for tests and the table)
         self.payload = None
 
@@ -73,7 +74,7 @@ class recorder:
         self._vis = {}  # op id -> node
         self._started = set()  # ops started (a child connected later is dynamic)
         self.ops = {}  # op id -> operation number (1, 2, ... in connect order)
-        self.events = []  # decoded rows, for the table: dicts
+        self.events = []  # (ms, trace_event) of this run, for the table
         self.records = bytearray()
         self.strings = []
         self._string_index = {}
@@ -165,12 +166,7 @@ class recorder:
         lane = self._lane(ev.thread)
         self.records += RECORD.pack(t, node.index, _KIND[kind], lane, self._string(ev.payload),
                                     self._string(ev.scheduler), self.ops[op])
-        self.events.append({"t_ms": round(t, 3), "op": self.ops[op], "parent": self._parent_number(ev.parent),
-                            "kind": kind, "algorithm": ev.algorithm, "payload": ev.payload,
-                            "scheduler": ev.scheduler, "thread": ev.thread})
-
-    def _parent_number(self, parent):
-        return self.ops.get(parent) if parent is not None else None
+        self.events.append((t, ev))
 
     def _place(self, op, algorithm, parent, dynamic) -> _node:
         """The node for a newly connected operation: a new one, or a fold node."""
@@ -185,9 +181,10 @@ class recorder:
             fold.folded += 1
             return fold
         kind = "await" if dynamic and parent.algorithm == "task" else "dynamic" if dynamic else "static"
-        seq = sum(1 for c in parent.children if c.kind == "await")
         node = self._new(op, algorithm, parent, kind)
-        node.seq = seq
+        if kind == "await":
+            node.seq = parent.awaits
+            parent.awaits += 1
         return node
 
     def _new(self, op, algorithm, parent, kind) -> _node:
@@ -253,7 +250,11 @@ class recorder:
         return chain
 
     def table(self) -> "trace_table":
-        return trace_table(self.events)
+        ops = self.ops
+        return trace_table(
+            {"t_ms": round(t, 3), "op": ops[ev.op], "parent": ops.get(ev.parent) if ev.parent is not None else None,
+             "kind": ev.kind, "algorithm": ev.algorithm, "payload": ev.payload, "scheduler": ev.scheduler,
+             "thread": ev.thread} for t, ev in self.events)
 
 
 class trace_table(list):

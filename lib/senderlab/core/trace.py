@@ -43,6 +43,7 @@ __all__ = ["trace_event", "tracing", "add_trace_sink", "remove_trace_sink", "che
 
 _ids = itertools.count(1)
 _sinks: list = []
+_sink_tuple: tuple = ()  # the same sinks, iterated by _emit (replaced, never mutated)
 _checked_depth = 0
 _local = threading.local()
 _repr = reprlib.Repr()
@@ -51,12 +52,15 @@ _repr.maxother = 40
 _repr.maxlist = _repr.maxtuple = 4
 _SCHED = {set_value_t: get_completion_scheduler(set_value_t), set_error_t: get_completion_scheduler(set_error_t),
           set_stopped_t: get_completion_scheduler(set_stopped_t)}
+_CHANNEL_NAME = {set_value_t: "set_value", set_error_t: "set_error", set_stopped_t: "set_stopped"}
+_monotonic_ns = time.monotonic_ns
 
 
 class trace_event:
     """One traced event (see the module docstring for the fields)."""
 
-    __slots__ = ("kind", "op", "parent", "algorithm", "channel", "payload", "scheduler", "thread", "ns")
+    __slots__ = ("kind", "op", "parent", "algorithm", "channel", "payload", "_scheduler", "thread", "ns")
+    FIELDS = ("kind", "op", "parent", "algorithm", "channel", "payload", "scheduler", "thread", "ns")
 
     def __init__(self, kind, op, parent, algorithm, channel, payload, scheduler, thread, ns) -> None:
         self.kind = kind
@@ -65,17 +69,78 @@ class trace_event:
         self.algorithm = algorithm
         self.channel = channel
         self.payload = payload
-        self.scheduler = scheduler
+        self._scheduler = scheduler
         self.thread = thread
         self.ns = ns
 
+    @property
+    def scheduler(self):
+        """The repr of where it happened, where known. Looked up when first read, not while
+        the pipeline runs: an environment query per event would cost more than the rest of
+        tracing (environments are immutable, so the answer is the same)."""
+        s = self._scheduler
+        if type(s) is _lazy_scheduler:
+            s = self._scheduler = s.resolve()
+        return s
+
     def as_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__slots__}
+        return {k: getattr(self, k) for k in self.FIELDS}
 
     def __repr__(self) -> str:
         extra = f" {self.payload}" if self.payload else ""
         par = f" <- #{self.parent}" if self.parent else ""
         return f"trace_event({self.kind} #{self.op} {self.algorithm}{par}{extra} on {self.thread})"
+
+
+class _lazy_scheduler:
+    """An event's scheduler, to be looked up on first read: ``get_scheduler`` of a
+    receiver's environment (``channel`` None) or a sender's completion scheduler."""
+
+    __slots__ = ("channel", "source", "value")
+
+    def __init__(self, channel, source) -> None:
+        self.channel = channel
+        self.source = source
+        self.value = self  # not yet looked up
+
+    def resolve(self):
+        v = self.value
+        if v is self:
+            try:
+                if self.channel is None:
+                    sch = get_scheduler(self.source, None)
+                else:
+                    sch = _SCHED[self.channel](get_env(self.source), None)
+                v = _sched_repr(sch)
+            except Exception:  # a query that fails now would have failed while running too
+                v = None
+            self.value = v
+            self.source = None
+        return v
+
+
+_SIMPLE = frozenset((int, float, bool, type(None)))
+
+
+def _payload(values) -> str:
+    """``repr`` of a values tuple, abbreviated (reprlib) unless every value is small and
+    simple, the common case, where plain ``repr`` is much faster."""
+    for v in values:
+        t = type(v)
+        if t in _SIMPLE:
+            if t is int and not -(1 << 62) < v < (1 << 62):
+                return _repr.repr(values)
+        elif t is not str or len(v) > 40:
+            return _repr.repr(values)
+    return repr(values)
+
+
+def _thread_name() -> str:
+    try:
+        return _local.thread_name
+    except AttributeError:
+        name = _local.thread_name = threading.current_thread().name
+        return name
 
 
 class trace_log(list):
@@ -121,10 +186,10 @@ def _sched_repr(s):
 def _emit(kind, info, channel=None, payload=None, scheduler=None) -> None:
     if not _sinks:
         return
-    t = threading.current_thread()
-    ev = trace_event(kind, info.id, info.parent.id if info.parent else None, info.algorithm, channel, payload,
-                     scheduler, t.name, time.monotonic_ns())
-    for s in tuple(_sinks):
+    parent = info.parent
+    ev = trace_event(kind, info.id, parent.id if parent is not None else None, info.algorithm, channel, payload,
+                     scheduler, _thread_name(), _monotonic_ns())
+    for s in _sink_tuple:
         s(ev)
 
 
@@ -148,14 +213,15 @@ class _traced_receiver:
             _violation(info, f"{channel.name} before the operation was started")
         info.completed = channel
         if _sinks:
-            sch = get_completion_scheduler(channel)(get_env(info.sndr), None) if info.sndr is not None else None
-            _emit(channel.name[:-2], info, channel.name[:-2], payload, _sched_repr(sch))
+            sch = _lazy_scheduler(channel, info.sndr) if info.sndr is not None else None
+            name = _CHANNEL_NAME[channel]
+            _emit(name, info, name, payload, sch)
         prev = getattr(_local, "op", None)
         _local.op = info.parent
         return prev
 
     def set_value(self, *values) -> None:
-        prev = self._complete(set_value_t, _repr.repr(values) if _sinks else None)
+        prev = self._complete(set_value_t, _payload(values) if _sinks else None)
         try:
             self.rcvr.set_value(*values)
         finally:
@@ -216,7 +282,7 @@ def _traced_connect(sndr, rcvr):
         if new is not sndr:
             return connect(new, rcvr)
     info = _op_info(sndr._tag, _current(), sndr)
-    sch = _sched_repr(get_scheduler(env, None)) if _sinks else None
+    sch = _lazy_scheduler(None, env) if _sinks else None
     _emit("connect", info, scheduler=sch)
     prev = getattr(_local, "op", None)
     _local.op = info
@@ -245,6 +311,8 @@ TRACING_RECURSION_LIMIT = 8_000
 
 
 def _refresh() -> None:
+    global _sink_tuple
+    _sink_tuple = tuple(_sinks)
     on = bool(_sinks) or _checked_depth > 0
     if on and sys.getrecursionlimit() < TRACING_RECURSION_LIMIT:
         sys.setrecursionlimit(TRACING_RECURSION_LIMIT)
