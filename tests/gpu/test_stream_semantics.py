@@ -120,8 +120,8 @@ def test_copy_back_false_keeps_the_results_on_the_device(no_leaked_threads):
 def test_device_arrays_travel_by_reference_and_are_never_copied(fake):
     ctx, gpu, b = fake
     s = b.stream()
-    dx = b.to_device(np.arange(4.0), s)
-    dy = b.to_device(np.ones(4), s)
+    dx = b.to_device(np.arange(4.0), s, [])
+    dy = b.to_device(np.ones(4), s, [])
     b.synchronize(_recorded(b, s))
     b.log.clear()
     a, x2, y2 = ex.sync_wait(ex.just(2.0, dx, dy) | ex.continues_on(gpu) | ex.bulk(4, saxpy))

@@ -125,19 +125,13 @@ class cuda_backend:
             if len(free) < 4:
                 free.append(buf)
 
-    def to_device(self, host, stream):
+    def to_device(self, host, stream, after: list):
         staging = self._pinned(host.shape, host.dtype)
         staging[...] = host
         dev = cuda.to_device(staging, stream=stream)
-        self._release_after(staging, stream)
+        # Reused only once the stream has been synchronized, after the copy out of it.
+        after.append(lambda: self._release(staging))
         return dev
-
-    def _release_after(self, buf, stream) -> None:
-        # The buffer is reused only after the copy out of it has finished.
-        if self.simulator:
-            self._release(buf)
-        else:
-            stream.add_callback(lambda s, status, arg: self._release(buf), None)
 
     def to_host(self, dev, host, stream):
         staging = self._pinned(dev.shape, dev.dtype)

@@ -18,9 +18,11 @@ The interface (what :mod:`senderlab.gpu.stream` calls):
 ``stream()``, ``event()``, ``record(ev, stream)``, ``wait_event(stream, ev)`` (the
 stream waits for the event, the host does not), ``synchronize(ev)`` (the host waits,
 releasing the GIL), ``is_device_array(x)``, ``as_device_array(x)`` (an object with
-``__cuda_array_interface__``, by reference), ``to_device(host, stream)`` and
-``to_host(dev, host, stream)`` (through pinned staging buffers; ``to_host`` returns a
-function to call after the synchronization that finishes the copy), ``empty(n, dtype,
+``__cuda_array_interface__``, by reference), ``to_device(host, stream, after)`` and
+``to_host(dev, host, stream)`` (through pinned staging buffers; ``to_device`` appends to
+``after`` what to do once the stream is synchronized, such as releasing its staging
+buffer, and ``to_host`` returns a function to call after the synchronization that
+finishes the copy), ``empty(n, dtype,
 stream)``, ``launch_bulk(f, kind, n, args, mask, stream)`` and ``launch_then(f, args,
 mask, out, stream)`` (``mask[k]`` says that argument ``k`` is a device scalar: a
 one-element array the kernel reads ``[0]`` of), ``typeof(x)`` (the Numba type of a
@@ -201,7 +203,7 @@ class numpy_backend:
 
         return numba.typeof(x._a if isinstance(x, fake_device_array) else x)
 
-    def to_device(self, host, stream):
+    def to_device(self, host, stream, after: list):
         import numpy as np
 
         staging = np.array(host, copy=True, order="C")  # the pinned buffer, filled now

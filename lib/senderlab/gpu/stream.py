@@ -195,7 +195,7 @@ class stream_context:
         if b.is_device_array(x):
             return x
         if isinstance(x, np.ndarray):
-            d = b.to_device(x, st.stream)
+            d = b.to_device(x, st.stream, st.after)
             st.orig[id(d)] = (d, x, True)
             return d
         if hasattr(x, "__cuda_array_interface__"):
@@ -250,8 +250,10 @@ class stream_context:
                         fin()
                 except BaseException as e:
                     err = e
+            for fn in st.after:
+                fn()
             self._release(st.stream)
-            st.orig = None
+            st.orig = st.after = None
             deliver(err, None if err is not None else tuple([_resolve(v) for v in out]))
 
         self._submit(st, done)
@@ -273,15 +275,17 @@ def _resolve(x):
 
 
 class _run:
-    """One pass of values through a fused chain: the stream it runs on and the device
-    arrays that came from the host (``id(dev) -> (dev, original, copy back?)``)."""
+    """One pass of values through a fused chain: the stream it runs on, the device
+    arrays that came from the host (``id(dev) -> (dev, original, copy back?)``) and what
+    to do once the stream has been synchronized (``after``)."""
 
-    __slots__ = ("ctx", "stream", "orig")
+    __slots__ = ("ctx", "stream", "orig", "after")
 
     def __init__(self, ctx, stream) -> None:
         self.ctx = ctx
         self.stream = stream
         self.orig: dict = {}
+        self.after: list = []
 
 
 def _forward(st: _run, rcvr, values) -> None:
@@ -682,6 +686,7 @@ class _gpu_when_all_op:
             b.record(ev, st.stream)
             b.wait_event(joint.stream, ev)
             joint.orig.update(st.orig)
+            joint.after.extend(st.after)
             ctx._release(st.stream)
         if self.kind != _VALUE:
             _fail(joint, self.rcvr, self.kind, self.err)
