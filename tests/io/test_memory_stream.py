@@ -215,3 +215,48 @@ def test_options_are_checked():
         io.memory_stream_pair(max_read=0)
     with pytest.raises(ValueError, match="capacity"):
         io.memory_stream_pair(capacity=-3)
+
+
+# -- properties ----------------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+limits = st.one_of(st.none(), st.integers(1, 64))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.binary(min_size=0, max_size=3000),
+    max_read=limits,
+    max_write=limits,
+    capacity=limits,
+    read_sizes=st.lists(st.integers(1, 200), min_size=1, max_size=8),
+)
+def test_the_byte_stream_arrives_whole_and_in_order(data, max_read, max_write, capacity, read_sizes):
+    a, b = io.memory_stream_pair(max_read=max_read, max_write=max_write, capacity=capacity)
+
+    @ex.task
+    async def writer() -> tuple:
+        r = await io.write(a, data)
+        a.shutdown_write()
+        return r
+
+    @ex.task
+    async def reader() -> bytes:
+        got = bytearray()
+        i = 0
+        while True:
+            buf = bytearray(read_sizes[i % len(read_sizes)])
+            i += 1
+            (ec, n) = await b.read_some(buf)
+            if ec == io.eof:
+                return bytes(got)
+            assert not ec and 1 <= n <= len(buf)
+            if max_read is not None:
+                assert n <= max_read
+            got += buf[:n]
+
+    (w, got) = ex.sync_wait(ex.when_all(writer(), reader()))
+    assert w == (io.success, len(data))
+    assert got == data

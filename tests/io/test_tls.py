@@ -222,3 +222,34 @@ def test_constructor_errors(contexts):
     a, _ = io.memory_stream_pair()
     with pytest.raises(TypeError, match="ssl.SSLContext"):
         io.tls_stream(a, "context")
+
+
+# -- a property: any chunking of the transport carries TLS ------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(
+    up=st.binary(min_size=1, max_size=5000),
+    down=st.binary(min_size=1, max_size=5000),
+    max_read=st.one_of(st.none(), st.integers(1, 2000)),
+    max_write=st.one_of(st.none(), st.integers(1, 2000)),
+    capacity=st.one_of(st.none(), st.integers(2000, 20000)),
+)
+def test_any_chunking_carries_the_bytes(contexts, up, down, max_read, max_write, capacity):
+    a, b = io.memory_stream_pair(max_read=max_read, max_write=max_write, capacity=capacity)
+    c, s = tls_pair(contexts, a, b)
+
+    @ex.task
+    async def side(t, out: bytes, n_in: int) -> tuple:
+        (ec,) = await t.handshake()
+        assert not ec, ec.exception()
+        got = bytearray(n_in)
+        (rw, rr) = await ex.when_all(io.write(t, out), io.read(t, got))
+        return rw, rr, bytes(got)
+
+    (rc, rs) = ex.sync_wait(ex.when_all(side(c, up, len(down)), side(s, down, len(up))))
+    assert rc == ((io.success, len(up)), (io.success, len(down)), down)
+    assert rs == ((io.success, len(down)), (io.success, len(up)), up)
