@@ -29,6 +29,12 @@ home):
 As for any stream, one read and one write may be in flight at once. Ciphertext the read
 side produces (TLS 1.3 session tickets, alerts) is written by whichever operation is
 already writing to the transport, so two transport writes never overlap.
+
+Cancellation: a stop request reaches the transport operation in progress. A cancelled
+*read* loses nothing (ciphertext already received stays in the BIO), so the stream can be
+read again. A transport *write* that fails or is cancelled part-way leaves a TLS record
+half sent, which nothing can repair: its error code is remembered and every later
+``write_some`` completes with it.
 """
 
 from __future__ import annotations
