@@ -81,8 +81,10 @@ def test_half_close_gives_eof_after_the_data_and_the_other_direction_still_works
 def test_half_close_completes_a_waiting_read_with_eof():
     a, b = io.memory_stream_pair()
     r, _ = start_with_stop(b.read_some(bytearray(4)))
-    a.shutdown_write()
+    assert a.shutdown("send") == io.success  # the socket's spelling
     assert r.values[0][0] == io.eof
+    with pytest.raises(ValueError, match="only 'send'"):
+        a.shutdown("both")
 
 
 def test_close_eof_for_the_peer_broken_pipe_for_its_writes_canceled_for_own_pending_ops():

@@ -261,3 +261,45 @@ def test_awaited_from_asyncio_coroutines_like_a_notebook_cell():
         return await s
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("transport", ["memory", "tls"])
+def test_the_corosio_echo_session_runs_over_any_stream(transport):
+    # D4000R0 5.1's do_session, as ex.io.echo has it for sockets, unchanged over the
+    # in-memory pair (short reads and writes) and over TLS on it
+    import ssl
+
+    import trustme
+    from senderlab.io.echo import do_session
+
+    a, b = io.memory_stream_pair(max_read=100, max_write=33)
+    client, server = a, b
+    if transport == "tls":
+        ca = trustme.CA()
+        sctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("localhost").configure_cert(sctx)
+        cctx = ssl.create_default_context()
+        ca.configure_trust(cctx)
+        client = io.tls_stream(a, cctx, server_hostname="localhost")
+        server = io.tls_stream(b, sctx, server_side=True)
+        assert ex.sync_wait(ex.when_all(client.handshake(), server.handshake())) == ((io.success,), (io.success,))
+
+    @ex.task
+    async def session() -> None:
+        await do_session(server, buffer_size=64)
+
+    @ex.task
+    async def talk() -> list:
+        got = []
+        for i in range(20):
+            msg = f"message {i} ".encode() * (i + 1)
+            assert await io.write(client, msg) == (io.success, len(msg))
+            buf = bytearray(len(msg))
+            assert await io.read(client, buf) == (io.success, len(msg))
+            got.append(bytes(buf) == msg)
+        client.close() if transport == "memory" else a.close()
+        return got
+
+    (got,) = ex.sync_wait(ex.when_all(session(), talk()))
+    assert got == [True] * 20
+    assert b.closed  # the session closed its end when the client went away

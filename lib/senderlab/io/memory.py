@@ -265,6 +265,17 @@ class memory_stream:
         for op, res in done:
             op._finish(res)
 
+    def shutdown(self, how: str = "send"):
+        """``shutdown("send")`` is :meth:`shutdown_write`, under the name and with the
+        result (an ``error_code``) of ``ex.io.socket.shutdown``, so that code written for
+        sockets runs on the pair."""
+        if how != "send":
+            raise ValueError(
+                f"memory_stream.shutdown(how={how!r}): only 'send' (half-close) is modelled; use close() for both"
+            )
+        self.shutdown_write()
+        return success
+
     def close(self) -> None:
         """Close this end: the peer's reads see eof (after the bytes in flight), its writes
         ``broken_pipe``; this end's waiting operations complete with ``canceled`` and

@@ -104,6 +104,14 @@ class tls_stream:
         """A sender completing with ``(ec,)`` once ``close_notify`` went both ways."""
         return _shutdown(self)
 
+    def close(self) -> None:
+        """Close the transport (its ``close()``) without ``close_notify``: the abrupt end,
+        as closing an Asio ``ssl::stream``'s next layer. Await :meth:`shutdown` first for a
+        clean one. Lets code written for sockets (``sock.close()``) run over TLS."""
+        close = getattr(self.stream, "close", None)
+        if close is not None:
+            close()
+
     # -- what the handshake established --------------------------------------------------
     @property
     def ssl_object(self) -> ssl.SSLObject:
