@@ -9,7 +9,7 @@ const STATE = ["hidden", "connected", "started", "value", "error", "stopped"];
 const CHANNEL_COLOUR = { 2: "var(--sl-value)", 3: "var(--sl-error)", 4: "var(--sl-stopped)" };
 const LANE_OFFSET = { 2: -6, 3: 0, 4: 6 }; // each channel travels in its own lane
 const THREAD_COLOURS = ["#5aa9ff", "#c792ea", "#4dd0e1", "#ffcb6b", "#f78c6c", "#addb67", "#ff80ab", "#82aaff"];
-const COLW = 150, ROWH = 52, NW = 112, NH = 30, PAD = 22;
+const COLW = 150, ROWH = 58, NW = 112, NH = 30, PAD = 22;
 const POOL = 40; // travelling dots drawn at most at once
 const BUCKETS = 360; // columns of the thread-lane timeline
 const SPEEDS = [0.25, 0.5, 1, 2, 4, 8, 16];
@@ -170,6 +170,7 @@ class Flow {
       row: [0], cols: 1, rows: 1, lanes: [] };
     const old = this.g;
     this.g = g;
+    this.kids = null;
     const m = g.alg.length;
     const keep = old ? Math.min(old.alg.length, m) : 0;
     const grow = (a, T) => { const b = new T(m); if (a) b.set(a.subarray(0, keep)); return b; };
@@ -223,7 +224,7 @@ class Flow {
         label.setAttribute("textLength", NW - 12);
         label.setAttribute("lengthAdjust", "spacingAndGlyphs");
       }
-      grp._pay = svg("text", { x: 3, y: NH + 10, class: "sl-pay" }, grp);
+      grp._pay = svg("text", { x: 3, y: NH + 9, class: "sl-pay" }, grp);
       const sub = svg("text", { x: NW - 5, y: -4, class: "sl-sub" }, grp);
       sub.textContent = kind === "await" ? `await ${g.seq[i] + 1}${g.alg[i] === "schedule" ? " · hop" : ""}` : kind === "dynamic" ? "↳ inner" :
         kind === "consumer" ? "consumer" : g.op[i] ? `#${g.op[i]}` : "";
@@ -445,19 +446,32 @@ class Flow {
       if (t < 0 || t >= 1) continue;
       const dot = this.dots[used];
       let cx, cy, r = 5, colour, opacity = 1;
-      if (k === 1 || k === 5) { // start, stop request: a ring spreading from the node
+      if (k === 1 || (k === 5 && nd === 0)) { // start: a ring spreading from the node
         cx = this.x[nd] + NW / 2; cy = this.y[nd] + NH / 2;
         r = 8 + t * 40; opacity = 1 - t;
         colour = k === 1 ? "var(--sl-start)" : "var(--sl-stopped)";
         dot.setAttribute("class", "sl-ring");
+      } else if (k === 5) {
+        // A stop request: an algorithm that owns a stop source (when_all, when_any, ...)
+        // sends it back to a child still running; the token a leaf asked the consumer
+        // for carries it from the consumer down the chain to that leaf.
+        const kids = this.children(nd);
+        let chain;
+        if (kids.length) {
+          chain = [kids.find((c) => this.st[c] < 3) || kids[kids.length - 1]];
+        } else {
+          chain = [];
+          for (let a = nd; a > 0 && this.edgeGeo[a]; a = g.parent[a]) chain.push(a);
+        }
+        if (!chain.length) continue;
+        const pos = t * chain.length, s = Math.min(chain.length - 1, Math.floor(pos));
+        [cx, cy] = this.onEdge(chain[chain.length - 1 - s], 1 - (pos - s));
+        colour = "var(--sl-stopped)"; r = 5;
+        dot.setAttribute("class", "sl-dot");
       } else {
         const fwd = k !== 0; // completions forward to the consumer; a connect's receiver backward
         if (nd === 0 || !this.edgeGeo[nd]) continue;
-        const [x0, y0, xm, x1, y1] = this.edgeGeo[nd];
-        const s = fwd ? t : 1 - t;
-        const u = s * s * (3 - 2 * s), v = 1 - u; // eased cubic Bezier point
-        cx = v * v * v * x0 + 3 * v * v * u * xm + 3 * v * u * u * xm + u * u * u * x1;
-        cy = v * v * v * y0 + 3 * v * v * u * y0 + 3 * v * u * u * y1 + u * u * u * y1;
+        [cx, cy] = this.onEdge(nd, fwd ? t : 1 - t);
         if (fwd) { cy += LANE_OFFSET[k]; colour = CHANNEL_COLOUR[k]; r = 5.5; }
         else { colour = "var(--sl-connect)"; r = 3.5; }
         dot.setAttribute("class", "sl-dot");
@@ -473,6 +487,22 @@ class Flow {
     }
     for (let k = used; k < (this.dotsUsed || POOL); k++) this.dots[k].setAttribute("visibility", "hidden");
     this.dotsUsed = used;
+  }
+
+  children(i) {
+    if (!this.kids || this.kids.length !== this.g.alg.length) {
+      this.kids = this.g.alg.map(() => []);
+      this.g.parent.forEach((p, c) => { if (p >= 0) this.kids[p].push(c); });
+    }
+    return this.kids[i];
+  }
+
+  onEdge(i, s) {
+    // the point at eased fraction s along node i's edge (a cubic Bezier) to its consumer
+    const [x0, y0, xm, x1, y1] = this.edgeGeo[i];
+    const u = s * s * (3 - 2 * s), v = 1 - u;
+    return [v * v * v * x0 + 3 * v * v * u * xm + 3 * v * u * u * xm + u * u * u * x1,
+      v * v * v * y0 + 3 * v * v * u * y0 + 3 * v * u * u * y1 + u * u * u * y1];
   }
 
   drawBuckets() {

@@ -224,6 +224,9 @@ def show(ipython, widget, live_output=None) -> None:
     from IPython.display import display
 
     display(widget)
+    panel = getattr(widget, "panel", None)
+    if panel is not None:  # a live panel a later magic put beside the run (FlowWidget.panel)
+        display(panel)
     if live_output is not None:
         import ipywidgets
 

@@ -104,6 +104,8 @@ class sender_run:
         self.recorder = recorder("sync_wait" if self.loop is None else "%%sender")
         self.widget = FlowWidget(self.recorder, title=title, speed=speed, animate=animate)
         self.widget.on_stop = self.request_stop
+        if self.loop is not None:
+            self.widget.dispatch = self._post
         self.channel = None
         self.result = None
         self.interrupted = False
@@ -206,6 +208,17 @@ class sender_run:
                     self._schedule_tick()
             raise
 
+    def _post(self, fn) -> None:
+        """Queue ``fn`` as a callback of the loop, from whichever thread this is."""
+        loop = self.loop
+        try:
+            if running_loop() is loop:
+                loop.call_soon(fn)
+            else:
+                loop.call_soon_threadsafe(fn)
+        except RuntimeError:
+            pass  # the loop is closed: nobody is left to show it
+
     def request_stop(self) -> None:
         """Ask the running operation to stop (the widget's stop button, an interrupt)."""
         r = self._receiver
@@ -216,14 +229,7 @@ class sender_run:
         """The receiver completed, on any thread."""
         senderlab.remove_trace_sink(self.recorder.sink)
         self._done.set()
-        loop = self.loop
-        try:
-            if running_loop() is loop:
-                loop.call_soon(self._report)
-            else:
-                loop.call_soon_threadsafe(self._report)
-        except RuntimeError:
-            pass  # the loop is closed: nobody is left to show it
+        self._post(self._report)
 
     def _report(self) -> None:
         """Finish once, on the loop's thread: final widget state, result shown."""

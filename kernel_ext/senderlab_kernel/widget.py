@@ -61,6 +61,10 @@ class FlowWidget(anywidget.AnyWidget):
         self.views_ready = 0
         self.on_stop = None
         self.panel = None
+        # Front-end messages may arrive on another thread (ipykernel 7 handles comms on a
+        # subshell thread); the runner sets this to hand them to the kernel's event loop,
+        # where the recorder is drained and the stop is requested.
+        self.dispatch = None
         self._streamed = 0  # records already sent as custom messages
         self._strings_sent = 0
         self._graph_sent = -1
@@ -68,6 +72,12 @@ class FlowWidget(anywidget.AnyWidget):
 
     # -- messages from the front end ------------------------------------------------------
     def _on_front_end_msg(self, _widget, content, _buffers) -> None:
+        if self.dispatch is not None:
+            self.dispatch(lambda: self._handle(content))
+        else:
+            self._handle(content)
+
+    def _handle(self, content) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "ready":
             self.views_ready += 1

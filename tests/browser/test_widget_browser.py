@@ -56,7 +56,9 @@ CELLS = [
     "%%sender --no-animate\njust(5) | let_value(lambda v: just_stopped())",
     # 3: 10,000 events, for the frame rate
     "%%sender --no-animate\nrepeat_n(just(1) | then(lambda x: None), 1670)",
-    # 4: an error travelling to the consumer (last: a failing cell stops "run all")
+    # 4: never completes: runs on in the background, streamed live, until the stop button
+    "%%sender\nread_env(get_scheduler) | let_value(lambda s: schedule_after(s, 3600) | then(lambda: 'never'))",
+    # 5: an error travelling to the consumer (last: a failing cell stops "run all")
     "%%sender --speed 4\n"
     "when_all(just(1), just(0) | then(lambda x: 1 / x)) | then(lambda a, b: a + b)",
 ]
@@ -160,18 +162,29 @@ def test_widget_renders_the_pipeline_and_its_final_colours(lab):
                 " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
                 timeout=60_000)
             page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-            page.wait_for_function("document.querySelectorAll('.sl-flow').length === 5", timeout=60_000)
+            page.wait_for_function("document.querySelectorAll('.sl-flow').length === 6", timeout=60_000)
+            widgets = page.locator(".sl-flow")
+            # 4 runs on: its view said ready, got the events so far, and the stop button stops it
+            live = widgets.nth(4)
+            page.wait_for_function(
+                """() => { const w = document.querySelectorAll('.sl-flow')[4];
+                           return w.dataset.status === 'running' &&
+                                  +w.querySelector('.sl-counter').textContent.split(' / ')[1] >= 8; }""",
+                timeout=30_000)
+            live.locator(".sl-stop").click()
+            page.wait_for_function("document.querySelectorAll('.sl-flow')[4].dataset.status === 'stopped'",
+                                   timeout=30_000)
             # every widget has its final trace, and the animations have played out
             page.wait_for_function(
                 """() => Array.from(document.querySelectorAll('.sl-flow')).every(w =>
                      w.dataset.status !== 'running' &&
                      w.querySelector('.sl-counter').textContent.split(' / ').every((x, _, a) => x === a[1]))""",
                 timeout=45_000)
-            widgets = page.locator(".sl-flow")
             page.screenshot(path=str(ARTIFACTS / "notebook.png"), full_page=True)
             widgets.nth(0).screenshot(path=str(ARTIFACTS / "widget-when_all.png"))
             widgets.nth(1).screenshot(path=str(ARTIFACTS / "widget-task-thread-hop.png"))
-            widgets.nth(4).screenshot(path=str(ARTIFACTS / "widget-error-chain.png"))
+            widgets.nth(4).screenshot(path=str(ARTIFACTS / "widget-stopped-live.png"))
+            widgets.nth(5).screenshot(path=str(ARTIFACTS / "widget-error-chain.png"))
 
             # 0: when_all fan-in, all green
             algs = page.evaluate(
@@ -193,14 +206,19 @@ def test_widget_renders_the_pipeline_and_its_final_colours(lab):
             assert widgets.nth(2).get_attribute("data-status") == "stopped"
             assert set(_colour(page, 2, "let_value", "stroke")) == {STOPPED}
 
-            # 4: the error, red, with the chain from the origin to the consumer highlighted
-            assert widgets.nth(4).get_attribute("data-status") == "error"
+            # 4: stopped from the widget: the stop request and the stopped completions
+            assert set(_colour(page, 4, "let_value", "stroke")) == {STOPPED}
+            assert "→ None" in live.locator(".sl-result").inner_text()
+            assert live.locator(".sl-tick-stop_request").count() >= 1
+
+            # 5: the error, red, with the chain from the origin to the consumer highlighted
+            assert widgets.nth(5).get_attribute("data-status") == "error"
             origin = page.evaluate(
-                "Array.from(document.querySelectorAll('.sl-flow')[4].querySelectorAll('.sl-node.chain'))"
+                "Array.from(document.querySelectorAll('.sl-flow')[5].querySelectorAll('.sl-node.chain'))"
                 ".map(n => n.dataset.alg)")
             assert origin == ["%%sender", "then", "when_all", "then"], origin
-            assert set(_colour(page, 4, "when_all", "stroke")) == {ERROR}
-            stack = widgets.nth(4).locator(".sl-stack").inner_text()
+            assert set(_colour(page, 5, "when_all", "stroke")) == {ERROR}
+            stack = widgets.nth(5).locator(".sl-stack").inner_text()
             assert "ZeroDivisionError" in stack and "async stack trace" in stack
 
             # 3: a 10,000-event trace animates at >= 30 frames a second
