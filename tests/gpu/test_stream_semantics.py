@@ -317,3 +317,18 @@ def test_import_senderlab_does_not_import_numba_and_ex_gpu_loads_lazily():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "stream_scheduler"
+
+
+def test_values_move_between_two_contexts_through_the_host(no_leaked_threads):
+    b1, b2 = ex.gpu.numpy_backend(), ex.gpu.numpy_backend()
+    with ex.gpu.stream_context(b1) as c1, ex.gpu.stream_context(b2) as c2:
+        x = np.zeros(3)
+
+        def inc(i, x):
+            x[i] += 1
+
+        (x2,) = ex.sync_wait(
+            ex.just(x) | ex.continues_on(c1.get_scheduler()) | ex.bulk(3, inc) | ex.continues_on(c2.get_scheduler()) | ex.bulk(3, inc)
+        )
+    assert x2 is x and np.array_equal(x, [2.0, 2.0, 2.0])
+    assert ops(b1)[-1] == "sync" and "bulk inc" in ops(b2)

@@ -187,7 +187,7 @@ class stream_context:
 
     def _stage(self, st: "_run", x):
         """A value as the device sees it, recording what to copy back."""
-        if isinstance(x, (numbers.Number, device_scalar)) or x is None:
+        if isinstance(x, (numbers.Number, np.generic, device_scalar)) or x is None:
             return x
         b = self._backend
         if type(x) is tuple:
@@ -490,6 +490,10 @@ class _gpu_receiver(forwarding_receiver):
         self._gpu_value(st, values)
 
     def _gpu_value(self, st, values) -> None:
+        if st.ctx._backend is not self.ctx._backend:
+            # Work of a context on another device or backend: through the host.
+            st.ctx._leave(st, self._from_host, values)
+            return
         if get_stop_token(self.env).stop_requested():
             _fail(st, self.rcvr, _STOPPED)
             return
@@ -501,6 +505,13 @@ class _gpu_receiver(forwarding_receiver):
                 _fail(st, self.rcvr, _ERROR, e)
                 return
         _forward(st, self.rcvr, values)
+
+
+    def _from_host(self, err, values) -> None:
+        if err is not None:
+            self.rcvr.set_error(err)
+        else:
+            self.set_value(*values)
 
 
 class _gpu_transfer_sender(_gpu_sender):
