@@ -117,3 +117,20 @@ def test_notebook_runs_cleanly(path: Path, kernel_env):
 
     problems = _problems(nb)
     assert not problems, f"{path.name}: cells wrote to stderr or showed an error:\n" + "\n".join(problems)
+
+
+def test_talk_deck_is_a_slide_deck_whose_demos_cannot_hang():
+    """notebooks/talk.ipynb: every cell has slide metadata (jupyterlab-deck and Lab's
+    presentation mode read it); every demo that touches sockets, threads or a compiler
+    runs under live_demo (a time limit and a labelled recorded fallback)."""
+    nb = nbformat.read(ROOT / "notebooks" / "talk.ipynb", as_version=4)
+    kinds = [c.metadata.get("slideshow", {}).get("slide_type") for c in nb.cells]
+    assert all(k in {"slide", "subslide", "fragment", "-", "skip", "notes"} for k in kinds), kinds
+    assert kinds.count("slide") >= 5
+    risky = ("socket", "echo_server", "run_demo", "io_context", "inclusive_scan", "schedule_after(sch")
+    for cell in nb.cells:
+        if cell.cell_type == "code" and not cell.source.startswith("%%sender") and any(r in cell.source for r in risky):
+            if "def " in cell.source and "live_demo(" not in cell.source and "import" in cell.source:
+                continue  # the set-up cell defines helpers only
+            assert "live_demo(" in cell.source, f"a talk demo without a time limit:\n{cell.source[:200]}"
+            assert "fallback=RECORDED_" in cell.source
