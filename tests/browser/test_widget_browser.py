@@ -101,6 +101,9 @@ def lab(tmp_path):
     settings = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)  # no "official Jupyter news?" toast over the widgets
     (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+    widgets = tmp_path / "settings" / "@jupyter-widgets" / "jupyterlab-manager"
+    widgets.mkdir(parents=True)  # save widget state in the notebook, and restore it on open
+    (widgets / "plugin.jupyterlab-settings").write_text(json.dumps({"saveState": True}))
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(os.environ, IPYTHONDIR=str(tmp_path / "ipython"), JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
                JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), PYDEVD_DISABLE_FILE_VALIDATION="1")
@@ -126,7 +129,7 @@ def lab(tmp_path):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text()[-3000:])
             time.sleep(0.3)
-        yield base, token
+        yield base, token, work / "widget.ipynb"
     finally:
         os.killpg(proc.pid, signal.SIGTERM)  # the server and the kernels it started
         try:
@@ -147,7 +150,7 @@ def _colour(page, widget: int, alg: str, prop: str) -> list[str]:
 def test_widget_renders_the_pipeline_and_its_final_colours(lab):
     from playwright.sync_api import sync_playwright
 
-    base, token = lab
+    base, token, path = lab
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -245,5 +248,27 @@ def test_widget_renders_the_pipeline_and_its_final_colours(lab):
             assert still_playing, "the animation should still be playing after 2 s"
             big.screenshot(path=str(ARTIFACTS / "widget-10k-events.png"))
             assert fps >= 30, f"{fps:.1f} frames per second animating {count} events"
+
+            # saved with its widget state, the notebook shows the final pictures again
+            # without the kernel that made them
+            page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
+            deadline = time.monotonic() + 30
+            while "widget-state" not in path.read_text():
+                assert time.monotonic() < deadline, "the notebook was not saved with its widget state"
+                time.sleep(0.2)
+            state = json.loads(path.read_text())["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]
+            flows = [m["state"] for m in state["state"].values() if m["state"].get("_esm")]
+            assert sorted(f["status"] for f in flows) == ["error", "stopped", "stopped", "value", "value", "value"]
+            page.evaluate("window.jupyterapp.serviceManager.sessions.shutdownAll()")
+            page.reload()
+            page.wait_for_function("document.querySelectorAll('.sl-flow').length === 6", timeout=60_000)
+            page.wait_for_function(
+                """() => Array.from(document.querySelectorAll('.sl-flow')).every(w =>
+                     w.querySelector('.sl-counter').textContent.split(' / ').every((x, _, a) => x === a[1] && x > 0))""",
+                timeout=45_000)
+            statuses = page.evaluate("Array.from(document.querySelectorAll('.sl-flow')).map(w => w.dataset.status)")
+            assert statuses == ["value", "value", "stopped", "value", "stopped", "error"], statuses
+            assert set(_colour(page, 0, "when_all", "stroke")) == {VALUE}
+            widgets.nth(5).screenshot(path=str(ARTIFACTS / "widget-restored-from-notebook.png"))
         finally:
             browser.close()
