@@ -266,7 +266,7 @@ def feedback(student: str, grades: dict, ignored: list[str]) -> str:
                 line = f"- {label} *{t['name']}*: {_MARK[t['outcome']]}"
                 if t["outcome"] != "pass" and not t["hidden"]:
                     line += f": {t['message']}"
-                    if t["hint"]:
+                    if t["hint"] and t["outcome"] not in ("not done", "missing"):
                         line += f" (hint: {t['hint']})"
                 lines.append(line)
             lines.append("")

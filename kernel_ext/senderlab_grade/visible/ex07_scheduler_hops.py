@@ -26,8 +26,8 @@ def f_on_a_and_g_on_b(ns):
 
 @tests.test("q2", hint="await ex.starts_on(sch, ex.just(x) | ex.then(f)); then read threading.current_thread().name")
 def f_on_the_pool_and_back_to_the_caller(ns):
-    a, _ = pools()
-    with a, _:
+    a, b = pools()
+    with a, b:
         f = thread_names(lambda x: x * 2)
         got = run(ns.offload(a.get_scheduler(), f, 21))
     me = threading.current_thread().name
@@ -37,8 +37,8 @@ def f_on_the_pool_and_back_to_the_caller(ns):
 
 @tests.test("q3", hint="prev = await ex.change_coroutine_scheduler(sch) ... await ex.change_coroutine_scheduler(prev)")
 def f_on_the_pool_and_the_end_on_the_caller(ns):
-    a, _ = pools()
-    with a, _:
+    a, b = pools()
+    with a, b:
         f = thread_names(lambda x: -x)
         got = run(ns.switch_and_back(a.get_scheduler(), f, 5))
     me = threading.current_thread().name
