@@ -98,6 +98,7 @@ class fake_device_array:
     shape = property(lambda self: self._a.shape)
     dtype = property(lambda self: self._a.dtype)
     size = property(lambda self: self._a.size)
+    strides = property(lambda self: self._a.strides)
 
     @property
     def _numba_type_(self):

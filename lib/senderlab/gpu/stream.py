@@ -529,7 +529,13 @@ class _gpu_transfer_sender(_gpu_sender):
         return self.ctx._domain
 
 
+_array_types: dict = {}
+
+
 def _arg_types(backend, values) -> tuple:
+    """The Numba types of the values, as the kernel will see them. Array types are
+    cached by (class, dtype, shape, strides): ``numba.typeof`` would otherwise be most
+    of the host-side cost of a launch."""
     import numba
 
     out = []
@@ -539,7 +545,17 @@ def _arg_types(backend, values) -> tuple:
         elif type(v) is tuple:
             out.append(numba.types.BaseTuple.from_types(_arg_types(backend, v)))
         else:
-            out.append(backend.typeof(v))
+            strides = getattr(v, "strides", None)
+            if strides is None:
+                out.append(backend.typeof(v))
+                continue
+            key = (type(v), v.dtype, v.shape, strides)
+            t = _array_types.get(key)
+            if t is None:
+                t = backend.typeof(v)
+                if len(_array_types) < 1024:
+                    _array_types[key] = t
+            out.append(t)
     return tuple(out)
 
 
