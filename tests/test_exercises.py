@@ -230,7 +230,9 @@ def graded(tmp_path_factory):
     nbformat.write(_variant("02-channels", [], ["for i in range(10**6):\n    print('spam ' * 20)"]), chaos / "02.ipynb")
     nbformat.write(_variant("03-when-all-cancellation", [], ["import ctypes\nctypes.string_at(0)"]), chaos / "03.ipynb")
     nbformat.write(_variant("05-retry-task", [], ["hog = bytearray(8 * 1024**3)"], at=2), chaos / "05.ipynb")
-    shutil.copy(EXERCISES / "solutions" / "06-loop-fold.ipynb", chaos / "06.ipynb")
+    # a magic, as in a kernel, and a file that is not a notebook at all
+    nbformat.write(_variant("06-loop-fold", [], ["%time warm_up = sum(range(10))"], at=2), chaos / "06.ipynb")
+    (chaos / "broken.ipynb").write_text("{ not json")
     # 09: with_timeout that forgets the timer: the tests that wait for a timeout hang.
     nbformat.write(_variant("09-timeout", [("return ex.when_any(sndr, ex.schedule_after(sch, seconds) | ex.let_value(expired))", "return sndr")]), chaos / "09.ipynb")
 
@@ -282,6 +284,7 @@ def test_troublemakers_score_zero_with_a_reason_and_disturb_nothing(graded):
     assert hog.score == hog.possible
     assert [e["error"].split(":")[0] for e in hog.cell_errors] == ["MemoryError"]
     assert chaos["06-loop-fold"].score == chaos["06-loop-fold"].possible
+    assert chaos["06-loop-fold"].cell_errors == []
 
     hang = chaos["09-timeout"]  # hanging tests fail alone; the rest are graded
     outcomes = {t["name"]: t["outcome"] for t in hang.tests}
@@ -292,6 +295,7 @@ def test_troublemakers_score_zero_with_a_reason_and_disturb_nothing(graded):
     feedback = (graded["out"] / "feedback" / "chaos.md").read_text()
     assert "**Scored zero: did not finish within 30 s" in feedback
     assert "MemoryError" in feedback
+    assert "broken.ipynb: not a readable notebook" in feedback
 
 
 def test_gradebook_and_feedback_files(graded):

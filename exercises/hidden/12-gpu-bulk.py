@@ -4,7 +4,6 @@ import threading
 
 import numpy as np
 
-
 from senderlab_grade.suite import run, suite
 
 tests = suite("12-gpu-bulk")
