@@ -76,6 +76,7 @@ class cuda_backend:
         else:
             from numba.cuda.cudadrv.devicearray import DeviceNDArrayBase as device_array_type
         self._device_array_type = device_array_type
+        self._make_event = None
         self._device_fns: dict = {}  # canonical functions (see senderlab.gpu.function)
         self._kernels: dict = {}
         self._staging: dict = {}
@@ -86,7 +87,12 @@ class cuda_backend:
         return cuda.stream()
 
     def event(self):
-        return cuda.event() if self.simulator else cuda.event(timing=False)
+        if self.simulator:
+            return cuda.event()
+        make = self._make_event
+        if make is None:
+            make = self._make_event = _blocking_events()
+        return make()
 
     def record(self, ev, stream) -> None:
         ev.record(stream)
@@ -212,3 +218,27 @@ def _NO_OUT(backend):
     if o is None:
         o = backend._no_out = cuda.device_array(1, np.int8)
     return o
+
+
+def _blocking_events():
+    """A maker of events whose ``synchronize`` blocks the waiting thread in the driver
+    (``CU_EVENT_BLOCKING_SYNC``) instead of spinning on a CPU core, as events made by
+    ``cuda.event()`` do under the default scheduling of a context. They are numba-cuda
+    ``Event`` objects, made as ``Context.create_event`` makes them but with that flag;
+    if this numba-cuda lays its driver out differently, plain ``cuda.event`` is used."""
+    try:
+        from numba.cuda.cudadrv import driver as drv
+
+        flags = int(drv.binding.CUevent_flags.CU_EVENT_DISABLE_TIMING) | int(
+            drv.binding.CUevent_flags.CU_EVENT_BLOCKING_SYNC
+        )
+
+        def make():
+            ctx = cuda.current_context()
+            handle = drv.driver.cuEventCreate(flags)
+            return drv.Event(handle, finalizer=drv._event_finalizer(ctx.deallocations, handle))
+
+        make().synchronize()  # an event never recorded is complete: checks the calls
+        return make
+    except Exception:
+        return lambda: cuda.event(timing=False)
