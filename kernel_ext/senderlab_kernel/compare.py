@@ -82,7 +82,7 @@ class comparison:
 
     def summary(self) -> str:
         """The text version (plain IPython)."""
-        head = f"sender: {self.lines['sender']} lines, coroutine: {self.lines['coroutine']} lines"
+        head = f"sender: {_lines(self.lines['sender'])}, coroutine: {_lines(self.lines['coroutine'])}"
         mark = "✓" if self.agree else "✗" if self.agree is False else "…"
         return "\n".join(x for x in (head, f"{mark} {self.verdict()}", self.timing()) if x)
 
@@ -91,7 +91,7 @@ class comparison:
         for name in ("sender", "coroutine"):
             run = self.runs[name]
             cols.append(
-                f"<div class='sl-cmp-col'><div class='sl-cmp-head'>{name} <span>{self.lines[name]} lines"
+                f"<div class='sl-cmp-col'><div class='sl-cmp-head'>{name} <span>{_lines(self.lines[name])}"
                 f" · {html.escape(_fmt(self.median_s.get(name)))}</span></div>"
                 f"<pre>{html.escape(self.codes[name].strip())}</pre>"
                 f"<div class='sl-cmp-result sl-{run.channel or 'running'}'>→ {html.escape(run.printed())}</div></div>")
@@ -99,6 +99,10 @@ class comparison:
         return (f"<div class='sl-compare'><div class='sl-cmp-verdict {ok}'>{html.escape(self.verdict())}</div>"
                 f"<div class='sl-cmp-cols'>{''.join(cols)}</div>"
                 f"<div class='sl-cmp-timing'>{html.escape(self.timing())}</div></div>")
+
+
+def _lines(n: int) -> str:
+    return "1 line" if n == 1 else f"{n} lines"
 
 
 def _outcome(run):
@@ -172,10 +176,10 @@ def run_comparison(ipython, cell: str, opts: dict):
 _STYLE = """<style>
 .sl-compare{font-family:var(--jp-ui-font-family,system-ui,sans-serif);margin:4px 0}
 .sl-cmp-cols{display:flex;gap:12px}
-.sl-cmp-col{flex:1;min-width:0;border:1px solid #2a2f3a;border-radius:8px;overflow:hidden;background:#14161c;color:#dfe3ea}
+.sl-cmp-col{flex:1;min-width:0;display:flex;flex-direction:column;border:1px solid #2a2f3a;border-radius:8px;overflow:hidden;background:#14161c;color:#dfe3ea}
 .sl-cmp-head{padding:6px 10px;background:#1c2029;font-weight:600;text-transform:capitalize}
 .sl-cmp-head span{font-weight:400;color:#9aa3b2;text-transform:none;margin-left:8px}
-.sl-cmp-col pre{margin:0;padding:8px 10px;font-size:12px;line-height:1.4;overflow:auto;background:#14161c;color:#dfe3ea}
+.sl-compare .sl-cmp-col pre{flex:1;margin:0;padding:8px 10px;font-size:12px;line-height:1.45;overflow:auto;background:#14161c;color:#dfe3ea;border:0}
 .sl-cmp-result{padding:5px 10px;border-top:1px solid #2a2f3a;font-family:var(--jp-code-font-family,monospace);font-size:12px}
 .sl-cmp-result.sl-value{color:#4cc38a}.sl-cmp-result.sl-error{color:#ff6b6b}.sl-cmp-result.sl-stopped{color:#f2b84b}
 .sl-cmp-verdict{padding:6px 10px;margin-bottom:6px;border-radius:6px;font-weight:600}

@@ -68,7 +68,8 @@ class Flow {
       model.on("msg:custom", this.onMsg);
       model.send({ type: "ready" });
     }
-    this.onGraph = () => { this.setGraph(this.model.get("graph")); this.redrawAll(); };
+    // a new graph (more nodes, new lanes): replay the events up to the playhead on it
+    this.onGraph = () => { const p = this.p; this.setGraph(this.model.get("graph")); this.reset(); this.seek(p); };
     this.onTrace = () => this.loadFinal();
     this.onStatus = () => this.updateHeader();
     model.on("change:graph", this.onGraph);

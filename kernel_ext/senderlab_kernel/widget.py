@@ -112,11 +112,12 @@ class FlowWidget(anywidget.AnyWidget):
         """The run is over: store the whole trace in the synced traits (the final picture)."""
         rec = self.recorder
         rec.drain()
-        self.graph = rec.graph()
-        self._graph_sent = rec.graph_version
-        self.error_chain = rec.error_chain()
-        self.strings = list(rec.strings)
-        self.result = result
-        self.trace = bytes(rec.records)
-        self.finished_at = time.time() * 1000
-        self.status = status
+        with self.hold_sync():  # one message: the front end sees the final state at once
+            self.graph = rec.graph()
+            self._graph_sent = rec.graph_version
+            self.error_chain = rec.error_chain()
+            self.strings = list(rec.strings)
+            self.result = result
+            self.trace = bytes(rec.records)
+            self.finished_at = time.time() * 1000
+            self.status = status

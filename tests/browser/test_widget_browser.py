@@ -58,7 +58,16 @@ CELLS = [
     "%%sender --no-animate\nrepeat_n(just(1) | then(lambda x: None), 1670)",
     # 4: never completes: runs on in the background, streamed live, until the stop button
     "%%sender\nread_env(get_scheduler) | let_value(lambda s: schedule_after(s, 3600) | then(lambda: 'never'))",
-    # 5: an error travelling to the consumer (last: a failing cell stops "run all")
+    # 5, 6: --compare, the two models side by side
+    "%%sender --compare --speed 4\n"
+    "just(20) | then(lambda x: x + 22)\n"
+    "# --- coroutine ---\n"
+    "@ex.task\n"
+    "async def answer() -> int:\n"
+    "    x = await just(20)\n"
+    "    return x + 22\n"
+    "answer()",
+    # 7: an error travelling to the consumer (last: a failing cell stops "run all")
     "%%sender --speed 4\n"
     "when_all(just(1), just(0) | then(lambda x: 1 / x)) | then(lambda a, b: a + b)",
 ]
@@ -165,7 +174,7 @@ def test_widget_renders_the_pipeline_and_its_final_colours(lab):
                 " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
                 timeout=60_000)
             page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-            page.wait_for_function("document.querySelectorAll('.sl-flow').length === 6", timeout=60_000)
+            page.wait_for_function("document.querySelectorAll('.sl-flow').length === 8", timeout=60_000)
             widgets = page.locator(".sl-flow")
             # 4 runs on: its view said ready, got the events so far, and the stop button stops it
             live = widgets.nth(4)
@@ -187,7 +196,9 @@ def test_widget_renders_the_pipeline_and_its_final_colours(lab):
             widgets.nth(0).screenshot(path=str(ARTIFACTS / "widget-when_all.png"))
             widgets.nth(1).screenshot(path=str(ARTIFACTS / "widget-task-thread-hop.png"))
             widgets.nth(4).screenshot(path=str(ARTIFACTS / "widget-stopped-live.png"))
-            widgets.nth(5).screenshot(path=str(ARTIFACTS / "widget-error-chain.png"))
+            widgets.nth(7).screenshot(path=str(ARTIFACTS / "widget-error-chain.png"))
+            page.locator(".sl-compare").screenshot(path=str(ARTIFACTS / "compare-codes.png"))
+            page.locator(".sl-compare-box").screenshot(path=str(ARTIFACTS / "compare-widgets.png"))
 
             # 0: when_all fan-in, all green
             algs = page.evaluate(
@@ -197,10 +208,10 @@ def test_widget_renders_the_pipeline_and_its_final_colours(lab):
             assert set(_colour(page, 0, "then", "stroke")) == {VALUE}
             assert set(_colour(page, 0, "just", "stroke")) == {VALUE}
             assert set(_colour(page, 0, "when_all", "stroke")) == {VALUE}
-            assert "→ (21,)" in widgets.nth(0).locator(".sl-result").inner_text()
+            assert "→ (21,)" in widgets.nth(0).locator(".sl-result").text_content()
 
             # 1: the task's await, on two thread lanes
-            lanes = widgets.nth(1).locator(".sl-lane-name").all_inner_texts()
+            lanes = widgets.nth(1).locator(".sl-lane-name").all_text_contents()
             assert "MainThread" in lanes and any(name.startswith("senderlab-pool") for name in lanes), lanes
             assert set(_colour(page, 1, "task", "stroke")) == {VALUE}
             assert widgets.nth(1).locator('.sl-node[data-alg="schedule_from"]').count() == 1
@@ -211,22 +222,32 @@ def test_widget_renders_the_pipeline_and_its_final_colours(lab):
 
             # 4: stopped from the widget: the stop request and the stopped completions
             assert set(_colour(page, 4, "let_value", "stroke")) == {STOPPED}
-            assert "→ None" in live.locator(".sl-result").inner_text()
+            assert "→ None" in live.locator(".sl-result").text_content()
             assert live.locator(".sl-tick-stop_request").count() >= 1
 
-            # 5: the error, red, with the chain from the origin to the consumer highlighted
-            assert widgets.nth(5).get_attribute("data-status") == "error"
+            # 5, 6: --compare: the verdict, the codes with line counts, two animations side by side
+            verdict = page.locator(".sl-cmp-verdict").text_content()
+            assert verdict == "both give (42,)", verdict
+            heads = page.locator(".sl-cmp-head").all_text_contents()
+            assert heads[0].startswith("sender") and "1 line ·" in heads[0], heads
+            assert heads[1].startswith("coroutine") and "5 lines" in heads[1], heads
+            assert "median of 5 runs" in page.locator(".sl-cmp-timing").text_content()
+            assert page.locator(".sl-compare-box .sl-flow").count() == 2
+            assert set(_colour(page, 6, "task", "stroke")) == {VALUE}
+
+            # 7: the error, red, with the chain from the origin to the consumer highlighted
+            assert widgets.nth(7).get_attribute("data-status") == "error"
             origin = page.evaluate(
-                "Array.from(document.querySelectorAll('.sl-flow')[5].querySelectorAll('.sl-node.chain'))"
+                "Array.from(document.querySelectorAll('.sl-flow')[7].querySelectorAll('.sl-node.chain'))"
                 ".map(n => n.dataset.alg)")
             assert origin == ["%%sender", "then", "when_all", "then"], origin
-            assert set(_colour(page, 5, "when_all", "stroke")) == {ERROR}
-            stack = widgets.nth(5).locator(".sl-stack").inner_text()
+            assert set(_colour(page, 7, "when_all", "stroke")) == {ERROR}
+            stack = widgets.nth(7).locator(".sl-stack").text_content()
             assert "ZeroDivisionError" in stack and "async stack trace" in stack
 
             # 3: a 10,000-event trace animates at >= 30 frames a second
             big = widgets.nth(3)
-            count = int(big.locator(".sl-counter").inner_text().split(" / ")[1])
+            count = int(big.locator(".sl-counter").text_content().split(" / ")[1])
             assert count >= 10_000, count
             big.scroll_into_view_if_needed()
             count_frames = """async (ms) => {
@@ -258,17 +279,17 @@ def test_widget_renders_the_pipeline_and_its_final_colours(lab):
                 time.sleep(0.2)
             state = json.loads(path.read_text())["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]
             flows = [m["state"] for m in state["state"].values() if m["state"].get("_esm")]
-            assert sorted(f["status"] for f in flows) == ["error", "stopped", "stopped", "value", "value", "value"]
+            assert sorted(f["status"] for f in flows) == ["error", "stopped", "stopped"] + ["value"] * 5
             page.evaluate("window.jupyterapp.serviceManager.sessions.shutdownAll()")
             page.reload()
-            page.wait_for_function("document.querySelectorAll('.sl-flow').length === 6", timeout=60_000)
+            page.wait_for_function("document.querySelectorAll('.sl-flow').length === 8", timeout=60_000)
             page.wait_for_function(
                 """() => Array.from(document.querySelectorAll('.sl-flow')).every(w =>
                      w.querySelector('.sl-counter').textContent.split(' / ').every((x, _, a) => x === a[1] && x > 0))""",
                 timeout=45_000)
             statuses = page.evaluate("Array.from(document.querySelectorAll('.sl-flow')).map(w => w.dataset.status)")
-            assert statuses == ["value", "value", "stopped", "value", "stopped", "error"], statuses
+            assert statuses == ["value", "value", "stopped", "value", "stopped", "value", "value", "error"], statuses
             assert set(_colour(page, 0, "when_all", "stroke")) == {VALUE}
-            widgets.nth(5).screenshot(path=str(ARTIFACTS / "widget-restored-from-notebook.png"))
+            widgets.nth(7).screenshot(path=str(ARTIFACTS / "widget-restored-from-notebook.png"))
         finally:
             browser.close()
