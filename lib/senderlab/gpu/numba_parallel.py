@@ -7,9 +7,11 @@ that starts it. Its domain, :class:`numba_parallel_domain`, transforms every ``b
 ``just(z) | continues_on(cpu) | bulk(n, f)`` runs ``f`` compiled:
 
 * with ``par`` or ``par_unseq`` (and for ``bulk_unchunked``) in an
-  ``njit(parallel=True, nogil=True)`` ``prange`` loop over ``f(i, *values)`` (with
-  ``f`` inlined into it);
-* with ``seq`` or ``unseq`` in the same loop with ``range``: compiled, sequential;
+  ``njit(parallel=True, nogil=True)`` ``prange`` loop over ``f(i, *values)``, ``f``
+  compiled with ``njit`` (LLVM inlines it; Numba's own ``inline="always"`` miscompiles
+  tuple unpacking inside ``prange`` loops, so it is not used);
+* with ``seq`` or ``unseq``, the policy of ``bulk(n, f)`` without one, in the same
+  loop with ``range``: compiled, on the calling thread, in order, as ``seq`` requires;
 * ``bulk_chunked`` calls ``f(begin, end, *values)`` once per chunk, one chunk per
   Numba thread, in a ``prange`` over the chunks.
 
@@ -19,7 +21,7 @@ for new argument types. The values are forwarded unchanged (arrays written in pl
 A function Numba cannot compile completes with a :class:`TypeError` naming it; an
 exception raised by the compiled function completes with ``set_error``. The same
 pipeline without this scheduler runs ``f`` in the interpreter: the transformation is
-the only difference. Under the default ``bulk`` the policy ``seq`` is the C++ default.
+the only difference.
 """
 
 from __future__ import annotations
