@@ -8,8 +8,8 @@ that starts it. Its domain, :class:`numba_parallel_domain`, transforms every ``b
 
 * with ``par`` or ``par_unseq`` (and for ``bulk_unchunked``) in an
   ``njit(parallel=True, nogil=True)`` ``prange`` loop over ``f(i, *values)``, ``f``
-  compiled with ``njit`` (LLVM inlines it; Numba's own ``inline="always"`` miscompiles
-  tuple unpacking inside ``prange`` loops, so it is not used);
+  compiled with ``njit`` (LLVM inlines it; with Numba 0.68's ``inline="always"`` the
+  scan's tile functions gave wrong results inside ``prange``, so it is not used);
 * with ``seq`` or ``unseq``, the policy of ``bulk(n, f)`` without one, in the same
   loop with ``range``: compiled, on the calling thread, in order, as ``seq`` requires;
 * ``bulk_chunked`` calls ``f(begin, end, *values)`` once per chunk, one chunk per
