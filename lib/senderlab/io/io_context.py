@@ -67,6 +67,7 @@ if _HAVE_EPOLL:
     _ET = select.EPOLLET
     _ERRHUP = select.EPOLLERR | select.EPOLLHUP
     _READ_EVENTS = _IN | _RDHUP | _ERRHUP
+    _HUPS = _RDHUP | _ERRHUP
     _WRITE_EVENTS = _OUT | _ERRHUP
 
 
@@ -74,9 +75,12 @@ class fd_state:
     """One registered descriptor: its socket, the operation parked in each direction
     (``reader``, ``writer``: objects with ``_ready()`` and ``_abort(ec)``) and the
     readiness hints ``rready``/``wready`` (True: try the system call before parking).
-    Shared by every backend; ``reg`` is the backend's registration bookkeeping."""
+    ``hup``: the peer's end of stream (or an error) was signalled, so a short read does
+    not mean "nothing more to read" (the end of stream is still to be read, and no new
+    edge will announce it). Shared by every backend; ``reg`` is the backend's
+    registration bookkeeping."""
 
-    __slots__ = ("fd", "sock", "reader", "writer", "rready", "wready", "reg")
+    __slots__ = ("fd", "sock", "reader", "writer", "rready", "wready", "reg", "hup")
 
     def __init__(self, fd: int, sock) -> None:
         self.fd = fd
@@ -86,6 +90,7 @@ class fd_state:
         self.rready = True
         self.wready = True
         self.reg = 0
+        self.hup = False
 
 
 # -- pollers ------------------------------------------------------------------------
@@ -123,6 +128,8 @@ class _epoll_poller:
             if st is None:
                 continue
             if ev & _READ_EVENTS:
+                if ev & _HUPS:
+                    st.hup = True
                 r = st.reader
                 if r is None:
                     st.rready = True
@@ -337,14 +344,22 @@ class io_context:
             t.join(timeout)
 
     def close(self) -> None:
-        """Stop, wait for the thread, close every socket still open and the poller."""
+        """Stop, wait for the thread, run what was posted, close every socket still open
+        (their pending operations complete with ``canceled``) and the poller."""
         if self._closed:
             return
         self.stop()
         self.join()
+        ready = self._ready
+        while ready:  # posted work (closes from other threads, cancellations) still runs
+            try:
+                ready.popleft()()
+            except Exception:
+                report_exception()
         for st in list(self._states.values()):
             if st.sock is not None:
-                st.sock.close()
+                st.sock._closed = True
+                st.sock._close_now()
         self._closed = True
         self._poller.close()
         os.close(self._wake_r)

@@ -298,7 +298,9 @@ class _read_some(_native_op):
             return (from_exception(e), 0)
         if n:
             if n < len(buf):
-                s._st.rready = False  # the kernel buffer is empty now
+                st = s._st
+                if not st.hup:
+                    st.rready = False  # the kernel buffer is empty now
             return (success, n)
         if not len(buf):
             return (success, 0)
