@@ -1,6 +1,6 @@
 """The P2300R10 section 1.3.2 inclusive scan, one sender program run on a thread pool,
-on the Numba-parallel domain, on the GPU (Numba's simulator) and on the fake device,
-checked against ``numpy.cumsum``."""
+on the Numba-parallel domain, on the GPU (Numba's simulator; the real device under
+``make test-gpu``) and on the fake device, checked against ``numpy.cumsum``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import senderlab as ex
+from gpu_helpers import REAL, real_gpu_available
 
 CASES = [(1, 1), (10, 3), (64, 8), (5, 8)]  # (n, tile_count): uneven and empty tiles too
 
@@ -21,6 +22,8 @@ def sch(request, no_leaked_threads):
     elif kind == "numba_parallel":
         yield ex.gpu.numba_parallel_scheduler()
     else:
+        if kind == "gpu_simulator" and REAL and not real_gpu_available():
+            pytest.skip("SENDERLAB_GPU_TESTS=real without a GPU: the simulator is off and there is no device")
         with ex.gpu.stream_context(None if kind == "gpu_simulator" else "numpy") as ctx:
             yield ctx.get_scheduler()
 

@@ -11,7 +11,10 @@ import numpy as np
 import pytest
 
 import senderlab as ex
+from gpu_helpers import REAL
 from helpers import recording_receiver
+
+pytestmark = pytest.mark.skipif(REAL, reason="SENDERLAB_GPU_TESTS=real: Numba's simulator is off in this run")
 
 WAIT = 120
 
