@@ -332,3 +332,12 @@ def test_values_move_between_two_contexts_through_the_host(no_leaked_threads):
         )
     assert x2 is x and np.array_equal(x, [2.0, 2.0, 2.0])
     assert ops(b1)[-1] == "sync" and "bulk inc" in ops(b2)
+
+
+def test_a_closed_context_completes_new_work_with_an_error(no_leaked_threads):
+    ctx = ex.gpu.stream_context("numpy")
+    gpu = ctx.get_scheduler()
+    assert ex.sync_wait(ex.schedule(gpu)) == ()
+    ctx.close()
+    r = run(ex.just(np.zeros(2)) | ex.continues_on(gpu) | ex.bulk(2, lambda i, x: None))
+    assert isinstance(r.error, RuntimeError) and "used after close()" in str(r.error)

@@ -178,12 +178,17 @@ class stream_context:
         b.record(ev, st.stream)
         with self._lock:
             c = self._completer
-            if c is None:
-                if self._closed:
-                    raise RuntimeError("stream_context: used after close()")
+            if c is None and not self._closed:
                 c = self._completer = _completer(b, "senderlab-gpu-completion")
                 weakref.finalize(self, c.request_stop).atexit = False
-        c.q.put((ev, fn))
+        if c is not None:
+            c.q.put((ev, fn))
+            return
+        # Closed: wait here for what was enqueued, then complete with an error.
+        try:
+            b.synchronize(ev)
+        finally:
+            fn(RuntimeError(f"{self!r} was used after close(); make a new stream_context"))
 
     def _stage(self, st: "_run", x):
         """A value as the device sees it, recording what to copy back."""
