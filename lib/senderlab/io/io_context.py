@@ -127,6 +127,9 @@ class _epoll_poller:
             st = states.get(fd)
             if st is None:
                 continue
+            if st.sock is None:  # the wake-up descriptor: not a handler
+                st.reader._ready()
+                continue
             if ev & _READ_EVENTS:
                 if ev & _HUPS:
                     st.hup = True
@@ -193,6 +196,9 @@ class _selectors_poller:
         n = 0
         for key, ev in self.sel.select(None if timeout < 0 else timeout):
             st = key.data
+            if st.sock is None:
+                st.reader._ready()
+                continue
             if ev & self.read:
                 r = st.reader
                 if r is None:
