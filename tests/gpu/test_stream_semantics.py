@@ -341,3 +341,17 @@ def test_a_closed_context_completes_new_work_with_an_error(no_leaked_threads):
     ctx.close()
     r = run(ex.just(np.zeros(2)) | ex.continues_on(gpu) | ex.bulk(2, lambda i, x: None))
     assert isinstance(r.error, RuntimeError) and "used after close()" in str(r.error)
+
+
+def test_work_started_on_the_gpu_with_starts_on_and_on_runs_there(fake):
+    ctx, gpu, b = fake
+    x = np.zeros(3)
+
+    def inc(i, x):
+        x[i] += 1
+
+    (x2,) = ex.sync_wait(ex.starts_on(gpu, ex.just(x) | ex.bulk(3, inc)))
+    with ex.static_thread_pool(1) as pool:
+        (x3,) = ex.sync_wait(ex.schedule(pool.get_scheduler()) | ex.then(lambda: x) | ex.on(gpu, ex.bulk(3, inc)))
+    assert x2 is x and x3 is x and np.array_equal(x, [2.0, 2.0, 2.0])
+    assert ops(b).count("bulk inc") == 2

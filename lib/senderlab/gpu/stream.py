@@ -57,7 +57,7 @@ import numpy as np
 
 from ..algorithms._concurrency_util import stop_token_env
 from ..core.env import _MISSING, fwd_env, get_domain, get_stop_token
-from ..core.domain import completion_domain
+from ..core.domain import completion_domain, env_domain
 from ..core.sender import adaptor_sender, basic_sender, forwarding_receiver
 from ..core.channels import set_stopped_t, set_value_t
 from ..core.signatures import completion_signatures, get_completion_signatures
@@ -407,9 +407,14 @@ class stream_domain:
     def __init__(self, ctx) -> None:
         self.ctx = ctx
 
-    def _here(self, sndr) -> bool:
+    def _here(self, sndr, env=None) -> bool:
+        """Whether ``sndr`` completes on this context: its attributes name this domain,
+        or they name none and it is started on this context (``env`` names it: the
+        inside of ``starts_on(gpu, ...)`` and ``on(gpu, ...)``)."""
         f = getattr(sndr, "_completion_domain", None)
         d = f() if f is not None else completion_domain(sndr)
+        if d is None and env is not None:
+            d = env_domain(env)
         return d == self
 
     def transform_sender(self, sndr, env=None):
@@ -426,7 +431,7 @@ class stream_domain:
                 return _gpu_when_all_sender(sndr.children, ctx, sndr)
         else:
             child = getattr(sndr, "child", None)
-            if child is not None and self._here(child):
+            if child is not None and self._here(child, env):
                 if tag in _BULK_KINDS:
                     return _gpu_bulk_sender(child, ctx, sndr)
                 if tag == "then" and type(sndr).__name__ == "_then_sender":
