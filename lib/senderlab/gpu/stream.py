@@ -3,7 +3,8 @@ sender algorithm customization, [exec.domain.default], [exec.snd.transform]).
 
 ``ctx = stream_context()``; ``gpu = ctx.get_scheduler()``. The scheduler's domain,
 :class:`stream_domain`, transforms at connect time every algorithm whose predecessor
-completes on ``gpu``:
+completes on ``gpu`` (or, naming no scheduler, is started there: the inside of
+``starts_on(gpu, ...)`` and ``on(gpu, ...)``):
 
 * ``bulk``, ``bulk_chunked``, ``bulk_unchunked`` ([exec.bulk]) become kernel launches:
   ``f`` is compiled with ``cuda.jit(device=True)`` and called from a generated kernel
