@@ -586,3 +586,17 @@ def test_compare_syntax_error_points_to_the_cell_line(shell, capsys):
 def test_compare_part_not_ending_in_a_sender_names_the_part(shell, capsys):
     result, out, err = run(shell, capsys, "%%sender --compare\njust(1)\n# --- coroutine ---\n42")
     assert result.success and "the coroutine part" in err and "int" in err
+
+
+def test_split_shows_one_source_shared_by_two_consumers(shell, capsys):
+    cell = ("%%sender\ns = just(3) | then(lambda x: x * 2) | split()\n"
+            "when_all(s | then(lambda x: x + 1), s | then(lambda x: x - 1))")
+    result, out, err = run(shell, capsys, cell)
+    assert out == "(7, 5)\n"
+    g = last_run().widget.graph
+    [(second, source)] = g["share"]
+    first = g["parent"][source]
+    assert g["alg"][second] == g["alg"][first] == "split" and second != first
+    assert g["alg"][source] == "then" and g["kind"][source] == "dynamic"  # connected when the first split started
+    # the hover text shows each sender
+    assert g["label"][source] == "just(3) | then(<lambda>)" and g["label"][0] == ""

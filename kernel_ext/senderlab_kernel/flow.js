@@ -213,6 +213,14 @@ class Flow {
       const path = svg("path", { d: `M${x0},${y0} C${xm},${y0} ${xm},${y1} ${x1},${y1}` }, this.gEdges);
       this.edgeEls[i] = path;
     }
+    this.shareEls = [];
+    for (const [a, b] of g.share || []) { // split: the second consumer of one shared source
+      const x0 = this.x[b] + NW, y0 = this.y[b] + NH / 2, x1 = this.x[a], y1 = this.y[a] + NH / 2;
+      const xm = (x0 + x1) / 2;
+      const path = svg("path", { d: `M${x0},${y0} C${xm},${y0} ${xm},${y1} ${x1},${y1}`, class: "sl-share" },
+        this.gEdges);
+      this.shareEls.push([b, path]);
+    }
     for (let i = 0; i < m; i++) {
       const kind = g.kind[i];
       const grp = svg("g", { transform: `translate(${this.x[i]},${this.y[i]})` }, this.gNodes);
@@ -263,6 +271,7 @@ class Flow {
     const g = this.g;
     const lines = [g.kind[i] === "fold" ? `${this.cnt[i]} more operations (folded)` :
       `${g.alg[i]}${g.op[i] ? " #" + g.op[i] : ""}  (${g.kind[i]})`];
+    if (g.label && g.label[i]) lines.push(g.label[i]);
     lines.push(`state: ${STATE[this.st[i]]}${this.stopf[i] ? ", stop requested" : ""}`);
     if (this.pay[i] >= 0) lines.push(`payload: ${this.strings[this.pay[i]]}`);
     if (this.lane[i] >= 0) lines.push(`completed on thread: ${(g.lanes || [])[this.lane[i]]}`);
@@ -409,6 +418,10 @@ class Flow {
           (this.g.kind[i] === "dynamic" || this.g.kind[i] === "await" ? " dyn" : "");
         if (edge.getAttribute("class") !== ecls) edge.setAttribute("class", ecls);
       }
+    }
+    for (const [b, path] of this.shareEls || []) {
+      const cls = `sl-share s-${STATE[this.st[b]]}`;
+      if (path.getAttribute("class") !== cls) path.setAttribute("class", cls);
     }
     this.dirty && this.dirty.clear();
     this.dirtyAll = false;

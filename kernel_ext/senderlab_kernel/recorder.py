@@ -42,7 +42,7 @@ MAX_DEPTH = 24
 
 class _node:
     __slots__ = ("index", "op", "algorithm", "parent", "depth", "kind", "children", "fold", "folded", "seq",
-                 "awaits", "channel", "payload")
+                 "awaits", "channel", "payload", "sender", "label", "shares")
 
     def __init__(self, index, op, algorithm, parent, depth, kind) -> None:
         self.index = index
@@ -58,6 +58,9 @@ class _node:
         self.awaits = 0  # a task's awaits so far
         self.channel = None  # how the operation completed (final state, for tests and the table)
         self.payload = None
+        self.sender = None  # the sender connected, until its label is made
+        self.label = None
+        self.shares = None  # a split sharing its source with this earlier split node
 
 
 class recorder:
@@ -81,6 +84,7 @@ class recorder:
         self.lanes = []
         self._lane_index = {}
         self._t0 = None
+        self._splits = {}  # id(split sender) -> (its first node, the sender, kept alive)
         self.graph_version = 0
 
     # -- collecting (any thread) --------------------------------------------------------
@@ -151,7 +155,15 @@ class recorder:
             else:
                 return  # not this run's operation
             self.ops[op] = len(self.ops) + 1
-            self._vis[op] = self._place(op, ev.algorithm, parent, ev.parent in self._started)
+            node = self._vis[op] = self._place(op, ev.algorithm, parent, ev.parent in self._started)
+            sender = getattr(ev, "sender", None)
+            if node.op == op and sender is not None:
+                node.sender = sender
+                if ev.algorithm == "split":  # the same split sender connected again: one shared source
+                    first = self._splits.setdefault(id(sender), (node, sender))[0]
+                    if first is not node:
+                        node.shares = first
+                        self.graph_version += 1
         elif op not in self._vis:
             return
         node = self._vis[op]
@@ -224,12 +236,27 @@ class recorder:
             "kind": [n.kind for n in nodes],
             "op": [self.ops.get(n.op, 0) for n in nodes],
             "seq": [n.seq for n in nodes],
+            "label": [self._label(n) for n in nodes],
+            # [split node, the node it shares: the first split's source, once connected]
+            "share": [[n.index, (n.shares.children or [n.shares])[0].index] for n in nodes if n.shares is not None],
             "col": [maxdepth - n.depth for n in nodes],
             "row": rows,
             "cols": maxdepth + 1,
             "rows": max(next_row, 1),
             "lanes": list(self.lanes),
         }
+
+    @staticmethod
+    def _label(node) -> str:
+        """The sender, as its repr says (shortened), for the hover text."""
+        if node.label is None:
+            sender, node.sender = node.sender, None
+            try:
+                text = repr(sender) if sender is not None else ""
+            except Exception:
+                text = ""
+            node.label = text if len(text) <= 90 else text[:89] + "…"
+        return node.label
 
     def error_chain(self) -> list:
         """The async stack trace: the node whose operation first completed with

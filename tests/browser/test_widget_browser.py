@@ -41,10 +41,10 @@ ERROR = "rgb(255, 92, 92)"
 STOPPED = "rgb(245, 185, 58)"
 
 CELLS = [
-    # 0: fan-out/fan-in, completes with a value
+    # fan-out/fan-in, completes with a value
     "%%sender --speed 4\n"
     "when_all(just(1), just(2) | then(lambda x: x * 10)) | then(lambda a, b: a + b)",
-    # 1: a hop to a thread pool and back (thread lanes), a task awaiting senders
+    # a hop to a thread pool and back (thread lanes), a task awaiting senders
     "%%sender --speed 4\n"
     "pool = static_thread_pool(1)\n"
     "@ex.task\n"
@@ -52,13 +52,17 @@ CELLS = [
     "    y = await (just(x) | continues_on(pool.get_scheduler()) | then(lambda v: v * 2))\n"
     "    return y\n"
     "twice(21)",
-    # 2: stopped
+    # stopped
     "%%sender --no-animate\njust(5) | let_value(lambda v: just_stopped())",
-    # 3: 10,000 events, for the frame rate
+    # 10,000 events, for the frame rate
     "%%sender --no-animate\nrepeat_n(just(1) | then(lambda x: None), 1670)",
-    # 4: never completes: runs on in the background, streamed live, until the stop button
+    # never completes: runs on in the background, streamed live, until the stop button
     "%%sender\nread_env(get_scheduler) | let_value(lambda s: schedule_after(s, 3600) | then(lambda: 'never'))",
-    # 5, 6: --compare, the two models side by side
+    # split: one source, two consumers
+    "%%sender --speed 4\n"
+    "shared = just(3) | then(lambda x: x * 2) | split()\n"
+    "when_all(shared | then(lambda x: x + 1), shared | then(lambda x: x - 1))",
+    # --compare, the two models side by side (two widgets)
     "%%sender --compare --speed 4\n"
     "just(20) | then(lambda x: x + 22)\n"
     "# --- coroutine ---\n"
@@ -67,10 +71,13 @@ CELLS = [
     "    x = await just(20)\n"
     "    return x + 22\n"
     "answer()",
-    # 7: an error travelling to the consumer (last: a failing cell stops "run all")
+    # an error travelling to the consumer (last: a failing cell stops "run all")
     "%%sender --speed 4\n"
     "when_all(just(1), just(0) | then(lambda x: 1 / x)) | then(lambda a, b: a + b)",
 ]
+# which .sl-flow (in page order) shows which cell
+WHEN_ALL, TASK, STOPPED_CELL, BIG, LIVE, SPLIT, CMP_SENDER, CMP_TASK, FAILING = range(9)
+STATUSES = ["value", "value", "stopped", "value", "stopped", "value", "value", "value", "error"]
 
 
 def _need_chromium() -> None:
@@ -149,11 +156,33 @@ def lab(tmp_path):
         log.close()
 
 
-def _colour(page, widget: int, alg: str, prop: str) -> list[str]:
-    return page.evaluate(
+def _colour(page, widget: int, alg: str, prop: str = "stroke") -> set[str]:
+    """The computed colour of the boxes of one algorithm's nodes in one widget."""
+    return set(page.evaluate(
         """([w, alg, prop]) => Array.from(document.querySelectorAll('.sl-flow')[w]
              .querySelectorAll(`.sl-node[data-alg="${alg}"] rect`)).map(r => getComputedStyle(r)[prop])""",
-        [widget, alg, prop])
+        [widget, alg, prop]))
+
+
+def _algs(page, widget: int, selector: str = ".sl-node") -> list[str]:
+    return page.evaluate(
+        "([w, sel]) => Array.from(document.querySelectorAll('.sl-flow')[w].querySelectorAll(sel))"
+        ".map(n => n.dataset.alg)", [widget, selector])
+
+
+ALL_PLAYED_OUT = """() => Array.from(document.querySelectorAll('.sl-flow')).every(w =>
+    w.dataset.status !== 'running' &&
+    w.querySelector('.sl-counter').textContent.split(' / ').every((x, _, a) => x === a[1] && +x > 0))"""
+
+COUNT_FRAMES = """async (ms) => {
+    let frames = 0, on = true;
+    const tick = () => { if (on) { frames++; requestAnimationFrame(tick); } };
+    requestAnimationFrame(tick);
+    const t0 = performance.now();
+    await new Promise(r => setTimeout(r, ms));
+    on = false;
+    return frames / ((performance.now() - t0) / 1000);
+}"""
 
 
 def test_widget_renders_the_pipeline_and_its_final_colours(lab):
@@ -167,102 +196,87 @@ def test_widget_renders_the_pipeline_and_its_final_colours(lab):
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(f"{base}/lab/tree/widget.ipynb?token={token}", timeout=60_000)
             page.wait_for_function(
-                "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                " && window.jupyterapp.shell.currentWidget.sessionContext"
-                " && window.jupyterapp.shell.currentWidget.sessionContext.session"
-                " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
-                " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
+                "() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
                 timeout=60_000)
             page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-            page.wait_for_function("document.querySelectorAll('.sl-flow').length === 8", timeout=60_000)
+            page.wait_for_function(f"document.querySelectorAll('.sl-flow').length === {len(STATUSES)}",
+                                   timeout=60_000)
             widgets = page.locator(".sl-flow")
-            # 4 runs on: its view said ready, got the events so far, and the stop button stops it
-            live = widgets.nth(4)
+
+            # the endless run goes on in the background: its view said ready and receives the
+            # events live; the widget's stop button stops it
+            live = widgets.nth(LIVE)
             page.wait_for_function(
-                """() => { const w = document.querySelectorAll('.sl-flow')[4];
-                           return w.dataset.status === 'running' &&
-                                  +w.querySelector('.sl-counter').textContent.split(' / ')[1] >= 8; }""",
-                timeout=30_000)
+                """(i) => { const w = document.querySelectorAll('.sl-flow')[i];
+                            return w.dataset.status === 'running' &&
+                                   +w.querySelector('.sl-counter').textContent.split(' / ')[1] >= 8; }""",
+                arg=LIVE, timeout=30_000)
             live.locator(".sl-stop").click()
-            page.wait_for_function("document.querySelectorAll('.sl-flow')[4].dataset.status === 'stopped'",
-                                   timeout=30_000)
+            page.wait_for_function("(i) => document.querySelectorAll('.sl-flow')[i].dataset.status === 'stopped'",
+                                   arg=LIVE, timeout=30_000)
             # every widget has its final trace, and the animations have played out
-            page.wait_for_function(
-                """() => Array.from(document.querySelectorAll('.sl-flow')).every(w =>
-                     w.dataset.status !== 'running' &&
-                     w.querySelector('.sl-counter').textContent.split(' / ').every((x, _, a) => x === a[1]))""",
-                timeout=45_000)
+            page.wait_for_function(ALL_PLAYED_OUT, timeout=45_000)
             page.screenshot(path=str(ARTIFACTS / "notebook.png"), full_page=True)
-            widgets.nth(0).screenshot(path=str(ARTIFACTS / "widget-when_all.png"))
-            widgets.nth(1).screenshot(path=str(ARTIFACTS / "widget-task-thread-hop.png"))
-            widgets.nth(4).screenshot(path=str(ARTIFACTS / "widget-stopped-live.png"))
-            widgets.nth(7).screenshot(path=str(ARTIFACTS / "widget-error-chain.png"))
+            for index, name in ((WHEN_ALL, "when_all"), (TASK, "task-thread-hop"), (LIVE, "stopped-live"),
+                                (SPLIT, "split"), (FAILING, "error-chain")):
+                widgets.nth(index).screenshot(path=str(ARTIFACTS / f"widget-{name}.png"))
             page.locator(".sl-compare").screenshot(path=str(ARTIFACTS / "compare-codes.png"))
             page.locator(".sl-compare-box").screenshot(path=str(ARTIFACTS / "compare-widgets.png"))
 
-            # 0: when_all fan-in, all green
-            algs = page.evaluate(
-                "Array.from(document.querySelectorAll('.sl-flow')[0].querySelectorAll('.sl-node'))"
-                ".map(n => n.dataset.alg)")
-            assert algs == ["%%sender", "then", "when_all", "just", "then", "just"], algs
-            assert set(_colour(page, 0, "then", "stroke")) == {VALUE}
-            assert set(_colour(page, 0, "just", "stroke")) == {VALUE}
-            assert set(_colour(page, 0, "when_all", "stroke")) == {VALUE}
-            assert "→ (21,)" in widgets.nth(0).locator(".sl-result").text_content()
+            # when_all: fan-out and fan-in, all green
+            assert _algs(page, WHEN_ALL) == ["%%sender", "then", "when_all", "just", "then", "just"]
+            for alg in ("then", "just", "when_all"):
+                assert _colour(page, WHEN_ALL, alg) == {VALUE}, alg
+            assert "→ (21,)" in widgets.nth(WHEN_ALL).locator(".sl-result").text_content()
 
-            # 1: the task's await, on two thread lanes
-            lanes = widgets.nth(1).locator(".sl-lane-name").all_text_contents()
+            # the task's await hops to the pool: two thread lanes
+            lanes = widgets.nth(TASK).locator(".sl-lane-name").all_text_contents()
             assert "MainThread" in lanes and any(name.startswith("senderlab-pool") for name in lanes), lanes
-            assert set(_colour(page, 1, "task", "stroke")) == {VALUE}
-            assert widgets.nth(1).locator('.sl-node[data-alg="schedule_from"]').count() == 1
+            assert _colour(page, TASK, "task") == {VALUE}
+            assert widgets.nth(TASK).locator('.sl-node[data-alg="schedule_from"]').count() == 1
 
-            # 2: stopped, amber
-            assert widgets.nth(2).get_attribute("data-status") == "stopped"
-            assert set(_colour(page, 2, "let_value", "stroke")) == {STOPPED}
+            # stopped: amber
+            assert widgets.nth(STOPPED_CELL).get_attribute("data-status") == "stopped"
+            assert _colour(page, STOPPED_CELL, "let_value") == {STOPPED}
 
-            # 4: stopped from the widget: the stop request and the stopped completions
-            assert set(_colour(page, 4, "let_value", "stroke")) == {STOPPED}
+            # stopped from the widget: the stop request and the stopped completions
+            assert _colour(page, LIVE, "let_value") == {STOPPED}
             assert "→ None" in live.locator(".sl-result").text_content()
             assert live.locator(".sl-tick-stop_request").count() >= 1
 
-            # 5, 6: --compare: the verdict, the codes with line counts, two animations side by side
-            verdict = page.locator(".sl-cmp-verdict").text_content()
-            assert verdict == "both give (42,)", verdict
+            # split: the second split's source is the first one's, drawn as a shared edge
+            assert _algs(page, SPLIT) == ["%%sender", "when_all", "then", "split", "then", "split", "then", "just"]
+            assert widgets.nth(SPLIT).locator(".sl-share").count() == 1
+            share = page.evaluate(
+                "(i) => getComputedStyle(document.querySelectorAll('.sl-flow')[i].querySelector('.sl-share')).stroke",
+                SPLIT)
+            assert share == VALUE and "→ (7, 5)" in widgets.nth(SPLIT).locator(".sl-result").text_content()
+
+            # --compare: the verdict, the codes with line counts, two animations side by side
+            assert page.locator(".sl-cmp-verdict").text_content() == "both give (42,)"
             heads = page.locator(".sl-cmp-head").all_text_contents()
             assert heads[0].startswith("sender") and "1 line ·" in heads[0], heads
             assert heads[1].startswith("coroutine") and "5 lines" in heads[1], heads
             assert "median of 5 runs" in page.locator(".sl-cmp-timing").text_content()
             assert page.locator(".sl-compare-box .sl-flow").count() == 2
-            assert set(_colour(page, 6, "task", "stroke")) == {VALUE}
+            assert _colour(page, CMP_SENDER, "then") == _colour(page, CMP_TASK, "task") == {VALUE}
 
-            # 7: the error, red, with the chain from the origin to the consumer highlighted
-            assert widgets.nth(7).get_attribute("data-status") == "error"
-            origin = page.evaluate(
-                "Array.from(document.querySelectorAll('.sl-flow')[7].querySelectorAll('.sl-node.chain'))"
-                ".map(n => n.dataset.alg)")
-            assert origin == ["%%sender", "then", "when_all", "then"], origin
-            assert set(_colour(page, 7, "when_all", "stroke")) == {ERROR}
-            stack = widgets.nth(7).locator(".sl-stack").text_content()
+            # the error: red, with the chain from its origin to the consumer highlighted
+            assert widgets.nth(FAILING).get_attribute("data-status") == "error"
+            assert _algs(page, FAILING, ".sl-node.chain") == ["%%sender", "then", "when_all", "then"]
+            assert _colour(page, FAILING, "when_all") == {ERROR}
+            stack = widgets.nth(FAILING).locator(".sl-stack").text_content()
             assert "ZeroDivisionError" in stack and "async stack trace" in stack
 
-            # 3: a 10,000-event trace animates at >= 30 frames a second
-            big = widgets.nth(3)
+            # a 10,000-event trace animates at 30 frames a second or more
+            big = widgets.nth(BIG)
             count = int(big.locator(".sl-counter").text_content().split(" / ")[1])
             assert count >= 10_000, count
             big.scroll_into_view_if_needed()
-            count_frames = """async (ms) => {
-                     let frames = 0, on = true;
-                     const tick = () => { if (on) { frames++; requestAnimationFrame(tick); } };
-                     requestAnimationFrame(tick);
-                     const t0 = performance.now();
-                     await new Promise(r => setTimeout(r, ms));
-                     on = false;
-                     return frames / ((performance.now() - t0) / 1000);
-                   }"""
-            idle = page.evaluate(count_frames, 1000)
+            idle = page.evaluate(COUNT_FRAMES, 1000)
             big.locator('.sl-btn[data-action="restart"]').click()
             big.locator('.sl-btn[data-icon="play"]').click()
-            fps = page.evaluate(count_frames, 2000)
+            fps = page.evaluate(COUNT_FRAMES, 2000)
             still_playing = big.locator('.sl-btn[data-icon="pause"]').count() == 1
             (ARTIFACTS / "fps.txt").write_text(
                 f"{fps:.1f} frames/s animating {count} events (the page alone: {idle:.1f} frames/s)\n")
@@ -279,17 +293,15 @@ def test_widget_renders_the_pipeline_and_its_final_colours(lab):
                 time.sleep(0.2)
             state = json.loads(path.read_text())["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]
             flows = [m["state"] for m in state["state"].values() if m["state"].get("_esm")]
-            assert sorted(f["status"] for f in flows) == ["error", "stopped", "stopped"] + ["value"] * 5
+            assert sorted(f["status"] for f in flows) == sorted(STATUSES)
             page.evaluate("window.jupyterapp.serviceManager.sessions.shutdownAll()")
             page.reload()
-            page.wait_for_function("document.querySelectorAll('.sl-flow').length === 8", timeout=60_000)
-            page.wait_for_function(
-                """() => Array.from(document.querySelectorAll('.sl-flow')).every(w =>
-                     w.querySelector('.sl-counter').textContent.split(' / ').every((x, _, a) => x === a[1] && x > 0))""",
-                timeout=45_000)
+            page.wait_for_function(f"document.querySelectorAll('.sl-flow').length === {len(STATUSES)}",
+                                   timeout=60_000)
+            page.wait_for_function(ALL_PLAYED_OUT, timeout=45_000)
             statuses = page.evaluate("Array.from(document.querySelectorAll('.sl-flow')).map(w => w.dataset.status)")
-            assert statuses == ["value", "value", "stopped", "value", "stopped", "value", "value", "error"], statuses
-            assert set(_colour(page, 0, "when_all", "stroke")) == {VALUE}
-            widgets.nth(7).screenshot(path=str(ARTIFACTS / "widget-restored-from-notebook.png"))
+            assert statuses == STATUSES
+            assert _colour(page, WHEN_ALL, "when_all") == {VALUE}
+            widgets.nth(FAILING).screenshot(path=str(ARTIFACTS / "widget-restored-from-notebook.png"))
         finally:
             browser.close()

@@ -15,6 +15,9 @@ Each event has: ``kind`` (``"connect"``, ``"start"``, ``"set_value"``, ``"set_er
 operation that connected or started it, or ``None``), ``algorithm``, ``channel`` (for
 completions), ``payload`` (a short repr of the values or error), ``scheduler`` (repr of
 where it happens, where known), ``thread`` (name) and ``ns`` (``time.monotonic_ns()``).
+A connect event also carries ``sender``, the sender that was connected (``None`` on the
+others; not part of :meth:`trace_event.as_dict`): the extension uses it to show the
+sender on hover and to see that two ``split`` operations share one source.
 
 *Checked mode* (``SENDERLAB_CHECKED=1`` in the environment, or ``with ex.checked():``)
 verifies the protocol while tracing: an operation started twice, completed before it
@@ -59,10 +62,10 @@ _monotonic_ns = time.monotonic_ns
 class trace_event:
     """One traced event (see the module docstring for the fields)."""
 
-    __slots__ = ("kind", "op", "parent", "algorithm", "channel", "payload", "_scheduler", "thread", "ns")
+    __slots__ = ("kind", "op", "parent", "algorithm", "channel", "payload", "_scheduler", "thread", "ns", "sender")
     FIELDS = ("kind", "op", "parent", "algorithm", "channel", "payload", "scheduler", "thread", "ns")
 
-    def __init__(self, kind, op, parent, algorithm, channel, payload, scheduler, thread, ns) -> None:
+    def __init__(self, kind, op, parent, algorithm, channel, payload, scheduler, thread, ns, sender=None) -> None:
         self.kind = kind
         self.op = op
         self.parent = parent
@@ -72,6 +75,7 @@ class trace_event:
         self._scheduler = scheduler
         self.thread = thread
         self.ns = ns
+        self.sender = sender
 
     @property
     def scheduler(self):
@@ -183,12 +187,12 @@ def _sched_repr(s):
     return None if s is None else repr(s)
 
 
-def _emit(kind, info, channel=None, payload=None, scheduler=None) -> None:
+def _emit(kind, info, channel=None, payload=None, scheduler=None, sender=None) -> None:
     if not _sinks:
         return
     parent = info.parent
     ev = trace_event(kind, info.id, parent.id if parent is not None else None, info.algorithm, channel, payload,
-                     scheduler, _thread_name(), _monotonic_ns())
+                     scheduler, _thread_name(), _monotonic_ns(), sender)
     for s in _sink_tuple:
         s(ev)
 
@@ -283,7 +287,7 @@ def _traced_connect(sndr, rcvr):
             return connect(new, rcvr)
     info = _op_info(sndr._tag, _current(), sndr)
     sch = _lazy_scheduler(None, env) if _sinks else None
-    _emit("connect", info, scheduler=sch)
+    _emit("connect", info, scheduler=sch, sender=sndr)
     prev = getattr(_local, "op", None)
     _local.op = info
     try:
