@@ -353,7 +353,7 @@ def test_thread_hops_get_lanes(shell, capsys):
         assert lanes[0] == "MainThread" and lanes[1].startswith("senderlab-pool")
         last = records(w)[-1]
         assert recorder_mod.KINDS[last[2]] == "set_value" and lanes[last[3]].startswith("senderlab-pool")
-        assert "static_thread_pool_scheduler" in w.strings[last[5]]
+        assert "static_thread_pool_scheduler" in last_run().trace[-1]["scheduler"]  # the table has it
     finally:
         shell.user_ns["pool"].__exit__(None, None, None)
 

@@ -15,8 +15,9 @@ A :class:`recorder` is a trace sink (:func:`senderlab.add_trace_sink`) for one r
 * folds what would not fit on a slide: past :data:`MAX_CHILDREN` children of one node,
   :data:`MAX_DEPTH` levels or :data:`MAX_NODES` nodes, operations share one "+N more"
   node per parent, so a 10,000-event ``repeat_n`` stays a picture;
-* encodes each event as one :data:`RECORD` (24 bytes): time, node, kind, thread lane,
-  payload and scheduler strings (indices into a string table), operation.
+* encodes each event as one :data:`RECORD` (28 bytes): time, node, kind, thread lane,
+  payload and scheduler strings (indices into a string table; the scheduler only for
+  connect and start, where the receiver's environment names it), operation.
 
 :meth:`recorder.table` gives the events as a :class:`trace_table` (``--trace``).
 """
@@ -176,8 +177,10 @@ class recorder:
             self._t0 = ev.ns
         t = (ev.ns - self._t0) / 1e6
         lane = self._lane(ev.thread)
-        self.records += RECORD.pack(t, node.index, _KIND[kind], lane, self._string(ev.payload),
-                                    self._string(ev.scheduler), self.ops[op])
+        # where it completed shows as the thread lane; the scheduler (a walk through the
+        # sender's attributes per completion) is looked up only for the table
+        sch = self._string(ev.scheduler) if kind == "connect" or kind == "start" else -1
+        self.records += RECORD.pack(t, node.index, _KIND[kind], lane, self._string(ev.payload), sch, self.ops[op])
         self.events.append((t, ev))
 
     def _place(self, op, algorithm, parent, dynamic) -> _node:
