@@ -16,6 +16,7 @@ import json
 import os
 import signal
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -424,14 +425,32 @@ def test_tracing_is_off_again_after_a_run(shell, capsys):
     assert trace_mod._sinks == []
 
 
+def _interrupt_when_waiting(previous) -> threading.Thread:
+    """Interrupt the main thread (as Ctrl-C does) once the new run's timer has started."""
+    import _thread
+
+    def watch():
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            r = magics.last_run
+            if r is not previous and any(e.kind == "start" and e.algorithm == "schedule_after"
+                                         for e in list(r.recorder._raw)):
+                _thread.interrupt_main()
+                return
+            time.sleep(0.01)
+
+    t = threading.Thread(target=watch)
+    t.start()
+    return t
+
+
 def test_keyboard_interrupt_requests_stop_and_is_re_raised(shell, capsys):
     # a pipeline that would wait an hour on sync_wait's run loop
-    timer = threading.Timer(0.3, __import__("_thread").interrupt_main)
-    timer.start()
+    watcher = _interrupt_when_waiting(last_run())
     try:
         result, out, err = run(shell, capsys, "%%sender\nread_env(get_scheduler) | let_value(lambda s: schedule_after(s, 3600))")
     finally:
-        timer.cancel()
+        watcher.join()
     assert isinstance(result.error_in_exec, KeyboardInterrupt)
     w = last_run().widget
     assert w.status == "interrupted"
@@ -561,6 +580,12 @@ def test_compare_runs_both_and_says_they_agree(shell, capsys):
     html = cmp._repr_html_()
     assert "both give (42,)" in html and "add_one_task" in html and "5 lines" in html
     assert cmp.runs["coroutine"].widget.graph["alg"][:2] == ["sync_wait", "task"]
+
+
+def test_compare_name_stores_the_comparison(shell, capsys):
+    run(shell, capsys, COMPARE.replace("--runs 3", "--runs 1 --name both"))
+    both = shell.user_ns["both"]
+    assert both is last_run() and both.runs["coroutine"].trace.column("algorithm")[0] == "task"
 
 
 def test_compare_shows_a_difference(shell, capsys):

@@ -60,7 +60,8 @@ def sender(line: str, cell: str | None = None):
         stop request: time, operation, parent, kind, algorithm, payload, scheduler,
         thread); it becomes the cell's output value.
     ``--name VAR``
-        store that table in the variable ``VAR``.
+        store that table in the variable ``VAR`` (with ``--compare``: the comparison,
+        whose ``.runs["sender"].trace`` and ``.runs["coroutine"].trace`` are the tables).
     ``--compare [--runs N]``
         the cell holds two versions of one program, a sender version, then the line
         ``# --- coroutine ---``, then a coroutine (``@ex.task``) version; each part ends
@@ -91,6 +92,8 @@ def sender(line: str, cell: str | None = None):
         from .compare import run_comparison
 
         last_run = run_comparison(ipython, source, opts)
+        if opts["name"] and last_run is not None:
+            ipython.user_ns[opts["name"]] = last_run
         return None
     sndr = evaluate_sender(ipython, source)
     if sndr is None:
