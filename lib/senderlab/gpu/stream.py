@@ -9,7 +9,9 @@ completes on ``gpu`` (or, naming no scheduler, is started there: the inside of
 * ``bulk``, ``bulk_chunked``, ``bulk_unchunked`` ([exec.bulk]) become kernel launches:
   ``f`` is compiled with ``cuda.jit(device=True)`` and called from a generated kernel
   (``f(i, *values)`` per index; ``f(begin, end, *values)`` per chunk); the values are
-  then forwarded unchanged (the same arrays, written in place).
+  then forwarded unchanged (the same arrays, written in place). A kernel has no
+  sequential mode: every policy, ``seq`` (that of ``bulk(n, f)``) included, runs as
+  ``par_unseq``, as in nvexec. (The Numba-parallel domain keeps ``seq`` sequential.)
 * ``then(f)`` ([exec.then]) runs ``f`` on one GPU thread. Its result type is inferred
   by Numba before the launch: nothing gives no values, a number stays on the device
   until the chain leaves the GPU, and a function returning its own array arguments (or
