@@ -625,3 +625,20 @@ def test_split_shows_one_source_shared_by_two_consumers(shell, capsys):
     assert g["alg"][source] == "then" and g["kind"][source] == "dynamic"  # connected when the first split started
     # the hover text shows each sender
     assert g["label"][source] == "just(3) | then(<lambda>)" and g["label"][0] == ""
+
+
+def test_compare_on_a_running_loop_runs_both_to_completion(shell, capsys):
+    cell = ("%%sender --compare --runs 1\npool = static_thread_pool(1)\n"
+            "just(1) | continues_on(pool.get_scheduler()) | then(lambda x: x + 1)\n"
+            "# --- coroutine ---\n@ex.task\nasync def hop() -> int:\n"
+            "    x = await (just(1) | continues_on(pool.get_scheduler()))\n    return x + 1\nhop()")
+
+    async def main():
+        try:
+            result, out, err = run(shell, capsys, cell)
+        finally:
+            shell.user_ns["pool"].__exit__(None, None, None)
+        assert result.success and err == "" and "✓ both give (2,)" in out
+        assert last_run().runs["coroutine"].recorder.nodes[0].algorithm == "sync_wait"
+
+    on_loop(main)

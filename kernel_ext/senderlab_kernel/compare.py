@@ -4,7 +4,8 @@ by side (P4014R0's tables of equivalents, live).
 The cell is split at the line ``# --- coroutine ---`` (:data:`.magics.COMPARE_MARKER`;
 spaces and the number of dashes may vary). Each part runs in the user namespace, the
 sender part first, and must end with its sender (the coroutine part: a call of an
-``@ex.task`` function). Both are run traced and animated; then each is run ``--runs``
+``@ex.task`` function). Both are run to completion with ``sync_wait`` (in a kernel too:
+they must finish to be compared), traced and animated; then each is run ``--runs``
 more times untraced (its printing silenced) for the median time. The output says
 whether the results agree, shows the two codes with their line counts (lines that are
 neither blank nor only a comment, as P4014 counts them), the two animations and the
@@ -153,8 +154,9 @@ def run_comparison(ipython, cell: str, opts: dict):
             return None
         senders[name] = sndr
     for name, sndr in senders.items():
+        # both must finish to be compared and timed: run to completion, as sync_wait does
         run = cmp.runs[name] = sender_run(sndr, title=f"{name}: {_title(cmp.codes[name])}", speed=opts["speed"],
-                                          animate=opts["animate"])
+                                          animate=opts["animate"], blocking=True)
         run.run()
     if all(r.done for r in cmp.runs.values()):
         cmp.n_runs = opts["runs"]

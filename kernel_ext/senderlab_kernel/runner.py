@@ -98,9 +98,10 @@ class sender_run:
     ``"value"``, ``"error"`` or ``"stopped"`` and ``result`` holds the values tuple, the
     error or ``None``. ``trace`` is the :class:`~.recorder.trace_table` of its events."""
 
-    def __init__(self, sndr, *, title: str = "", speed: float = 1.0, animate: bool = True) -> None:
+    def __init__(self, sndr, *, title: str = "", speed: float = 1.0, animate: bool = True,
+                 blocking: bool = False) -> None:
         self.sndr = senderlab.as_sender(sndr, "%%sender")
-        self.loop = running_loop()
+        self.loop = None if blocking else running_loop()  # blocking: sync_wait, loop or not
         self.recorder = recorder("sync_wait" if self.loop is None else "%%sender")
         self.widget = FlowWidget(self.recorder, title=title, speed=speed, animate=animate)
         self.widget.on_stop = self.request_stop
