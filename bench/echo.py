@@ -85,6 +85,7 @@ def _serve(name: str, q, cpus) -> None:
         signal.signal(signal.SIGTERM, lambda *_: srv.stop())
         q.put(srv.address[1])
         srv.run()
+        q.put(_cpu_seconds())
         return
     import asyncio
 
@@ -133,6 +134,14 @@ def _serve(name: str, q, cpus) -> None:
     loop.run_forever()
     server.close()
     loop.close()
+    q.put(_cpu_seconds())
+
+
+def _cpu_seconds() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return (r.ru_utime, r.ru_stime)
 
 
 # -- the load generator (run in child processes) --------------------------------------------
@@ -166,6 +175,7 @@ def _load(port: int, conns: int, size: int, warmup: float, duration: float, star
         s.send(msg)
     lat = []
     count = 0
+    total = 0
     bad = 0
     append = lat.append
     while True:
@@ -187,6 +197,7 @@ def _load(port: int, conns: int, size: int, warmup: float, duration: float, star
                 got[i] = n
                 continue
             got[i] = 0
+            total += 1
             if bufs[i] != msg:
                 bad += 1
             t = clock()
@@ -198,7 +209,7 @@ def _load(port: int, conns: int, size: int, warmup: float, duration: float, star
     for s in socks:
         s.close()
     ep.close()
-    q.put((count, lat, bad))
+    q.put((count, lat, bad, total))
 
 
 def _percentile(sorted_xs, p: float) -> float:
@@ -229,9 +240,14 @@ def run_case(name: str, conns: int, size: int, duration: float, warmup: float, l
     for p in lps:
         p.join(10)
     os.kill(sp.pid, signal.SIGTERM)
+    try:
+        user, system = q.get(timeout=30)
+    except Exception:
+        user = system = float("nan")
     sp.join(10)
     if sp.is_alive():
         sp.kill()
+    total = sum(r[3] for r in results)
     count = sum(r[0] for r in results)
     bad = sum(r[2] for r in results)
     lat = sorted(x for r in results for x in r[1])
@@ -243,6 +259,8 @@ def run_case(name: str, conns: int, size: int, duration: float, warmup: float, l
         "MB_per_s": count * size / duration / 1e6,
         "p50_us": _percentile(lat, 0.5) * 1e6,
         "p99_us": _percentile(lat, 0.99) * 1e6,
+        "server_cpu_us_per_msg": (user + system) / total * 1e6 if total else float("nan"),
+        "server_user_us_per_msg": user / total * 1e6 if total else float("nan"),
         "mismatched": bad,
     }
 
@@ -265,7 +283,7 @@ def main(argv=None) -> int:
     rows = []
     for conns, size in configs:
         print(f"\n{conns} connections x {size} B")
-        print(f"  {'server':22} {'msgs/s':>10} {'MB/s':>8} {'p50 us':>8} {'p99 us':>8}")
+        print(f"  {'server':22} {'msgs/s':>10} {'MB/s':>8} {'p50 us':>8} {'p99 us':>8} {'CPU us/msg':>10} {'user':>9}")
         by = {}
         for name in servers:
             r = run_case(name, conns, size, duration, warmup, a.loaders)
@@ -275,7 +293,8 @@ def main(argv=None) -> int:
             rows.append(r)
             by[name] = r["msgs_per_s"]
             flag = "  MISMATCHED ECHOES" if r["mismatched"] else ""
-            print(f"  {name:22} {r['msgs_per_s']:10.0f} {r['MB_per_s']:8.2f} {r['p50_us']:8.0f} {r['p99_us']:8.0f}{flag}")
+            print(f"  {name:22} {r['msgs_per_s']:10.0f} {r['MB_per_s']:8.2f} {r['p50_us']:8.0f} {r['p99_us']:8.0f}"
+                  f" {r['server_cpu_us_per_msg']:10.1f} {r['server_user_us_per_msg']:9.1f}{flag}")
         streams = by.get("asyncio streams")
         co = by.get("coroutine / reactor")
         if streams and co:

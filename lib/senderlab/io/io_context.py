@@ -42,6 +42,7 @@ import os
 import select
 import threading
 import time
+import weakref
 from collections import deque
 
 from ..core.channels import set_stopped_t, set_value_t
@@ -235,7 +236,7 @@ class io_context:
 
     __slots__ = (
         "_poller", "_states", "_ready", "_lock", "_wake_r", "_wake_w", "_timers", "_stopped",
-        "_interrupted", "_tid", "_work", "_guards", "_thread", "_closed", "_sch", "__weakref__",
+        "_interrupted", "_tid", "_work", "_guards", "_thread", "_closed", "_sch", "_finalizer", "__weakref__",
     )
 
     def __init__(self, poller: str | None = None) -> None:
@@ -272,6 +273,8 @@ class io_context:
             os.set_blocking(r, False)
             os.set_blocking(w, False)
             self._wake_r, self._wake_w = r, w
+        # A context dropped without close() must not keep its wake-up descriptors.
+        self._finalizer = weakref.finalize(self, _close_fds, self._wake_r, self._wake_w)
         st = fd_state(self._wake_r, None)
         st.reader = _waker(self, st)
         self._poller.add(st)
@@ -368,9 +371,7 @@ class io_context:
                 st.sock._close_now()
         self._closed = True
         self._poller.close()
-        os.close(self._wake_r)
-        if self._wake_w != self._wake_r:
-            os.close(self._wake_w)
+        self._finalizer()
         self._states.clear()
 
     def __enter__(self) -> "io_context":
@@ -459,13 +460,14 @@ class io_context:
         poller = self._poller
         states = self._states
         timers = self._timers
+        waiting = timers._ops  # truthy while a timer waits (cheaper than len(timers))
         lock = self._lock
         n = 0
         try:
             while not self._stopped and not self._interrupted:
                 if until is not None and until.channel:
                     break
-                if timers:
+                if waiting:
                     with lock:
                         due = []
                         timers.pop_due(_monotonic(), due)
@@ -483,8 +485,10 @@ class io_context:
                     continue
                 if not block:
                     timeout = 0.0
-                elif self._work == 0 and not timers and self._guards == 0 and until is None:
-                    break  # out of work
+                elif not waiting:
+                    if self._work == 0 and self._guards == 0 and until is None:
+                        break  # out of work
+                    timeout = -1.0
                 else:
                     with lock:
                         d = timers.next_deadline()
@@ -574,6 +578,12 @@ class io_context:
         """The number of timers waiting for their deadline."""
         with self._lock:
             return len(self._timers)
+
+
+def _close_fds(r: int, w: int) -> None:
+    os.close(r)
+    if w != r:
+        os.close(w)
 
 
 class _waker:

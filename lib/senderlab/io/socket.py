@@ -346,21 +346,19 @@ class _write_some(_native_op):
 
 class _transfer_all(_native_op):
     """Composed ``read`` (exactly ``len(buf)``) or ``write`` (all of ``data``) on one
-    socket: Asio's ``async_read``/``async_write``, Capy's ``read``/``write``."""
+    socket: Asio's ``async_read``/``async_write``, Capy's ``read``/``write``.
+    ``_transfer_all(sock, view, reading)`` makes the right one of the two subclasses."""
 
-    __slots__ = ("view", "_tag")
+    __slots__ = ("view",)
+    _always_try = True  # progress lives in the operation, so never skip to parking
+
+    def __new__(cls, sock, view, reading: bool):
+        return object.__new__(_read_all if reading else _write_all)
 
     def __init__(self, sock, view, reading: bool) -> None:
         self._dom = self._cs = _MISSING
         self.sock = sock
         self.view = view
-        self._tag = "read" if reading else "write"
-
-    @property
-    def _dir(self):
-        return 0 if self._tag == "read" else 1
-
-    _always_try = True  # progress lives in the operation, so never skip to parking
 
     def __await__(self):
         if _awaiting.cell.driver is not None:
@@ -399,6 +397,18 @@ class _transfer_all(_native_op):
 
     def __repr__(self) -> str:
         return f"{self._tag}({self.sock!r}, {len(self.view)} bytes)"
+
+
+class _read_all(_transfer_all):
+    __slots__ = ()
+    _tag = "read"
+    _dir = 0
+
+
+class _write_all(_transfer_all):
+    __slots__ = ()
+    _tag = "write"
+    _dir = 1
 
 
 class _accept(_native_op):
@@ -480,7 +490,7 @@ class _connect(_native_op):
         return f"connect({self.sock!r}, {self.address!r})"
 
 
-for _t in (_read_some, _write_some, _transfer_all, _accept, _connect):
+for _t in (_read_some, _write_some, _read_all, _write_all, _accept, _connect):
     _runner.native_ops.add(_t)
 
 
@@ -489,9 +499,12 @@ def _native_transfer(t, ctx):
     s = t.stream
     if type(s) is not socket or s._ctx is not ctx:
         return None
+    buf = t.buf
     if t.reading:
-        return _transfer_all(s, writable_view(t.buf, "ex.io.read"), True)
-    return _transfer_all(s, readable_view(t.buf, "ex.io.write"), False)
+        return _read_all(s, buf if type(buf) is bytearray else writable_view(buf, "ex.io.read"), True)
+    if type(buf) is not bytes and type(buf) is not bytearray:
+        buf = readable_view(buf, "ex.io.write")
+    return _write_all(s, buf, False)
 
 
 _runner._transfer[0] = _streams_transfer
