@@ -304,7 +304,8 @@ class Flow {
 
   receive(msg, buffers) {
     if (!msg || msg.type !== "events") return;
-    if (this.model.get("trace").byteLength) return;
+    const final = this.model.get("trace");
+    if (final && final.byteLength) return; // the whole trace is here already
     const s0 = msg.strings_start;
     for (let k = 0; k < msg.strings.length; k++) this.strings[s0 + k] = msg.strings[k];
     this.append(msg.start, buffers && buffers[0]);
