@@ -21,7 +21,7 @@ STAMP := $(VENV)/.installed
 IPYTHONDIR_VENV := $(abspath $(VENV))/ipython
 STARTUP := $(IPYTHONDIR_VENV)/profile_default/startup/00-senderlab.py
 
-.PHONY: venv test lab startup bench clean distclean ci-deps
+.PHONY: venv test test-gpu lab startup bench clean distclean ci-deps
 
 venv: $(STAMP)
 
@@ -55,6 +55,18 @@ bench: venv
 	$(PY) bench/concurrency.py
 	$(PY) bench/task.py
 	$(PY) bench/import_time.py
+	$(PY) bench/bulk.py
+
+# The tests marked gpu, on a machine with an NVIDIA GPU and driver: installs the CUDA
+# toolkit wheels numba-cuda needs for the driver's CUDA version (and CuPy, for the scan
+# comparison), runs them on the device printing the figures, then bench/bulk.py --quick.
+test-gpu: venv
+	@cuda=$$(nvidia-smi 2>/dev/null | sed -n 's/.*CUDA Version: *\([0-9][0-9]*\)\..*/\1/p' | head -n 1); \
+	if [ -z "$$cuda" ]; then echo "make test-gpu needs an NVIDIA GPU and its driver (nvidia-smi found none)" >&2; exit 1; fi; \
+	$(PY) -m pip install --quiet "numba-cuda[cu$$cuda]>=0.30,<0.31" && \
+	{ $(PY) -m pip install --quiet "cupy-cuda$${cuda}x" || echo "CuPy not installed: the scan is compared with numpy.cumsum only"; }
+	SENDERLAB_GPU_TESTS=real $(PY) -m pytest -q -s -m gpu tests/gpu $(PYTEST_ARGS)
+	$(PY) bench/bulk.py --quick
 
 # System programs the end-to-end tests use: Debian's chromium (the browser test
 # drives it with Playwright, never a downloaded browser) and socat (a real client
