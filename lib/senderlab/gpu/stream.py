@@ -474,6 +474,11 @@ class _gpu_sender(adaptor_sender):
     def tag(self) -> str:
         return self.orig.tag
 
+    @property
+    def _tag(self) -> str:
+        # What a trace calls the operation: the algorithm, marked as run on the device.
+        return self.orig.tag + " [gpu]"
+
     def get_completion_signatures(self, env=None):
         return get_completion_signatures(self.orig, env)
 
@@ -744,7 +749,11 @@ class _gpu_when_all_op:
 
 class _gpu_when_all_sender(basic_sender):
     __slots__ = ("children", "ctx", "orig")
-    _tag = "when_all"
+    _tag = "when_all [gpu]"  # in a trace; its tag (what a domain matches) stays when_all
+
+    @property
+    def tag(self) -> str:
+        return "when_all"
 
     def __init__(self, children, ctx, orig) -> None:
         self._dom = self._cs = _MISSING
