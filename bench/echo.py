@@ -23,8 +23,14 @@ Headline ratios (issue 5 targets): coroutine/reactor over asyncio streams (>= 2.
 coroutine/reactor over sender/reactor (<= 1.3), coroutine/asyncio over asyncio streams
 (>= 1).
 
-Usage: ``python bench/echo.py [--quick] [--duration SECONDS] [--json PATH]``; ``--quick``
-runs 10 x 1 KiB and 100 x 64 B for one second each (< 60 s in all).
+Each case runs ``--rounds`` times (round-robin over the servers) and keeps its best
+round: on a shared machine the slow rounds measure the neighbours. ``CPU us/msg`` is the
+server process's CPU time (user + system, and user alone) per echoed message, counted from
+when it starts serving, warm-up messages included: the cost of the server itself, less
+sensitive to the load generator and to the neighbours.
+
+Usage: ``python bench/echo.py [--quick] [--duration SECONDS] [--rounds R] [--json PATH]``;
+``--quick`` runs 10 x 1 KiB and 100 x 64 B for one second each, best of 2 (< 60 s).
 """
 
 from __future__ import annotations
@@ -83,9 +89,10 @@ def _serve(name: str, q, cpus) -> None:
         style, backend = name.split(" / ")
         srv = echo_server(style, backend, "127.0.0.1", 0)
         signal.signal(signal.SIGTERM, lambda *_: srv.stop())
+        base = _cpu_seconds()  # imports and set-up are not the server's cost per message
         q.put(srv.address[1])
         srv.run()
-        q.put(_cpu_seconds())
+        q.put(_cpu_seconds(base))
         return
     import asyncio
 
@@ -130,18 +137,19 @@ def _serve(name: str, q, cpus) -> None:
 
         server = loop.run_until_complete(loop.create_server(Echo, "127.0.0.1", 0, backlog=1024))
     loop.add_signal_handler(signal.SIGTERM, loop.stop)
+    base = _cpu_seconds()
     q.put(server.sockets[0].getsockname()[1])
     loop.run_forever()
     server.close()
     loop.close()
-    q.put(_cpu_seconds())
+    q.put(_cpu_seconds(base))
 
 
-def _cpu_seconds() -> float:
+def _cpu_seconds(base=(0.0, 0.0)):
     import resource
 
     r = resource.getrusage(resource.RUSAGE_SELF)
-    return (r.ru_utime, r.ru_stime)
+    return (r.ru_utime - base[0], r.ru_stime - base[1])
 
 
 # -- the load generator (run in child processes) --------------------------------------------
@@ -270,23 +278,36 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="two configurations, one second each (< 60 s)")
     ap.add_argument("--duration", type=float, default=None, help="seconds measured per case (default 3)")
     ap.add_argument("--loaders", type=int, default=1, help="load-generator processes (default 1)")
+    ap.add_argument("--rounds", type=int, default=None, help="rounds per case, best kept (default 2 quick, 3 full)")
     ap.add_argument("--servers", default=None, help="comma-separated subset of: " + ", ".join(SERVERS))
     ap.add_argument("--json", default=None)
     a = ap.parse_args(argv)
     duration = a.duration or (1.0 if a.quick else 3.0)
     warmup = 0.3 if a.quick else 0.5
+    rounds = a.rounds or (2 if a.quick else 3)
     configs = [(10, 1024), (100, 64)] if a.quick else [(10, 64), (10, 1024), (100, 64), (100, 1024)]
     servers = SERVERS if a.servers is None else [s.strip() for s in a.servers.split(",")]
     sc, cc = _cpu_sets()
     print(f"server CPUs {sorted(sc) if sc else 'any'}, load CPUs {sorted(cc) if cc else 'any'}; "
-          f"{duration:g} s per case after {warmup:g} s warm-up")
+          f"{duration:g} s per case after {warmup:g} s warm-up; best of {rounds} rounds")
     rows = []
     for conns, size in configs:
         print(f"\n{conns} connections x {size} B")
         print(f"  {'server':22} {'msgs/s':>10} {'MB/s':>8} {'p50 us':>8} {'p99 us':>8} {'CPU us/msg':>10} {'user':>9}")
+        best: dict = {}
+        for rnd in range(rounds):
+            # Round-robin, starting one further each round, so that a busy spell of the
+            # machine does not hit one server only; each server keeps its best round.
+            for k in range(len(servers)):
+                name = servers[(k + rnd) % len(servers)]
+                r = run_case(name, conns, size, duration, warmup, a.loaders)
+                if r is None:
+                    best[name] = None
+                elif best.get(name) is None or r["msgs_per_s"] > best[name]["msgs_per_s"]:
+                    best[name] = r
         by = {}
         for name in servers:
-            r = run_case(name, conns, size, duration, warmup, a.loaders)
+            r = best.get(name)
             if r is None:
                 print(f"  {name:22} (not installed)")
                 continue

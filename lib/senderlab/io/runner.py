@@ -39,8 +39,10 @@ __all__ = ["coroutine_runner", "context_receiver", "native_ops"]
 #: Types of the coroutine-face socket senders the runner parks itself for (filled by
 #: :mod:`senderlab.io.socket`).
 native_ops: set = set()
-#: ``(type, convert)``: the stream-generic composed read/write type and a function
-#: turning one on a socket of ``ctx`` into a native operation (or ``None``).
+#: ``(type, run)``: the stream-generic composed read/write type (``ex.io.read``,
+#: ``ex.io.write``) and ``run(t, ctx, runner)``: for one on a socket of ``ctx``, its
+#: ``io_result`` if it completed at once, else the native operation to park for (its
+#: progress in ``runner.n``); ``None`` for any other stream.
 _transfer = [None, None]
 
 
@@ -129,11 +131,24 @@ class coroutine_runner:
                     cell.driver = prev
                 value = exc = None
                 t = type(y)
-                if t not in native and t is _transfer[0]:
-                    y2 = _transfer[1](y, ctx)
-                    if y2 is not None:
-                        y, t = y2, type(y2)
-                if t in native and y.sock._ctx is ctx:
+                if t is _transfer[0]:
+                    # ex.io.read/write on a socket of this context: tried at once, and
+                    # only if it would block, parked as a native operation.
+                    src = self._src
+                    r = None if src is not None and src.stop_requested() else _transfer[1](y, ctx, self)
+                    if r is not None:
+                        if type(r) is tuple:
+                            value = r
+                            continue
+                        y = r
+                        if y.sock._closed:
+                            value = y._fail(y.sock._bad, self)
+                            continue
+                        self.cur = y
+                        self._st = st = y.sock._st
+                        ctx._park(st, y._dir, self)
+                        return
+                elif t in native and y.sock._ctx is ctx:
                     self.n = 0
                     src = self._src
                     if src is not None and src.stop_requested():

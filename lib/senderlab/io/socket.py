@@ -494,17 +494,23 @@ for _t in (_read_some, _write_some, _read_all, _write_all, _accept, _connect):
     _runner.native_ops.add(_t)
 
 
-def _native_transfer(t, ctx):
-    """``ex.io.read``/``ex.io.write`` on a socket of ``ctx``: the native composed op."""
+def _native_transfer(t, ctx, w):
+    """``ex.io.read``/``ex.io.write`` on a socket of ``ctx``, run by the coroutine runner
+    ``w`` (see ``runner._transfer``)."""
     s = t.stream
     if type(s) is not socket or s._ctx is not ctx:
         return None
     buf = t.buf
     if t.reading:
-        return _read_all(s, buf if type(buf) is bytearray else writable_view(buf, "ex.io.read"), True)
-    if type(buf) is not bytes and type(buf) is not bytearray:
-        buf = readable_view(buf, "ex.io.write")
-    return _write_all(s, buf, False)
+        op = _read_all(s, buf if type(buf) is bytearray else writable_view(buf, "ex.io.read"), True)
+    else:
+        tb = type(buf)
+        if tb is not bytes and tb is not bytearray and (tb is not memoryview or buf.format != "B" or buf.ndim != 1):
+            buf = readable_view(buf, "ex.io.write")
+        op = _write_all(s, buf, False)
+    w.n = 0
+    r = op._attempt(w)
+    return op if r is None else r
 
 
 _runner._transfer[0] = _streams_transfer
