@@ -475,3 +475,32 @@ def test_big_transfer_through_a_spawned_echo(ctx):
         ctx.join(30)
         assert not t.is_alive()
         client.close()
+
+
+# -- tracing and checked mode ---------------------------------------------------------------------
+
+
+def test_both_faces_are_traced_and_keep_the_protocol(ctx):
+    from senderlab.io.echo import do_session, echo_input
+
+    a, b = pysocket.socketpair()
+    sa, sb = io.socket(ctx, a), io.socket(ctx, b)
+    c, d = pysocket.socketpair()
+    sc, sd = io.socket(ctx, c), io.socket(ctx, d)
+
+    async def client(s, n):
+        buf = bytearray(3)
+        for i in range(n):
+            assert await io.write(s, b"%03d" % i) == (io.success, 3)
+            assert await io.read(s, buf) == (io.success, 3) and buf == b"%03d" % i
+        s.close()
+
+    with ex.checked(), ex.tracing() as log:
+        ex.connect(ex.finally_(echo_input(sa), io.async_close(sa)), recording_receiver(ex.prop(ex.get_scheduler, ctx.get_scheduler()))).start()
+        ctx.spawn(client(sb, 20))
+        ctx.spawn(do_session(sc))
+        ctx.spawn(client(sd, 20))
+        ctx.run()
+    algorithms = {e.algorithm for e in log}
+    assert {"async_read_some", "async_write", "async_close", "read_some", "write", "repeat_effect_until"} <= algorithms
+    assert sum(1 for e in log if e.kind == "set_value" and e.algorithm == "async_write") == 20

@@ -34,6 +34,7 @@ import socket as _so
 
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _MISSING, get_stop_token
+from ..core import sender as _sender_mod
 from ..core.sender import _awaiting, basic_sender
 from ..core.signatures import completion_signatures
 from . import runner as _runner
@@ -261,7 +262,7 @@ class _native_op(io_sender):
     def __await__(self):
         s = self.sock
         st = s._st
-        if (st.wready if self._dir else st.rready) and not self._always_try and s._ctx._owner():
+        if (st.wready if self._dir else st.rready) and not _sender_mod._tracing and s._ctx._owner():
             r = self._attempt(None)
             if r is not None:
                 return r
