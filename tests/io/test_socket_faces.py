@@ -504,3 +504,37 @@ def test_both_faces_are_traced_and_keep_the_protocol(ctx):
     algorithms = {e.algorithm for e in log}
     assert {"async_read_some", "async_write", "async_close", "read_some", "write", "repeat_effect_until"} <= algorithms
     assert sum(1 for e in log if e.kind == "set_value" and e.algorithm == "async_write") == 20
+
+
+def test_asyncio_backend_stop_close_and_reuse():
+    async def main():
+        ctx = io.asyncio_context()
+        a, b = pysocket.socketpair()
+        sa = io.socket(ctx, a)
+        b.setblocking(False)
+        # the sender face: a stop request while parked gives set_stopped, then the socket is reused
+        src = ex.inplace_stop_source()
+        r = recording_receiver(stop_env(src, ctx))
+        ex.connect(io.async_read_some(sa, bytearray(4)), r).start()
+        await asyncio.sleep(0)
+        assert not r.completions and sa._st.reader is not None
+        src.request_stop()
+        assert r.channel == "set_stopped" and sa._st.reader is None
+        b.send(b"ok")
+        buf = bytearray(4)
+        assert await io.async_read_some(sa, buf) == 2 and buf[:2] == b"ok"
+        # the coroutine face in the native runner: close while reading gives canceled
+        out = asyncio.get_running_loop().create_future()
+
+        async def reader():
+            out.set_result(await sa.read_some(buf))
+
+        ctx.spawn(reader())
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        sa.close()
+        (ec, n) = await out
+        assert ec == io.canceled and n == 0 and ctx.outstanding() == 0
+        b.close()
+
+    asyncio.run(main())
