@@ -23,12 +23,19 @@ def load_ipython_extension(ipython) -> None:
     _pushed.clear()
     _pushed.update(names)
     ipython.register_magic_function(sender, magic_kind="line_cell", magic_name="sender")
+    from .echo_dashboard import sender_echo
+
+    ipython.register_magic_function(sender_echo, magic_kind="line", magic_name="sender_echo")
 
 
 def unload_ipython_extension(ipython) -> None:
     """Called by ``%unload_ext``: remove ``%%sender`` and the names ``load`` pushed."""
     for kind in ("line", "cell"):
         ipython.magics_manager.magics[kind].pop("sender", None)
+    ipython.magics_manager.magics["line"].pop("sender_echo", None)
+    from .echo_dashboard import stop_current
+
+    stop_current()
     user_ns = ipython.user_ns
     for name, value in _pushed.items():
         if user_ns.get(name, None) is value:

@@ -71,8 +71,15 @@ def if_then_else(condition: bool, then, otherwise) -> ex.variant_sender:
     return ex.variant_sender(then if condition else otherwise, alternatives=(then, otherwise))
 
 
-def echo_input(client, buffer_size: int = BUFFER_SIZE):
-    """senders-io's ``echo_input(client)``: read some, write it back, until end of stream."""
+def echo_input(client, buffer_size: int = BUFFER_SIZE, on_echo=None):
+    """senders-io's ``echo_input(client)``: read some, write it back, until end of stream.
+    ``on_echo(nbytes)``, if given, is called after each write (0 at the end of stream)."""
+    if on_echo is None:
+        at_end = _at_end
+    else:
+        def at_end(nbytes):
+            on_echo(nbytes)
+            return nbytes == 0
     return ex.let_value(
         ex.just(client, bytearray(buffer_size)),
         lambda socket, buffer: (
@@ -84,11 +91,15 @@ def echo_input(client, buffer_size: int = BUFFER_SIZE):
                     ex.just(0),
                 )
             )
-            | ex.then(lambda nbytes: nbytes == 0)
+            | ex.then(at_end)
             | ex.repeat_effect_until()
             | ex.then(lambda: log.info("Connection closed."))
         ),
     )
+
+
+def _at_end(nbytes):
+    return nbytes == 0
 
 
 def catch_connection_errors(sndr, client=None):
@@ -294,32 +305,56 @@ class accept_each(ex.basic_sender):
 
 
 def accept_connections(acc, *, max_connections: int = 1000, catch_errors: bool = True,
-                       buffer_size: int = BUFFER_SIZE):
+                       buffer_size: int = BUFFER_SIZE, stats=None):
     """senders-io's ``accept_connections``: each client runs ``finally_(echo_input(client),
     async_close(client))``, wrapped in :func:`catch_connection_errors` unless
-    ``catch_errors=False`` (the literal translation, where one reset ends the server)."""
+    ``catch_errors=False`` (the literal translation, where one reset ends the server).
+    ``stats``: see :class:`echo_server`."""
 
     def session(client):
         log.info("connection from %s", _peer(client))
-        s = ex.finally_(echo_input(client, buffer_size), async_close(client))
+        on_echo = None if stats is None else stats.echoed
+        s = ex.finally_(echo_input(client, buffer_size, on_echo), async_close(client))
+        if stats is not None:
+            s = _reporting(s, stats)
         return catch_connection_errors(s, client) if catch_errors else s
 
     return accept_each(acc, session, max_connections)
 
 
+def _reporting(sndr, stats):
+    """``sndr``, a session, telling ``stats`` that it opened (now) and how it closed."""
+    stats.opened()
+
+    def failed(err):
+        stats.closed(err)
+        return ex.just_error(err)
+
+    def stopped():
+        stats.closed(None)
+        return ex.just_stopped()
+
+    return ex.let_stopped(ex.let_error(sndr | ex.then(lambda: stats.closed(None)), failed), stopped)
+
+
 # -- coroutine style (Corosio, D4000R0 5.1) -------------------------------------------------
 
 
-async def do_session(sock, buffer_size: int = 4096):
-    """Corosio's ``do_session``: read some, write it all back, until either fails."""
+async def do_session(sock, buffer_size: int = 4096, on_echo=None):
+    """Corosio's ``do_session``: read some, write it all back, until either fails.
+    Returns the error code that ended it; ``on_echo(nbytes)``, if given, is called after
+    each write."""
     buf = bytearray(buffer_size)
     view = memoryview(buf)
     while True:
         ec, n = await sock.read_some(buf)
         wec, wn = await write(sock, view[:n])
+        if on_echo is not None:
+            on_echo(wn)
         if wec or ec:
             break
     sock.close()
+    return ec or wec
 
 
 async def coroutine_accept_loop(server):
@@ -351,11 +386,16 @@ class echo_server:
     The acceptor is bound in the constructor (``OSError`` for a port in use or a bad
     address); :attr:`address` is where it listens. :meth:`run` serves on the calling
     thread until :meth:`stop` (thread-safe, signal-safe), then closes every session and
-    returns; :meth:`start_thread` runs it on a thread of its own."""
+    returns; :meth:`start_thread` runs it on a thread of its own; :meth:`serve` serves on
+    the running asyncio loop (``backend="asyncio"`` with ``loop_factory`` giving that loop).
+
+    ``stats``: an object told about every session, on the server's thread:
+    ``opened()``, ``echoed(nbytes)`` after each write, and ``closed(error)`` (``None``,
+    an exception, or the error code that ended a coroutine session, ``eof`` included)."""
 
     def __init__(self, style: str = "coroutine", backend: str = "reactor", host: str = "127.0.0.1",
                  port: int = 0, *, max_connections: int = 1000, catch_errors: bool = True,
-                 backlog: int = 1024, loop_factory=None) -> None:
+                 backlog: int = 1024, loop_factory=None, stats=None) -> None:
         if style not in ("sender", "coroutine"):
             raise ValueError(f"echo_server: style must be 'sender' or 'coroutine', not {style!r}")
         if backend not in ("reactor", "asyncio"):
@@ -364,6 +404,7 @@ class echo_server:
         self.backend = backend
         self.max_connections = max_connections
         self.catch_errors = catch_errors
+        self.stats = stats
         self.sessions: set = set()
         self.accepting = False
         self.result = None  # what the sender-style server completed with
@@ -407,6 +448,23 @@ class echo_server:
                 self.ctx.close()
                 self.loop.close()
 
+    async def serve(self) -> None:
+        """Serve on the running asyncio loop (the server's own: ``backend="asyncio"``,
+        ``loop_factory`` returning the running loop) until :meth:`stop`; every session and
+        the acceptor are closed on return; the loop stays open."""
+        import asyncio
+
+        if self.loop is not asyncio.get_running_loop():
+            raise RuntimeError("echo_server.serve(): build the server with backend='asyncio' and "
+                               "loop_factory=asyncio.get_running_loop, then await serve() on that loop")
+        self._done = None
+        try:
+            await self._main_asyncio(asyncio)
+        finally:
+            self._ready.set()
+            self.acceptor.close()
+            self.ctx.close()
+
     def start_thread(self) -> threading.Thread:
         t = self._thread = threading.Thread(target=self.run, name="echo-server", daemon=True)
         t.start()
@@ -437,7 +495,7 @@ class echo_server:
         ctx = self.ctx
         if self.style == "sender":
             server = accept_connections(self.acceptor, max_connections=self.max_connections,
-                                        catch_errors=self.catch_errors)
+                                        catch_errors=self.catch_errors, stats=self.stats)
             ctx.post(self._ready.set)
             if self._stopping:
                 return
@@ -458,9 +516,18 @@ class echo_server:
         self.ctx.spawn(coroutine_accept_loop(self))
 
     async def _session(self, sock):
+        stats = self.stats
+        err = None
+        if stats is not None:
+            stats.opened()
         try:
-            await do_session(sock)
+            err = await do_session(sock, on_echo=None if stats is None else stats.echoed)
+        except BaseException as e:
+            err = e
+            raise
         finally:
+            if stats is not None:
+                stats.closed(err)
             self.sessions.discard(sock)
             log.info("connection closed (%d open)", len(self.sessions))
             if not self.accepting and not self._stopping and self.acceptor.is_open():
@@ -484,7 +551,7 @@ class echo_server:
         if self.style == "sender":
             src = self._src = inplace_stop_source()
             server = accept_connections(self.acceptor, max_connections=self.max_connections,
-                                        catch_errors=self.catch_errors)
+                                        catch_errors=self.catch_errors, stats=self.stats)
             run = asyncio.ensure_future(self._await_with_stop(server, src))
             self._ready.set()
             if self._stopping:
