@@ -58,6 +58,8 @@ CELLS = [
     "%%sender --no-animate\nrepeat_n(just(1) | then(lambda x: None), 1670)",
     # never completes: runs on in the background, streamed live, until the stop button
     "%%sender\nread_env(get_scheduler) | let_value(lambda s: schedule_after(s, 3600) | then(lambda: 'never'))",
+    # the same, stopped by the kernel's interrupt button
+    "%%sender\nread_env(get_scheduler) | let_value(lambda s: schedule_after(s, 3600) | then(lambda: 'never'))",
     # split: one source, two consumers
     "%%sender --speed 4\n"
     "shared = just(3) | then(lambda x: x * 2) | split()\n"
@@ -76,8 +78,8 @@ CELLS = [
     "when_all(just(1), just(0) | then(lambda x: 1 / x)) | then(lambda a, b: a + b)",
 ]
 # which .sl-flow (in page order) shows which cell
-WHEN_ALL, TASK, STOPPED_CELL, BIG, LIVE, SPLIT, CMP_SENDER, CMP_TASK, FAILING = range(9)
-STATUSES = ["value", "value", "stopped", "value", "stopped", "value", "value", "value", "error"]
+WHEN_ALL, TASK, STOPPED_CELL, BIG, LIVE, INTERRUPTED, SPLIT, CMP_SENDER, CMP_TASK, FAILING = range(10)
+STATUSES = ["value", "value", "stopped", "value", "stopped", "interrupted", "value", "value", "value", "error"]
 
 
 def _need_chromium() -> None:
@@ -192,8 +194,8 @@ def test_widget_renders_the_pipeline_and_its_final_colours(lab):
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(f"{base}/lab/tree/widget.ipynb?token={token}", timeout=60_000)
             page.wait_for_function(
                 "() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
@@ -214,6 +216,15 @@ def test_widget_renders_the_pipeline_and_its_final_colours(lab):
             live.locator(".sl-stop").click()
             page.wait_for_function("(i) => document.querySelectorAll('.sl-flow')[i].dataset.status === 'stopped'",
                                    arg=LIVE, timeout=30_000)
+            # the other one: the kernel's interrupt button, while the kernel is idle
+            page.wait_for_function(
+                "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
+                timeout=30_000)
+            assert widgets.nth(INTERRUPTED).get_attribute("data-status") == "running"
+            page.evaluate("window.jupyterapp.commands.execute('notebook:interrupt-kernel')")
+            page.wait_for_function(
+                "(i) => document.querySelectorAll('.sl-flow')[i].dataset.status === 'interrupted'",
+                arg=INTERRUPTED, timeout=30_000)
             # every widget has its final trace, and the animations have played out
             page.wait_for_function(ALL_PLAYED_OUT, timeout=45_000)
             page.screenshot(path=str(ARTIFACTS / "notebook.png"), full_page=True)
@@ -243,6 +254,8 @@ def test_widget_renders_the_pipeline_and_its_final_colours(lab):
             assert _colour(page, LIVE, "let_value") == {STOPPED}
             assert "→ None" in live.locator(".sl-result").text_content()
             assert live.locator(".sl-tick-stop_request").count() >= 1
+            assert _colour(page, INTERRUPTED, "schedule_after") == {STOPPED}
+            assert "→ None" in widgets.nth(INTERRUPTED).locator(".sl-result").text_content()
 
             # split: the second split's source is the first one's, drawn as a shared edge
             assert _algs(page, SPLIT) == ["%%sender", "when_all", "then", "split", "then", "split", "then", "just"]
@@ -303,5 +316,8 @@ def test_widget_renders_the_pipeline_and_its_final_colours(lab):
             assert statuses == STATUSES
             assert _colour(page, WHEN_ALL, "when_all") == {VALUE}
             widgets.nth(FAILING).screenshot(path=str(ARTIFACTS / "widget-restored-from-notebook.png"))
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)  # what was on screen
+            raise
         finally:
             browser.close()
