@@ -108,6 +108,7 @@ class _mem_op:
                 pipe.writer = None
             self._done = True
             self._cb = None  # closing our own callback from inside it is not needed
+        self.view = None
         self.rcvr.set_value((canceled_code, 0))
 
     def start(self) -> None:
@@ -118,6 +119,10 @@ class _mem_op:
             r = self._attempt(end, done)
             if r:
                 self._done = True
+        if r is not False:
+            # Drop the view at once: an export held on the caller's bytearray would make
+            # resizing it after the await fail with BufferError.
+            self.view = None
         if r is None:
             self.rcvr.set_error(_busy_error(end, self._what))
         elif r is False:
@@ -129,6 +134,7 @@ class _mem_op:
 
     def _finish(self, result) -> None:
         """Complete (outside the lock); ``_done`` was set under it."""
+        self.view = None
         cb = self._cb
         if cb is not None:
             self._cb = None

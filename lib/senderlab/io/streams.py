@@ -186,10 +186,10 @@ class _transfer_op:
         while True:
             n = self.n
             if n >= total:
-                self.rcvr.set_value((success, n))
+                self._complete(success)
                 return
             if not self._first and self.token.stop_requested():
-                self.rcvr.set_value((canceled_code, n))
+                self._complete(canceled_code)
                 return
             self._first = False
             try:
@@ -199,6 +199,7 @@ class _transfer_op:
                     s = self.stream.write_some(view[n:])
                 op = s.connect(self)
             except Exception as e:
+                self.view = None
                 self.rcvr.set_error(e)
                 return
             gate[0] = True
@@ -217,18 +218,25 @@ class _transfer_op:
         try:
             ec, k = r
         except (TypeError, ValueError):
+            self.view = None
             self.rcvr.set_error(_bad_result(self.stream, "read_some" if self.reading else "write_some", r))
             return False
         self.n += k
         if ec:
-            self.rcvr.set_value((ec, self.n))
+            self._complete(ec)
             return False
         if k == 0:
             # No progress and no error: a stream that would loop forever. A read that
             # returns nothing is the end of the stream; a write, an I/O error.
-            self.rcvr.set_value((eof_code if self.reading else from_errno(_errno.EIO), self.n))
+            self._complete(eof_code if self.reading else from_errno(_errno.EIO))
             return False
         return True
+
+    def _complete(self, ec) -> None:
+        # Drop the view first: an export held on the caller's bytearray would make
+        # resizing it after the await fail with BufferError.
+        self.view = None
+        self.rcvr.set_value((ec, self.n))
 
     # -- receiver of each step ---------------------------------------------------------
     def set_value(self, r=None, *rest) -> None:
@@ -239,6 +247,7 @@ class _transfer_op:
     def set_error(self, err) -> None:
         self._res = None
         self._gate.pop(0, None)
+        self.view = None
         self.rcvr.set_error(err)
 
     def set_stopped(self) -> None:

@@ -94,11 +94,13 @@ class tls_stream:
 
     def read_some(self, buf):
         """A sender completing with ``(ec, n)``: ``n`` decrypted bytes read into ``buf``."""
-        return _read_some(self, writable_view(buf, "tls_stream.read_some"))
+        writable_view(buf, "tls_stream.read_some")  # a wrong buffer raises here, at the call
+        return _read_some(self, buf)
 
     def write_some(self, data):
         """A sender completing with ``(ec, n)``: ``n`` bytes of ``data`` encrypted and sent."""
-        return _write_some(self, readable_view(data, "tls_stream.write_some"))
+        readable_view(data, "tls_stream.write_some")
+        return _write_some(self, data)
 
     def shutdown(self):
         """A sender completing with ``(ec,)`` once ``close_notify`` went both ways."""
@@ -208,7 +210,9 @@ async def _handshake(t: tls_stream) -> tuple:
 
 
 @task(scheduler=inline_scheduler)
-async def _read_some(t: tls_stream, view) -> tuple:
+async def _read_some(t: tls_stream, buf) -> tuple:
+    # The view lives in this frame only, so the caller's bytearray can be resized after.
+    view = writable_view(buf, "tls_stream.read_some")
     if not view:
         return (success, 0)
     if t._reading:
@@ -234,7 +238,8 @@ async def _read_some(t: tls_stream, view) -> tuple:
 
 
 @task(scheduler=inline_scheduler)
-async def _write_some(t: tls_stream, view) -> tuple:
+async def _write_some(t: tls_stream, data) -> tuple:
+    view = readable_view(data, "tls_stream.write_some")
     if t._wr_error is not None:
         return (t._wr_error, 0)
     if not view:
