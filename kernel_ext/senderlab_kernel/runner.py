@@ -263,15 +263,17 @@ class sender_run:
             fn(self)
 
     # -- in the background: flushing the live stream, the interrupt button -----------------
-    def _schedule_tick(self) -> None:
-        self._tick = self.loop.call_later(1 / FLUSH_HZ, self._on_tick)
+    def _schedule_tick(self, delay: float = 1 / FLUSH_HZ) -> None:
+        self._tick = self.loop.call_later(delay, self._on_tick)
 
     def _on_tick(self) -> None:
         if self._reported:
             return
         _install_sigint()
+        before = self.recorder.count
         self.widget.flush()
-        self._schedule_tick()
+        # a quiet run (waiting on a timer, a socket) is looked at 4 times a second, not 60
+        self._schedule_tick(1 / FLUSH_HZ if self.recorder.count != before else 0.25)
 
 
 _saved_sigint = []  # the handler ours replaced, while ours is installed
