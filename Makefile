@@ -56,6 +56,7 @@ bench: venv
 	$(PY) bench/task.py
 	$(PY) bench/import_time.py
 	$(PY) bench/bulk.py
+	$(PY) bench/tracing.py
 
 # The tests marked gpu, on a machine with an NVIDIA GPU and driver: installs the CUDA
 # toolkit wheels numba-cuda needs for the driver's CUDA version (and CuPy, for the scan
