@@ -28,7 +28,7 @@ def public_namespace() -> dict[str, Any]:
     return ns
 
 
-USAGE = "%%sender [--speed X] [--no-animate] [--trace] [--name VAR] [--compare [--runs N]]"
+USAGE = "%%sender [--speed X] [--no-animate] [--trace] [--name VAR] [--gpu] [--compare [--runs N]]"
 
 #: The line that separates the sender version from the coroutine version in --compare.
 COMPARE_MARKER = "# --- coroutine ---"
@@ -68,6 +68,12 @@ def sender(line: str, cell: str | None = None):
         with its sender (call the task function). Both run; the output shows whether the
         results agree, the two codes side by side with their line counts, the two
         animations, and the median time of N untraced runs of each (default 5).
+    ``--gpu``
+        first bind ``gpu``, the scheduler of the kernel's CUDA stream context (Numba's
+        CUDA simulator where there is no NVIDIA GPU, labelled as such), so the cell can
+        end in ``... | continues_on(gpu) | bulk(n, f)``; ``%sender --gpu`` alone runs a SAXPY. Under
+        the animation: a plot of throughput against N for NumPy, the CPU pool, the
+        Numba-parallel domain and the GPU (:mod:`.gpu_demo`).
 
     In a Jupyter kernel the run does not block the event loop: what has not completed
     within 0.3 s goes on in the background, animated live; the widget's stop button
@@ -95,12 +101,20 @@ def sender(line: str, cell: str | None = None):
         if opts["name"] and last_run is not None:
             ipython.user_ns[opts["name"]] = last_run
         return None
+    if opts["gpu"]:
+        from . import gpu_demo
+
+        source = gpu_demo.prepare(ipython, source)
+        if source is None:
+            return None
     sndr = evaluate_sender(ipython, source)
     if sndr is None:
         return None
     from .runner import sender_run
 
     run = last_run = sender_run(sndr, title=_title(source), speed=opts["speed"], animate=opts["animate"])
+    if opts["gpu"]:
+        run.widget.panel = gpu_demo.throughput_panel()
     table = None
     if opts["name"] or opts["trace"]:
         table = _keep_table(run, ipython, opts["name"])
@@ -134,7 +148,8 @@ def _keep_table(run, ipython, name):
 
 def _parse_options(line: str) -> tuple[dict, str]:
     """Leading ``--options`` of the magic's line; the rest is code (``%sender EXPR``)."""
-    opts = {"speed": 1.0, "animate": True, "trace": False, "name": None, "compare": False, "runs": 5}
+    opts = {"speed": 1.0, "animate": True, "trace": False, "name": None, "compare": False, "runs": 5,
+            "gpu": False}
     words = line.split(" ")
     i = 0
     while i < len(words):
@@ -165,7 +180,7 @@ def _parse_options(line: str) -> tuple[dict, str]:
                 if number <= 0:
                     raise ValueError(f"--{key} must be positive, not {value}")
                 opts[key] = number
-        elif key in ("no-animate", "trace", "compare") and not eq:
+        elif key in ("no-animate", "trace", "compare", "gpu") and not eq:
             opts["animate" if key == "no-animate" else key] = key != "no-animate"
         else:
             raise ValueError(f"unknown option {w!r}")
