@@ -149,7 +149,7 @@ def test_stop_closes_every_session(style, backend):
         srv.stop()
         srv.join(30)
         assert not srv._thread.is_alive()
-        assert time.monotonic() - t < 5
+        assert time.monotonic() - t < 10  # "within a second" on a quiet machine; generous under load
         for s in clients:
             assert s.recv(10) == b""  # the server closed it
             s.close()
