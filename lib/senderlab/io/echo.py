@@ -368,7 +368,10 @@ async def coroutine_accept_loop(server):
         if ec:
             if ec == ex.io.canceled or not acc.is_open():
                 break
+            # EMFILE and friends: the listener stays readable, so trying again at once
+            # would spin; wait a little (Asio's examples do the same).
             log.warning("accept failed: %s", ec.message)
+            await ex.schedule_after(ctx.get_scheduler(), 0.05)
             continue
         log.info("connection from %s", _peer(peer))
         server.sessions.add(peer)
