@@ -298,6 +298,39 @@ def test_troublemakers_score_zero_with_a_reason_and_disturb_nothing(graded):
     assert "broken.ipynb: not a readable notebook" in feedback
 
 
+@pytest.fixture(scope="module")
+def graded_in_kernels(tmp_path_factory):
+    """The same grader with ``engine="kernel"``: every notebook in a Jupyter kernel."""
+    subs = tmp_path_factory.mktemp("kernel-submissions")
+    ref, chaos = subs / "reference", subs / "chaos"
+    ref.mkdir()
+    chaos.mkdir()
+    for name in ("01-pipeline", "11-echo-session"):  # the echo exercise serves live clients from the kernel
+        shutil.copy(EXERCISES / "solutions" / f"{name}.ipynb", ref)
+    shutil.copy(EXERCISES / "04-retry-sender.ipynb", ref)  # untouched stubs
+    nbformat.write(_variant("01-pipeline", [], ["while True:\n    pass"], at=3), chaos / "01.ipynb")
+    nbformat.write(_variant("02-channels", [], ["for i in range(10**6):\n    print('spam ' * 20)"]), chaos / "02.ipynb")
+    nbformat.write(_variant("03-when-all-cancellation", [], ["import ctypes\nctypes.string_at(0)"]), chaos / "03.ipynb")
+    nbformat.write(_variant("05-retry-task", [], ["hog = bytearray(8 * 1024**3)"], at=2), chaos / "05.ipynb")
+    only = ["01-pipeline", "02-channels", "03-when-all-cancellation", "04-retry-sender", "05-retry-task", "11-echo-session"]
+    lim = limits(timeout=30, memory_mb=1024, output_mb=1, test_timeout=5)
+    out = tmp_path_factory.mktemp("kernel-graded")
+    return grade_folder(subs, out, lim, jobs=3, exercises_dir=EXERCISES, exercises=only, engine="kernel")
+
+
+def test_the_kernel_engine_grades_the_same(graded_in_kernels):
+    ref, chaos = graded_in_kernels["reference"], graded_in_kernels["chaos"]
+    for name in ("01-pipeline", "11-echo-session"):
+        assert ref[name].status == "graded" and ref[name].score == ref[name].possible, (name, ref[name].reason, ref[name].tests)
+    assert ref["04-retry-sender"].status == "graded" and ref["04-retry-sender"].score == 0
+    assert chaos["01-pipeline"].status == "timeout" and "while True" in chaos["01-pipeline"].reason
+    assert chaos["02-channels"].status == "output" and chaos["02-channels"].score == 0
+    crash = chaos["03-when-all-cancellation"]
+    assert crash.status == "crashed" and "the kernel died" in crash.reason and "ctypes" in crash.reason, crash.reason
+    hog = chaos["05-retry-task"]
+    assert hog.score == hog.possible and [e["error"].split(":")[0] for e in hog.cell_errors] == ["MemoryError"]
+
+
 def test_gradebook_and_feedback_files(graded):
     out, ids = graded["out"], graded["ids"]
     with open(out / "gradebook.csv") as f:

@@ -34,6 +34,8 @@ def main(argv=None) -> int:
         q.add_argument("--output-mb", type=int, default=1, help="output limit per notebook (default 1)")
         q.add_argument("--test-timeout", type=float, default=10.0, help="seconds for one test (default 10)")
         q.add_argument("--exercises-dir", type=Path, default=None, help="the exercises/ folder holding hidden/")
+        q.add_argument("--engine", choices=("process", "kernel"), default="process",
+                       help="run the cells in the grading process (default) or in a Jupyter kernel through nbclient")
 
     r = sub.add_parser("release", help="write the student notebooks from the reference ones")
     r.add_argument("--solutions", type=Path, default=None, help="default: exercises/solutions")
@@ -44,7 +46,8 @@ def main(argv=None) -> int:
     if a.command == "grade":
         from .grade import grade_folder
 
-        book = grade_folder(a.submissions, a.out, _limits(a), jobs=a.jobs, exercises_dir=a.exercises_dir, exercises=a.only)
+        book = grade_folder(a.submissions, a.out, _limits(a), jobs=a.jobs, exercises_dir=a.exercises_dir,
+                            exercises=a.only, engine=a.engine)
         for student, grades in book.items():
             total = sum(x.score for x in grades.values())
             possible = sum(x.possible for x in grades.values())
@@ -63,7 +66,7 @@ def main(argv=None) -> int:
         if exercise not in visible_suites():
             print(f"{a.notebook}: which exercise is this? Give --exercise (one of {', '.join(visible_suites())})", file=sys.stderr)
             return 2
-        g = grade_notebook(a.notebook, exercise, _limits(a), a.exercises_dir)
+        g = grade_notebook(a.notebook, exercise, _limits(a), a.exercises_dir, a.engine)
         print(feedback(a.notebook.name, {exercise: g}, []))
         return 0
     if a.command == "release":

@@ -9,7 +9,8 @@ Layout of ``SUBMISSIONS``: one folder per student, holding that student's notebo
 
 A notebook is matched to its exercise by its metadata, else by the ``checker("...")``
 call in its first cells, else by a file name that starts with the exercise id. Each
-notebook is graded in its own process (:mod:`senderlab_grade.child`) with a time limit
+notebook is graded in its own process (:mod:`senderlab_grade.child`; ``--engine kernel``:
+in a Jupyter kernel that process starts and drives with nbclient) with a time limit
 for the whole notebook (``--timeout``), a memory limit (``--memory-mb``), an output
 limit (``--output-mb``) and a per-test time limit (``--test-timeout``); ``--jobs`` of them
 run at once. A notebook that runs out of time, memory or output, or whose process dies,
@@ -45,6 +46,7 @@ from pathlib import Path
 
 import nbformat
 
+from .child import KERNEL_DIED, OUTPUT_EXCEEDED
 from .notebooks import exercise_of
 from .registry import default_exercises_dir, visible_suites
 
@@ -109,8 +111,26 @@ def _score(g: graded, points: dict, tests: list) -> None:
     g.score = round(sum(q["score"] for q in g.questions.values()), 2)
 
 
-def grade_notebook(path: Path, exercise: str, lim: limits = limits(), exercises_dir: Path | None = None) -> graded:
-    """Grade one notebook in a child process; never raises for anything the notebook does."""
+def _kill_kernel(pid_file: Path) -> None:
+    """Kill the kernel the child started (the kernel engine), which runs in a session of
+    its own and so outlives the child's process group."""
+    try:
+        pid = int(pid_file.read_text())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return
+    if b"ipykernel" in cmdline:  # still that kernel, not a process that reused its pid
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def grade_notebook(path: Path, exercise: str, lim: limits = limits(), exercises_dir: Path | None = None,
+                   engine: str = "process") -> graded:  # fmt: skip
+    """Grade one notebook in a child process; never raises for anything the notebook does.
+    ``engine``: ``"process"`` runs the cells in the child itself, ``"kernel"`` in a Jupyter
+    kernel the child starts (see :mod:`senderlab_grade.child`)."""
     points = visible_suites()[exercise].points
     g = graded(exercise, str(path), possible=float(sum(points.values())))
     exercises_dir = Path(exercises_dir or default_exercises_dir()).resolve()
@@ -123,7 +143,7 @@ def grade_notebook(path: Path, exercise: str, lim: limits = limits(), exercises_
             sys.executable, "-m", "senderlab_grade.child", str(Path(path).resolve()), str(result),
             "--exercise", exercise, "--exercises-dir", str(exercises_dir), "--progress", str(progress),
             "--memory-mb", str(lim.memory_mb), "--output-mb", str(lim.output_mb),
-            "--test-timeout", str(lim.test_timeout),
+            "--test-timeout", str(lim.test_timeout), "--engine", engine,
         ]  # fmt: skip
         with open(output, "wb") as out:
             proc = subprocess.Popen(
@@ -141,6 +161,7 @@ def grade_notebook(path: Path, exercise: str, lim: limits = limits(), exercises_
                 except ProcessLookupError:
                     pass
                 proc.wait()
+                _kill_kernel(Path(str(progress) + ".kernel"))
         where = progress.read_text() if progress.exists() else "starting up"
         rc = proc.returncode
         if timed_out:
@@ -149,12 +170,14 @@ def grade_notebook(path: Path, exercise: str, lim: limits = limits(), exercises_
                 f"did not finish within {lim.timeout:g} s; it was running {where}. "
                 "Look for a loop that never ends or a wait for a completion that never comes."
             )
-        elif rc == -signal.SIGXFSZ:
+        elif rc in (-signal.SIGXFSZ, OUTPUT_EXCEEDED):
             g.status = "output"
             g.reason = f"printed more than {lim.output_mb} MB of output (while running {where}); print less."
         elif rc != 0 or not result.exists():
             g.status = "crashed"
-            if rc < 0:
+            if rc == KERNEL_DIED:
+                why = "the kernel died (a crash, os._exit, or out of memory)"
+            elif rc < 0:
                 name = signal.Signals(-rc).name
                 why = f"the process was killed by {name}" + (" (out of memory?)" if name == "SIGKILL" else "")
             else:
@@ -198,7 +221,8 @@ def find_submissions(folder: Path) -> dict[str, dict]:
 
 
 def grade_folder(folder: Path, out: Path, lim: limits = limits(), *, jobs: int | None = None,
-                 exercises_dir: Path | None = None, exercises: list[str] | None = None) -> dict:  # fmt: skip
+                 exercises_dir: Path | None = None, exercises: list[str] | None = None,
+                 engine: str = "process") -> dict:  # fmt: skip
     """Grade every student's notebooks; write the gradebook and feedback into ``out``."""
     suites = visible_suites()
     names = exercises or list(suites)
@@ -206,7 +230,7 @@ def grade_folder(folder: Path, out: Path, lim: limits = limits(), *, jobs: int |
     todo = [(s, e, info["notebooks"][e]) for s, info in students.items() for e in names if e in info["notebooks"]]
     jobs = jobs or max(1, min(4, os.cpu_count() or 1))
     with ThreadPoolExecutor(jobs) as pool:
-        done = list(pool.map(lambda job: grade_notebook(job[2], job[1], lim, exercises_dir), todo))
+        done = list(pool.map(lambda job: grade_notebook(job[2], job[1], lim, exercises_dir, engine), todo))
     book: dict = {}
     for (s, e, _), g in zip(todo, done):
         book.setdefault(s, {})[e] = g
@@ -221,6 +245,7 @@ def grade_folder(folder: Path, out: Path, lim: limits = limits(), *, jobs: int |
     data = {
         "exercises": {e: {"title": suites[e].title, "points": suites[e].points} for e in names},
         "limits": lim.__dict__,
+        "engine": engine,
         "students": {s: {e: g.__dict__ for e, g in book[s].items()} for s in students},
     }
     (out / "gradebook.json").write_text(json.dumps(data, indent=1))
