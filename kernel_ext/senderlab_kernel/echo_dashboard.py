@@ -6,9 +6,9 @@ dashboard and a client panel.
 0: any free one) and shows
 
 * the dashboard (Bokeh in a ``jupyter_bokeh.BokehModel``, so it updates live in
-  JupyterLab 4 without ``push_notebook``; BokehJS comes with the jupyter_bokeh extension,
-  nothing from a CDN): open connections and messages per second over time, and a
-  histogram of the round-trip latencies the panel's clients measured;
+  JupyterLab 4 without ``push_notebook``; BokehJS is loaded from the kernel, ``INLINE``,
+  nothing from a CDN: :mod:`.bokeh_setup`): open connections and messages per second
+  over time, and a histogram of the round-trip latencies the panel's clients measured;
 * the totals (connections, resets, errors, messages, bytes) as a line of text;
 * the client panel (ipywidgets): *send* a line on a connection the panel keeps open,
   fire a *burst* of N clients at once (each connects, sends a line, reads its echo and
@@ -218,18 +218,22 @@ class echo_clients:
             fut, fn, args = item
             if not fut.set_running_or_notify_cancel():
                 continue
+            error = None
             try:
                 report = fn(*args)
             except BaseException as e:
+                error = e
                 report = {"action": fn.__name__.strip("_"), "error": f"{type(e).__name__}: {e}"}
-                fut.set_exception(e)
-            else:
-                fut.set_result(report)
-            if self.on_done is not None:
+            if self.on_done is not None:  # before the result: whoever waits for it sees the log
                 try:
                     self.on_done(report)
                 except Exception:
                     pass
+            if error is None:
+                fut.set_result(report)
+            else:
+                fut.set_exception(error)
+                del error
         self._drop_kept()
 
     def _connect(self) -> socket.socket:
@@ -598,6 +602,9 @@ def sender_echo(line: str):
     if getattr(ip, "kernel", None) is not None:
         from IPython.display import display
 
+        from .bokeh_setup import load_bokehjs
+
+        load_bokehjs()
         display(panel)
     return None
 

@@ -204,8 +204,10 @@ def throughput_plot(figures: dict):
     from bokeh.palettes import Category10
     from bokeh.plotting import figure
 
-    p = figure(title=f"SAXPY throughput: {figures['device']}", x_axis_type="log", y_axis_type="log",
-               width=720, height=360, x_axis_label="N", y_axis_label="elements / s", toolbar_location=None)
+    where = "Numba's CUDA simulator" if "simulator" in figures["device"] else figures["device"]
+    p = figure(title=f"SAXPY y = a*x + y, float64: elements per second (GPU: {where})", x_axis_type="log",
+               y_axis_type="log", width=820, height=360, x_axis_label="N", y_axis_label="elements / s",
+               toolbar_location=None)
     for (name, ys), color in zip(figures["series"].items(), Category10[10]):
         pts = [(n, y) for n, y in zip(figures["sizes"], ys) if y]
         if not pts:
@@ -213,8 +215,8 @@ def throughput_plot(figures: dict):
         xs, vs = zip(*pts)
         p.line(xs, vs, legend_label=name, color=color, line_width=2)
         p.scatter(xs, vs, legend_label=name, color=color, size=6)
-    p.legend.location = "top_left"
     p.legend.label_text_font_size = "9pt"
+    p.add_layout(p.legend[0], "right")  # beside the plot, over no line
     return p
 
 
@@ -224,6 +226,9 @@ def throughput_panel():
     import ipywidgets
     from jupyter_bokeh import BokehModel
 
+    from .bokeh_setup import load_bokehjs
+
+    load_bokehjs()  # before the plot is displayed
     key = device_label()
     figures = _measured.get(key)
     if figures is None:
