@@ -57,5 +57,9 @@ def settles_stopped_and_other_errors(ns):
 
 
 @tests.test("q3")
-def settle_composes_with_checked_sqrt(ns):
-    assert [run(ns.settle(ns.checked_sqrt(x)))[0][0] for x in (4, -4, None)] == ["value", "error", "stopped"]
+def settle_after_let_value(ns):
+    def choose(x):
+        return ex.just(x) if x > 0 else ex.just_stopped() if x == 0 else ex.just_error(KeyError(x))
+
+    got = [run(ns.settle(ex.just(x) | ex.let_value(choose)))[0] for x in (4, 0, -4)]
+    assert got == [("value", 4), ("stopped", None), ("error", "KeyError")], got

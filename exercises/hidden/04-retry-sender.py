@@ -4,7 +4,7 @@ import threading
 
 import senderlab as ex
 
-from senderlab_grade.suite import outcome_of, run, suite
+from senderlab_grade.suite import outcome_of, suite, value_of
 
 tests = suite("04-retry-sender")
 
@@ -27,7 +27,7 @@ def failing_on(sch, failures, log):
 def failures_on_another_thread_are_retried(ns):
     with ex.static_thread_pool(2, name="grader") as pool:
         log = []
-        assert run(ns.retry(failing_on(pool.get_scheduler(), 5, log))) == (6,)
+        assert value_of(ns.retry(failing_on(pool.get_scheduler(), 5, log))) == (6,)
         assert len(log) == 6 and all(n.startswith("grader") for n in log)
 
 
@@ -35,13 +35,13 @@ def failures_on_another_thread_are_retried(ns):
 def the_environment_reaches_the_child(ns):
     source = ex.inplace_stop_source()
     sndr = ex.write_env(ns.retry(ex.read_env(ex.get_stop_token)), ex.prop(ex.get_stop_token, source.get_token()))
-    assert run(sndr) == (source.get_token(),)
+    assert value_of(sndr) == (source.get_token(),)
 
 
 @tests.test("q1")
 def reusable_and_multiple_values(ns):
     s = ns.retry(ex.just(1, "a"))
-    assert run(s) == (1, "a") and run(s) == (1, "a")
+    assert value_of(s) == (1, "a") and value_of(s) == (1, "a")
 
 
 @tests.test("q2")
@@ -57,8 +57,8 @@ def stopped_and_unknown_values_kept(ns):
 @tests.test("q3")
 def closure_composes(ns):
     closure = ns.retry()
-    assert run(ns.flaky(1) | closure | ex.then(lambda n: n * 10)) == (20,)
-    assert run(ns.flaky(2) | closure) == (3,)
+    assert value_of(ns.flaky(1) | closure | ex.then(lambda n: n * 10)) == (20,)
+    assert value_of(ns.flaky(2) | closure) == (3,)
     assert isinstance(ns.retry(), ex.sender_adaptor_closure)
 
 
@@ -84,7 +84,7 @@ def stop_ends_an_endless_retry(ns):
 
 @tests.test("q5")
 def many_inline_failures_and_then_threads(ns):
-    assert run(ns.retry(ns.flaky(5000))) == (5001,)
+    assert value_of(ns.retry(ns.flaky(5000))) == (5001,)
     with ex.static_thread_pool(2, name="grader") as pool:
         log = []
-        assert run(ns.retry(failing_on(pool.get_scheduler(), 300, log))) == (301,)
+        assert value_of(ns.retry(failing_on(pool.get_scheduler(), 300, log))) == (301,)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import threading
 from typing import Callable
 
-__all__ = ["suite", "test_case", "answers", "missing_answer", "run", "outcome_of", "thread_names"]
+__all__ = ["suite", "test_case", "answers", "missing_answer", "run", "outcome_of", "value_of", "thread_names"]
 
 
 class test_case:
@@ -159,6 +159,19 @@ def outcome_of(sndr, *, stop_token=None, scheduler=None):
     else:
         rec.done.wait()
     return rec.result
+
+
+def value_of(sndr, **kw):
+    """The values ``sndr`` completes with, through :func:`outcome_of` (so, unlike ``run``,
+    without asking for its completion signatures); its error is raised, and a stop fails
+    the test."""
+    kind, payload = outcome_of(sndr, **kw)
+    if kind == "error":
+        if isinstance(payload, BaseException):
+            raise payload
+        raise AssertionError(f"the sender failed with the error value {payload!r}")
+    assert kind == "value", "the sender completed with set_stopped(), expected a value"
+    return payload
 
 
 def thread_names(fn):

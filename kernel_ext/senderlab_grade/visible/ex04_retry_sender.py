@@ -4,7 +4,7 @@ import inspect
 
 import senderlab as ex
 
-from senderlab_grade.suite import outcome_of, run, suite
+from senderlab_grade.suite import outcome_of, suite, value_of
 
 tests = suite("04-retry-sender", "retry as a sender adaptor", points={"q1": 4, "q2": 2, "q3": 1, "q4": 2, "q5": 3})
 
@@ -19,13 +19,13 @@ def no_library_retry(ns):
 @tests.test("q1", hint="set_value forwards to op.rcvr.set_value(*values)")
 def a_value_passes_through(ns):
     no_library_retry(ns)
-    assert run(ns.retry(ex.just(7))) == (7,)
+    assert value_of(ns.retry(ex.just(7))) == (7,)
 
 
 @tests.test("q1", hint="set_error: connect self.child again with a new retry_receiver, and start the new operation")
 def three_failures_then_success(ns):
     log = []
-    assert run(ns.retry(ns.flaky(3, log))) == (4,)
+    assert value_of(ns.retry(ns.flaky(3, log))) == (4,)
     assert log == [1, 2, 3, 4], f"attempts: {log}"
 
 
@@ -67,7 +67,7 @@ def value_type_kept_errors_replaced(ns):
 
 @tests.test("q3", hint="def retry(sndr=None): if sndr is None: return ex.sender_adaptor_closure(retry)")
 def pipe_form(ns):
-    assert run(ns.flaky(2) | ns.retry()) == (3,)
+    assert value_of(ns.flaky(2) | ns.retry()) == (3,)
 
 
 @tests.test("q4", hint="check ex.get_stop_token(ex.get_env(self.rcvr)).stop_requested() before every attempt")
@@ -82,4 +82,4 @@ def stop_requested_before_start(ns):
 
 @tests.test("q5", hint="keep a flag 'inside start' in the operation: set_error sets 'again' instead of restarting, and a while loop in start goes round")
 def a_thousand_inline_failures(ns):
-    assert run(ns.retry(ns.flaky(1000))) == (1001,)
+    assert value_of(ns.retry(ns.flaky(1000))) == (1001,)
