@@ -508,6 +508,21 @@ def _native_transfer(t, ctx, w):
         tb = type(buf)
         if tb is not bytes and tb is not bytearray and (tb is not memoryview or buf.format != "B" or buf.ndim != 1):
             buf = readable_view(buf, "ex.io.write")
+        if s._st.wready:
+            # The common case, all of it at once, without making the operation.
+            try:
+                k = s._s.send(buf)
+            except _BlockingIOError:
+                s._st.wready = False
+                k = 0
+            except _OSError as e:
+                return (from_exception(e), 0)
+            if k == len(buf):
+                return (success, k)
+            s._st.wready = False
+            op = _write_all(s, buf, False)
+            w.n = k
+            return op
         op = _write_all(s, buf, False)
     w.n = 0
     r = op._attempt(w)
