@@ -371,7 +371,8 @@ def test_grading_command_line(tmp_path):
 def _execute(nb, tmp_path, *, allow_errors):
     from jupyter_client.kernelspec import NATIVE_KERNEL_NAME
     from nbclient import NotebookClient
-    from test_notebooks import _ThisPythonKernelManager
+
+    from senderlab_grade.child import this_python_kernel_manager
 
     env = dict(os.environ)
     env["IPYTHONDIR"] = str(tmp_path / "ipython")
@@ -379,7 +380,7 @@ def _execute(nb, tmp_path, *, allow_errors):
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT / "kernel_ext"), env.get("PYTHONPATH")) if p)
     env.pop("SENDERLAB_GRADING", None)
     client = NotebookClient(
-        nb, kernel_name=NATIVE_KERNEL_NAME, kernel_manager_class=_ThisPythonKernelManager,
+        nb, kernel_name=NATIVE_KERNEL_NAME, kernel_manager_class=this_python_kernel_manager(),
         timeout=120, startup_timeout=60, allow_errors=allow_errors,
         resources={"metadata": {"path": str(EXERCISES)}},
     )  # fmt: skip

@@ -120,6 +120,21 @@ def grade_here(exercise: str, exercises_dir: str, result: str, test_timeout: flo
     _write_json(result, _run_tests(exercise, Path(exercises_dir), ns, test_timeout, _progress(Path(progress))))
 
 
+def this_python_kernel_manager():
+    """A kernel manager class whose ``python3`` kernel is ipykernel's own spec, i.e. this
+    interpreter, whatever other kernels are installed."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+    from traitlets import default
+
+    class this_python(KernelManager):
+        @default("kernel_spec_manager")
+        def _default_kernel_spec_manager(self):
+            return KernelSpecManager(kernel_dirs=[], ensure_native_kernel=True)
+
+    return this_python
+
+
 #: Exit statuses that tell the grading command the kernel wrote too much output, or died.
 OUTPUT_EXCEEDED = 25
 KERNEL_DIED = 26
@@ -128,16 +143,10 @@ KERNEL_DIED = 26
 def run_in_kernel(nb, a, progress) -> tuple[list[dict], list[dict]]:
     """The kernel engine: execute the notebook, then the tests, in a Jupyter kernel."""
     import nbformat
-    from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpecManager
-    from jupyter_client.manager import KernelManager
+    from jupyter_client.kernelspec import NATIVE_KERNEL_NAME
     from nbclient import NotebookClient
-    from traitlets import default
 
-    class this_python(KernelManager):
-        # ipykernel's own spec, i.e. this interpreter, whatever kernels are installed
-        @default("kernel_spec_manager")
-        def _default_kernel_spec_manager(self):
-            return KernelSpecManager(kernel_dirs=[], ensure_native_kernel=True)
+    this_python = this_python_kernel_manager()
 
     limit = a.output_mb * 1024 * 1024
 
