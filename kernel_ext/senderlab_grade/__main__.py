@@ -46,6 +46,14 @@ def main(argv=None) -> int:
     if a.command == "grade":
         from .grade import grade_folder
 
+        if not a.submissions.is_dir():
+            print(f"{a.submissions}: not a folder; give the folder that holds one folder per student", file=sys.stderr)
+            return 2
+        if a.only:
+            unknown = [e for e in a.only if e not in visible_suites()]
+            if unknown:
+                print(f"--only: no exercise {', '.join(unknown)}; the exercises are {', '.join(visible_suites())}", file=sys.stderr)
+                return 2
         book = grade_folder(a.submissions, a.out, _limits(a), jobs=a.jobs, exercises_dir=a.exercises_dir,
                             exercises=a.only, engine=a.engine)
         for student, grades in book.items():
