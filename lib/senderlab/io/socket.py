@@ -20,6 +20,12 @@ completes a pending operation with ``ec == ex.io.canceled``.
 The **sender face** (:mod:`senderlab.io.ops`: ``async_read_some`` and friends) runs the
 same operation states and sorts the result into channels instead.
 
+Who runs the context: a reactor :class:`~senderlab.io.io_context` must be run by some
+thread for a parked operation to complete: ``ctx.start_thread()``, ``ctx.run()`` with the
+work spawned first, or ``ctx.sync_wait(sndr)`` (``ex.sync_wait`` drives only its own
+``run_loop``, so ``ex.sync_wait(sock.read_some(buf))`` waits for a context running
+elsewhere). An :class:`~senderlab.io.asyncio_context` is run by its event loop.
+
 Every operation first tries its non-blocking system call and parks in the socket's read
 or write slot only if it would block (see :mod:`senderlab.io.io_context`). Awaiting one
 in a coroutine tries the call inside ``await`` itself, so an operation that can complete
