@@ -57,6 +57,7 @@ bench: venv
 	$(PY) bench/import_time.py
 	$(PY) bench/bulk.py
 	$(PY) bench/tracing.py
+	$(PY) bench/echo.py
 
 # The tests marked gpu, on a machine with an NVIDIA GPU and driver: installs the CUDA
 # toolkit wheels numba-cuda needs for the driver's CUDA version (and CuPy, for the scan
