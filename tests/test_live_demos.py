@@ -333,3 +333,25 @@ def test_gpu_option_in_the_usage_and_bad_gpu_cells_get_the_usual_message(shell, 
     assert "--gpu" in magics.USAGE
     result, out, err = run(shell, capsys, "%%sender --gpu\nx = 1")
     assert "the last line of the cell is a statement" in err
+
+
+def test_gpu_keeps_the_users_own_stream_scheduler_and_names_its_device(shell, capsys):
+    cell = textwrap.dedent("""\
+        %%sender --gpu
+        import numpy as np
+        b = np.ones(8)
+        def double(i, b):
+            b[i] = 2 * b[i]
+        just(b) | continues_on(gpu) | bulk(8, double) | continues_on(inline_scheduler()) | then(lambda b: float(b.sum()))
+    """)
+    import senderlab
+
+    with senderlab.gpu.stream_context("numpy") as fake:
+        shell.user_ns["gpu"] = fake.get_scheduler()
+        result, out, err = run(shell, capsys, cell)
+        assert result.success, (result.error_in_exec, err)
+        assert out.splitlines()[0] == ("%%sender --gpu: `gpu` runs on the fake NumPy device of "
+                                       "senderlab.gpu.numpy_backend (not a GPU)")
+        assert out.splitlines()[1] == "(16.0,)"
+        assert shell.user_ns["gpu"] == fake.get_scheduler()
+    del shell.user_ns["gpu"]

@@ -93,6 +93,19 @@ def device_label() -> str:
     return _label or "(no GPU context yet)"
 
 
+def describe_backend(backend) -> str:
+    """A stream context's device, in words."""
+    if getattr(backend, "name", None) == "numpy":
+        return "the fake NumPy device of senderlab.gpu.numpy_backend (not a GPU)"
+    if backend.simulator:
+        why = "NUMBA_ENABLE_CUDASIM=1" if nvidia_gpu_present() else "no NVIDIA GPU found"
+        return f"Numba's CUDA simulator ({why}): each GPU thread runs in Python"
+    from numba import cuda
+
+    name = cuda.get_current_device().name
+    return f"CUDA device {name.decode() if isinstance(name, bytes) else name}"
+
+
 def gpu_context():
     """The kernel's :class:`senderlab.gpu.stream_context` (made on first use)."""
     global _ctx, _label
@@ -101,29 +114,28 @@ def gpu_context():
         import senderlab
 
         ctx = senderlab.gpu.stream_context()
-        backend = ctx._backend
-        if backend.simulator:
-            _label = "Numba's CUDA simulator (no NVIDIA GPU found): each GPU thread runs in Python"
-        else:
-            from numba import cuda
-
-            name = cuda.get_current_device().name
-            _label = f"CUDA device {name.decode() if isinstance(name, bytes) else name}"
+        _label = describe_backend(ctx._backend)
         _ctx = ctx
     return _ctx
 
 
 def prepare(ipython, source: str) -> str | None:
-    """Before a ``--gpu`` cell runs: pick the device, bind ``gpu``, say which device is
-    in use; the cell's source (:data:`DEFAULT_CELL` for no code), or ``None`` after
-    saying in the cell's output why the GPU cannot be used."""
+    """Before a ``--gpu`` cell runs: pick the device, bind ``gpu`` (unless it already
+    names a stream scheduler: the user's own is kept), say which device is in use; the
+    cell's source (:data:`DEFAULT_CELL` for no code), or ``None`` after saying in the
+    cell's output why the GPU cannot be used."""
     try:
         ctx = gpu_context()
+        import senderlab
+
+        mine = ipython.user_ns.get("gpu")
+        if not isinstance(mine, senderlab.gpu.stream_scheduler):
+            mine = ipython.user_ns["gpu"] = ctx.get_scheduler()
+        where = describe_backend(mine.ctx._backend)
     except Exception as e:
         print(f"%%sender --gpu: {e}", file=sys.stderr)
         return None
-    ipython.user_ns["gpu"] = ctx.get_scheduler()
-    print(f"%%sender --gpu: `gpu` runs on {device_label()}")
+    print(f"%%sender --gpu: `gpu` runs on {where}")
     return source if source.strip() else DEFAULT_CELL
 
 
