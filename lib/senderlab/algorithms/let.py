@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _MISSING, env as _env, fwd_env, get_completion_scheduler, get_env, get_scheduler, prop
-from ..core.domain import completion_domain
+from ..core.domain import _compute_env_domain, _scheduler_domain, completion_domain, env_domain
 from ..core.sender import as_sender, adaptor_sender, forwarding_receiver
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ._concurrency_util import forwarded_attrs
@@ -29,6 +29,50 @@ class _env_receiver(forwarding_receiver):
     """The outer receiver seen with another environment."""
 
     __slots__ = ()
+
+
+class _let_env(_env):
+    """The ``let-env`` of a receiver whose environment is an :class:`env`:
+    ``JOIN-ENV(prop(get_scheduler, sch), env)`` as a view of that environment rather
+    than a copy, so running the inner sender of a loop's ``let_value`` again and again
+    allocates one small object instead of merging dictionaries, and finds its domain
+    without asking queries that fail."""
+
+    __slots__ = ("_sch", "_sdom", "_base")
+
+    def __init__(self, sch, sdom, base) -> None:
+        self._sch = sch
+        self._sdom = sdom  # the domain sch names
+        self._base = base
+        # get_scheduler forwards, so this is its own FWD-ENV when the base is.
+        self._fwd = self if base._fwd is base else None
+
+    def query(self, q):
+        if q is get_scheduler:
+            return self._sch
+        return self._base.query(q)
+
+    @property
+    def _map(self):
+        m = {get_scheduler: self._sch}
+        for k, v in self._base._map.items():
+            if k not in m:
+                m[k] = v
+        return m
+
+    @property
+    def _rest(self):
+        return self._base._rest
+
+    @property
+    def _dom(self):
+        b = self._base
+        d = b._dom
+        if d is _MISSING:
+            d = env_domain(b)
+        # The base names no domain: then neither its get_domain nor its scheduler
+        # does, and ours is the one sch names (get-domain-late's rule).
+        return self._sdom if d is None else _compute_env_domain(self)
 
 
 class _let_receiver(forwarding_receiver):
@@ -54,8 +98,17 @@ class _let_receiver(forwarding_receiver):
                     f"{sndr._tag}: {func_name(self.f)} returned {type(s2).__name__} {s2!r:.40}, not a sender; "
                     "return a sender, e.g. just(value)"
                 ) from None
-            sch = get_completion_scheduler(sndr._channel)(get_env(sndr.child), None)
-            inner = self.rcvr if sch is None else _env_receiver(self.rcvr, _env(prop(get_scheduler, sch), self.rcvr.get_env()))
+            sch = sndr._sch
+            if sch is _MISSING:
+                sch = sndr._scheduler()
+            if sch is None:
+                inner = self.rcvr
+            else:
+                renv = self.rcvr.get_env()
+                if isinstance(renv, _env):
+                    inner = _env_receiver(self.rcvr, _let_env(sch[0], sch[1], renv))
+                else:
+                    inner = _env_receiver(self.rcvr, _env(prop(get_scheduler, sch[0]), renv))
             op2 = s2.connect(inner)
         except Exception as e:
             self.rcvr.set_error(e)
@@ -89,7 +142,7 @@ _INNER = (set_value_t(...), set_error_t(Exception), set_stopped_t())
 
 
 class _let_sender(adaptor_sender):
-    __slots__ = ("f",)
+    __slots__ = ("f", "_sch")
     _tag = "let_value"
     _channel = set_value_t
     _receiver = _let_value_receiver
@@ -98,6 +151,14 @@ class _let_sender(adaptor_sender):
         self._dom = self._cs = _MISSING
         self.child = child
         self.f = f
+        self._sch = _MISSING
+
+    def _scheduler(self):
+        """``(sch, its domain)`` for the predecessor's completion scheduler of the
+        channel, or ``None``: computed once, as the predecessor is immutable."""
+        sch = get_completion_scheduler(self._channel)(get_env(self.child), None)
+        r = self._sch = None if sch is None else (sch, _scheduler_domain(sch))
+        return r
 
     def _connect(self, rcvr, env):
         return self.child.connect(self._receiver(rcvr, fwd_env(env), self.f, self))
