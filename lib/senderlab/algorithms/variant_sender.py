@@ -56,6 +56,12 @@ __all__ = ["variant_sender"]
 
 
 def _normalize(where: str, alternatives) -> tuple:
+    if type(alternatives) is tuple:
+        for a in alternatives:
+            if not isinstance(a, basic_sender):
+                break
+        else:
+            return alternatives  # the common case, a branch's senders: nothing to convert
     out = []
     for a in alternatives:
         if isinstance(a, (sig, completion_signatures)):
@@ -98,7 +104,7 @@ class variant_sender(basic_sender):
         name = type(self).__name__
         if type(sndr) is type(self) and alternatives is None:  # a copy: hold the same sender
             sndr = sndr.child
-        self.child = child = as_sender(sndr, name)
+        self.child = child = sndr if isinstance(sndr, basic_sender) else as_sender(sndr, name)
         if alternatives is None:
             alternatives = type(self)._declared
         else:
@@ -119,6 +125,8 @@ class variant_sender(basic_sender):
         return type(name, (cls,), {"__slots__": (), "_declared": alts, "__module__": __name__, "__qualname__": name})
 
     def _find(self, child) -> int:
+        if self.alternatives[0] is child:
+            return 0  # the first alternative fits itself: no signatures to compare
         cs = child._signatures()
         for i, alt in enumerate(self.alternatives):
             if alt is child or not uncovered(cs, _sigs_of(alt)):
