@@ -258,6 +258,7 @@ class _native_op(io_sender):
     __slots__ = ("sock",)
     _dir = 0
     _always_try = False
+    _one_value = True  # _values(r) is (r[1],)
 
     def _connect(self, rcvr, env):
         return io_op(self, rcvr, env, 0)
@@ -490,6 +491,8 @@ class _connect(_native_op):
     def _fail(self, ec, w):
         return (ec,)
 
+    _one_value = False
+
     def _values(self, r):
         return ()
 
@@ -636,7 +639,13 @@ class io_op:
             self.rcvr.set_value(r)
             return
         ec = r[0]
-        if not ec:
+        if ec is success:  # the hot path: one value (the byte count, the peer)
+            core = self.core
+            if core._one_value:
+                self.rcvr.set_value(r[1])
+            else:
+                self.rcvr.set_value(*core._values(r))
+        elif not ec:
             self.rcvr.set_value(*self.core._values(r))
         elif ec is canceled_code:
             self.rcvr.set_stopped()
