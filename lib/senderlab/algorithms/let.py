@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _MISSING, env as _env, fwd_env, get_completion_scheduler, get_env, get_scheduler, prop
-from ..core.domain import _compute_env_domain, _scheduler_domain, completion_domain, env_domain
+from ..core.domain import _scheduler_domain, completion_domain, env_domain
 from ..core.sender import as_sender, adaptor_sender, forwarding_receiver
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ._concurrency_util import forwarded_attrs
@@ -38,14 +38,19 @@ class _let_env(_env):
     allocates one small object instead of merging dictionaries, and finds its domain
     without asking queries that fail."""
 
-    __slots__ = ("_sch", "_sdom", "_base")
+    __slots__ = ("_sch", "_base")
 
     def __init__(self, sch, sdom, base) -> None:
         self._sch = sch
-        self._sdom = sdom  # the domain sch names
         self._base = base
         # get_scheduler forwards, so this is its own FWD-ENV when the base is.
         self._fwd = self if base._fwd is base else None
+        d = base._dom
+        if d is _MISSING:
+            d = env_domain(base)
+        # A base that names no domain names neither get_domain nor a scheduler, so ours
+        # is the one sch names (get-domain-late's rule); otherwise env_domain asks.
+        self._dom = sdom if d is None else _MISSING
 
     def query(self, q):
         if q is get_scheduler:
@@ -63,16 +68,6 @@ class _let_env(_env):
     @property
     def _rest(self):
         return self._base._rest
-
-    @property
-    def _dom(self):
-        b = self._base
-        d = b._dom
-        if d is _MISSING:
-            d = env_domain(b)
-        # The base names no domain: then neither its get_domain nor its scheduler
-        # does, and ours is the one sch names (get-domain-late's rule).
-        return self._sdom if d is None else _compute_env_domain(self)
 
 
 class _let_receiver(forwarding_receiver):
