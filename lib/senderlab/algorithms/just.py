@@ -62,7 +62,8 @@ class just(basic_sender):
     _tag = "just"
 
     def __init__(self, *values) -> None:
-        self._dom = self._cs = _MISSING
+        self._dom = None  # what _late_domain says, known now: no lookup at connect
+        self._cs = _MISSING
         self.values = values
 
     def _connect(self, rcvr, env):

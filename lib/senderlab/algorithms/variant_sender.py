@@ -100,7 +100,8 @@ class variant_sender(basic_sender):
     _declared: tuple = ()
 
     def __init__(self, sndr, alternatives=None) -> None:
-        self._dom = self._cs = _MISSING
+        self._dom = None  # what _late_domain says, known now: no lookup at connect
+        self._cs = _MISSING
         name = type(self).__name__
         if type(sndr) is type(self) and alternatives is None:  # a copy: hold the same sender
             sndr = sndr.child
@@ -112,7 +113,8 @@ class variant_sender(basic_sender):
         if not alternatives:
             alternatives = (child,)
         self.alternatives = alternatives
-        self._index = self._find(child)
+        # The first alternative fits itself: no signatures to compare.
+        self._index = 0 if alternatives[0] is child else self._find(child)
 
     @classmethod
     def of(cls, *alternatives) -> type:
@@ -125,8 +127,6 @@ class variant_sender(basic_sender):
         return type(name, (cls,), {"__slots__": (), "_declared": alts, "__module__": __name__, "__qualname__": name})
 
     def _find(self, child) -> int:
-        if self.alternatives[0] is child:
-            return 0  # the first alternative fits itself: no signatures to compare
         cs = child._signatures()
         for i, alt in enumerate(self.alternatives):
             if alt is child or not uncovered(cs, _sigs_of(alt)):

@@ -586,7 +586,11 @@ class io_op:
             self.ctx.post(self._start_owned)
 
     def _start_owned(self) -> None:
-        tok = get_stop_token(self.env)
+        e = self.env
+        try:
+            tok = e.query(get_stop_token)  # get_stop_token(e) without its call
+        except (LookupError, AttributeError):
+            tok = get_stop_token(e)
         if tok.stop_requested():
             self._finish(self.core._fail(canceled_code, self))
             return
@@ -662,7 +666,8 @@ class sender_face(basic_sender):
     __slots__ = ("core",)
 
     def __init__(self, core) -> None:
-        self._dom = self._cs = _MISSING
+        self._dom = None  # what _late_domain says, known now: no lookup at connect
+        self._cs = _MISSING
         self.core = core
 
     @property
