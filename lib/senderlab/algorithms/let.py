@@ -17,7 +17,7 @@ from __future__ import annotations
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _MISSING, env as _env, fwd_env, get_completion_scheduler, get_env, get_scheduler, prop
 from ..core.domain import _scheduler_domain, completion_domain, env_domain
-from ..core.sender import as_sender, adaptor_sender, forwarding_receiver
+from ..core.sender import as_sender, adaptor_sender, basic_sender, forwarding_receiver
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ._concurrency_util import forwarded_attrs
 from ._util import func_name, function_adaptor
@@ -86,13 +86,14 @@ class _let_receiver(forwarding_receiver):
         self.args = args  # the values live as long as the operation ([exec.let])
         try:
             s2 = self.f(*args)
-            try:
-                s2 = as_sender(s2, sndr._tag)
-            except TypeError:
-                raise TypeError(
-                    f"{sndr._tag}: {func_name(self.f)} returned {type(s2).__name__} {s2!r:.40}, not a sender; "
-                    "return a sender, e.g. just(value)"
-                ) from None
+            if not isinstance(s2, basic_sender):
+                try:
+                    s2 = as_sender(s2, sndr._tag)
+                except TypeError:
+                    raise TypeError(
+                        f"{sndr._tag}: {func_name(self.f)} returned {type(s2).__name__} {s2!r:.40}, not a sender; "
+                        "return a sender, e.g. just(value)"
+                    ) from None
             sch = sndr._sch
             if sch is _MISSING:
                 sch = sndr._scheduler()
@@ -156,7 +157,10 @@ class _let_sender(adaptor_sender):
         return r
 
     def _connect(self, rcvr, env):
-        return self.child.connect(self._receiver(rcvr, fwd_env(env), self.f, self))
+        fe = env._fwd if isinstance(env, _env) else None  # fwd_env(env), cached on env
+        if fe is None:
+            fe = fwd_env(env)
+        return self.child.connect(self._receiver(rcvr, fe, self.f, self))
 
     def get_env(self):
         # Where the whole operation completes depends on the sender f returns, so the

@@ -13,7 +13,7 @@ one value. An exception raised by ``f`` completes with ``set_error(exception)``.
 from __future__ import annotations
 
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
-from ..core.env import _MISSING, fwd_env
+from ..core.env import _MISSING, env as _env, fwd_env
 from ..core import sender as _sender_mod
 from ..core.sender import adaptor_sender, forwarding_receiver
 from ..core.signatures import completion_signatures, get_completion_signatures
@@ -116,10 +116,13 @@ class _then_sender(adaptor_sender):
         chain = self._chain
         if chain is _MISSING:
             chain = self._chain = self._fuse()
+        fe = env._fwd if isinstance(env, _env) else None  # fwd_env(env), cached on env
+        if fe is None:
+            fe = fwd_env(env)
         if chain is None or _sender_mod._tracing:
-            return self.child.connect(self._receiver(rcvr, fwd_env(env), self.f))
+            return self.child.connect(self._receiver(rcvr, fe, self.f))
         base, fs = chain
-        return base.connect(_then_chain_receiver(rcvr, fwd_env(env), fs))
+        return base.connect(_then_chain_receiver(rcvr, fe, fs))
 
     def _fuse(self):
         """A run of plain ``then`` adaptors is connected as one receiver calling each
