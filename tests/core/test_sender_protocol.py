@@ -229,6 +229,18 @@ def test_closures_compose_into_a_closure():
     assert ex.sync_wait(ex.just(3) | (both | tail)) == ex.sync_wait(ex.just(3) | (add1 | (dbl | tail))) == (7,)
 
 
+def test_a_user_closure_composes_with_a_library_closure_on_either_side():
+    # then(f) is a subclass of sender_adaptor_closure: with it on the right, Python tries
+    # its __ror__ first, which must compose rather than take the closure for a sender.
+    twice = ex.sender_adaptor_closure(lambda s: s | ex.then(lambda x: x * 2))
+    inc = ex.then(lambda x: x + 1)
+    left, right = twice | inc, inc | twice
+    assert isinstance(left, ex.sender_adaptor_closure) and isinstance(right, ex.sender_adaptor_closure)
+    assert ex.sync_wait(ex.just(5) | left) == (11,)
+    assert ex.sync_wait(ex.just(5) | right) == (12,)
+    assert ex.sync_wait(ex.just(5) | (twice | ex.sender_adaptor_closure(lambda s: s | inc))) == (11,)
+
+
 def test_a_closure_is_reusable():
     c = ex.then(lambda x: x * 3)
     assert ex.sync_wait(ex.just(1) | c) == (3,)

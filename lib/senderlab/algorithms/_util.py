@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.channels import set_value_t
-from ..core.sender import as_sender, basic_sender, sender_adaptor_closure
+from ..core.sender import _composed_closure, as_sender, basic_sender, sender_adaptor_closure
 
 _NO_ANNOTATION = object()
 
@@ -88,7 +88,12 @@ class _callable_closure(sender_adaptor_closure):
             sndr = as_sender(sndr, self._cls._tag)
         return self._cls(sndr, self._args[0])
 
-    __ror__ = __call__
+    def __ror__(self, sndr):
+        # A plain closure on the left tries this subclass's __ror__ first (Python's rule
+        # for a right operand of a subclass type): compose, do not treat it as a sender.
+        if isinstance(sndr, sender_adaptor_closure):
+            return _composed_closure(sndr, self)
+        return self(sndr)
 
 
 def function_adaptor(name: str, cls, doc: str):

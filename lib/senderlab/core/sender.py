@@ -323,6 +323,8 @@ class sender_adaptor_closure:
         return self._fn(sndr, *self._args, **self._kw)
 
     def __ror__(self, sndr):
+        if isinstance(sndr, sender_adaptor_closure):  # a subclass on the right: compose
+            return _composed_closure(sndr, self)
         if not is_sender(sndr):
             as_sender(sndr, f"{self!r}: the left operand of |")
         return self(sndr)
