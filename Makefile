@@ -1,6 +1,7 @@
 # senderlab — a fresh machine needs only Python 3.11+ and make.
 #
 #   make lab     JupyterLab on notebooks/, with %load_ext senderlab_kernel done for you
+#   make exercises  JupyterLab on exercises/ (the graded exercises), the same way
 #   make test    the test suite (pytest; notebook execution included)
 #   make bench   every benchmark: ratios against plain Python, asyncio, uvloop, reactivex, executors
 #   make venv    just build .venv (done automatically by the targets above)
@@ -21,7 +22,7 @@ STAMP := $(VENV)/.installed
 IPYTHONDIR_VENV := $(abspath $(VENV))/ipython
 STARTUP := $(IPYTHONDIR_VENV)/profile_default/startup/00-senderlab.py
 
-.PHONY: venv test test-gpu lab startup bench clean distclean ci-deps
+.PHONY: venv test test-gpu lab exercises startup bench clean distclean ci-deps
 
 venv: $(STAMP)
 
@@ -49,6 +50,9 @@ $(STARTUP): kernel_ext/startup/00-senderlab.py | $(STAMP)
 
 lab: venv startup
 	IPYTHONDIR="$(IPYTHONDIR_VENV)" $(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_ARGS) $(LAB_ARGS)
+
+exercises: venv startup
+	IPYTHONDIR="$(IPYTHONDIR_VENV)" $(BIN)/jupyter lab --notebook-dir=exercises $(ROOT_ARGS) $(LAB_ARGS)
 
 bench: venv
 	$(PY) bench/overhead.py

@@ -163,7 +163,7 @@ def test_binder_post_build_succeeds_on_a_fresh_virtualenv(tmp_path):
     run = subprocess.run(["bash", "binder/postBuild"], cwd=repo, env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     check = subprocess.run([str(venv / "bin" / "python"), "-c",
-                            "import senderlab, senderlab_kernel; print(senderlab.__file__)"],
+                            "import senderlab, senderlab_kernel, senderlab_grade; print(senderlab.__file__)"],
                            cwd=tmp_path, env=env, capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
     assert str(venv) in check.stdout, "senderlab must be imported from the fresh virtualenv"
