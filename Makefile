@@ -33,8 +33,9 @@ $(PY):
 	@$(PYTHON) -m venv $(VENV) || \
 	  { rm -rf $(VENV); echo "'$(PYTHON) -m venv' failed; on Debian/Ubuntu install the python3-venv package." >&2; exit 1; }
 
-# The stamp makes re-runs instant; editing pyproject.toml reinstalls.
-$(STAMP): pyproject.toml | $(PY)
+# The stamp makes re-runs instant; editing pyproject.toml reinstalls, and so does a new
+# top-level package (an editable install maps the packages it saw when it was made).
+$(STAMP): pyproject.toml $(wildcard lib/*/__init__.py kernel_ext/*/__init__.py) | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --progress-bar off -e ".[$(EXTRAS)]"
 	@touch $@
