@@ -41,7 +41,10 @@ class inplace_stop_source:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._callbacks: dict | None = None  # insertion-ordered: callback -> None
+        # callback -> True. Registration and deregistration touch it without the lock
+        # (one dict operation each is atomic); request_stop takes callbacks out under the
+        # lock together with setting _running, so the slow path of _deregister sees both.
+        self._callbacks: dict = {}
         self._requested = False
         self._running = None  # the callback being executed by request_stop
         self._running_thread = 0
@@ -71,12 +74,10 @@ class inplace_stop_source:
         me = _get_ident()
         while True:
             with self._lock:
-                cbs = self._callbacks
-                if not cbs:
+                cb = _take_first(self._callbacks)
+                if cb is None:
                     self._running = None
                     return True
-                cb = next(iter(cbs))
-                del cbs[cb]
                 self._running = cb
                 self._running_thread = me
                 self._done = None
@@ -96,21 +97,24 @@ class inplace_stop_source:
 
     # -- callback bookkeeping ------------------------------------------------------
     def _register(self, cb: "inplace_stop_callback") -> bool:
-        """Register ``cb``; return False if stop was already requested (run it now)."""
-        with self._lock:
-            if self._requested:
-                return False
-            if self._callbacks is None:
-                self._callbacks = {}
-            self._callbacks[cb] = None
-            return True
+        """Register ``cb``; return False if stop was already requested (run it now).
+
+        Lock-free: add, then look at ``_requested`` again. If stop was requested in
+        between, whichever of us and ``request_stop`` takes ``cb`` out of the dict runs
+        it, so it runs exactly once (here, or on the requesting thread as in C++ when
+        the two race)."""
+        if self._requested:
+            return False
+        cbs = self._callbacks
+        cbs[cb] = True
+        if self._requested and cbs.pop(cb, False):
+            return False
+        return True
 
     def _deregister(self, cb: "inplace_stop_callback") -> None:
+        if self._callbacks.pop(cb, False):
+            return  # not run and now never will be: the common case, no lock
         with self._lock:
-            cbs = self._callbacks
-            if cbs is not None and cb in cbs:
-                del cbs[cb]
-                return
             if self._running is not cb or self._running_thread == _get_ident():
                 return
             if self._done is None:
@@ -120,6 +124,21 @@ class inplace_stop_source:
 
     def __repr__(self) -> str:
         return f"<inplace_stop_source stop_requested={self._requested}>"
+
+
+def _take_first(cbs: dict):
+    """Remove and return the oldest callback of ``cbs`` (callbacks run in registration
+    order), or None. Another thread may deregister one at the same time without the
+    lock: whoever pops a callback owns it, so a lost race just means trying again."""
+    while True:
+        try:
+            cb = next(iter(cbs))
+        except StopIteration:
+            return None
+        except RuntimeError:  # the dict changed between iter() and next()
+            continue
+        if cbs.pop(cb, False):
+            return cb
 
 
 def _report_callback_error(e: BaseException, cb) -> None:
