@@ -96,24 +96,10 @@ class inplace_stop_source:
                     done.set()
 
     # -- callback bookkeeping ------------------------------------------------------
-    def _register(self, cb: "inplace_stop_callback") -> bool:
-        """Register ``cb``; return False if stop was already requested (run it now).
-
-        Lock-free: add, then look at ``_requested`` again. If stop was requested in
-        between, whichever of us and ``request_stop`` takes ``cb`` out of the dict runs
-        it, so it runs exactly once (here, or on the requesting thread as in C++ when
-        the two race)."""
-        if self._requested:
-            return False
-        cbs = self._callbacks
-        cbs[cb] = True
-        if self._requested and cbs.pop(cb, False):
-            return False
-        return True
-
     def _deregister(self, cb: "inplace_stop_callback") -> None:
-        if self._callbacks.pop(cb, False):
-            return  # not run and now never will be: the common case, no lock
+        """Deregister ``cb``, which request_stop has already taken out of the dict (the
+        common case, where ``cb`` was still there, is ``close()``'s own ``dict.pop``):
+        if it is running on another thread, wait until it returns."""
         with self._lock:
             if self._running is not cb or self._running_thread == _get_ident():
                 return
@@ -193,15 +179,26 @@ class inplace_stop_callback:
         self._fn = fn
         source = token._source
         self._source = source
-        if source is not None and not source._register(self):
-            self._source = None
-            fn()
+        if source is None:
+            return
+        # Lock-free registration: add, then look at _requested again. If stop was
+        # requested in between, whichever of us and request_stop takes this callback
+        # out of the dict runs it, so it runs exactly once (here, or on the requesting
+        # thread, as in C++ when the two race).
+        if not source._requested:
+            cbs = source._callbacks
+            cbs[self] = True
+            if not source._requested or not cbs.pop(self, False):
+                return
+        self._source = None
+        fn()
 
     def close(self) -> None:
         s = self._source
         if s is not None:
             self._source = None
-            s._deregister(self)
+            if not s._callbacks.pop(self, False):  # not run, and now never will be
+                s._deregister(self)
 
     def __enter__(self) -> "inplace_stop_callback":
         return self

@@ -580,12 +580,10 @@ class io_op:
         self._done = False
 
     def start(self) -> None:
-        if self.ctx._owner():
-            self._start_owned()
-        else:
-            self.ctx.post(self._start_owned)
-
-    def _start_owned(self) -> None:
+        ctx = self.ctx
+        if not ctx._owner():
+            ctx.post(self.start)  # runs again on the context's thread, where it passes
+            return
         e = self.env
         try:
             tok = e.query(get_stop_token)  # get_stop_token(e) without its call
