@@ -34,7 +34,7 @@ from ..core.channels import set_value_t
 from ..core.env import _MISSING
 from ..core.sender import basic_sender
 from ..core.signatures import completion_signatures
-from .socket import _accept, _connect, _read_some, _transfer_all, _write_all, _write_some, acceptor, sender_face, socket
+from .socket import _accept, _connect, _read_all, _read_some, _write_all, _write_some, acceptor, sender_face, socket
 from .streams import readable_view, writable_view
 
 __all__ = [
@@ -78,14 +78,13 @@ def async_write_some(sock, data) -> sender_face:
 def async_read(sock, buf) -> sender_face:
     """Fill ``buf``: ``set_value(len(buf))``, or ``set_value(n)`` with the bytes read
     before the end of the stream (Asio ``async_read``)."""
-    return sender_face(_transfer_all(_sock(sock, "async_read"), writable_view(buf, "async_read"), True))
+    return sender_face(_read_all(_sock(sock, "async_read"), writable_view(buf, "async_read"), True))
 
 
 def async_write(sock, data) -> sender_face:
     """Write all of ``data``: ``set_value(len(data))`` (Asio ``async_write``)."""
     if type(sock) is not socket:
         _sock(sock, "async_write")
-    # _write_all directly (what _transfer_all(..., False) makes): a loop builds one per message.
     return sender_face(_write_all(sock, readable_view(data, "async_write"), False))
 
 

@@ -354,14 +354,13 @@ class _write_some(_native_op):
 
 class _transfer_all(_native_op):
     """Composed ``read`` (exactly ``len(buf)``) or ``write`` (all of ``data``) on one
-    socket: Asio's ``async_read``/``async_write``, Capy's ``read``/``write``.
-    ``_transfer_all(sock, view, reading)`` makes the right one of the two subclasses."""
+    socket: Asio's ``async_read``/``async_write``, Capy's ``read``/``write``. Made as
+    one of the two subclasses, ``_read_all(sock, view, True)`` or ``_write_all(sock,
+    view, False)`` (no ``__new__`` choosing between them: a Python ``__new__`` would
+    cost a call for every message a loop writes)."""
 
     __slots__ = ("view",)
     _always_try = True  # progress lives in the operation, so never skip to parking
-
-    def __new__(cls, sock, view, reading: bool):
-        return object.__new__(_read_all if reading else _write_all)
 
     def __init__(self, sock, view, reading: bool) -> None:
         self._dom = self._cs = _MISSING
