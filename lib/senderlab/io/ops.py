@@ -85,7 +85,9 @@ def async_write(sock, data) -> sender_face:
     """Write all of ``data``: ``set_value(len(data))`` (Asio ``async_write``)."""
     if type(sock) is not socket:
         _sock(sock, "async_write")
-    return sender_face(_write_all(sock, readable_view(data, "async_write"), False))
+    if type(data) is not memoryview or data.format != "B" or data.ndim != 1:
+        data = readable_view(data, "async_write")
+    return sender_face(_write_all(sock, data, False))
 
 
 _CLOSE_SIGS = completion_signatures(set_value_t())
