@@ -102,14 +102,18 @@ class variant_sender(basic_sender):
     def __init__(self, sndr, alternatives=None) -> None:
         self._dom = None  # what _late_domain says, known now: no lookup at connect
         self._cs = _MISSING
-        name = type(self).__name__
         if type(sndr) is type(self) and alternatives is None:  # a copy: hold the same sender
             sndr = sndr.child
-        self.child = child = sndr if isinstance(sndr, basic_sender) else as_sender(sndr, name)
+        self.child = child = sndr if isinstance(sndr, basic_sender) else as_sender(sndr, type(self).__name__)
         if alternatives is None:
             alternatives = type(self)._declared
+        elif type(alternatives) is not tuple:
+            alternatives = _normalize(type(self).__name__, alternatives)
         else:
-            alternatives = _normalize(name, alternatives)
+            for a in alternatives:  # _normalize's fast path without its call: a branch's senders
+                if not isinstance(a, basic_sender):
+                    alternatives = _normalize(type(self).__name__, alternatives)
+                    break
         if not alternatives:
             alternatives = (child,)
         self.alternatives = alternatives
