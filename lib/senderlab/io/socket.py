@@ -63,6 +63,9 @@ def _context(ctx, where: str):
     return ctx
 
 
+_new = object.__new__
+
+
 class _endpoint_mixin:
     __slots__ = ()
 
@@ -172,7 +175,12 @@ class socket(_endpoint_mixin):
     def read_some(self, buf) -> "_read_some":
         """``(ec, n) = await sock.read_some(buf)``: read at least one byte into the
         writable buffer ``buf`` (``recv_into``); ``ec == eof`` at end of stream."""
-        return _read_some(self, buf if type(buf) is bytearray else writable_view(buf, "read_some"))
+        # _read_some(self, buf) without the __init__ call: a loop reads once per message.
+        op = _new(_read_some)
+        op._dom = op._cs = _MISSING
+        op.sock = self
+        op.buf = buf if type(buf) is bytearray else writable_view(buf, "read_some")
+        return op
 
     def write_some(self, data) -> "_write_some":
         """``(ec, n) = await sock.write_some(data)``: write at least one byte of ``data``."""

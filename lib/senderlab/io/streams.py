@@ -261,6 +261,9 @@ class _transfer_op:
         return self.env
 
 
+_new = object.__new__
+
+
 class _transfer(io_sender):
     __slots__ = ("stream", "buf", "reading")
 
@@ -303,7 +306,13 @@ def write(stream, data) -> _transfer:
     Calls ``stream.write_some`` on what is left until everything is written. Completes
     with ``(success, len(data))``, or ``(ec, n)``: the first error and how many bytes
     were written before it, which a ``set_error`` channel could not report (D4000R0 5.4)."""
-    return _transfer(stream, data, False)
+    # _transfer(stream, data, False) without the __init__ call: a loop writes once per message.
+    t = _new(_transfer)
+    t._dom = t._cs = _MISSING
+    t.stream = stream
+    t.buf = data
+    t.reading = False
+    return t
 
 
 # -- any_stream ------------------------------------------------------------------------------
