@@ -155,8 +155,17 @@ class error_code:
         return f"error_code({self.name}: {self.message})"
 
 
+class _success_code(error_code):
+    """The class of :data:`success` alone. Its ``__bool__`` is the builtin ``bool``
+    called with no argument (``False``): ``if ec:`` on the success code, which an I/O
+    loop tests after every operation, then costs no Python call."""
+
+    __slots__ = ()
+    __bool__ = staticmethod(bool)
+
+
 #: The one success code; ``(success, n)`` is the result of every successful transfer.
-success = error_code(0)
+success = _success_code(0)
 
 _by_errno: dict[int, error_code] = {}
 
