@@ -419,7 +419,7 @@ async def _await(aw):
 def uvloop():
     """uvloop, after one loop was made and closed: libuv keeps a process-wide pipe from
     its first loop on, which is not a leak of the test."""
-    uvloop = pytest.importorskip("uvloop")
+    import uvloop  # pinned in the bench extra, which make installs
     uvloop.new_event_loop().close()
     return uvloop
 

@@ -305,10 +305,7 @@ def test_ten_thousand_spawns_from_several_threads_then_join(Scope, worker, mode)
 
 @pytest.mark.timeout(30)
 def test_spawning_and_joining_with_the_static_thread_pool():
-    try:
-        from senderlab.contexts.thread_pool import static_thread_pool
-    except Exception as e:  # pragma: no cover - the pool is being written
-        pytest.skip(f"static_thread_pool unavailable: {e}")
+    from senderlab.contexts.thread_pool import static_thread_pool
     results = []
     lock = threading.Lock()
     scope = counting_scope()
