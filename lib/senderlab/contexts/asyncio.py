@@ -36,16 +36,16 @@ from __future__ import annotations
 import time
 
 from ..algorithms.sync_wait import ErrorValue
-from ..core.channels import set_stopped_t, set_value_t
-from ..core.env import _MISSING, get_stop_token
-from ..core.sender import as_sender, basic_sender
-from ..core.signatures import completion_signatures, distinct_value_signatures
+from ..core.channels import set_value_t
+from ..core.env import get_stop_token
+from ..core.scheduler import schedule_sender
+from ..core.sender import as_sender
+from ..core.signatures import distinct_value_signatures
 from ..core.consumer import consumer_receiver
 from .timer import scheduler_attrs, timed_scheduler_mixin
 
 __all__ = ["asyncio_scheduler", "await_sender_on_running_loop"]
 
-_SIGS = completion_signatures(set_value_t(), set_stopped_t())
 _monotonic = time.monotonic
 
 # -- asyncio, imported on first use -----------------------------------------------------
@@ -166,29 +166,12 @@ class _asyncio_schedule_op:
             self.rcvr.set_value()
 
 
-class _asyncio_schedule_sender(basic_sender):
-    __slots__ = ("sch",)
-    _tag = "schedule"
-
-    def __init__(self, sch: asyncio_scheduler) -> None:
-        self._dom = self._cs = _MISSING
-        self.sch = sch
+class _asyncio_schedule_sender(schedule_sender):
+    __slots__ = ()
 
     def _connect(self, rcvr, env):
         sch = self.sch
         return _asyncio_schedule_op(sch._loop, rcvr, env, sch)
-
-    def _late_domain(self):
-        return None
-
-    def get_env(self):
-        return self.sch._attrs
-
-    def get_completion_signatures(self, env=None):
-        return _SIGS
-
-    def __repr__(self) -> str:
-        return f"schedule({self.sch!r})"
 
 
 class _asyncio_timer_op:

@@ -45,6 +45,7 @@ from collections import deque
 from ..core.channels import set_stopped_t, set_value_t
 from ..core.env import _MISSING, env, get_completion_scheduler, get_domain, get_stop_token, prop
 from ..core.sender import basic_sender
+from ..core.scheduler import schedule_sender
 from ..core.signatures import completion_signatures
 from ._threads import report_exception, stop_at_exit
 
@@ -541,25 +542,8 @@ class timed_thread_scheduler(timed_scheduler_mixin):
         return f"timed_thread_scheduler(0x{id(self._tq):x})"
 
 
-class _timed_schedule_sender(basic_sender):
-    __slots__ = ("sch",)
-    _tag = "schedule"
-
-    def __init__(self, sch: timed_thread_scheduler) -> None:
-        self._dom = self._cs = _MISSING
-        self.sch = sch
+class _timed_schedule_sender(schedule_sender):
+    __slots__ = ()
 
     def _connect(self, rcvr, env):
         return _thread_op(self.sch._tq, rcvr, env, self.sch)
-
-    def _late_domain(self):
-        return None
-
-    def get_env(self):
-        return self.sch._attrs
-
-    def get_completion_signatures(self, env=None):
-        return _SIGS
-
-    def __repr__(self) -> str:
-        return f"schedule({self.sch!r})"

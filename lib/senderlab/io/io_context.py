@@ -48,6 +48,7 @@ from collections import deque
 from ..core.channels import set_stopped_t, set_value_t
 from ..core.env import _MISSING, env, get_completion_scheduler, get_stop_token, prop
 from ..core.sender import basic_sender
+from ..core.scheduler import schedule_sender
 from ..core.signatures import completion_signatures
 from ..contexts._threads import report_exception, stop_at_exit
 from ..contexts.timer import _EARLY, deadline_heap, timed_scheduler_mixin, timer_op
@@ -666,28 +667,11 @@ class _schedule_op:
             self.rcvr.set_value()
 
 
-class _schedule_sender(basic_sender):
-    __slots__ = ("sch",)
-    _tag = "schedule"
-
-    def __init__(self, sch: io_scheduler) -> None:
-        self._dom = self._cs = _MISSING
-        self.sch = sch
+class _schedule_sender(schedule_sender):
+    __slots__ = ()
 
     def _connect(self, rcvr, env_):
         return _schedule_op(self.sch._ctx, rcvr, env_)
-
-    def _late_domain(self):
-        return None
-
-    def get_env(self):
-        return self.sch._attrs
-
-    def get_completion_signatures(self, env_=None):
-        return _SIGS
-
-    def __repr__(self) -> str:
-        return f"schedule({self.sch!r})"
 
 
 # -- run() as a sender (stdexec io_uring_context::run) ------------------------------------
