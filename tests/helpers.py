@@ -50,6 +50,10 @@ class recording_receiver:
 
     # -- what the tests read ---------------------------------------------------------
     @property
+    def completed(self) -> bool:
+        return bool(self.completions)
+
+    @property
     def completion(self) -> tuple[str, object]:
         """The one completion; fails the test unless there was exactly one."""
         assert len(self.completions) == 1, f"expected exactly one completion, got {self.completions!r}"
@@ -70,6 +74,10 @@ class recording_receiver:
         channel, payload = self.completion
         assert channel == SET_ERROR, f"expected set_error, got {channel}({payload!r})"
         return payload
+
+    @property
+    def stopped(self) -> bool:
+        return self.completion[0] == SET_STOPPED
 
     def __repr__(self) -> str:
         return f"recording_receiver({self.completions!r})"
