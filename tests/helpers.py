@@ -137,3 +137,48 @@ class _value_op:
     def start(self) -> None:
         self.sndr.starts += 1
         self.rcvr.set_value(*self.sndr.values)
+
+
+class counting_scheduler:
+    """Wraps a scheduler and counts how many of its ``schedule()`` operations started."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.starts = 0
+
+    def schedule(self):
+        return _counting_sender(self)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, counting_scheduler) and other.inner == self.inner
+
+    def __hash__(self) -> int:
+        return hash(self.inner)
+
+    def __repr__(self) -> str:
+        return f"counting_scheduler({self.inner!r})"
+
+
+class _counting_sender:
+    def __init__(self, sch) -> None:
+        self.sch = sch
+
+    def connect(self, rcvr):
+        return _counting_op(self.sch, ex.connect(self.sch.inner.schedule(), rcvr))
+
+    def get_env(self):
+        return ex.env({ex.get_completion_scheduler(ex.set_value_t): self.sch,
+                       ex.get_completion_scheduler(ex.set_stopped_t): self.sch})
+
+    def get_completion_signatures(self, env=None):
+        return ex.get_completion_signatures(self.sch.inner.schedule(), env)
+
+
+class _counting_op:
+    def __init__(self, sch, op) -> None:
+        self.sch = sch
+        self.op = op
+
+    def start(self) -> None:
+        self.sch.starts += 1
+        self.op.start()

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 import senderlab as ex
+from helpers import counting_scheduler
 from concurrency_helpers import (
     VALUE_SCHEDULER,
-    counting_scheduler,
     failing_scheduler,
     thread_context,
     thread_name,

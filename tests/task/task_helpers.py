@@ -29,52 +29,6 @@ class loop_thread_ctx:
         self.thread.join(10)
 
 
-class counting_scheduler:
-    """Wraps a scheduler and counts the ``schedule()`` operations started on it."""
-
-    def __init__(self, inner) -> None:
-        self.inner = inner
-        self.starts = 0
-
-    def schedule(self):
-        return _counting_sender(self)
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, counting_scheduler) and other.inner == self.inner
-
-    def __hash__(self) -> int:
-        return hash(self.inner)
-
-    def __repr__(self) -> str:
-        return f"counting_scheduler({self.inner!r})"
-
-
-class _counting_sender:
-    def __init__(self, sch) -> None:
-        self.sch = sch
-        self.inner = ex.as_sender(sch.inner.schedule())
-
-    def connect(self, rcvr):
-        return _counting_op(self.sch, ex.connect(self.inner, rcvr))
-
-    def get_env(self):
-        return ex.env({ex.get_completion_scheduler(ex.set_value_t): self.sch,
-                       ex.get_completion_scheduler(ex.set_stopped_t): self.sch})
-
-    def get_completion_signatures(self, env=None):
-        return ex.get_completion_signatures(self.inner, env)
-
-
-class _counting_op:
-    def __init__(self, sch, op) -> None:
-        self.sch = sch
-        self.op = op
-
-    def start(self) -> None:
-        self.sch.starts += 1
-        self.op.start()
-
-
 class failing_scheduler:
     """A scheduler whose ``schedule()`` completes with ``set_error(error)`` inline."""
 

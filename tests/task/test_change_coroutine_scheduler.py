@@ -9,7 +9,8 @@ import pytest
 
 import senderlab as ex
 from helpers import recording_receiver
-from task_helpers import THREADED, counting_scheduler, failing_scheduler, step, thread_name
+from helpers import counting_scheduler
+from task_helpers import THREADED, failing_scheduler, step, thread_name
 
 threaded = pytest.mark.timeout(THREADED)
 

@@ -11,7 +11,8 @@ import pytest
 
 import senderlab as ex
 from helpers import recording_receiver
-from task_helpers import THREADED, counting_scheduler, custom_stop_source, later_sender, step, thread_name
+from helpers import counting_scheduler
+from task_helpers import THREADED, custom_stop_source, later_sender, step, thread_name
 
 threaded = pytest.mark.timeout(THREADED)
 
