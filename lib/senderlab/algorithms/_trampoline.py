@@ -23,10 +23,30 @@ and on free-threaded builds), so a child that completes on another thread while 
 Like stdexec's trampoline, every iteration (the first included) first checks the
 receiver's stop token: once stop has been requested the loop ends with
 ``set_stopped()`` instead of connecting the child again.
+
+Re-arming instead of reconnecting. stdexec destroys the child's operation state and
+connects the child again for every iteration. Connecting the same sender to the same
+receiver gives an operation state equal to a fresh one, so where that state can be put
+back into its just-connected condition without the work of a connect, the loop does
+that instead (the observable behaviour is the same: same sender, same receiver, same
+environment, hence the same domain transforms). It applies only where every part of the
+connected state says it can be re-armed:
+
+* the operation state's class defines ``_rearm(self)``, which resets it (it is called
+  only after the operation has completed);
+* every receiver between that operation and this loop is one whose only state is fixed
+  at connect (class attribute ``_rearmable = True``: ``then``, ``upon_*``, ``let_*``'s
+  receiver of the predecessor) and forwards to a ``rcvr`` attribute.
+
+A socket operation read by ``async_read_some | let_value(...) | then(...)`` under
+``repeat_effect_until`` (D4000R0 5.1's echo loop) is one; anything else is connected
+anew each time, as before. While tracing is on, every iteration is connected, so the
+trace shows each connect.
 """
 
 from __future__ import annotations
 
+from ..core import sender as _sender_mod
 from ..core.env import fwd_env, get_stop_token
 
 __all__ = ["trampoline_op", "stop_possible"]
@@ -52,7 +72,7 @@ class trampoline_op:
     completes ``self.rcvr`` (the loop ends) or calls ``self._again()``.
     """
 
-    __slots__ = ("child", "rcvr", "env", "token", "_gate", "_first")
+    __slots__ = ("child", "rcvr", "env", "token", "_gate", "_first", "_reuse")
 
     def __init__(self, child, rcvr, env, connect_now: bool = True) -> None:
         self.child = child
@@ -65,6 +85,9 @@ class trampoline_op:
         # The first iteration is connected now, as stdexec connects it in the operation
         # state's constructor: a mistake in the child raises at connect, not later.
         self._first = child.connect(self) if connect_now else None
+        # (op, parts to _rearm()): the child's operation state, kept for the next
+        # iteration when it can be re-armed (see the module docstring), else None.
+        self._reuse = None
 
     def start(self) -> None:
         self._run()
@@ -81,12 +104,20 @@ class trampoline_op:
             op = self._first
             if op is not None:
                 self._first = None
+                self._reuse = _rearmable(op, self)
             else:
-                try:
-                    op = child.connect(self)
-                except Exception as e:
-                    self.rcvr.set_error(e)
-                    return
+                reuse = self._reuse
+                if reuse is not None and not _sender_mod._tracing:
+                    op, parts = reuse
+                    for p in parts:
+                        p._rearm()
+                else:
+                    try:
+                        op = child.connect(self)
+                    except Exception as e:
+                        self.rcvr.set_error(e)
+                        return
+                    self._reuse = _rearmable(op, self)
             gate[0] = True
             op.start()
             if gate.pop(0, None) is not None:
@@ -103,3 +134,20 @@ class trampoline_op:
 
     def get_env(self):
         return self.env
+
+
+def _rearmable(op, loop):
+    """``(op, parts)`` if ``op``, connected to a receiver chain ending at ``loop``, can
+    be re-armed for the next iteration instead of connecting the child again (``parts``:
+    ``op`` and the receivers that define ``_rearm``, each to be reset); else ``None``."""
+    if _sender_mod._tracing or getattr(type(op), "_rearm", None) is None:
+        return None
+    parts = [op]
+    r = getattr(op, "rcvr", None)
+    while r is not loop:
+        if r is None or not getattr(type(r), "_rearmable", False):
+            return None
+        if getattr(type(r), "_rearm", None) is not None:
+            parts.append(r)
+        r = getattr(r, "rcvr", None)
+    return op, tuple(parts)

@@ -71,13 +71,20 @@ class _let_env(_env):
 
 
 class _let_receiver(forwarding_receiver):
-    __slots__ = ("f", "sndr", "op2", "args")
+    __slots__ = ("f", "sndr", "op2", "args", "inner")
+    _rearmable = True  # a loop may re-arm the predecessor's operation (see _trampoline)
 
     def __init__(self, rcvr, env, f, sndr) -> None:
         self.rcvr = rcvr
         self.env = env
         self.f = f
         self.sndr = sndr
+        self.op2 = None
+        self.args = None
+        self.inner = None  # the inner sender's receiver, made at the first completion
+
+    def _rearm(self) -> None:
+        """Back to the just-connected state: the last inner operation and its values go."""
         self.op2 = None
         self.args = None
 
@@ -94,23 +101,30 @@ class _let_receiver(forwarding_receiver):
                         f"{sndr._tag}: {func_name(self.f)} returned {type(s2).__name__} {s2!r:.40}, not a sender; "
                         "return a sender, e.g. just(value)"
                     ) from None
-            sch = sndr._sch
-            if sch is _MISSING:
-                sch = sndr._scheduler()
-            if sch is None:
-                inner = self.rcvr
-            else:
-                renv = self.rcvr.get_env()
-                if isinstance(renv, _env):
-                    inner = _env_receiver(self.rcvr, _let_env(sch[0], sch[1], renv))
-                else:
-                    inner = _env_receiver(self.rcvr, _env(prop(get_scheduler, sch[0]), renv))
+            inner = self.inner
+            if inner is None:
+                inner = self.inner = self._inner_receiver()
             op2 = s2.connect(inner)
         except Exception as e:
             self.rcvr.set_error(e)
             return
         self.op2 = op2  # keeps the inner operation (and the values) alive until it completes
         op2.start()
+
+    def _inner_receiver(self):
+        """The receiver of the inner sender: the outer receiver, seen with the let-env
+        when the predecessor names a completion scheduler. The same for every run of
+        this receiver (a re-armed loop runs it once per iteration)."""
+        sndr = self.sndr
+        sch = sndr._sch
+        if sch is _MISSING:
+            sch = sndr._scheduler()
+        if sch is None:
+            return self.rcvr
+        renv = self.rcvr.get_env()
+        if isinstance(renv, _env):
+            return _env_receiver(self.rcvr, _let_env(sch[0], sch[1], renv))
+        return _env_receiver(self.rcvr, _env(prop(get_scheduler, sch[0]), renv))
 
 
 class _let_value_receiver(_let_receiver):

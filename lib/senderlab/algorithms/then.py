@@ -30,6 +30,7 @@ _SIGS: dict = {}
 
 class _then_receiver(forwarding_receiver):
     __slots__ = ("f",)
+    _rearmable = True  # no state but what connect gave it (see _trampoline)
 
     def __init__(self, rcvr, env, f) -> None:
         self.rcvr = rcvr
@@ -52,6 +53,7 @@ class _then_chain_receiver(forwarding_receiver):
     """``then(f1) | then(f2) | ...`` fused into one receiver (see ``_then_sender``)."""
 
     __slots__ = ("fs",)
+    _rearmable = True
 
     def __init__(self, rcvr, env, fs) -> None:
         self.rcvr = rcvr

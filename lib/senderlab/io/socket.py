@@ -614,6 +614,13 @@ class io_op:
         if tok.stop_possible():
             self.cb = tok.callback(self._on_stop)
 
+    def _rearm(self) -> None:
+        """Back to the just-connected state, for a loop that runs this operation again
+        (``repeat_effect_until``; see ``algorithms._trampoline``); called only after
+        it completed."""
+        self.n = 0
+        self._done = False
+
     def _on_stop(self) -> None:
         if self.ctx._owner():
             self._cancel()
