@@ -1,5 +1,6 @@
 """Echo servers under load (issue 5, "Speed"): ``ex.io``'s two styles on its two backends
-against asyncio streams, an asyncio Protocol and a uvloop Protocol.
+against asyncio streams, an asyncio Protocol, a uvloop Protocol, a plain ``selectors``
+reactor with callbacks and a C epoll server.
 
 Servers (each in its own process, pinned to CPU 0 when the machine has two or more):
 
@@ -11,7 +12,15 @@ Servers (each in its own process, pinned to CPU 0 when the machine has two or mo
 * ``coroutine / asyncio`` and ``sender / asyncio``: the same on ``ex.io.asyncio_context``;
 * ``asyncio streams``: ``asyncio.start_server``, ``await reader.read(4096)``,
   ``writer.write``, ``await writer.drain()``;
-* ``asyncio Protocol`` and ``uvloop Protocol``: ``data_received`` writes back at once.
+* ``asyncio Protocol`` and ``uvloop Protocol``: ``data_received`` writes back at once;
+* ``selectors callbacks``: a plain Python reactor, no asyncio: ``selectors.DefaultSelector``
+  and a callback per connection, ``recv_into`` a preallocated buffer and ``send`` back,
+  ``EVENT_WRITE`` registered only after a short send;
+* ``C epoll``: ``bench/c_echo.c``, compiled with ``gcc -O2`` (or ``cc``) into a temporary
+  directory once per run (the row says ``(no C compiler)`` when there is none) and run as
+  a subprocess: epoll, non-blocking sockets, ``TCP_NODELAY``. It is the ceiling: the
+  loopback's kernel work per message is the same for every server, and this one adds
+  almost nothing to it.
 
 Load (separate processes, pinned to the other CPUs): C connections, each sending a
 message of S bytes and waiting for all S bytes of the echo before sending the next (every
@@ -21,7 +30,9 @@ Configurations: C in (10, 100) x S in (64, 1024).
 
 Headline ratios (issue 5 targets): coroutine/reactor over asyncio streams (>= 2.5),
 coroutine/reactor over sender/reactor (<= 1.3), coroutine/asyncio over asyncio streams
-(>= 1).
+(>= 1). Also C epoll over asyncio streams, the most any server could reach over asyncio
+streams on this machine (where it is below 2.5, no server can meet the first target
+here), and coroutine/reactor over C epoll, the share of the ceiling reached.
 
 Each case runs ``--rounds`` times (round-robin over the servers) and keeps its best
 round: on a shared machine the slow rounds measure the neighbours. ``CPU us/msg`` is the
@@ -29,8 +40,9 @@ server process's CPU time (user + system, and user alone) per echoed message, co
 when it starts serving, warm-up messages included: the cost of the server itself, less
 sensitive to the load generator and to the neighbours.
 
-Usage: ``python bench/echo.py [--quick] [--duration SECONDS] [--rounds R] [--json PATH]``;
-``--quick`` runs 10 x 1 KiB and 100 x 64 B for one second each, best of 2 (< 60 s).
+Usage: ``python bench/echo.py [--quick] [--duration SECONDS] [--rounds R] [--servers a,b]
+[--json PATH]``; ``--quick`` runs 10 x 1 KiB and 100 x 64 B for one second each, best of 2
+(~90 s).
 """
 
 from __future__ import annotations
@@ -40,9 +52,12 @@ import json
 import multiprocessing as mp
 import os
 import select
+import shutil
 import signal
 import socket
+import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -56,6 +71,8 @@ SERVERS = [
     "asyncio streams",
     "asyncio Protocol",
     "uvloop Protocol",
+    "selectors callbacks",
+    "C epoll",
 ]
 
 
@@ -93,6 +110,9 @@ def _serve(name: str, q, cpus) -> None:
         q.put(srv.address[1])
         srv.run()
         q.put(_cpu_seconds(base))
+        return
+    if name == "selectors callbacks":
+        _serve_selectors(q)
         return
     import asyncio
 
@@ -142,6 +162,92 @@ def _serve(name: str, q, cpus) -> None:
     loop.run_forever()
     server.close()
     loop.close()
+    q.put(_cpu_seconds(base))
+
+
+class _Stop(Exception):
+    pass
+
+
+def _serve_selectors(q) -> None:
+    """The plain reactor: one selector, a callback per ready socket, no coroutines."""
+    import selectors
+
+    sel = selectors.DefaultSelector()
+    lsock = socket.create_server(("127.0.0.1", 0), backlog=1024)
+    lsock.setblocking(False)
+
+    def connection(sock):
+        buf = bytearray(65536)
+        view = memoryview(buf)
+        rest = view[:0]  # what a short send left, sent when the socket is writable
+
+        def close():
+            sel.unregister(sock)
+            sock.close()
+
+        def readable():
+            nonlocal rest
+            try:
+                n = sock.recv_into(buf)
+            except BlockingIOError:
+                return
+            except OSError:  # reset
+                n = 0
+            if not n:
+                close()
+                return
+            try:
+                k = sock.send(view[:n])
+            except BlockingIOError:
+                k = 0
+            except OSError:
+                close()
+                return
+            if k < n:
+                rest = view[k:n]
+                sel.modify(sock, selectors.EVENT_WRITE, writable)
+
+        def writable():
+            nonlocal rest
+            try:
+                rest = rest[sock.send(rest):]
+            except BlockingIOError:
+                return
+            except OSError:
+                close()
+                return
+            if not rest:
+                sel.modify(sock, selectors.EVENT_READ, readable)
+
+        sel.register(sock, selectors.EVENT_READ, readable)
+
+    def accept():
+        while True:
+            try:
+                sock, _ = lsock.accept()
+            except BlockingIOError:
+                return
+            sock.setblocking(False)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            connection(sock)
+
+    def stop(*_):
+        raise _Stop  # out of select(), which would otherwise be retried (PEP 475)
+
+    sel.register(lsock, selectors.EVENT_READ, accept)
+    signal.signal(signal.SIGTERM, stop)
+    base = _cpu_seconds()
+    q.put(lsock.getsockname()[1])
+    wait = sel.select
+    try:
+        while True:
+            for key, _ in wait():
+                key.data()
+    except _Stop:
+        pass
+    sel.close()
+    lsock.close()
     q.put(_cpu_seconds(base))
 
 
@@ -227,34 +333,107 @@ def _percentile(sorted_xs, p: float) -> float:
     return sorted_xs[k]
 
 
-def run_case(name: str, conns: int, size: int, duration: float, warmup: float, loaders: int):
+def _build_c_echo(folder: str):
+    """Compiles ``c_echo.c`` into ``folder``; the binary's path, or None without a C compiler."""
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if cc is None:
+        return None
+    exe = os.path.join(folder, "c_echo")
+    subprocess.run([cc, "-O2", "-o", exe, os.path.join(HERE, "c_echo.c")], check=True)
+    return exe
+
+
+def _end(proc) -> None:
+    """Kills ``proc`` if it still runs: nothing outlives its case, whatever failed."""
+    if proc.is_alive():
+        proc.kill()
+        proc.join(10)
+
+
+class _PythonServer:
+    """A server of this file: :func:`_serve` in a forked process."""
+
+    def __init__(self, ctx, name: str, cpus) -> None:
+        self.q = ctx.Queue()
+        self.proc = ctx.Process(target=_serve, args=(name, self.q, cpus), daemon=True)
+
+    def start(self):
+        """The port, or None when the server's package is not installed."""
+        self.proc.start()
+        return self.q.get(timeout=30)
+
+    def stop(self):
+        """(user, system) CPU seconds spent serving."""
+        os.kill(self.proc.pid, signal.SIGTERM)
+        try:
+            return self.q.get(timeout=30)
+        except Exception:
+            return float("nan"), float("nan")
+        finally:
+            self.proc.join(10)
+
+    def kill(self) -> None:
+        _end(self.proc)
+
+
+class _CServer:
+    """``c_echo`` in a subprocess, pinned and ignoring SIGINT as :func:`_serve` does."""
+
+    def __init__(self, exe, cpus) -> None:
+        self.exe, self.cpus, self.proc = exe, cpus, None
+
+    def _preexec(self) -> None:
+        _pin(self.cpus)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def start(self):
+        """The port, or None without a C compiler."""
+        if self.exe is None:
+            return None
+        self.proc = subprocess.Popen([self.exe, "0"], stdout=subprocess.PIPE, text=True, preexec_fn=self._preexec)
+        return int(self.proc.stdout.readline())
+
+    def stop(self):
+        """(user, system) CPU seconds spent serving, which it prints when it exits on SIGTERM."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            user, system = map(float, self.proc.communicate(timeout=30)[0].split())
+        except (ValueError, subprocess.TimeoutExpired):
+            return float("nan"), float("nan")
+        return user, system
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.communicate()
+
+
+def run_case(name: str, conns: int, size: int, duration: float, warmup: float, loaders: int, c_echo=None):
     server_cpus, client_cpus = _cpu_sets()
     ctx = mp.get_context("fork")
-    q = ctx.Queue()
-    sp = ctx.Process(target=_serve, args=(name, q, server_cpus), daemon=True)
-    sp.start()
-    port = q.get(timeout=30)
-    if port is None:
-        sp.join(5)
-        return None
-    rq = ctx.Queue()
-    per = [conns // loaders + (1 if i < conns % loaders else 0) for i in range(loaders)]
-    start_at = time.time() + 0.3
-    lps = [ctx.Process(target=_load, args=(port, c, size, warmup, duration, start_at, rq, client_cpus), daemon=True)
-           for c in per if c]
-    for p in lps:
-        p.start()
-    results = [rq.get(timeout=duration + warmup + 60) for _ in lps]
-    for p in lps:
-        p.join(10)
-    os.kill(sp.pid, signal.SIGTERM)
+    server = _CServer(c_echo, server_cpus) if name == "C epoll" else _PythonServer(ctx, name, server_cpus)
+    lps = []
     try:
-        user, system = q.get(timeout=30)
-    except Exception:
-        user = system = float("nan")
-    sp.join(10)
-    if sp.is_alive():
-        sp.kill()
+        port = server.start()
+        if port is None:
+            return None
+        rq = ctx.Queue()
+        per = [conns // loaders + (1 if i < conns % loaders else 0) for i in range(loaders)]
+        start_at = time.time() + 0.3
+        lps = [ctx.Process(target=_load, args=(port, c, size, warmup, duration, start_at, rq, client_cpus),
+                           daemon=True)
+               for c in per if c]
+        for p in lps:
+            p.start()
+        results = [rq.get(timeout=duration + warmup + 60) for _ in lps]
+        for p in lps:
+            p.join(10)
+        user, system = server.stop()
+    finally:
+        server.kill()
+        for p in lps:
+            _end(p)
     total = sum(r[3] for r in results)
     count = sum(r[0] for r in results)
     bad = sum(r[2] for r in results)
@@ -273,9 +452,58 @@ def run_case(name: str, conns: int, size: int, duration: float, warmup: float, l
     }
 
 
+def run_config(conns: int, size: int, servers, duration: float, warmup: float, rounds: int, loaders: int,
+               c_echo=None) -> list:
+    """One configuration: prints its table and ratios, returns its rows."""
+    print(f"\n{conns} connections x {size} B")
+    print(f"  {'server':22} {'msgs/s':>10} {'MB/s':>8} {'p50 us':>8} {'p99 us':>8} {'CPU us/msg':>10} {'user':>9}")
+    best: dict = {}
+    for rnd in range(rounds):
+        # Round-robin, starting one further each round, so that a busy spell of the
+        # machine does not hit one server only; each server keeps its best round.
+        for k in range(len(servers)):
+            name = servers[(k + rnd) % len(servers)]
+            r = run_case(name, conns, size, duration, warmup, loaders, c_echo)
+            if r is None:
+                best[name] = None
+            elif best.get(name) is None or r["msgs_per_s"] > best[name]["msgs_per_s"]:
+                best[name] = r
+    rows = []
+    by = {}
+    for name in servers:
+        r = best.get(name)
+        if r is None:
+            print(f"  {name:22} {'(no C compiler)' if name == 'C epoll' else '(not installed)'}")
+            continue
+        rows.append(r)
+        by[name] = r["msgs_per_s"]
+        flag = "  MISMATCHED ECHOES" if r["mismatched"] else ""
+        print(f"  {name:22} {r['msgs_per_s']:10.0f} {r['MB_per_s']:8.2f} {r['p50_us']:8.0f} {r['p99_us']:8.0f}"
+              f" {r['server_cpu_us_per_msg']:10.1f} {r['server_user_us_per_msg']:9.1f}{flag}")
+    streams = by.get("asyncio streams")
+    co = by.get("coroutine / reactor")
+    c = by.get("C epoll")
+    ratios = []
+    if streams and co:
+        ratios.append(f"coroutine/reactor / asyncio streams = {co / streams:.2f} (target >= 2.5)")
+    if co and by.get("sender / reactor"):
+        ratios.append(f"coroutine/reactor / sender/reactor = {co / by['sender / reactor']:.2f} (target <= 1.3)")
+    if streams and by.get("coroutine / asyncio"):
+        ratios.append(f"coroutine/asyncio / asyncio streams = {by['coroutine / asyncio'] / streams:.2f} (target >= 1)")
+    if streams and by.get("sender / asyncio"):
+        ratios.append(f"sender/asyncio / asyncio streams = {by['sender / asyncio'] / streams:.2f}")
+    if streams and c:
+        ratios.append(f"ceiling: C epoll / asyncio streams = {c / streams:.2f} (the most any server could reach here)")
+    if co and c:
+        ratios.append(f"coroutine/reactor / C epoll = {co / c:.2f}")
+    for k, line in enumerate(ratios):
+        print(("  ratios: " if k == 0 else " " * 10) + line)
+    return rows
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="two configurations, one second each (< 60 s)")
+    ap.add_argument("--quick", action="store_true", help="two configurations, one second each (~90 s)")
     ap.add_argument("--duration", type=float, default=None, help="seconds measured per case (default 3)")
     ap.add_argument("--loaders", type=int, default=1, help="load-generator processes (default 1)")
     ap.add_argument("--rounds", type=int, default=None, help="rounds per case, best kept (default 2 quick, 3 full)")
@@ -290,42 +518,10 @@ def main(argv=None) -> int:
     sc, cc = _cpu_sets()
     print(f"server CPUs {sorted(sc) if sc else 'any'}, load CPUs {sorted(cc) if cc else 'any'}; "
           f"{duration:g} s per case after {warmup:g} s warm-up; best of {rounds} rounds")
-    rows = []
-    for conns, size in configs:
-        print(f"\n{conns} connections x {size} B")
-        print(f"  {'server':22} {'msgs/s':>10} {'MB/s':>8} {'p50 us':>8} {'p99 us':>8} {'CPU us/msg':>10} {'user':>9}")
-        best: dict = {}
-        for rnd in range(rounds):
-            # Round-robin, starting one further each round, so that a busy spell of the
-            # machine does not hit one server only; each server keeps its best round.
-            for k in range(len(servers)):
-                name = servers[(k + rnd) % len(servers)]
-                r = run_case(name, conns, size, duration, warmup, a.loaders)
-                if r is None:
-                    best[name] = None
-                elif best.get(name) is None or r["msgs_per_s"] > best[name]["msgs_per_s"]:
-                    best[name] = r
-        by = {}
-        for name in servers:
-            r = best.get(name)
-            if r is None:
-                print(f"  {name:22} (not installed)")
-                continue
-            rows.append(r)
-            by[name] = r["msgs_per_s"]
-            flag = "  MISMATCHED ECHOES" if r["mismatched"] else ""
-            print(f"  {name:22} {r['msgs_per_s']:10.0f} {r['MB_per_s']:8.2f} {r['p50_us']:8.0f} {r['p99_us']:8.0f}"
-                  f" {r['server_cpu_us_per_msg']:10.1f} {r['server_user_us_per_msg']:9.1f}{flag}")
-        streams = by.get("asyncio streams")
-        co = by.get("coroutine / reactor")
-        if streams and co:
-            print(f"  ratios: coroutine/reactor / asyncio streams = {co / streams:.2f} (target >= 2.5)")
-        if co and by.get("sender / reactor"):
-            print(f"          coroutine/reactor / sender/reactor = {co / by['sender / reactor']:.2f} (target <= 1.3)")
-        if streams and by.get("coroutine / asyncio"):
-            print(f"          coroutine/asyncio / asyncio streams = {by['coroutine / asyncio'] / streams:.2f} (target >= 1)")
-        if streams and by.get("sender / asyncio"):
-            print(f"          sender/asyncio / asyncio streams = {by['sender / asyncio'] / streams:.2f}")
+    with tempfile.TemporaryDirectory(prefix="echo-bench-") as folder:
+        c_echo = _build_c_echo(folder) if "C epoll" in servers else None
+        rows = [r for conns, size in configs
+                for r in run_config(conns, size, servers, duration, warmup, rounds, a.loaders, c_echo)]
     if a.json:
         with open(a.json, "w") as f:
             json.dump(rows, f, indent=1)
