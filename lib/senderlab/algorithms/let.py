@@ -25,10 +25,27 @@ from ._util import func_name, function_adaptor
 __all__ = ["let_value", "let_error", "let_stopped"]
 
 
-class _env_receiver(forwarding_receiver):
-    """The outer receiver seen with another environment."""
+def _no_channel(name):
+    def missing(*_):
+        raise TypeError(f"the receiver has no {name}(); define it to receive that completion")
+    return missing
 
-    __slots__ = ()
+
+class _env_receiver:
+    """The outer receiver seen with another environment. Its completion methods are the
+    outer receiver's own, bound: completing through it costs no extra call (a loop's
+    ``let_value`` completes through one for every iteration)."""
+
+    __slots__ = ("rcvr", "env", "set_value", "set_error", "set_stopped")
+
+    def __init__(self, rcvr, env) -> None:
+        self.rcvr = rcvr
+        self.env = env
+        for name in ("set_value", "set_error", "set_stopped"):
+            setattr(self, name, getattr(rcvr, name, None) or _no_channel(name))
+
+    def get_env(self):
+        return self.env
 
 
 class _let_env(_env):
@@ -88,7 +105,7 @@ class _let_receiver(forwarding_receiver):
         self.op2 = None
         self.args = None
 
-    def _run(self, args) -> None:
+    def _run(self, *args) -> None:
         sndr = self.sndr
         self.args = args  # the values live as long as the operation ([exec.let])
         try:
@@ -130,22 +147,19 @@ class _let_receiver(forwarding_receiver):
 class _let_value_receiver(_let_receiver):
     __slots__ = ()
 
-    def set_value(self, *values) -> None:
-        self._run(values)
+    set_value = _let_receiver._run  # set_value(*values): no call in between
 
 
 class _let_error_receiver(_let_receiver):
     __slots__ = ()
 
-    def set_error(self, err) -> None:
-        self._run((err,))
+    set_error = _let_receiver._run  # set_error(err)
 
 
 class _let_stopped_receiver(_let_receiver):
     __slots__ = ()
 
-    def set_stopped(self) -> None:
-        self._run(())
+    set_stopped = _let_receiver._run  # set_stopped()
 
 
 _INNER = (set_value_t(...), set_error_t(Exception), set_stopped_t())

@@ -574,7 +574,7 @@ class io_op:
     context's thread, which unparks the operation and only then completes it, so the
     socket is free for the next operation when the completion arrives."""
 
-    __slots__ = ("core", "rcvr", "env", "face", "n", "cb", "ctx", "_done")
+    __slots__ = ("core", "rcvr", "env", "face", "n", "cb", "ctx", "_done", "tok")
 
     def __init__(self, core, rcvr, env, face: int) -> None:
         self.core = core
@@ -585,17 +585,21 @@ class io_op:
         self.cb = None
         self.ctx = core.sock._ctx
         self._done = False
+        self.tok = None  # the receiver's stop token, asked for at the first start
 
     def start(self) -> None:
         ctx = self.ctx
         if not ctx._owner():
             ctx.post(self.start)  # runs again on the context's thread, where it passes
             return
-        e = self.env
-        try:
-            tok = e.query(get_stop_token)  # get_stop_token(e) without its call
-        except (LookupError, AttributeError):
-            tok = get_stop_token(e)
+        tok = self.tok
+        if tok is None:  # an environment does not change: a re-armed operation asks once
+            e = self.env
+            try:
+                tok = e.query(get_stop_token)  # get_stop_token(e) without its call
+            except (LookupError, AttributeError):
+                tok = get_stop_token(e)
+            self.tok = tok
         if tok.stop_requested():
             self._finish(self.core._fail(canceled_code, self))
             return
