@@ -150,3 +150,58 @@ def test_socat_client(style, backend):
                            capture_output=True, timeout=60)
         assert p.returncode == 0, p.stderr
         assert p.stdout == data
+
+
+_FD_STARVED_SERVER = r"""
+import logging, os, resource, sys
+from senderlab.io.echo import echo_server
+logging.basicConfig(level=logging.INFO, format="%(message)s")
+srv = echo_server(sys.argv[1], sys.argv[2], "127.0.0.1", 0)
+import signal
+signal.signal(signal.SIGTERM, lambda *_: srv.stop())
+used = len(os.listdir("/proc/self/fd"))
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+# Room for three sessions (and the listing of /proc/self/fd itself): the fourth
+# accept fails with EMFILE.
+resource.setrlimit(resource.RLIMIT_NOFILE, (used + 4, hard))
+print(srv.address[1], flush=True)
+srv.run()
+print("stopped", flush=True)
+"""
+
+
+@combos
+def test_out_of_descriptors_the_server_waits_and_goes_on(style, backend):
+    # EMFILE on accept: the listener stays readable, so a server that retries at once
+    # spins, and senders-io's accept | let_value_each | ignore_all ends with the error.
+    # Both servers here log it, wait a little and accept again once a session closes.
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (os.environ.get("PYTHONPATH"), "lib") if p))
+    p = subprocess.Popen([sys.executable, "-c", _FD_STARVED_SERVER, style, backend],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    clients = []
+    try:
+        port = int(p.stdout.readline())
+        addr = ("127.0.0.1", port)
+        clients = [connect(addr) for _ in range(6)]  # the kernel queues them all
+        for c in clients[:3]:
+            c.sendall(b"early")
+            assert recv_exactly(c, 5) == b"early"
+        read_until(p, "accept failed")
+        time.sleep(0.3)  # several failed tries: the server must still be there
+        assert p.poll() is None, "the server ended on EMFILE"
+        for c in clients[:3]:
+            c.close()
+        for c in clients[3:]:  # accepted once descriptors were free again
+            c.sendall(b"late")
+            assert recv_exactly(c, 4) == b"late"
+    finally:
+        for c in clients:
+            c.close()
+        p.send_signal(signal.SIGTERM)
+        try:
+            out, err = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            raise
+    assert p.returncode == 0, err
+    assert "stopped" in out

@@ -32,6 +32,7 @@ then simply not read from: the server's memory stays at one buffer per connectio
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import signal
 import sys
@@ -60,6 +61,7 @@ __all__ = [
 
 log = logging.getLogger("senderlab.io.echo")
 BUFFER_SIZE = 1024  # senders-io's std::array<std::byte, 1024>
+ACCEPT_RETRY_DELAY = 0.05  # seconds to wait after a failed accept (EMFILE...) before the next
 
 
 # -- sender style (senders-io, D4000R0 5.1) -----------------------------------------------
@@ -128,13 +130,15 @@ class _accept_each_op:
     ``set_stopped()``), or with the first error of the accept or of any element, after
     stopping and waiting for the others (``ignore_all``'s rule)."""
 
-    __slots__ = ("acc", "fn", "max", "rcvr", "token", "src", "cb", "env", "active", "accepting", "error",
-                 "_looping", "_again", "_gate", "_res", "_done", "ops")
+    __slots__ = ("acc", "fn", "max", "retry", "rcvr", "token", "src", "cb", "env", "active", "accepting", "error",
+                 "_looping", "_again", "_gate", "_res", "_done", "ops", "_timer")
 
-    def __init__(self, acc, fn, max_connections, rcvr, env_) -> None:
+    def __init__(self, acc, fn, max_connections, rcvr, env_, retry=False) -> None:
         self.acc = acc
         self.fn = fn
         self.max = max_connections
+        self.retry = retry
+        self._timer = None
         self.rcvr = rcvr
         self.token = get_stop_token(env_)
         self.src = inplace_stop_source()
@@ -208,9 +212,29 @@ class _accept_each_op:
             self.ops.add(r)
             op.start()
         elif kind == 2:
-            self._fail(value)
+            if self.retry and not self.src.stop_requested() and getattr(value, "errno", None) != errno.ECANCELED:
+                self._back_off(value)
+            else:
+                self._fail(value)
         else:
             self.src.request_stop()
+
+    def _back_off(self, err) -> None:
+        """An accept failed (``EMFILE``, ``ENFILE``, ``ENOBUFS``, ...): the listener stays
+        readable, so accepting again at once would spin. Wait ``ACCEPT_RETRY_DELAY`` on
+        the acceptor's context (a stop request cuts the wait short), then go on."""
+        log.warning("accept failed: %s; trying again in %.0f ms", err, ACCEPT_RETRY_DELAY * 1e3)
+        self.accepting = True  # no accept until the wait is over
+        sch = self.acc.context.get_scheduler()
+        op = self._timer = ex.connect(ex.schedule_after(sch, ACCEPT_RETRY_DELAY), _retry_receiver(self))
+        op.start()
+
+    def _retry_done(self, err=None) -> None:
+        self._timer = None
+        self.accepting = False
+        if err is not None:
+            self._fail(err)
+        self._loop()
 
     def _element_done(self, r, kind, value) -> None:
         self.ops.discard(r)
@@ -257,6 +281,25 @@ class _accept_receiver:
         return self.op.env
 
 
+class _retry_receiver:
+    __slots__ = ("op",)
+
+    def __init__(self, op) -> None:
+        self.op = op
+
+    def set_value(self) -> None:
+        self.op._retry_done()
+
+    def set_error(self, err) -> None:
+        self.op._retry_done(err)
+
+    def set_stopped(self) -> None:
+        self.op._retry_done()
+
+    def get_env(self):
+        return self.op.env
+
+
 class _element_receiver:
     __slots__ = ("parent", "op")
 
@@ -283,19 +326,25 @@ class accept_each(ex.basic_sender):
     sequence senders here, so the three are one sender). Every accepted client runs
     ``fn(client)`` concurrently; at most ``max_connections`` at once. Completes with
     ``set_stopped()`` once stop was requested and every element has completed, or with
-    the first error of the accept or of any element (after stopping the others)."""
+    the first error of the accept or of any element (after stopping the others).
 
-    __slots__ = ("acc", "fn", "max_connections")
+    ``retry_accept_errors=True`` keeps a failed accept (out of descriptors: ``EMFILE``,
+    ``ENFILE``; ``ENOBUFS``, ...) from ending the sequence: it is logged and the accept
+    is tried again after ``ACCEPT_RETRY_DELAY`` seconds, as the coroutine accept loop
+    does. The default is senders-io's rule, where it ends everything."""
+
+    __slots__ = ("acc", "fn", "max_connections", "retry_accept_errors")
     _tag = "accept_each"
 
-    def __init__(self, acc, fn, max_connections: int = 1000) -> None:
+    def __init__(self, acc, fn, max_connections: int = 1000, *, retry_accept_errors: bool = False) -> None:
         self._dom = self._cs = _MISSING
         self.acc = acc
         self.fn = fn
         self.max_connections = max_connections
+        self.retry_accept_errors = retry_accept_errors
 
     def _connect(self, rcvr, env_):
-        return _accept_each_op(self.acc, self.fn, self.max_connections, rcvr, env_)
+        return _accept_each_op(self.acc, self.fn, self.max_connections, rcvr, env_, self.retry_accept_errors)
 
     def _late_domain(self):
         return None
@@ -309,6 +358,8 @@ def accept_connections(acc, *, max_connections: int = 1000, catch_errors: bool =
     """senders-io's ``accept_connections``: each client runs ``finally_(echo_input(client),
     async_close(client))``, wrapped in :func:`catch_connection_errors` unless
     ``catch_errors=False`` (the literal translation, where one reset ends the server).
+    With ``catch_errors``, a failed accept (``EMFILE``: out of descriptors) is retried
+    after a short wait instead of ending the server (see :class:`accept_each`).
     ``stats``: see :class:`echo_server`."""
 
     def session(client):
@@ -319,7 +370,7 @@ def accept_connections(acc, *, max_connections: int = 1000, catch_errors: bool =
             s = _reporting(s, stats)
         return catch_connection_errors(s, client) if catch_errors else s
 
-    return accept_each(acc, session, max_connections)
+    return accept_each(acc, session, max_connections, retry_accept_errors=catch_errors)
 
 
 def _reporting(sndr, stats):
@@ -371,7 +422,7 @@ async def coroutine_accept_loop(server):
             # EMFILE and friends: the listener stays readable, so trying again at once
             # would spin; wait a little (Asio's examples do the same).
             log.warning("accept failed: %s", ec.message)
-            await ex.schedule_after(ctx.get_scheduler(), 0.05)
+            await ex.schedule_after(ctx.get_scheduler(), ACCEPT_RETRY_DELAY)
             continue
         log.info("connection from %s", _peer(peer))
         server.sessions.add(peer)
