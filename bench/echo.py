@@ -619,6 +619,9 @@ def main(argv=None) -> int:
     rounds = a.rounds or (2 if a.quick else 3)
     configs = [(10, 1024), (100, 64)] if a.quick else [(10, 64), (10, 1024), (100, 64), (100, 1024)]
     servers = SERVERS if a.servers is None else [s.strip() for s in a.servers.split(",")]
+    unknown = [s for s in servers if s not in SERVERS]
+    if unknown:
+        ap.error(f"--servers: unknown {', '.join(map(repr, unknown))}; choose from: {', '.join(SERVERS)}")
     load = a.load or ("c" if _compiler() else "python")
     if load == "c" and not _compiler():
         ap.error("--load c needs a C compiler (gcc or cc)")
