@@ -46,16 +46,18 @@ from .ops import (  # noqa: E402,F401
     async_connect,
     async_read,
     async_read_some,
+    async_resolve,
     async_write,
     async_write_some,
 )
+from .resolve import resolve  # noqa: E402,F401
 from .runner import coroutine_runner  # noqa: E402,F401
 from .socket import acceptor, socket  # noqa: E402,F401
 
 __all__ += [
     "io_context", "io_scheduler", "asyncio_context", "socket", "acceptor", "coroutine_runner",
     "async_accept", "async_connect", "async_read_some", "async_write_some", "async_read", "async_write",
-    "async_close",
+    "async_close", "resolve", "async_resolve",
 ]
 
 # --- stream concepts, any_stream, in-memory pair, TLS, send_body (streams.py, tls.py, ...)

@@ -8,12 +8,13 @@ Each function returns a sender that runs the same operation state as the corouti
 sender                      ``set_value``             notes
 ==========================  ========================  =====================================
 ``async_accept(acc)``       the accepted ``socket``
-``async_connect(s, addr)``  nothing
+``async_connect(s, addr)``  nothing                   a host name is resolved first
 ``async_read_some(s, buf)`` ``n`` (0: end of stream)  at least one byte unless at the end
 ``async_write_some(s, d)``  ``n``
 ``async_read(s, buf)``      ``n``                     ``len(buf)``, fewer only at the end
 ``async_write(s, data)``    ``len(data)``             all of it, or ``set_error``
 ``async_close(s)``          nothing                   pending operations end ``ECANCELED``
+``async_resolve(c, h, p)``  ``[(family, sockaddr)]``  a name is looked up on a thread
 ==========================  ========================  =====================================
 
 An I/O error completes with ``set_error(OSError)`` (``errno`` set: ``ECONNRESET``,
@@ -34,6 +35,7 @@ from ..core.channels import set_value_t
 from ..core.env import _MISSING
 from ..core.sender import basic_sender
 from ..core.signatures import completion_signatures
+from .resolve import connect_by_name, resolve, resolve_sender
 from .socket import _accept, _connect, _read_all, _read_some, _write_all, _write_some, acceptor, sender_face, socket
 from .streams import readable_view, writable_view
 
@@ -45,6 +47,7 @@ __all__ = [
     "async_read",
     "async_write",
     "async_close",
+    "async_resolve",
 ]
 
 
@@ -61,8 +64,20 @@ def async_accept(acc) -> sender_face:
 
 
 def async_connect(sock, address) -> sender_face:
-    """Connect ``sock`` to ``address``: ``set_value()``."""
+    """Connect ``sock`` to ``address``: ``set_value()``. A host name is resolved on a
+    lookup thread first, then each endpoint of the socket's family is tried in order
+    (see :meth:`senderlab.io.socket.connect`); a failed lookup is ``set_error(gaierror)``."""
+    if _connect._by_name(address):
+        return resolve_sender(connect_by_name(_sock(sock, "async_connect"), address))
     return sender_face(_connect(_sock(sock, "async_connect"), address))
+
+
+def async_resolve(ctx, host, port) -> resolve_sender:
+    """Look ``host`` up without blocking ``ctx``: ``set_value(endpoints)``, a list of
+    ``(family, sockaddr)`` in ``getaddrinfo`` order; ``set_error(socket.gaierror)``;
+    ``set_stopped()`` at once on a stop request (Asio ``resolver::async_resolve``; see
+    :mod:`senderlab.io.resolve`)."""
+    return resolve_sender(resolve(ctx, host, port))
 
 
 def async_read_some(sock, buf) -> sender_face:

@@ -187,9 +187,23 @@ class socket(_endpoint_mixin):
         return _write_some(self, data if type(data) is bytes or type(data) is bytearray
                            else readable_view(data, "write_some"))
 
-    def connect(self, address) -> "_connect":
-        """``(ec,) = await sock.connect((host, port))``: connect (numeric addresses are
-        not resolved in a blocking way; names are, with ``getaddrinfo``)."""
+    def connect(self, address):
+        """``(ec,) = await sock.connect((host, port))``: connect (Asio
+        ``basic_socket::async_connect``; D4000R0 5.4's ``io_result<>``).
+
+        A numeric host (``"127.0.0.1"``, ``"::1"``) is connected to at once, with one
+        non-blocking ``connect``. A host name never blocks the context: it is resolved
+        first on a lookup thread (:func:`senderlab.io.resolve`, Asio's
+        ``resolver::async_resolve``), then each endpoint of this socket's family is tried
+        in order until one connects (Asio's range ``async_connect``; the descriptor is
+        replaced by a fresh one between attempts). ``ec`` is the last endpoint's error,
+        the lookup's (``ec.exception()`` is the ``socket.gaierror``), or
+        ``EAFNOSUPPORT`` when the name has no address of this socket's family: make the
+        socket with ``family=socket.AF_INET6`` to reach IPv6 addresses."""
+        if _connect._by_name(address):
+            from .resolve import connect_by_name
+
+            return connect_by_name(self, address)
         return _connect(self, address)
 
     def shutdown(self, how: str = "send"):
@@ -457,10 +471,44 @@ class _accept(_native_op):
 
 
 class _connect(_native_op):
+    """``sock.connect(address)`` to a numeric address (or any address ``connect_ex``
+    takes without a lookup, such as an ``AF_UNIX`` path): one non-blocking ``connect``,
+    then the write slot until the socket is writable. Host names never get here
+    (:meth:`socket.connect` sends them to :mod:`senderlab.io.resolve`), so nothing blocks
+    on ``getaddrinfo``."""
+
     __slots__ = ("address",)
     _tag = "connect"
     _dir = 1
     _always_try = True
+
+    @staticmethod
+    def _numeric_family(host) -> int:
+        """``AF_INET`` or ``AF_INET6`` if ``inet_pton`` takes ``host`` for it, else 0."""
+        if type(host) is bytes:
+            host = host.decode("ascii", "replace")
+        for family in (_so.AF_INET, _so.AF_INET6):
+            try:
+                _so.inet_pton(family, host)
+            except (OSError, TypeError, ValueError):
+                continue
+            return family
+        return 0
+
+    @staticmethod
+    def _by_name(address) -> bool:
+        """Whether ``address`` is a ``(host, port, ...)`` tuple whose host needs a lookup:
+        not numeric, and not one of the names Python's ``connect`` maps without one
+        (``""``, ``"<broadcast>"``)."""
+        if type(address) is not tuple or not address:
+            return False
+        host = address[0]
+        if type(host) is str:
+            if host == "" or host == "<broadcast>":
+                return False
+        elif type(host) is not bytes or host == b"" or host == b"<broadcast>":
+            return False
+        return not _connect._numeric_family(host)
 
     def __init__(self, sock, address) -> None:
         self._dom = self._cs = _MISSING
@@ -477,8 +525,10 @@ class _connect(_native_op):
         if w.n == 0:
             try:
                 err = sk.connect_ex(self.address)
-            except _OSError as e:  # a name that does not resolve, a bad address
-                return (from_exception(e),)
+            except _OSError as e:  # a bad address, one of the other family
+                from .resolve import connect_error
+
+                return (connect_error(self.sock, self.address, e),)
             if err == 0:
                 return (success,)
             if err not in (_errno.EINPROGRESS, _errno.EAGAIN, _errno.EALREADY):
