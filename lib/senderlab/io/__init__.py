@@ -18,11 +18,14 @@ from .result import (  # noqa: F401
     error_condition,
     from_errno,
     from_exception,
+    host_not_found,
+    host_not_found_try_again,
     host_unreachable,
     io_result,
     network_unreachable,
     not_connected,
     operation_in_progress,
+    service_not_found,
     success,
     timed_out,
     would_block,
@@ -31,7 +34,8 @@ from .result import (  # noqa: F401
 # Every section below adds its public names with `__all__ += [...]` (pyflakes reads it).
 __all__ = [
     "address_in_use", "bad_descriptor", "broken_pipe", "canceled", "connection_aborted", "connection_refused",
-    "connection_reset", "eof", "error_code", "error_condition", "from_errno", "from_exception", "host_unreachable",
+    "connection_reset", "eof", "error_code", "error_condition", "from_errno", "from_exception", "host_not_found",
+    "host_not_found_try_again", "host_unreachable", "service_not_found",
     "io_result", "network_unreachable", "not_connected", "operation_in_progress", "success", "timed_out",
     "would_block",
 ]

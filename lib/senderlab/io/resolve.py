@@ -36,9 +36,10 @@ whose connect failed may refuse to connect again), so options set on the first o
 not carried over. The error is the last endpoint's, or ``EAFNOSUPPORT`` with a message
 naming both families when the name has no address of the socket's family.
 
-Until :mod:`senderlab.io.result` has a ``host_not_found`` condition, a failed lookup's
-error code is ``EHOSTUNREACH`` (``ec == ex.io.host_unreachable``; ``EAFNOSUPPORT`` for
-``EAI_FAMILY``/``EAI_ADDRFAMILY``), with the ``gaierror`` itself in ``ec.exception()``.
+A failed lookup's error code compares equal to Asio's conditions: ``ex.io.host_not_found``
+(``EAI_NONAME``, ``EAI_NODATA``, ``EAI_FAIL``), ``ex.io.host_not_found_try_again``
+(``EAI_AGAIN``) or ``ex.io.service_not_found`` (``EAI_SERVICE``); ``EAFNOSUPPORT`` for
+``EAI_FAMILY``/``EAI_ADDRFAMILY``. The ``gaierror`` itself is ``ec.exception()``.
 """
 
 from __future__ import annotations
@@ -65,17 +66,11 @@ _FAMILY_NAMES = {_so.AF_INET: "AF_INET", _so.AF_INET6: "AF_INET6"}
 if hasattr(_so, "AF_UNIX"):
     _FAMILY_NAMES[_so.AF_UNIX] = "AF_UNIX"
 
-# gaierror codes -> the errno of the existing condition they are reported under.
+# gaierror codes reported as the errno of an existing condition (the others get codes of
+# their own: senderlab.io.result.from_exception).
 _GAI_ERRNO = {
     getattr(_so, name): value
-    for name, value in (
-        ("EAI_FAMILY", _errno.EAFNOSUPPORT),
-        ("EAI_ADDRFAMILY", _errno.EAFNOSUPPORT),
-        ("EAI_MEMORY", _errno.ENOMEM),
-        ("EAI_SERVICE", _errno.EINVAL),
-        ("EAI_SOCKTYPE", _errno.EINVAL),
-        ("EAI_BADFLAGS", _errno.EINVAL),
-    )
+    for name, value in (("EAI_FAMILY", _errno.EAFNOSUPPORT), ("EAI_ADDRFAMILY", _errno.EAFNOSUPPORT))
     if hasattr(_so, name)
 }
 
@@ -100,8 +95,8 @@ def numeric_endpoints(host, port):
 
 def lookup_error(exc: BaseException) -> error_code:
     """The error code of a failed lookup (see the module docstring), keeping ``exc``."""
-    if isinstance(exc, _so.gaierror):
-        return error_code(_GAI_ERRNO.get(exc.errno, _errno.EHOSTUNREACH), exc)
+    if isinstance(exc, _so.gaierror) and exc.errno in _GAI_ERRNO:
+        return error_code(_GAI_ERRNO[exc.errno], exc)
     return from_exception(exc)
 
 

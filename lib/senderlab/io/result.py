@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import errno as _errno
 import os as _os
+import socket as _socket
 
 __all__ = [
     "error_code",
@@ -49,6 +50,9 @@ __all__ = [
     "would_block",
     "host_unreachable",
     "network_unreachable",
+    "host_not_found",
+    "host_not_found_try_again",
+    "service_not_found",
 ]
 
 #: An ``io_result`` is a plain tuple ``(ec, *values)``; the name is for annotations
@@ -58,6 +62,15 @@ io_result = tuple
 # Codes that are not errno values live below zero, so they can never clash.
 _EOF = -1
 _CANCELED = -2
+# Name lookup (getaddrinfo) failures: a socket.gaierror's EAI_* code (negative on Linux,
+# positive elsewhere) is not an errno, so it lives at _GAI + code, clear of both ranges
+# (EAI_NONAME is -2 on Linux: taken as it is, it would read as "canceled").
+_GAI = -1000
+_GAI_NAMES = {_GAI + getattr(_socket, n): n for n in dir(_socket) if n.startswith("EAI_")}
+
+
+def _is_gai(value: int) -> bool:
+    return value in _GAI_NAMES
 
 
 class error_condition:
@@ -119,6 +132,9 @@ class error_code:
             return "end of stream"
         if self.value == _CANCELED:
             return "operation canceled"
+        if _is_gai(self.value):
+            exc = self._exc
+            return exc.strerror if exc is not None and exc.strerror else f"name lookup failed ({self.name})"
         return _os.strerror(self.value)
 
     @property
@@ -129,6 +145,8 @@ class error_code:
             return "eof"
         if self.value == _CANCELED:
             return "canceled"
+        if _is_gai(self.value):
+            return _GAI_NAMES[self.value]
         return _errno.errorcode.get(self.value, str(self.value))
 
     def exception(self) -> BaseException | None:
@@ -144,6 +162,8 @@ class error_code:
             return EOFError("end of stream")
         if self.value == _CANCELED:
             return OSError(_errno.ECANCELED, "operation canceled")
+        if _is_gai(self.value):
+            return _socket.gaierror(self.value - _GAI, self.message)
         return OSError(self.value, _os.strerror(self.value))
 
     def throw_if(self) -> None:
@@ -180,7 +200,11 @@ def from_errno(value: int) -> error_code:
 
 def from_exception(exc: BaseException) -> error_code:
     """The error code for an exception raised by a socket call (``OSError.errno``),
-    keeping the exception itself for :meth:`error_code.exception`."""
+    keeping the exception itself for :meth:`error_code.exception`. A
+    :class:`socket.gaierror` (a failed name lookup) gets a code of its own that compares
+    equal to :data:`host_not_found` and friends."""
+    if isinstance(exc, _socket.gaierror) and exc.errno is not None:
+        return error_code(_GAI + exc.errno, exc)
     if isinstance(exc, OSError) and exc.errno:
         if exc.errno == _errno.ECANCELED:
             return canceled_code
@@ -209,6 +233,16 @@ bad_descriptor = _cond("bad_descriptor", _E.EBADF)
 would_block = _cond("would_block", _E.EAGAIN, _E.EWOULDBLOCK)
 host_unreachable = _cond("host_unreachable", _E.EHOSTUNREACH)
 network_unreachable = _cond("network_unreachable", _E.ENETUNREACH)
+
+
+def _gai_cond(name: str, *eai: str) -> error_condition:
+    return _cond(name, *(_GAI + getattr(_socket, n) for n in eai if hasattr(_socket, n)))
+
+
+# Asio's asio::error::host_not_found, host_not_found_try_again, service_not_found.
+host_not_found = _gai_cond("host_not_found", "EAI_NONAME", "EAI_NODATA", "EAI_FAIL")
+host_not_found_try_again = _gai_cond("host_not_found_try_again", "EAI_AGAIN")
+service_not_found = _gai_cond("service_not_found", "EAI_SERVICE")
 
 #: The codes behind :data:`eof` and :data:`canceled` (to build results with).
 eof_code = error_code(_EOF)
