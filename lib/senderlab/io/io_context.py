@@ -76,13 +76,15 @@ if _HAVE_EPOLL:
 class fd_state:
     """One registered descriptor: its socket, the operation parked in each direction
     (``reader``, ``writer``: objects with ``_ready()`` and ``_abort(ec)``) and the
-    readiness hints ``rready``/``wready`` (True: try the system call before parking).
+    readiness hints ``rready``/``wready`` (True: try the system call before parking;
+    ``rready == 2``: the last read filled its buffer, so a read asks ``FIONREAD`` before
+    its ``recv_into``, into ``avail``).
     ``hup``: the peer's end of stream (or an error) was signalled, so a short read does
     not mean "nothing more to read" (the end of stream is still to be read, and no new
     edge will announce it). Shared by every backend; ``reg`` is the backend's
     registration bookkeeping."""
 
-    __slots__ = ("fd", "sock", "reader", "writer", "rready", "wready", "reg", "hup")
+    __slots__ = ("fd", "sock", "reader", "writer", "rready", "wready", "reg", "hup", "avail")
 
     def __init__(self, fd: int, sock) -> None:
         self.fd = fd
@@ -93,6 +95,7 @@ class fd_state:
         self.wready = True
         self.reg = 0
         self.hup = False
+        self.avail = None  # FIONREAD's answer, for a socket whose reads fill their buffers
 
 
 # -- pollers ------------------------------------------------------------------------
