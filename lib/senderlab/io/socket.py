@@ -768,6 +768,18 @@ class sender_face(basic_sender):
     def _tag(self):
         return "async_" + self.core._tag
 
+    def connect(self, rcvr):
+        # basic_sender.connect without its call to _connect when no domain is named
+        # (this sender names none; a loop's let_value connects one per message).
+        if not _sender_mod._tracing:
+            try:
+                env = rcvr.get_env()
+                if env._dom is None:
+                    return io_op(self.core, rcvr, env, 1)
+            except AttributeError:
+                pass
+        return basic_sender.connect(self, rcvr)
+
     def _connect(self, rcvr, env):
         return io_op(self.core, rcvr, env, 1)
 
