@@ -12,6 +12,7 @@ chain with any other part, or a traced run, still connects every time.
 from __future__ import annotations
 
 import gc
+import importlib
 import socket as _so
 import weakref
 
@@ -21,7 +22,9 @@ import senderlab as ex
 from helpers import run, stop_env
 from senderlab.io.io_context import io_context
 from senderlab.io.ops import async_read_some
-from senderlab.io.socket import sender_face, socket as io_socket
+from senderlab.io.socket import socket as io_socket
+
+socket_mod = importlib.import_module("senderlab.io.socket")  # the module (ex.io.socket is the class)
 
 
 class Token:
@@ -198,7 +201,7 @@ def test_retry_rearms_after_an_error():
     assert (s.connects, s.rearms) == (1, 2)
 
 
-def test_a_socket_read_loop_connects_its_read_once():
+def test_a_socket_read_loop_connects_its_read_once(monkeypatch):
     # D4000R0 5.1's echo loop reads with async_read_some | let_value(...) | then(...)
     # under repeat_effect_until: the read's operation state is re-armed each time.
     a, b = _so.socketpair()
@@ -206,28 +209,29 @@ def test_a_socket_read_loop_connects_its_read_once():
     sock = io_socket(ctx, a)
     buf = bytearray(3)  # nine bytes sent: at least three iterations
     got = []
-    connects = []
-    real = sender_face._connect
+    made = []
 
-    def counting(self, rcvr, env):
-        connects.append(self.core._tag)
-        return real(self, rcvr, env)
+    class counted_io_op(socket_mod.io_op):
+        __slots__ = ()
 
+        def __init__(self, core, *rest) -> None:
+            made.append(core._tag)
+            super().__init__(core, *rest)
+
+    monkeypatch.setattr(socket_mod, "io_op", counted_io_op)
     loop = (async_read_some(sock, buf)
             | ex.let_value(lambda n: ex.just(bytes(buf[:n])))
             | ex.then(lambda data: got.append(data) or b"".join(got) == b"onetwoend")
             | ex.repeat_effect_until())
     b.sendall(b"onetwoend")
-    sender_face._connect = counting
     try:
         ctx.sync_wait(loop)
     finally:
-        sender_face._connect = real
         sock.close()
         b.close()
         ctx.close()
     assert b"".join(got) == b"onetwoend" and len(got) >= 3
-    assert connects == ["read_some"]
+    assert made == ["read_some"]
 
 
 def test_a_socket_read_loop_reads_every_message_with_a_reused_operation():

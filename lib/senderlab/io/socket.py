@@ -771,7 +771,7 @@ class sender_face(basic_sender):
     def connect(self, rcvr):
         # basic_sender.connect without its call to _connect when no domain is named
         # (this sender names none; a loop's let_value connects one per message).
-        if not _sender_mod._tracing:
+        if not _sender_mod._tracing and type(self) is sender_face:  # subclasses connect their own way
             try:
                 env = rcvr.get_env()
                 if env._dom is None:
