@@ -205,3 +205,10 @@ def test_out_of_descriptors_the_server_waits_and_goes_on(style, backend):
             raise
     assert p.returncode == 0, err
     assert "stopped" in out
+
+
+def test_a_bad_buffer_size_is_refused_with_exit_code_2():
+    p = start("--buffer-size", "0", "--port", "0")
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 2
+    assert "--buffer-size must be at least 1 byte" in err

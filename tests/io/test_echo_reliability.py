@@ -188,3 +188,27 @@ def test_with_the_helper_a_reset_ends_only_its_connection():
             assert recv_exactly(other, 5) == b"again"
         assert srv._thread.is_alive()
         other.close()
+
+
+@combos
+def test_a_small_buffer_echoes_every_byte(style, backend):
+    # Seven bytes at a time: every message is read in many pieces and written back whole.
+    with running_server(style, backend, buffer_size=7) as srv:
+        assert srv.buffer_size == 7
+        data = os.urandom(50_000)
+        assert echo_roundtrip(srv.address, data) == data
+
+
+def test_buffer_sizes_default_to_each_papers_and_bad_ones_are_refused():
+    from senderlab.io.echo import echo_server
+
+    for style, size in (("sender", 1024), ("coroutine", 4096)):
+        srv = echo_server(style, "reactor")
+        try:
+            assert srv.buffer_size == size
+        finally:
+            srv.acceptor.close()
+            srv.ctx.close()
+    for bad in (0, -1, 1.5, "1k"):
+        with pytest.raises(ValueError, match="buffer_size must be a positive int"):
+            echo_server("sender", "reactor", buffer_size=bad)

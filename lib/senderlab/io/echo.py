@@ -61,6 +61,7 @@ __all__ = [
 
 log = logging.getLogger("senderlab.io.echo")
 BUFFER_SIZE = 1024  # senders-io's std::array<std::byte, 1024>
+DO_SESSION_BUFFER_SIZE = 4096  # Corosio's buf_.resize(4096)
 ACCEPT_RETRY_DELAY = 0.05  # seconds to wait after a failed accept (EMFILE...) before the next
 
 
@@ -391,7 +392,7 @@ def _reporting(sndr, stats):
 # -- coroutine style (Corosio, D4000R0 5.1) -------------------------------------------------
 
 
-async def do_session(sock, buffer_size: int = 4096, on_echo=None):
+async def do_session(sock, buffer_size: int = 4096, on_echo=None):  # Corosio's buf_.resize(4096)
     """Corosio's ``do_session``: read some, write it all back, until either fails.
     Returns the error code that ended it; ``on_echo(nbytes)``, if given, is called after
     each write."""
@@ -443,15 +444,23 @@ class echo_server:
     returns; :meth:`start_thread` runs it on a thread of its own; :meth:`serve` serves on
     the running asyncio loop (``backend="asyncio"`` with ``loop_factory`` giving that loop).
 
+    ``buffer_size``: the bytes each session reads at most at once (default: each
+    paper's own, 1024 for senders-io's sender style and 4096 for Corosio's ``do_session``).
+
     ``stats``: an object told about every session, on the server's thread:
     ``opened()``, ``echoed(nbytes)`` after each write, and ``closed(error)`` (``None``,
     an exception, or the error code that ended a coroutine session, ``eof`` included)."""
 
     def __init__(self, style: str = "coroutine", backend: str = "reactor", host: str = "127.0.0.1",
                  port: int = 0, *, max_connections: int = 1000, catch_errors: bool = True,
-                 backlog: int = 1024, loop_factory=None, stats=None) -> None:
+                 backlog: int = 1024, loop_factory=None, stats=None, buffer_size: int | None = None) -> None:
         if style not in ("sender", "coroutine"):
             raise ValueError(f"echo_server: style must be 'sender' or 'coroutine', not {style!r}")
+        if buffer_size is None:
+            buffer_size = BUFFER_SIZE if style == "sender" else DO_SESSION_BUFFER_SIZE
+        elif type(buffer_size) is not int or buffer_size < 1:
+            raise ValueError(f"echo_server: buffer_size must be a positive int (bytes), not {buffer_size!r}")
+        self.buffer_size = buffer_size
         if backend not in ("reactor", "asyncio"):
             raise ValueError(f"echo_server: backend must be 'reactor' or 'asyncio', not {backend!r}")
         self.style = style
@@ -549,6 +558,7 @@ class echo_server:
         ctx = self.ctx
         if self.style == "sender":
             server = accept_connections(self.acceptor, max_connections=self.max_connections,
+                                        buffer_size=self.buffer_size,
                                         catch_errors=self.catch_errors, stats=self.stats)
             ctx.post(self._ready.set)
             if self._stopping:
@@ -575,7 +585,7 @@ class echo_server:
         if stats is not None:
             stats.opened()
         try:
-            err = await do_session(sock, on_echo=None if stats is None else stats.echoed)
+            err = await do_session(sock, self.buffer_size, on_echo=None if stats is None else stats.echoed)
         except BaseException as e:
             err = e
             raise
@@ -605,6 +615,7 @@ class echo_server:
         if self.style == "sender":
             src = self._src = inplace_stop_source()
             server = accept_connections(self.acceptor, max_connections=self.max_connections,
+                                        buffer_size=self.buffer_size,
                                         catch_errors=self.catch_errors, stats=self.stats)
             run = asyncio.ensure_future(self._await_with_stop(server, src))
             self._ready.set()
@@ -653,6 +664,9 @@ def main(argv=None) -> int:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7000)
     p.add_argument("--max-connections", type=int, default=1000)
+    p.add_argument("--buffer-size", type=int, default=None, metavar="BYTES",
+                   help="bytes read at once per session (default: 1024 sender style, 4096 coroutine style, "
+                        "as in the paper's two servers)")
     p.add_argument("--uvloop", action="store_true", help="with --backend asyncio: run on uvloop")
     p.add_argument("--quiet", action="store_true", help="log warnings only")
     a = p.parse_args(argv)
@@ -664,8 +678,10 @@ def main(argv=None) -> int:
 
         loop_factory = uvloop.new_event_loop
     try:
+        if a.buffer_size is not None and a.buffer_size < 1:
+            p.error(f"--buffer-size must be at least 1 byte, not {a.buffer_size}")
         srv = echo_server(a.style, a.backend, a.host, a.port, max_connections=a.max_connections,
-                          loop_factory=loop_factory)
+                          loop_factory=loop_factory, buffer_size=a.buffer_size)
     except OSError as e:
         msg = e.strerror or str(e)
         print(f"echo: cannot listen on {a.host}:{a.port}: {msg}", file=sys.stderr)
