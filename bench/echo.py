@@ -9,6 +9,10 @@ Servers (each in its own process, pinned to CPU 0 when the machine has two or mo
 * ``sender / reactor``: the senders-io server of D4000R0 5.1 translated
   (:func:`senderlab.io.echo.accept_connections`) under ``sync_wait(when_any(...,
   ctx.run_sender()))``;
+* ``sender / reactor (4 KiB)``: the same server reading 4096 bytes at once, as the
+  coroutine server does, instead of senders-io's 1024: with 1 KiB messages every read
+  fills senders-io's buffer, and whether more is waiting must then be asked of the kernel
+  (one more system call per message); this row separates that from the model's cost;
 * ``coroutine / asyncio`` and ``sender / asyncio``: the same on ``ex.io.asyncio_context``;
 * ``asyncio streams``: ``asyncio.start_server``, ``await reader.read(4096)``,
   ``writer.write``, ``await writer.drain()``;
@@ -81,6 +85,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
 SERVERS = [
     "coroutine / reactor",
     "sender / reactor",
+    "sender / reactor (4 KiB)",
     "coroutine / asyncio",
     "sender / asyncio",
     "asyncio streams",
@@ -115,11 +120,12 @@ def _cpu_sets():
 def _serve(name: str, q, cpus) -> None:
     _pin(cpus)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if name in ("coroutine / reactor", "sender / reactor", "coroutine / asyncio", "sender / asyncio"):
+    if name.startswith(("coroutine / ", "sender / ")):
         from senderlab.io.echo import echo_server
 
-        style, backend = name.split(" / ")
-        srv = echo_server(style, backend, "127.0.0.1", 0)
+        style, _, rest = name.partition(" / ")
+        backend, _, buf = rest.partition(" (")
+        srv = echo_server(style, backend, "127.0.0.1", 0, buffer_size=4096 if buf == "4 KiB)" else None)
         signal.signal(signal.SIGTERM, lambda *_: srv.stop())
         base = _cpu_seconds()  # imports and set-up are not the server's cost per message
         q.put(srv.address[1])
@@ -544,7 +550,7 @@ def run_config(conns: int, size: int, servers, duration: float, warmup: float, r
                c_echo=None, c_load=None) -> list:
     """One configuration: prints its table and ratios, returns its rows."""
     print(f"\n{conns} connections x {size} B")
-    print(f"  {'server':22} {'msgs/s':>10} {'MB/s':>8} {'p50 us':>8} {'p99 us':>8} {'CPU us/msg':>10} {'user':>9}")
+    print(f"  {'server':24} {'msgs/s':>10} {'MB/s':>8} {'p50 us':>8} {'p99 us':>8} {'CPU us/msg':>10} {'user':>9}")
     best: dict = {}
     failed: dict = {}  # name -> why each of its failed rounds failed
     for rnd in range(rounds):
@@ -566,18 +572,18 @@ def run_config(conns: int, size: int, servers, duration: float, warmup: float, r
     for name in servers:
         fails = failed.get(name, [])
         if name not in best:  # every round failed
-            print(f"  {name:22} FAILED in {len(fails)} rounds: {fails[0]}")
+            print(f"  {name:24} FAILED in {len(fails)} rounds: {fails[0]}")
             continue
         r = best[name]
         if r is None:
-            print(f"  {name:22} {'(no C compiler)' if name == 'C epoll' else '(not installed)'}")
+            print(f"  {name:24} {'(no C compiler)' if name == 'C epoll' else '(not installed)'}")
             continue
         rows.append(r)
         by[name] = r["msgs_per_s"]
         flag = "  MISMATCHED ECHOES" if r["mismatched"] else ""
         if fails:
             flag += f"  ({len(fails)} of {rounds} rounds FAILED: {fails[0]})"
-        print(f"  {name:22} {r['msgs_per_s']:10.0f} {r['MB_per_s']:8.2f} {r['p50_us']:8.0f} {r['p99_us']:8.0f}"
+        print(f"  {name:24} {r['msgs_per_s']:10.0f} {r['MB_per_s']:8.2f} {r['p50_us']:8.0f} {r['p99_us']:8.0f}"
               f" {r['server_cpu_us_per_msg']:10.1f} {r['server_user_us_per_msg']:9.1f}{flag}")
     streams = by.get("asyncio streams")
     co = by.get("coroutine / reactor")
@@ -587,6 +593,9 @@ def run_config(conns: int, size: int, servers, duration: float, warmup: float, r
         ratios.append(f"coroutine/reactor / asyncio streams = {co / streams:.2f} (target >= 2.5)")
     if co and by.get("sender / reactor"):
         ratios.append(f"coroutine/reactor / sender/reactor = {co / by['sender / reactor']:.2f} (target <= 1.3)")
+    if co and by.get("sender / reactor (4 KiB)"):
+        ratios.append(f"coroutine/reactor / sender/reactor (4 KiB) = {co / by['sender / reactor (4 KiB)']:.2f}"
+                      " (the same buffer size)")
     if streams and by.get("coroutine / asyncio"):
         ratios.append(f"coroutine/asyncio / asyncio streams = {by['coroutine / asyncio'] / streams:.2f} (target >= 1)")
     if streams and by.get("sender / asyncio"):
