@@ -40,6 +40,7 @@ import socket as _so
 
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _MISSING, get_stop_token
+from ..core.stop_token import inplace_stop_callback as _inplace_callback, inplace_stop_token as _inplace_token
 from ..core import sender as _sender_mod
 from ..core.sender import _awaiting, basic_sender
 from ..core.signatures import completion_signatures
@@ -678,7 +679,12 @@ class io_op:
             except (LookupError, AttributeError):
                 tok = get_stop_token(e)
             self.tok = tok
-        if tok.stop_requested():
+        if type(tok) is _inplace_token:  # its stop_requested() without the call
+            src = tok._source
+            if src is not None and src._requested:
+                self._finish(self.core._fail(canceled_code, self))
+                return
+        elif tok.stop_requested():
             self._finish(self.core._fail(canceled_code, self))
             return
         core = self.core
@@ -693,7 +699,10 @@ class io_op:
             self._finish(core._fail(sock._bad, self))
             return
         self.ctx._park(st, core._dir, self)
-        if tok.stop_possible():
+        if type(tok) is _inplace_token:  # tok.callback(...) without the call
+            if tok._source is not None:
+                self.cb = _inplace_callback(tok, self._on_stop)
+        elif tok.stop_possible():
             self.cb = tok.callback(self._on_stop)
 
     def _rearm(self) -> None:
