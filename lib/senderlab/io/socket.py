@@ -429,7 +429,7 @@ class _transfer_all(_native_op):
         total = len(view)
         n = w.n
         sk = s._s
-        reading = self._tag == "read"
+        reading = self._reading
         while n < total:
             try:
                 if reading:
@@ -461,12 +461,14 @@ class _read_all(_transfer_all):
     __slots__ = ()
     _tag = "read"
     _dir = 0
+    _reading = True
 
 
 class _write_all(_transfer_all):
     __slots__ = ()
     _tag = "write"
     _dir = 1
+    _reading = False
 
 
 class _accept(_native_op):
