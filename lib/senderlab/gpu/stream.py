@@ -21,8 +21,12 @@ completes on ``gpu`` (or, naming no scheduler, is started there: the inside of
 * ``continues_on(gpu)``/``schedule_from(gpu, s)`` move host values onto a stream;
   ``when_all`` of GPU senders runs each child on its own stream and joins the streams
   with events.
+* ``split`` ([exec.split]) of GPU work runs its source once on a stream and keeps its
+  values on the device: GPU consumers launch on streams that wait for it with an event,
+  host consumers share one copy back (:mod:`senderlab.gpu.stream_split`).
 * ``let_value``, ``let_error``, ``let_stopped``, ``upon_error``, ``upon_stopped`` after
-  GPU work raise :class:`TypeError` at connect, naming the algorithm.
+  GPU work raise :class:`TypeError` at connect, naming the algorithm (after a ``split``
+  they run on the host, with its copied-back values).
 
 Fusion: a chain ``then | bulk | bulk`` on one context is a sequence of launches on one
 stream with no host synchronization between them; each operation hands the stream on to
@@ -43,6 +47,9 @@ Errors: a function Numba cannot compile completes with a :class:`TypeError` nami
 or the exception a simulated kernel raises) completes with ``set_error``; the stop token
 is checked before each enqueue, and a stopped chain still waits for the work already
 enqueued before completing with ``set_stopped``.
+
+``await ctx.async_done()`` waits, without blocking an asyncio loop, for the work
+submitted to the context so far (:meth:`stream_context.async_done`).
 
 Under tracing or checked mode the receivers are wrapped for the trace, so each step
 leaves the GPU and the next enters it again: the same results, with a synchronization
@@ -75,7 +82,7 @@ __all__ = ["stream_context", "stream_scheduler", "stream_domain"]
 _BULK_KINDS = {"bulk": _BULK, "bulk_chunked": _CHUNKED, "bulk_unchunked": _UNCHUNKED}
 _UNSUPPORTED = frozenset(("let_value", "let_error", "let_stopped", "upon_error", "upon_stopped"))
 _SCHEDULE_SIGS = completion_signatures(set_value_t(), set_stopped_t())
-_SUPPORTED = "then, bulk, bulk_chunked, bulk_unchunked, when_all and continues_on"
+_SUPPORTED = "then, bulk, bulk_chunked, bulk_unchunked, when_all, split and continues_on"
 
 
 # -- the context ----------------------------------------------------------------------
@@ -126,7 +133,9 @@ class stream_context:
     ``NUMBA_ENABLE_CUDASIM=1``). ``with stream_context() as ctx:`` stops its completion
     thread on exit (after the work queued before it has completed)."""
 
-    __slots__ = ("_backend", "_domain", "copy_back", "_lock", "_completer", "_streams", "_closed", "__weakref__")
+    __slots__ = (
+        "_backend", "_domain", "copy_back", "_lock", "_completer", "_streams", "_busy", "_closed", "__weakref__"
+    )
 
     def __init__(self, backend=None, *, copy_back: bool = True) -> None:
         if backend is None or isinstance(backend, str):
@@ -137,6 +146,7 @@ class stream_context:
         self._lock = threading.Lock()
         self._completer = None
         self._streams: list = []
+        self._busy: dict = {}  # id(stream) -> stream, for the streams runs hold now
         self._closed = False
 
     @property
@@ -155,6 +165,52 @@ class stream_context:
             c.request_stop()
             c.join()
 
+    def async_done(self):
+        """An :class:`asyncio.Future` of the running loop that completes (with ``None``)
+        once the work submitted to this context so far has finished: the kernels and
+        copies already enqueued on its streams, and the completions queued before it
+        (receivers completed on the completion thread have been completed). The host
+        waits on the completion thread, never on the loop, which gets the result through
+        ``loop.call_soon_threadsafe``; an asynchronous device error is raised by the
+        ``await``. Cancelling the awaiting task (or the future) only stops the waiting:
+        the work and the context are unaffected. Awaiting it is the asyncio form of
+        ``cudaStreamSynchronize`` over every stream of the context (stdexec's nvexec
+        ``stream_context``; P2300R10 leaves host waiting to consumers such as
+        ``sync_wait``, [exec.sync.wait]).
+
+        Call it with an asyncio loop running in this thread (``await ctx.async_done()``
+        in a coroutine); it raises :class:`RuntimeError` otherwise, or after
+        :meth:`close`."""
+        import asyncio
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError(
+                f"{self!r}.async_done() needs a running asyncio loop: call it in a coroutine "
+                "(await ctx.async_done()); elsewhere wait with sync_wait(schedule(gpu))"
+            ) from None
+        if self._closed:
+            raise RuntimeError(f"{self!r}.async_done() after close(); make a new stream_context")
+        fut = loop.create_future()
+        b = self._backend
+        with self._lock:
+            busy = list(self._busy.values())
+        st = self._enter()
+        for s in busy:
+            ev = b.event()
+            b.record(ev, s)
+            b.wait_event(st.stream, ev)
+
+        def deliver(err, values) -> None:  # on the completion thread
+            try:
+                loop.call_soon_threadsafe(_settle, fut, err)
+            except RuntimeError:
+                pass  # the loop is closed: nobody is waiting any more
+
+        self._leave(st, deliver)
+        return fut
+
     def __enter__(self) -> "stream_context":
         return self
 
@@ -168,10 +224,17 @@ class stream_context:
     def _enter(self) -> "_run":
         with self._lock:
             s = self._streams.pop() if self._streams else None
-        return _run(self, s if s is not None else self._backend.stream())
+            if s is not None:
+                self._busy[id(s)] = s
+        if s is None:
+            s = self._backend.stream()
+            with self._lock:
+                self._busy[id(s)] = s
+        return _run(self, s)
 
     def _release(self, stream) -> None:
         with self._lock:
+            self._busy.pop(id(stream), None)
             if len(self._streams) < 16:
                 self._streams.append(stream)
 
@@ -215,9 +278,10 @@ class stream_context:
             "arrays, device arrays (anything with __cuda_array_interface__) or tuples of them"
         )
 
-    def _leave(self, st: "_run", deliver, values=()) -> None:
+    def _leave(self, st: "_run", deliver, values=(), enqueued=None) -> None:
         """Leave the GPU: copy back, wait for the stream on the completion thread, then
-        ``deliver(err, host_values)`` there."""
+        ``deliver(err, host_values)`` there. ``enqueued()``, if given, runs once the
+        copies back are on the stream, before the wait is queued."""
         b = self._backend
         fins: list = []
         copied = set()
@@ -264,7 +328,17 @@ class stream_context:
             st.orig = st.after = None
             deliver(err, None if err is not None else tuple([_resolve(v) for v in out]))
 
+        if enqueued is not None:
+            enqueued()
         self._submit(st, done)
+
+
+def _settle(fut, err) -> None:
+    if not fut.done():  # a cancelled waiter is simply gone
+        if err is None:
+            fut.set_result(None)
+        else:
+            fut.set_exception(err)
 
 
 class _pending_scalar:
@@ -429,6 +503,11 @@ class stream_domain:
             sch = getattr(sndr, "sch", None)
             if type(sch) is stream_scheduler and sch.ctx is ctx:
                 return _gpu_transfer_sender(sndr.child, ctx, sndr)
+        elif tag == "split" and type(sndr).__name__ == "_split_sender":
+            if self._here(sndr.child, env):
+                from .stream_split import _gpu_split_sender
+
+                return _gpu_split_sender(sndr.child, ctx, sndr)
         elif tag == "when_all" and type(sndr).__name__ == "_when_all_sender":
             if any(self._here(c) for c in sndr.children):
                 return _gpu_when_all_sender(sndr.children, ctx, sndr)
@@ -439,7 +518,7 @@ class stream_domain:
                     return _gpu_bulk_sender(child, ctx, sndr)
                 if tag == "then" and type(sndr).__name__ == "_then_sender":
                     return _gpu_then_sender(child, ctx, sndr)
-                if tag in _UNSUPPORTED:
+                if tag in _UNSUPPORTED and not getattr(child, "host_values", False):
                     raise TypeError(
                         f"{tag} cannot run on the GPU: it follows work on {ctx.get_scheduler()!r}, whose domain "
                         f"runs {_SUPPORTED}. Move it to the host first: "
@@ -463,6 +542,7 @@ class _gpu_sender(adaptor_sender):
     (whose completion signatures it keeps)."""
 
     __slots__ = ("ctx", "orig")
+    host_values = False  # whether host algorithms may follow it (split's consumers)
 
     def __init__(self, child, ctx, orig) -> None:
         self._dom = self._cs = _MISSING
