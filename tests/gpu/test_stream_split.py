@@ -162,7 +162,6 @@ def test_a_split_of_host_work_is_left_alone(fake):
     assert ex.transform_sender(ex.get_domain(gpu), sp) is sp
 
 
-@pytest.mark.xfail(strict=True, reason="ex.split does not apply early customization yet (algorithms/split.py)")
 def test_ex_split_itself_is_customized_for_gpu_work(fake):
     ctx, gpu, b = fake
     sp = ex.split(ex.schedule(gpu) | ex.then(lambda: 1.0))

@@ -33,6 +33,7 @@ from __future__ import annotations
 import threading
 
 from ..core.channels import set_stopped_t
+from ..core.domain import DEFAULT, completion_domain, transform_sender
 from ..core.env import _MISSING, get_stop_token, prop
 from ..core.sender import basic_sender
 from ..core.signatures import completion_signatures, get_completion_signatures
@@ -199,7 +200,15 @@ class _split_sender(basic_sender):
 
 
 def _make_split(sndr):
-    return _split_sender(sndr)
+    # [exec.split]: transform_sender(get-domain-early(sndr), make-sender(split, {}, sndr)).
+    # The split sender names no domain of its own (its consumers may run anywhere), so
+    # the domain of the work it shares gets its say here, when it is made: the GPU's
+    # stream domain keeps a split's results on the device (senderlab.gpu.stream_split).
+    s = _split_sender(sndr)
+    d = completion_domain(sndr)
+    if d is None or d is DEFAULT:
+        return s
+    return transform_sender(d, s)
 
 
 _make_split.__name__ = "split"
