@@ -274,8 +274,19 @@ def _main_thread_sigint() -> None:
     signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
 
 
+@pytest.fixture
+def default_sigint():
+    """Python's own SIGINT handler (Ctrl-C raises KeyboardInterrupt) for the test, even
+    when pytest was started with SIGINT ignored (a background job of a shell, nohup)."""
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
 @pytest.mark.timeout(30)
-def test_keyboard_interrupt_requests_stop_waits_for_the_operation_and_propagates():
+def test_keyboard_interrupt_requests_stop_waits_for_the_operation_and_propagates(default_sigint):
     assert threading.current_thread() is threading.main_thread()
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     s = stops_only_when_asked()
@@ -308,7 +319,7 @@ def test_keyboard_interrupt_requests_stop_waits_for_the_operation_and_propagates
 
 
 @pytest.mark.timeout(30)
-def test_a_real_sigint_requests_stop_waits_for_the_operation_and_propagates():
+def test_a_real_sigint_requests_stop_waits_for_the_operation_and_propagates(default_sigint):
     assert threading.current_thread() is threading.main_thread()
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     s = stops_only_when_asked()
