@@ -2,8 +2,8 @@
 and on Numba's CUDA simulator.
 
 ``ex.split(sndr)`` is customized early ([exec.split]: ``transform_sender(get-domain-early(
-sndr), make-sender(split, {}, sndr))``); :func:`gpu_split` spells that call out, so these
-tests hold whether or not ``ex.split`` makes it itself.
+sndr), make-sender(split, {}, sndr))``); :func:`gpu_split` applies that transform once more,
+which changes nothing (the test of ``ex.split`` itself checks it does it alone).
 """
 
 from __future__ import annotations
