@@ -72,3 +72,29 @@ def test_ipv6_endpoints_resolve_without_a_lookup():
     with io.io_context() as ctx:
         ((ec, eps),) = ctx.sync_wait(io.resolve(ctx, "::1", 7))
         assert not ec and eps == [(socket.AF_INET6, ("::1", 7, 0, 0))]
+
+
+@pytest.mark.parametrize("style,backend", COMBOS)
+def test_the_echo_command_serves_on_ipv6_and_names_the_address_in_brackets(style, backend):
+    import subprocess
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-m", "senderlab.io.echo", "--style", style, "--backend", backend,
+                          "--host", "::1", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = ""
+        while "listening on" not in line:
+            line = p.stderr.readline()
+            assert line, "the server ended before it listened"
+        port = int(line.rsplit("]:", 1)[1])
+        assert "listening on [::1]:" in line
+        with socket.create_connection(("::1", port), timeout=30) as c:
+            c.sendall(b"over IPv6")
+            got = b""
+            while len(got) < 9:
+                got += c.recv(9 - len(got))
+        assert got == b"over IPv6"
+    finally:
+        p.terminate()
+        p.communicate(timeout=30)
+    assert p.returncode == 0

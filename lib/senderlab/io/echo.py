@@ -657,6 +657,11 @@ class echo_server:
 # -- the command line --------------------------------------------------------------------------
 
 
+def _hostport(host, port) -> str:
+    """``host:port``, or ``[host]:port`` for an IPv6 address (RFC 3986)."""
+    return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m senderlab.io.echo", description=__doc__.split("\n\n")[0])
     p.add_argument("--style", choices=("sender", "coroutine"), default="coroutine")
@@ -684,10 +689,10 @@ def main(argv=None) -> int:
                           loop_factory=loop_factory, buffer_size=a.buffer_size)
     except OSError as e:
         msg = e.strerror or str(e)
-        print(f"echo: cannot listen on {a.host}:{a.port}: {msg}", file=sys.stderr)
+        print(f"echo: cannot listen on {_hostport(a.host, a.port)}: {msg}", file=sys.stderr)
         return 2
     except (ValueError, OverflowError) as e:
-        print(f"echo: bad address {a.host}:{a.port}: {e}", file=sys.stderr)
+        print(f"echo: bad address {_hostport(a.host, a.port)}: {e}", file=sys.stderr)
         return 2
 
     def on_signal(signum, frame):
@@ -696,7 +701,7 @@ def main(argv=None) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    log.warning("echo server (%s style, %s backend) listening on %s:%d", a.style, a.backend, *srv.address[:2])
+    log.warning("echo server (%s style, %s backend) listening on %s", a.style, a.backend, _hostport(*srv.address[:2]))
     srv.run()
     log.warning("echo server stopped")
     return 0
