@@ -8,13 +8,13 @@ every poller and on asyncio, and that it spares the failing read."""
 from __future__ import annotations
 
 import asyncio
-import socket as pysocket
 import time
 
 import pytest
 
 import senderlab as ex
 from io_core_helpers import no_leaks, reset  # noqa: F401 (no_leaks is a fixture)
+from test_socket_faces import ctx, pair  # noqa: F401 (ctx is a fixture: both reactor pollers)
 
 io = ex.io
 pytestmark = pytest.mark.usefixtures("no_leaks")
@@ -39,22 +39,6 @@ class counting_socket:
 
     def __getattr__(self, name):
         return getattr(self._real, name)
-
-
-@pytest.fixture(params=["epoll", "selectors"])
-def ctx(request):
-    c = io.io_context(poller=request.param)
-    yield c
-    c.close()
-
-
-def pair(ctx):
-    acc = io.acceptor(ctx, ("127.0.0.1", 0))
-    client = pysocket.create_connection(acc.local_endpoint())
-    ((ec, peer),) = ctx.sync_wait(acc.accept())
-    acc.close()
-    assert not ec
-    return peer, client
 
 
 def test_after_a_full_read_with_nothing_waiting_the_next_read_waits_without_a_failing_recv(ctx):
