@@ -16,11 +16,35 @@ import time
 
 import pytest
 
+import senderlab as ex
 from senderlab.io.echo import echo_server
 
 STYLES = ["coroutine", "sender"]
 BACKENDS = ["reactor", "asyncio"]
 COMBOS = [(s, b) for s in STYLES for b in BACKENDS]
+
+
+@pytest.fixture(params=["epoll", "selectors"])
+def ctx(request):
+    """A reactor, once with each poller (edge-triggered epoll, level-triggered selectors)."""
+    c = ex.io.io_context(poller=request.param)
+    yield c
+    c.close()
+
+
+def pair(ctx):
+    """A connected (server-side ex.io.socket, client-side blocking socket.socket) pair."""
+    acc = ex.io.acceptor(ctx, ("127.0.0.1", 0))
+    client = socket.create_connection(acc.local_endpoint())
+    ((ec, peer),) = ctx.sync_wait(acc.accept())
+    acc.close()
+    assert not ec
+    return peer, client
+
+
+def stop_env(src, ctx):
+    """An environment with ``src``'s stop token and ``ctx``'s scheduler."""
+    return ex.env(ex.prop(ex.get_stop_token, src.get_token()), ex.prop(ex.get_scheduler, ctx.get_scheduler()))
 
 
 def open_fds() -> set:

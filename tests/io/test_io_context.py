@@ -11,17 +11,10 @@ import pytest
 
 import senderlab as ex
 from helpers import recording_receiver
-from io_core_helpers import no_leaks, settle  # noqa: F401 (no_leaks is a fixture)
+from io_core_helpers import ctx, no_leaks, settle  # noqa: F401 (ctx and no_leaks are fixtures)
 
 io = ex.io
 pytestmark = pytest.mark.usefixtures("no_leaks")
-
-
-@pytest.fixture(params=["epoll", "selectors"])
-def ctx(request):
-    c = io.io_context(poller=request.param)
-    yield c
-    c.close()
 
 
 def test_run_returns_when_out_of_work_and_counts_handlers(ctx):

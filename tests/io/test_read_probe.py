@@ -13,8 +13,7 @@ import time
 import pytest
 
 import senderlab as ex
-from io_core_helpers import no_leaks, reset  # noqa: F401 (no_leaks is a fixture)
-from test_socket_faces import ctx, pair  # noqa: F401 (ctx is a fixture: both reactor pollers)
+from io_core_helpers import ctx, no_leaks, pair, reset  # noqa: F401 (ctx and no_leaks are fixtures)
 
 io = ex.io
 pytestmark = pytest.mark.usefixtures("no_leaks")

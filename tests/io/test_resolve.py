@@ -23,7 +23,7 @@ import pytest
 
 import senderlab as ex
 from helpers import recording_receiver
-from io_core_helpers import COMBOS, STYLES, no_leaks, settle  # noqa: F401 (no_leaks is a fixture)
+from io_core_helpers import COMBOS, STYLES, ctx, no_leaks, settle, stop_env  # noqa: F401 (ctx and no_leaks are fixtures)
 from senderlab.io.result import canceled_code
 
 io = ex.io
@@ -153,16 +153,6 @@ def slow_lookup(monkeypatch):
     yield held
     held.release()  # never leave a lookup thread waiting
 
-
-@pytest.fixture(params=["epoll", "selectors"])
-def ctx(request):
-    c = io.io_context(poller=request.param)
-    yield c
-    c.close()
-
-
-def stop_env(src, ctx):
-    return ex.env(ex.prop(ex.get_stop_token, src.get_token()), ex.prop(ex.get_scheduler, ctx.get_scheduler()))
 
 
 def thread_count_returns_to(n: int, ctx=None) -> None:

@@ -16,32 +16,13 @@ import pytest
 
 import senderlab as ex
 from helpers import recording_receiver
-from io_core_helpers import no_leaks, recv_exactly, reset, settle  # noqa: F401 (no_leaks is a fixture)
+from io_core_helpers import ctx, no_leaks, pair, recv_exactly, reset, settle, stop_env  # noqa: F401 (fixtures)
 from senderlab.io.result import canceled_code
 
 io = ex.io
 pytestmark = pytest.mark.usefixtures("no_leaks")
 
 
-@pytest.fixture(params=["epoll", "selectors"])
-def ctx(request):
-    c = io.io_context(poller=request.param)
-    yield c
-    c.close()
-
-
-def pair(ctx):
-    """A connected (server-side ex.io.socket, client-side blocking socket.socket) pair."""
-    acc = io.acceptor(ctx, ("127.0.0.1", 0))
-    client = pysocket.create_connection(acc.local_endpoint())
-    ((ec, peer),) = ctx.sync_wait(acc.accept())
-    acc.close()
-    assert not ec
-    return peer, client
-
-
-def stop_env(src, ctx):
-    return ex.env(ex.prop(ex.get_stop_token, src.get_token()), ex.prop(ex.get_scheduler, ctx.get_scheduler()))
 
 
 # -- the coroutine face ------------------------------------------------------------------------
