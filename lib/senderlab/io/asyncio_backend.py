@@ -126,14 +126,8 @@ class asyncio_context:
         self._work += 1
 
     def _unpark(self, st: fd_state, direction: int, waiter) -> bool:
-        if direction == 0:
-            if st.reader is not waiter:
-                return False
-            st.reader = None
-        else:
-            if st.writer is not waiter:
-                return False
-            st.writer = None
+        if not st.release(direction, waiter):
+            return False
         self._work -= 1
         return True
 

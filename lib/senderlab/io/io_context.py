@@ -97,6 +97,18 @@ class fd_state:
         self.hup = False
         self.avail = None  # FIONREAD's answer, for a socket whose reads fill their buffers
 
+    def release(self, direction: int, waiter) -> bool:
+        """Empty the read (0) or write (1) slot if ``waiter`` is the one parked there."""
+        if direction == 0:
+            if self.reader is not waiter:
+                return False
+            self.reader = None
+        else:
+            if self.writer is not waiter:
+                return False
+            self.writer = None
+        return True
+
 
 # -- pollers ------------------------------------------------------------------------
 
@@ -545,14 +557,8 @@ class io_context:
 
     def _unpark(self, st: fd_state, direction: int, waiter) -> bool:
         """Take ``waiter`` out of its slot if it is still parked there."""
-        if direction == 0:
-            if st.reader is not waiter:
-                return False
-            st.reader = None
-        else:
-            if st.writer is not waiter:
-                return False
-            st.writer = None
+        if not st.release(direction, waiter):
+            return False
         self._work -= 1
         return True
 
