@@ -683,10 +683,10 @@ class io_op:
             self.tok = tok
         if type(tok) is _inplace_token:  # its stop_requested() without the call
             src = tok._source
-            if src is not None and src._requested:
-                self._finish(self.core._fail(canceled_code, self))
-                return
-        elif tok.stop_requested():
+            stopped = src is not None and src._requested
+        else:
+            stopped = tok.stop_requested()
+        if stopped:
             self._finish(self.core._fail(canceled_code, self))
             return
         core = self.core
@@ -785,10 +785,11 @@ class sender_face(basic_sender):
         if not _sender_mod._tracing and type(self) is sender_face:  # subclasses connect their own way
             try:
                 env = rcvr.get_env()
-                if env._dom is None:
-                    return io_op(self.core, rcvr, env, 1)
+                d = env._dom
             except AttributeError:
-                pass
+                d = _MISSING
+            if d is None:
+                return io_op(self.core, rcvr, env, 1)
         return basic_sender.connect(self, rcvr)
 
     def _connect(self, rcvr, env):
