@@ -3,7 +3,8 @@
 ``spawn(sndr, token[, env])`` connects ``token.wrap(sndr)``, associates it with the
 scope and starts it at once; the operation keeps itself alive until it completes, then
 releases its association. A closed scope makes ``spawn`` do nothing. A sender that
-declares an error completion is refused with ``TypeError``; an exception that arrives
+declares a completion with values or a specific error is refused with ``TypeError``
+(both are ill-formed in C++); an exception that arrives
 anyway is reported through ``sys.unraisablehook``.
 """
 
@@ -47,10 +48,47 @@ def test_spawned_work_holds_an_association_until_it_completes(Scope, mode):
 
 
 @pytest.mark.parametrize("Scope", SCOPES)
-def test_values_and_stopped_are_discarded(Scope, mode):
+def test_no_values_and_stopped_complete_the_spawned_work(Scope, mode):
     scope = Scope()
-    spawn(ex.just(1, 2, 3), scope.get_token())
+    spawn(ex.just(), scope.get_token())
     spawn(ex.just_stopped(), scope.get_token())
+    assert scope.count == 0
+    assert ex.sync_wait(scope.join()) == ()
+
+
+def test_a_sender_that_sends_values_is_refused_with_a_type_error():
+    """[exec.spawn]: spawn-receiver has only set_value() and set_stopped(); spawn of a
+    sender that sends values is ill-formed in C++, a TypeError here, before anything runs."""
+    scope = counting_scope()
+    ran = []
+    with pytest.raises(TypeError, match=r"spawn: just\(1, 2, 3\) completes with values \(set_value_t\(int, int, int\)\)"
+                                        r".*ill-formed.*then\(lambda \*_: None\).*spawn_future"):
+        spawn(ex.just(1, 2, 3), scope.get_token())
+
+    def answer() -> int:
+        ran.append(1)
+        return 42
+
+    with pytest.raises(TypeError, match=r"spawn: .*completes with values \(set_value_t\(int\)\)"):
+        spawn(ex.just() | ex.then(answer), scope.get_token())
+    assert ran == [] and scope.count == 0 and scope.state.value == "unused"
+
+
+def test_dropping_the_values_makes_it_spawnable(mode):
+    scope = counting_scope()
+    seen = []
+    spawn(ex.just(1, 2) | ex.then(lambda *v: seen.append(v)) | ex.then(lambda *_: None), scope.get_token())
+    assert seen == [(1, 2)]
+    assert ex.sync_wait(scope.join()) == ()
+
+
+def test_values_of_unknown_arity_are_accepted_and_discarded(mode):
+    """C++ differs here: an unannotated function's values are unknown before it runs
+    (set_value_t(...)), so spawn accepts the sender and discards what arrives."""
+    scope = counting_scope()
+    s = ex.just(1) | ex.then(lambda x: x + 1)
+    assert [v.args for v in ex.get_completion_signatures(s).value_sigs] == [Ellipsis]
+    spawn(s, scope.get_token())
     assert scope.count == 0
     assert ex.sync_wait(scope.join()) == ()
 

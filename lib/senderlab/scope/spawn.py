@@ -11,21 +11,27 @@ scope, and returns ``None``: fire and forget. It
    otherwise (the scope is closed or joined) nothing is started and ``spawn`` returns
    quietly: the connected operation is simply dropped.
 
-The result is discarded. In C++ the spawned sender may complete only with
-``set_value()`` or ``set_stopped()``: ``spawn`` does not compile for a sender that can
-complete with an error. Here a sender whose signatures name an error is refused with
-:class:`TypeError` when ``spawn`` is called (handle it first with ``upon_error`` or
-``let_error``, or use ``spawn_future`` to receive it). Any Python callable may raise, so
-the generic ``set_error_t(Exception)`` that ``then(f)`` and friends declare is accepted,
-and an exception that does arrive at run time is reported through
+In C++ the spawned sender may complete only with ``set_value()`` or ``set_stopped()``
+([exec.spawn]: *spawn-receiver* has no other completions, so ``spawn`` of a sender that
+sends values or an error is ill-formed). Here a sender whose signatures name a value
+completion with values (``just(1)``, ``then(f)`` with ``f`` annotated ``-> int``) or a
+specific error is refused with :class:`TypeError` when ``spawn`` is called: drop the
+values first (``sndr | then(lambda *_: None)``), handle the error first (``upon_error``
+/ ``let_error``), or use ``spawn_future`` to receive either. Any Python callable may
+raise, so the generic ``set_error_t(Exception)`` that ``then(f)`` and friends declare is
+accepted, and an exception that does arrive at run time is reported through
 ``sys.unraisablehook`` (see :func:`senderlab.scope._util.report_unraisable`): never
-lost, never raised into whichever thread completed the work. Values are discarded
-(C++ requires that there be none).
+lost, never raised into whichever thread completed the work.
+
+C++ differs here: C++ knows every completion type at compile time. Python knows the
+values of ``then(f)`` only from ``f``'s return annotation; where the number of values is
+unknown before running (``set_value_t(...)``: an unannotated function), ``spawn``
+accepts the sender and discards whatever values arrive.
 """
 
 from __future__ import annotations
 
-from ..core.channels import set_error_t
+from ..core.channels import set_error_t, set_value_t
 from ..core.env import empty_env, get_stop_token
 from ..core.sender import ProtocolError, as_sender, basic_sender, connect
 from ..core import sender as _sender_mod
@@ -89,8 +95,18 @@ class _spawn_state:
 
 
 def check_spawnable(s, where: str = "spawn") -> None:
-    """Raise :class:`TypeError` if ``s``'s signatures say it completes with an error."""
+    """Raise :class:`TypeError` if ``s``'s signatures say it completes with values or with
+    an error: [exec.spawn]'s receiver has only ``set_value()`` and ``set_stopped()``."""
     cs = s._signatures()
+    valued = [x for x in cs.sigs if x.channel is set_value_t and x.args is not Ellipsis and x.args]
+    if valued:
+        shown = ", ".join(map(repr, valued))
+        raise TypeError(
+            f"{where}: {s!r} completes with values ({shown}), and spawn has nobody to deliver them to "
+            "(in C++ spawn accepts only set_value() and set_stopped() completions: [exec.spawn] makes "
+            "this ill-formed). Drop the values first, e.g. sndr | then(lambda *_: None), or use "
+            "spawn_future(sndr, token) to receive them."
+        )
     errors = None
     other = False
     for x in cs.sigs:
@@ -115,7 +131,8 @@ def spawn(sndr, token, env=None) -> None:
     forget it ([exec.spawn]).
 
     Returns ``None``. If the scope refuses the association (closed or joined) nothing is
-    started. Raises :class:`TypeError` for a sender that declares an error completion.
+    started. Raises :class:`TypeError` for a sender that declares a completion with
+    values or with a specific error (both ill-formed in C++).
     """
     check_token("spawn", token, sndr)
     s = sndr if isinstance(sndr, basic_sender) else as_sender(sndr, "spawn")
