@@ -8,7 +8,7 @@
 
 PYTHON ?= python3
 VENV ?= .venv
-EXTRAS ?= lab,test,bench
+EXTRAS ?= lab,test,bench,cluster
 PYTEST_ARGS ?=
 LAB_ARGS ?=
 # Jupyter refuses to start as root (containers, CI) unless told to.

@@ -23,7 +23,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parent.parent
-EXTRAS = ("lab", "test", "bench")
+EXTRAS = ("lab", "test", "bench", "cluster")
 
 
 def _pyproject() -> dict:
@@ -31,7 +31,7 @@ def _pyproject() -> dict:
 
 
 def _pinned() -> dict[str, str]:
-    """Every requirement of the lab/test/bench extras, by canonical name -> specifier."""
+    """Every requirement of the lab/test/bench/cluster extras, by canonical name -> specifier."""
     pins: dict[str, str] = {}
     groups = _pyproject()["project"]["optional-dependencies"]
     for group in EXTRAS:
