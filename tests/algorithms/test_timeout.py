@@ -54,6 +54,12 @@ def test_bad_durations_and_schedulers_are_clear_errors():
         ex.timeout("soon")
     with pytest.raises(ValueError, match="negative"):
         ex.timeout(-1)
+    with pytest.raises(ValueError, match="duration is NaN"):
+        ex.timeout(float("nan"))
+    with pytest.raises(ValueError, match="duration is NaN"):
+        ex.just(1) | ex.timeout(float("nan"))
+    with pytest.raises(ValueError, match="duration is NaN"):
+        ex.timeout(ex.just(1), float("nan"))
     with pytest.raises(TypeError, match="no timers"):
         ex.timeout(1, scheduler=ex.inline_scheduler())
 

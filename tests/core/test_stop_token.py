@@ -264,6 +264,49 @@ def test_callbacks_registered_while_another_thread_requests_stop_each_run_once()
             cb.close()
 
 
+def test_threads_hammering_register_close_and_request_stop_run_each_live_callback_once():
+    """Registration, close and request_stop from several threads at once (the source
+    takes its lock for each, so this holds without the GIL too): a callback closed
+    before it ran never runs, every other callback runs exactly once, and a callback
+    registered after the request runs on its registering thread."""
+    for _ in range(30):
+        src = ex.inplace_stop_source()
+        n_threads, per_thread = 4, 40
+        barrier = threading.Barrier(n_threads + 1)
+        outcomes: list[tuple] = []  # (counter, closed before running)
+        lock = threading.Lock()
+
+        def hammer(i: int) -> None:
+            barrier.wait(WAIT)
+            mine = []
+            for k in range(per_thread):
+                f = counter()
+                cb = ex.inplace_stop_callback(src.get_token(), f)
+                if k % 3 == 0:
+                    cb.close()
+                    mine.append((f, f.calls == 0))
+                else:
+                    mine.append((f, False))
+            with lock:
+                outcomes.extend(mine)
+
+        def stop() -> None:
+            barrier.wait(WAIT)
+            src.request_stop()
+
+        threads = [threading.Thread(target=hammer, args=(i,), daemon=True) for i in range(n_threads)]
+        threads.append(threading.Thread(target=stop, daemon=True))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(WAIT)
+        assert not any(t.is_alive() for t in threads)
+        assert src.stop_requested()
+        assert len(outcomes) == n_threads * per_thread
+        for f, closed_unrun in outcomes:
+            assert f.calls == (0 if closed_unrun else 1)
+
+
 # -- inplace_stop_token ---------------------------------------------------------------
 
 

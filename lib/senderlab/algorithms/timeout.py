@@ -75,6 +75,11 @@ def _seconds(seconds, scheduler) -> float:
         seconds = float(seconds.total_seconds() if hasattr(seconds, "total_seconds") else seconds)
     except (TypeError, ValueError):
         raise TypeError(f"timeout: the duration must be a number of seconds or a timedelta, got {seconds!r:.40}") from None
+    if seconds != seconds:
+        raise ValueError(
+            "timeout: the duration is NaN, which no clock ever reaches; give a number of "
+            "seconds such as timeout(1.5), or leave the timeout out for no limit"
+        )
     if seconds < 0:
         raise ValueError(f"timeout: the duration must not be negative, got {seconds}")
     if scheduler is not None and not callable(getattr(scheduler, "schedule_after", None)):

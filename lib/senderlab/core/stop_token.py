@@ -13,11 +13,16 @@ Guarantees, as in C++:
   running on another thread at that moment, ``close()`` waits until it has returned.
   If it is running on the calling thread (a callback closing itself), ``close()``
   returns at once.
+
+Registration, deregistration and the taking of each callback by ``request_stop`` happen
+under the source's lock, so they are correct without the GIL (free-threaded CPython) as
+well as with it: nothing here relies on one ``dict`` operation being atomic.
 """
 
 from __future__ import annotations
 
 import threading
+from typing import Any, Callable
 
 __all__ = [
     "inplace_stop_source",
@@ -41,9 +46,7 @@ class inplace_stop_source:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        # callback -> True. Registration and deregistration touch it without the lock
-        # (one dict operation each is atomic); request_stop takes callbacks out under the
-        # lock together with setting _running, so the slow path of _deregister sees both.
+        # callback -> True, in registration order; read and written under _lock only.
         self._callbacks: dict = {}
         self._requested = False
         self._running = None  # the callback being executed by request_stop
@@ -74,10 +77,12 @@ class inplace_stop_source:
         me = _get_ident()
         while True:
             with self._lock:
-                cb = _take_first(self._callbacks)
-                if cb is None:
+                cbs = self._callbacks
+                if not cbs:
                     self._running = None
                     return True
+                cb = next(iter(cbs))
+                del cbs[cb]
                 self._running = cb
                 self._running_thread = me
                 self._done = None
@@ -96,11 +101,21 @@ class inplace_stop_source:
                     done.set()
 
     # -- callback bookkeeping ------------------------------------------------------
-    def _deregister(self, cb: "inplace_stop_callback") -> None:
-        """Deregister ``cb``, which request_stop has already taken out of the dict (the
-        common case, where ``cb`` was still there, is ``close()``'s own ``dict.pop``):
-        if it is running on another thread, wait until it returns."""
+    def _register(self, cb: "inplace_stop_callback") -> bool:
+        """Add ``cb`` unless stop was already requested; False if it was (the caller
+        then runs the callback itself)."""
         with self._lock:
+            if self._requested:
+                return False
+            self._callbacks[cb] = True
+            return True
+
+    def _deregister(self, cb: "inplace_stop_callback") -> None:
+        """Deregister ``cb``; if ``request_stop`` took it and it is running on another
+        thread, wait until it returns."""
+        with self._lock:
+            if self._callbacks.pop(cb, False):
+                return  # not run, and now never will be
             if self._running is not cb or self._running_thread == _get_ident():
                 return
             if self._done is None:
@@ -110,21 +125,6 @@ class inplace_stop_source:
 
     def __repr__(self) -> str:
         return f"<inplace_stop_source stop_requested={self._requested}>"
-
-
-def _take_first(cbs: dict):
-    """Remove and return the oldest callback of ``cbs`` (callbacks run in registration
-    order), or None. Another thread may deregister one at the same time without the
-    lock: whoever pops a callback owns it, so a lost race just means trying again."""
-    while True:
-        try:
-            cb = next(iter(cbs))
-        except StopIteration:
-            return None
-        except RuntimeError:  # the dict changed between iter() and next()
-            continue
-        if cbs.pop(cb, False):
-            return cb
 
 
 def _report_callback_error(e: BaseException, cb) -> None:
@@ -158,7 +158,7 @@ class inplace_stop_token:
     def __hash__(self) -> int:
         return id(self._source)
 
-    def callback(self, fn) -> "inplace_stop_callback":
+    def callback(self, fn: Callable[[], object]) -> "inplace_stop_callback":
         """``stop_callback_for_t<token, fn>``: register ``fn`` on this token."""
         return inplace_stop_callback(self, fn)
 
@@ -175,21 +175,16 @@ class inplace_stop_callback:
 
     __slots__ = ("_fn", "_source", "__weakref__")
 
-    def __init__(self, token: inplace_stop_token, fn) -> None:
+    def __init__(self, token: inplace_stop_token, fn: Callable[[], object]) -> None:
         self._fn = fn
         source = token._source
         self._source = source
         if source is None:
             return
-        # Lock-free registration: add, then look at _requested again. If stop was
-        # requested in between, whichever of us and request_stop takes this callback
-        # out of the dict runs it, so it runs exactly once (here, or on the requesting
-        # thread, as in C++ when the two race).
-        if not source._requested:
-            cbs = source._callbacks
-            cbs[self] = True
-            if not source._requested or not cbs.pop(self, False):
-                return
+        # Under the source's lock: either the callback is registered before the request
+        # (request_stop runs it) or stop was requested first (it runs here, at once).
+        if not source._requested and source._register(self):
+            return
         self._source = None
         fn()
 
@@ -197,8 +192,7 @@ class inplace_stop_callback:
         s = self._source
         if s is not None:
             self._source = None
-            if not s._callbacks.pop(self, False):  # not run, and now never will be
-                s._deregister(self)
+            s._deregister(self)
 
     def __enter__(self) -> "inplace_stop_callback":
         return self
@@ -236,7 +230,7 @@ class never_stop_token:
     def stop_possible() -> bool:
         return False
 
-    def callback(self, fn) -> _never_callback:
+    def callback(self, fn: Callable[[], object]) -> _never_callback:
         return _NEVER_CALLBACK
 
     def __eq__(self, other: object) -> bool:
@@ -249,7 +243,7 @@ class never_stop_token:
         return "never_stop_token()"
 
 
-def stop_callback_for(token, fn):
+def stop_callback_for(token: Any, fn: Callable[[], object]) -> Any:
     """Register ``fn`` on any stoppable token (``stop_callback_for_t<Token, Fn>``).
 
     Returns an object with ``close()``. Works for :class:`inplace_stop_token`,
