@@ -7,7 +7,14 @@ The first cell of every exercise notebook makes the checker::
 
 and a cell under each question calls ``check("q1")``. It runs the question's *visible*
 tests against the names the notebook has defined and shows which pass, with a hint for
-each that does not. It never runs or reveals the held-back tests; it only says that
+each that does not.
+
+Hints are staged, as Rustlings' and Exercism's are: the checker counts, per test, the
+checks in which that test failed (an untouched stub or a name not yet defined does not
+count), and shows the hint of that stage: the first failure names the concept, the
+second the API, a later one shows code. The checker is made once per notebook (its
+first cell), so the stage is per student notebook and per test; a test that passes
+keeps its count, and running the first cell again starts over. It never runs or reveals the held-back tests; it only says that
 some exist. The exercise is named by its id, not by the notebook's file name, so a
 renamed notebook keeps working.
 
@@ -32,10 +39,20 @@ _MARK = {"pass": "✓", "fail": "✗", "error": "✗", "not done": "·", "missin
 class check_report:
     """What ``check()`` shows: one line per visible test, with hints for the failures."""
 
-    def __init__(self, exercise: str, results: list, held_back: bool) -> None:
+    def __init__(self, exercise: str, results: list, held_back: bool, hints: list | None = None) -> None:
         self.exercise = exercise
         self.results = results
         self.held_back = held_back
+        # per result: (stage, stages, text) of the hint to show, or None
+        self.hints = list(hints) if hints is not None else [None] * len(results)
+
+    def _hint_of(self, r):
+        h = self.hints[self.results.index(r)]
+        if h is None or r.outcome in ("not done", "missing"):
+            return None
+        stage, stages, text = h
+        label = "hint" if stages == 1 else f"hint {stage} of {stages}"
+        return label, text
 
     @property
     def passed(self) -> bool:
@@ -57,8 +74,9 @@ class check_report:
                 lines.append(f"  {_MARK[r.outcome]} {r.name}" + ("" if r.passed else f" — {r.outcome}"))
                 if not r.passed:
                     lines.append(f"      {r.message}")
-                    if r.hint and r.outcome != "not done":
-                        lines.append(f"      hint: {r.hint}")
+                    h = self._hint_of(r)
+                    if h:
+                        lines.append(f"      {h[0]}: {h[1]}")
         if self.held_back:
             lines.append("Held-back tests grade these questions too; they are not run here.")
         return "\n".join(lines)
@@ -73,8 +91,9 @@ class check_report:
                 item = f"{_MARK[r.outcome]} {html.escape(r.name)}"
                 if not r.passed:
                     item += f" — <b>{html.escape(r.outcome)}</b>: {html.escape(r.message)}"
-                    if r.hint and r.outcome != "not done":
-                        item += f"<br><i>hint: {html.escape(r.hint)}</i>"
+                    h = self._hint_of(r)
+                    if h:
+                        item += f"<br><i>{html.escape(h[0])}: {html.escape(h[1])}</i>"
                 rows.append(f"<li style='list-style:none'>{item}</li>")
             rows.append("</ul>")
         if self.held_back:
@@ -93,6 +112,7 @@ class checker:
     def __init__(self, exercise: str, *, timeout: float = DEFAULT_TEST_TIMEOUT) -> None:
         self.suite = visible_suite(exercise)
         self.timeout = timeout
+        self.misses: dict[tuple[str, str], int] = {}  # (question, test name) -> checks it failed
 
     def __call__(self, question: str | None = None, ns: dict | None = None):
         if os.environ.get("SENDERLAB_GRADING") == "1":
@@ -106,7 +126,18 @@ class checker:
             raise ValueError(f"{s.exercise} has no question {question!r}; its questions are {', '.join(s.questions)}")
         if ns is None:
             ns = sys._getframe(1).f_globals  # the notebook's namespace
-        return check_report(s.exercise, run_tests(cases, ns, timeout=self.timeout), held_back=True)
+        results = run_tests(cases, ns, timeout=self.timeout)
+        hints = []
+        for case, r in zip(cases, results):
+            key = (case.question, case.name)
+            if r.outcome in ("fail", "error", "timeout"):
+                self.misses[key] = self.misses.get(key, 0) + 1
+                misses = self.misses[key]
+                text = case.hint_at(misses)
+                hints.append(None if text is None else (min(misses, len(case.hints)), len(case.hints), text))
+            else:
+                hints.append(None)
+        return check_report(s.exercise, results, held_back=True, hints=hints)
 
     def __repr__(self) -> str:
         return f"checker({self.suite.exercise!r}): questions {', '.join(self.suite.questions)}"

@@ -14,21 +14,30 @@ The time limit is a ``SIGALRM`` timer that raises :class:`test_timeout` in the t
 it does for Ctrl-C: requests stop and lets the operation finish before re-raising.
 It needs the main thread of a POSIX process (a Jupyter kernel runs cells there, and so
 does the grading process); elsewhere tests run without a limit.
+
+Each test runs with the interpreter's recursion limit pinned to
+:data:`PINNED_RECURSION_LIMIT` (and the previous limit restored after it): tracing
+(``ex.tracing()``, ``trace_of``) raises the limit and never lowers it, so without the pin a
+recursion that a test means to catch would pass whenever an earlier cell had traced.
 """
 
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 import time
 from typing import Iterable
 
 from .suite import answers, missing_answer, test_case
 
-__all__ = ["test_result", "run_tests", "test_timeout", "time_limit", "DEFAULT_TEST_TIMEOUT"]
+__all__ = ["test_result", "run_tests", "test_timeout", "time_limit", "pinned_recursion_limit", "DEFAULT_TEST_TIMEOUT", "PINNED_RECURSION_LIMIT"]
 
 #: Seconds one test may take.
 DEFAULT_TEST_TIMEOUT = 10.0
+
+#: The recursion limit each test starts with: CPython's default.
+PINNED_RECURSION_LIMIT = 1000
 
 
 class test_timeout(KeyboardInterrupt):
@@ -86,6 +95,24 @@ class time_limit:
             self._armed = False
 
 
+class pinned_recursion_limit:
+    """``with pinned_recursion_limit(n):`` runs the block with ``sys.getrecursionlimit() == n``
+    and restores the previous limit after it (what the block or tracing set included)."""
+
+    __slots__ = ("limit", "_old")
+
+    def __init__(self, limit: int = PINNED_RECURSION_LIMIT) -> None:
+        self.limit = limit
+
+    def __enter__(self):
+        self._old = sys.getrecursionlimit()
+        sys.setrecursionlimit(self.limit)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        sys.setrecursionlimit(self._old)
+
+
 def _describe(e: BaseException) -> str:
     text = str(e)
     return f"{type(e).__name__}: {text}" if text else type(e).__name__
@@ -95,7 +122,7 @@ def run_one(case: test_case, ns: dict, *, hidden: bool = False, timeout: float |
     t0 = time.monotonic()
     outcome, message = "pass", ""
     try:
-        with time_limit(timeout):
+        with time_limit(timeout), pinned_recursion_limit():
             case.fn(answers(ns))
     except test_timeout:
         outcome = "timeout"

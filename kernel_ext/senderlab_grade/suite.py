@@ -7,10 +7,21 @@ names the student's cells defined), that returns if the answer is right and rais
 
     tests = suite("01-pipeline", "Build a pipeline", points={"q1": 2, "q2": 3})
 
-    @tests.test("q1", hint="then(f) calls f with the values of the sender before it")
+    @tests.test("q1", hints=(
+        "a sender only describes work: each stage receives the values of the stage before",
+        "just(sentence) starts the chain; then(f) calls f with the values of the sender before it",
+        "just(sentence) | then(str.split) | then(lambda words: ...)",
+    ))
     def lengths_of_a_sentence(ns):
         got = run(ns.word_lengths("a bc def"))
         assert got == ([1, 2, 3],), f"expected ([1, 2, 3],), got {got!r}"
+
+A test's *hints* are staged, as Rustlings' and Exercism's are: the first failure of a
+test shows the first (the concept), the second the next (the API), only a later one the
+last (code); never the answer on the first miss. ``hint="..."`` is a one-stage hint.
+The stage is counted per test by each ``check`` (one per student notebook, see
+:mod:`senderlab_grade.check`); the grader's feedback shows only the first stage, and
+only for visible tests.
 
 The *visible* suite of an exercise lives in :mod:`senderlab_grade.visible` (installed
 with the package, so ``check("q1")`` works on Binder) and says how many points each
@@ -30,15 +41,27 @@ __all__ = [
 
 
 class test_case:
-    """One registered test: its question, name (the function's, made readable), hint."""
+    """One registered test: its question, name (the function's, made readable), and its
+    staged hints (``hints[0]`` the concept, then the API, last the code)."""
 
-    __slots__ = ("question", "name", "fn", "hint")
+    __slots__ = ("question", "name", "fn", "hints")
 
-    def __init__(self, question: str, fn: Callable, hint: str | None) -> None:
+    def __init__(self, question: str, fn: Callable, hints: tuple[str, ...] = ()) -> None:
         self.question = question
         self.fn = fn
         self.name = fn.__name__.replace("_", " ")
-        self.hint = hint
+        self.hints = tuple(hints)
+
+    @property
+    def hint(self) -> str | None:
+        """The first stage (the concept), or ``None`` for a test without hints."""
+        return self.hints[0] if self.hints else None
+
+    def hint_at(self, misses: int) -> str | None:
+        """The hint after ``misses`` failures (1: the first stage; later ones stay at the last)."""
+        if not self.hints or misses < 1:
+            return None
+        return self.hints[min(misses, len(self.hints)) - 1]
 
     def __repr__(self) -> str:
         return f"<test {self.question}: {self.name}>"
@@ -53,13 +76,22 @@ class suite:
         self.points = dict(points or {})
         self.tests: list[test_case] = []
 
-    def test(self, question: str, *, hint: str | None = None):
-        """Register the decorated function as a test of ``question``."""
+    def test(self, question: str, *, hint: str | None = None, hints: tuple[str, ...] | None = None):
+        """Register the decorated function as a test of ``question``, with staged
+        ``hints`` (concept, API, code) or a one-stage ``hint``."""
+        if hint is not None and hints is not None:
+            raise TypeError(f"{self.exercise} {question}: give hint= (one stage) or hints= (staged), not both")
+        if hints is None:
+            staged: tuple[str, ...] = () if hint is None else (hint,)
+        elif isinstance(hints, str) or not all(isinstance(h, str) and h for h in hints):
+            raise TypeError(f"{self.exercise} {question}: hints= is a tuple of non-empty strings, concept first, code last; got {hints!r}")
+        else:
+            staged = tuple(hints)
 
         def register(fn):
             if self.points and question not in self.points:
                 raise ValueError(f"{self.exercise}: {fn.__name__} tests {question!r}, which is not one of {list(self.points)}")
-            self.tests.append(test_case(question, fn, hint))
+            self.tests.append(test_case(question, fn, staged))
             return fn
 
         return register
