@@ -7,7 +7,7 @@ on first use. What it offers:
 * :func:`stream_context` and its ``get_scheduler()``: ``schedule(gpu) | bulk(n, f)``
   and ``just(x, y) | continues_on(gpu) | bulk(n, f)`` compile ``f`` into a CUDA kernel
   and launch it on a stream (:mod:`senderlab.gpu.stream`); ``split`` of such work keeps
-  its values on the device (:mod:`senderlab.gpu.stream_split`), and
+  its values on the device (:mod:`senderlab.gpu.stream.split`), and
   ``await ctx.async_done()`` waits for the context's work from asyncio;
 * :func:`numba_parallel_scheduler`: a CPU scheduler whose domain compiles ``bulk`` into
   an ``njit(parallel=True)`` ``prange`` loop (:mod:`senderlab.gpu.numba_parallel`);

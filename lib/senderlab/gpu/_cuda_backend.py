@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from typing import Any, Callable
 
 import numpy as np
 from numba import config
 from numba import cuda
 
-from .backend import _CHUNKED
+from .bulk_kinds import _CHUNKED
 from .function import compile_error, infer
 
 __all__ = ["cuda_backend"]
@@ -83,10 +84,10 @@ class cuda_backend:
         self._staging_lock = threading.Lock()
 
     # -- streams and events -----------------------------------------------------------
-    def stream(self):
+    def stream(self) -> Any:
         return cuda.stream()
 
-    def event(self):
+    def event(self) -> Any:
         if self.simulator:
             return cuda.event()
         make = self._make_event
@@ -94,25 +95,25 @@ class cuda_backend:
             make = self._make_event = _blocking_events()
         return make()
 
-    def record(self, ev, stream) -> None:
+    def record(self, ev: Any, stream: Any) -> None:
         ev.record(stream)
 
-    def wait_event(self, stream, ev) -> None:
+    def wait_event(self, stream: Any, ev: Any) -> None:
         ev.wait(stream)
 
-    def synchronize(self, ev) -> None:
+    def synchronize(self, ev: Any) -> None:
         ev.synchronize()  # the driver call releases the GIL
 
     # -- memory ---------------------------------------------------------------------
-    def is_device_array(self, x) -> bool:
+    def is_device_array(self, x: object) -> bool:
         # Numba's own device arrays; other objects with __cuda_array_interface__ (CuPy,
         # PyTorch) go through as_device_array, a view of the same memory.
         return isinstance(x, self._device_array_type)
 
-    def as_device_array(self, x):
+    def as_device_array(self, x: Any) -> Any:
         return cuda.as_cuda_array(x)
 
-    def typeof(self, x):
+    def typeof(self, x: Any) -> Any:
         import numba
 
         return numba.typeof(x)
@@ -131,7 +132,7 @@ class cuda_backend:
             if len(free) < 4:
                 free.append(buf)
 
-    def to_device(self, host, stream, after: list):
+    def to_device(self, host: Any, stream: Any, after: list) -> Any:
         staging = self._pinned(host.shape, host.dtype)
         staging[...] = host
         dev = cuda.to_device(staging, stream=stream)
@@ -139,27 +140,27 @@ class cuda_backend:
         after.append(lambda: self._release(staging))
         return dev
 
-    def to_host(self, dev, host, stream):
+    def to_host(self, dev: Any, host: Any, stream: Any) -> Callable[[], None]:
         staging = self._pinned(dev.shape, dev.dtype)
         dev.copy_to_host(staging, stream=stream)
 
-        def finish():
+        def finish() -> None:
             host[...] = staging
             self._release(staging)
 
         return finish
 
-    def empty(self, n: int, dtype, stream):
+    def empty(self, n: int, dtype: Any, stream: Any) -> Any:
         return cuda.device_array(n, dtype, stream=stream)
 
     # -- kernels ----------------------------------------------------------------------
-    def device_function(self, f):
+    def device_function(self, f: Callable[..., Any]) -> Any:
         d = self._device_fns.get(f)
         if d is None:
             d = self._device_fns[f] = cuda.jit(device=True)(f)
         return d
 
-    def infer(self, where: str, f, argtypes: tuple):
+    def infer(self, where: str, f: Callable[..., Any], argtypes: tuple) -> Any:
         """The return type of ``f(*argtypes)``; a :class:`TypeError` naming ``f`` if it
         does not compile. On a GPU numba-cuda compiles the device function (so CUDA
         intrinsics such as ``cuda.atomic.add`` are allowed); the simulator has no
@@ -187,7 +188,7 @@ class cuda_backend:
         block = max(1, min(self._block, threads))
         return min(self._max_blocks, (threads + block - 1) // block), block
 
-    def launch_bulk(self, f, kind, n, args, mask, stream) -> None:
+    def launch_bulk(self, f: Callable[..., Any], kind: int, n: int, args: tuple, mask: tuple, stream: Any) -> None:
         if not n:
             return
         if kind == _CHUNKED:
@@ -203,7 +204,7 @@ class cuda_backend:
             with self._lock:
                 k[grid, block, stream](n, *args)
 
-    def launch_then(self, f, args, mask, out, stream) -> None:
+    def launch_then(self, f: Callable[..., Any], args: tuple, mask: tuple, out: Any, stream: Any) -> None:
         src = _THEN_SRC.replace("{store}", "out[0] = " if out is not None else "")
         k = self._kernel(f, src, len(args), mask)
         with self._lock:

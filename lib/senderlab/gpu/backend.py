@@ -32,18 +32,18 @@ device value) and ``infer(where, f, argtypes)`` (the return type of ``f``, or a
 
 from __future__ import annotations
 
-import os
 import threading
+from typing import Any, Callable
+
+from .bulk_kinds import _CHUNKED
 
 __all__ = ["get_backend", "numpy_backend", "device_scalar"]
 
-_BULK, _CHUNKED, _UNCHUNKED = 0, 1, 2
-
-_default = None
+_default: Any = None
 _default_lock = threading.Lock()
 
 
-def get_backend(name: str | None = None):
+def get_backend(name: str | None = None) -> Any:
     """The backend named ``name`` (``"cuda"``, ``"simulator"``, ``"numpy"``), or the
     process default: the simulator when ``NUMBA_ENABLE_CUDASIM=1``, else CUDA."""
     global _default
@@ -67,17 +67,13 @@ def get_backend(name: str | None = None):
     return b
 
 
-def simulator_requested() -> bool:
-    return os.environ.get("NUMBA_ENABLE_CUDASIM", "0") not in ("", "0")
-
-
 class device_scalar:
     """A number that lives on the device: the result of a ``then`` in a fused chain,
     kept in a one-element device array until the chain leaves the GPU."""
 
     __slots__ = ("array",)
 
-    def __init__(self, array) -> None:
+    def __init__(self, array: Any) -> None:
         self.array = array
 
     def __repr__(self) -> str:
@@ -92,7 +88,7 @@ class fake_device_array:
 
     __slots__ = ("_a",)
 
-    def __init__(self, a) -> None:
+    def __init__(self, a: Any) -> None:
         self._a = a
 
     shape = property(lambda self: self._a.shape)
@@ -101,12 +97,12 @@ class fake_device_array:
     strides = property(lambda self: self._a.strides)
 
     @property
-    def _numba_type_(self):
+    def _numba_type_(self) -> Any:
         import numba
 
         return numba.typeof(self._a)
 
-    def copy_to_host(self):
+    def copy_to_host(self) -> Any:
         """A synchronous copy (as numba-cuda's ``copy_to_host()`` without a stream)."""
         return self._a.copy()
 
@@ -120,14 +116,14 @@ class fake_stream:
 
     __slots__ = ("backend", "number", "ops", "done", "lock")
 
-    def __init__(self, backend, number: int) -> None:
+    def __init__(self, backend: numpy_backend, number: int) -> None:
         self.backend = backend
         self.number = number
         self.ops: list = []
         self.done = 0
         self.lock = threading.RLock()
 
-    def enqueue(self, label: str, op) -> None:
+    def enqueue(self, label: str, op: Callable[[], None]) -> None:
         with self.lock:
             self.ops.append(op)
             self.backend.log.append((self.number, label))
@@ -149,7 +145,7 @@ class fake_event:
     __slots__ = ("stream", "index", "error")
 
     def __init__(self) -> None:
-        self.stream = None
+        self.stream: fake_stream | None = None
         self.index = 0
         self.error = None
 
@@ -193,18 +189,18 @@ class numpy_backend:
         self.log.append((None, "sync"))
         ev.complete()
 
-    def is_device_array(self, x) -> bool:
+    def is_device_array(self, x: object) -> bool:
         return isinstance(x, fake_device_array)
 
-    def as_device_array(self, x):
+    def as_device_array(self, x: Any) -> Any:
         raise TypeError("the numpy backend has no foreign device arrays")
 
-    def typeof(self, x):
+    def typeof(self, x: Any) -> Any:
         import numba
 
         return numba.typeof(x._a if isinstance(x, fake_device_array) else x)
 
-    def to_device(self, host, stream, after: list):
+    def to_device(self, host: Any, stream: fake_stream, after: list) -> fake_device_array:
         import numpy as np
 
         staging = np.array(host, copy=True, order="C")  # the pinned buffer, filled now
@@ -216,7 +212,7 @@ class numpy_backend:
         stream.enqueue("h2d", copy)
         return dev
 
-    def to_host(self, dev, host, stream):
+    def to_host(self, dev: fake_device_array, host: Any, stream: fake_stream) -> Callable[[], None]:
         import numpy as np
 
         staging = np.empty_like(dev._a)
@@ -231,17 +227,17 @@ class numpy_backend:
 
         return finish
 
-    def empty(self, n: int, dtype, stream):
+    def empty(self, n: int, dtype: Any, stream: fake_stream) -> fake_device_array:
         import numpy as np
 
         return fake_device_array(np.zeros(n, dtype))
 
-    def infer(self, where: str, f, argtypes: tuple):
+    def infer(self, where: str, f: Callable[..., Any], argtypes: tuple) -> Any:
         from .function import infer
 
         return infer(where, f, argtypes)
 
-    def launch_bulk(self, f, kind, n, args, mask, stream) -> None:
+    def launch_bulk(self, f: Callable[..., Any], kind: int, n: int, args: tuple, mask: tuple, stream: fake_stream) -> None:
         def run():
             a = _fake_args(args, mask)
             if kind == _CHUNKED:
@@ -253,7 +249,9 @@ class numpy_backend:
 
         stream.enqueue(f"bulk {getattr(f, '__name__', f)}", run)
 
-    def launch_then(self, f, args, mask, out, stream) -> None:
+    def launch_then(
+        self, f: Callable[..., Any], args: tuple, mask: tuple, out: fake_device_array | None, stream: fake_stream
+    ) -> None:
         def run():
             r = f(*_fake_args(args, mask))
             if out is not None:
@@ -265,7 +263,7 @@ class numpy_backend:
         return "numpy_backend()"
 
 
-def _fake_arg(x):
+def _fake_arg(x: Any) -> Any:
     if isinstance(x, fake_device_array):
         return x._a
     if type(x) is tuple:
@@ -273,5 +271,5 @@ def _fake_arg(x):
     return x
 
 
-def _fake_args(args, mask):
+def _fake_args(args: tuple, mask: tuple) -> list:
     return [x._a[0] if m else _fake_arg(x) for x, m in zip(args, mask)]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numbers
 import threading
 import types as _pytypes
+from typing import Any, Callable
 
 __all__ = ["canonical", "infer", "returned_arguments", "compile_error"]
 
@@ -62,7 +63,7 @@ def _captured(where: str, f) -> tuple:
     return tuple(vals)
 
 
-def canonical(where: str, f):
+def canonical(where: str, f: Callable[..., Any]) -> Callable[..., Any]:
     """The function object that stands for ``f`` (same code, equal captured numbers).
 
     Raises :class:`TypeError` if ``f`` is not a plain Python function or captures
@@ -87,7 +88,7 @@ def canonical(where: str, f):
         return _canonical.setdefault(key, f)
 
 
-def compile_error(where: str, f, argtypes, err) -> TypeError:
+def compile_error(where: str, f: Callable[..., Any], argtypes: Any, err: BaseException) -> TypeError:
     """The :class:`TypeError` for a function Numba cannot compile."""
     msg = str(err).strip()
     sig = ", ".join(map(str, argtypes))
@@ -96,7 +97,7 @@ def compile_error(where: str, f, argtypes, err) -> TypeError:
     return e
 
 
-def infer(where: str, f, argtypes: tuple):
+def infer(where: str, f: Callable[..., Any], argtypes: tuple) -> Any:
     """Numba's type inference of ``f(*argtypes)``: its return type (cached). Runs Numba's
     untyped passes and its type inference, and stops before code generation."""
     key = (f, argtypes)
@@ -153,7 +154,7 @@ def _inference_pipeline():
     return _pipeline
 
 
-def returned_arguments(f):
+def returned_arguments(f: Callable[..., Any]) -> tuple[Any, bool]:
     """Which arguments ``f`` returns, found in its Numba IR, and whether ``f`` does
     nothing else (no stores, calls or raises): ``(path, pure)``. ``path`` is ``(k,)``
     for argument ``k``, ``(k, j)`` for item ``j`` of argument ``k``, a list of such

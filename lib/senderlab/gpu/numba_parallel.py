@@ -27,6 +27,7 @@ the only difference.
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from ..core.env import _MISSING, fwd_env, get_domain
 from ..core.domain import completion_domain
@@ -34,12 +35,11 @@ from ..core.sender import adaptor_sender, forwarding_receiver
 from ..core.signatures import get_completion_signatures
 from ..contexts.inline import _inline_sender
 from ..contexts.timer import scheduler_attrs
-from .backend import _BULK, _CHUNKED, _UNCHUNKED
+from .bulk_kinds import _BULK_KINDS as _KINDS, _CHUNKED, _UNCHUNKED
 from .function import canonical, compile_error, infer
 
 __all__ = ["numba_parallel_scheduler", "numba_parallel_domain"]
 
-_KINDS = {"bulk": _BULK, "bulk_chunked": _CHUNKED, "bulk_unchunked": _UNCHUNKED}
 
 _LOOP_SRC = """
 def run(n, chunks, {params}):
@@ -89,7 +89,7 @@ class numba_parallel_scheduler:
     def schedule(self) -> "_numba_schedule_sender":
         return _numba_schedule_sender(self)
 
-    def query(self, q):
+    def query(self, q: object) -> numba_parallel_domain:
         if q is get_domain:
             return _DOMAIN
         raise LookupError(q)
@@ -129,7 +129,7 @@ class numba_parallel_domain:
 
     __slots__ = ()
 
-    def transform_sender(self, sndr, env=None):
+    def transform_sender(self, sndr: Any, env: Any = None) -> Any:
         tag = getattr(sndr, "tag", None)
         if tag in _KINDS and not isinstance(sndr, _numba_bulk_sender):
             child = sndr.child

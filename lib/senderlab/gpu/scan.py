@@ -41,6 +41,8 @@ and the same functions run interpreted (a thread pool), compiled in parallel
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..algorithms.bulk import bulk, par
@@ -51,7 +53,7 @@ from ..algorithms.then import then
 __all__ = ["inclusive_scan", "fast_inclusive_scan"]
 
 
-def scan_tile(i, bufs):
+def scan_tile(i: int, bufs: tuple) -> None:
     """(7)-(9): scan tile ``i`` of the input into the output; its total to partials[i+1]."""
     input, output, partials = bufs
     tiles = partials.shape[0] - 1
@@ -70,7 +72,7 @@ def scan_tile(i, bufs):
         partials[i + 1] = 0
 
 
-def scan_partials(bufs):
+def scan_partials(bufs: tuple) -> tuple:
     """(11)-(13): the inclusive scan of the partials, in place; hands them on."""
     input, output, partials = bufs
     for k in range(1, partials.shape[0]):
@@ -78,7 +80,7 @@ def scan_partials(bufs):
     return bufs
 
 
-def add_partials(i, bufs):
+def add_partials(i: int, bufs: tuple) -> None:
     """(14): add the sum of the tiles before tile ``i`` (and ``init``) to tile ``i``."""
     input, output, partials = bufs
     tiles = partials.shape[0] - 1
@@ -91,7 +93,7 @@ def add_partials(i, bufs):
         output[k] += p
 
 
-def the_output(bufs):
+def the_output(bufs: tuple) -> Any:
     """(15): the result is the output span."""
     return bufs[1]
 
@@ -106,7 +108,7 @@ def _partials(input, output, init, tile_count, where):
     return partials
 
 
-def inclusive_scan(sch, input, output, init=0, tile_count: int = 8):
+def inclusive_scan(sch: Any, input: Any, output: Any, init: Any = 0, tile_count: int = 8) -> Any:
     """The P2300R10 1.3.2 scan: a sender of ``output`` holding the inclusive scan of
     ``input`` plus ``init`` (see the module docstring). ``tile_count`` tiles are scanned
     in parallel (``bulk(par, ...)``), then their totals, then the tiles are offset."""
@@ -121,7 +123,7 @@ def inclusive_scan(sch, input, output, init=0, tile_count: int = 8):
     )
 
 
-def tile_sum(i, bufs):
+def tile_sum(i: int, bufs: tuple) -> None:
     """Reduce-then-scan, pass 1: the total of tile ``i`` into partials[i+1], with four
     independent sums so that the additions do not wait on each other. The last tile's
     total is needed by no tile, so it is not computed."""
@@ -148,7 +150,7 @@ def tile_sum(i, bufs):
     partials[i + 1] = (s0 + s1) + (s2 + s3)
 
 
-def tile_scan(i, bufs):
+def tile_scan(i: int, bufs: tuple) -> None:
     """Reduce-then-scan, pass 2: scan tile ``i`` starting from the sum before it."""
     input, output, partials = bufs
     tiles = partials.shape[0] - 1
@@ -160,7 +162,7 @@ def tile_scan(i, bufs):
         output[k] = acc
 
 
-def fast_inclusive_scan(sch, input, output, init=0):
+def fast_inclusive_scan(sch: Any, input: Any, output: Any, init: Any = 0) -> Any:
     """A faster scan with the same shape (``bulk | then | bulk | then``): *reduce then
     scan*. The first ``bulk`` only sums each tile (reading the input once, writing
     nothing), the ``then`` scans the tile sums, and the second ``bulk`` scans each tile

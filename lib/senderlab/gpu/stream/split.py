@@ -1,7 +1,7 @@
-"""``split`` of GPU work on a stream scheduler ([exec.split]; stdexec's nvexec
-customizes ``split`` in its stream domain the same way).
+"""``split`` of GPU work on a stream context ([exec.split]; stdexec's nvexec customizes
+``split`` in its stream domain the same way).
 
-:class:`~senderlab.gpu.stream.stream_domain` replaces ``split(sndr)`` by
+:class:`~senderlab.gpu.stream.domain.stream_domain` replaces ``split(sndr)`` by
 :class:`_gpu_split_sender` when ``sndr`` completes on its scheduler. The semantics are
 those of :mod:`senderlab.algorithms.split` (this module reuses its state and operation,
 changing only where the values live):
@@ -27,15 +27,17 @@ from __future__ import annotations
 
 import threading
 import weakref
+from typing import Any
 
-from ..algorithms.split import _VALUE, _ERROR, _split_op, _split_receiver, _split_state
-from .stream import _gpu_sender
+from ...algorithms.split import _VALUE, _ERROR, _split_op, _split_receiver, _split_state
+from .run import _run
+from .sender import _gpu_sender
 
-__all__ = []  # reached through stream_domain
+__all__: list[str] = []  # reached through stream_domain
 
 # One GPU state per split sender (its host state is the key), however often the domain
 # transforms it.
-_states: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_states: weakref.WeakKeyDictionary[Any, _gpu_split_state] = weakref.WeakKeyDictionary()
 _states_lock = threading.Lock()
 
 
@@ -45,10 +47,10 @@ class _gpu_split_state(_split_state):
 
     __slots__ = ("ctx", "dev")
 
-    def __init__(self, child, ctx) -> None:
+    def __init__(self, child: Any, ctx: Any) -> None:
         _split_state.__init__(self, child)
         self.ctx = ctx
-        self.dev = None
+        self.dev: tuple[tuple, dict, Any] | None = None
 
     def run_source(self) -> None:
         try:
@@ -59,7 +61,7 @@ class _gpu_split_state(_split_state):
         self.op = op
         op.start()
 
-    def device_ready(self, st, values) -> None:
+    def device_ready(self, st: _run, values: tuple) -> None:
         """The source's values, on the stream of run ``st``: serve the GPU consumers,
         then copy back once for the host ones."""
         ctx = self.ctx
@@ -79,14 +81,14 @@ class _gpu_split_state(_split_state):
 
         ctx._leave(st, self._host_ready, values, enqueued)
 
-    def _host_ready(self, err, values) -> None:
+    def _host_ready(self, err: BaseException | None, values: Any) -> None:
         self.complete((_ERROR, err) if err is not None else (_VALUE, values))
 
 
 class _gpu_split_receiver(_split_receiver):
     __slots__ = ()
 
-    def _gpu_value(self, st, values) -> None:
+    def _gpu_value(self, st: _run, values: tuple) -> None:
         self.state.device_ready(st, values)
 
 
@@ -95,7 +97,7 @@ class _gpu_split_op(_split_op):
 
     __slots__ = ("gpu",)
 
-    def __init__(self, state, rcvr, env) -> None:
+    def __init__(self, state: _gpu_split_state, rcvr: Any, env: Any) -> None:
         _split_op.__init__(self, state, rcvr, env)
         self.gpu = getattr(rcvr, "_gpu_value", None) is not None
 
@@ -105,7 +107,7 @@ class _gpu_split_op(_split_op):
         else:
             _split_op.start(self)
 
-    def deliver(self, result) -> None:
+    def deliver(self, result: Any) -> None:
         if self.gpu and result[0] == _VALUE and self.state.dev is not None:
             self._close_callback()
             self._from_device()
@@ -123,14 +125,14 @@ class _gpu_split_op(_split_op):
 
 class _gpu_split_sender(_gpu_sender):
     """``split(sndr)`` of GPU work (see the module docstring): what
-    :class:`~senderlab.gpu.stream.stream_domain` makes of a ``split`` whose source
+    :class:`~senderlab.gpu.stream.domain.stream_domain` makes of a ``split`` whose source
     completes on its scheduler ([exec.split]; nvexec's stream ``split``). Every sender
     made from one ``split`` sender shares one state."""
 
     __slots__ = ("state",)
     host_values = True  # host algorithms after it get the copied-back values
 
-    def __init__(self, child, ctx, orig) -> None:
+    def __init__(self, child: Any, ctx: Any, orig: Any) -> None:
         _gpu_sender.__init__(self, child, ctx, orig)
         with _states_lock:
             st = _states.get(orig.state)
@@ -138,12 +140,12 @@ class _gpu_split_sender(_gpu_sender):
                 st = _states[orig.state] = _gpu_split_state(child, ctx)
         self.state = st
 
-    def _connect(self, rcvr, env):
+    def _connect(self, rcvr: Any, env: Any) -> _gpu_split_op:
         return _gpu_split_op(self.state, rcvr, env)
 
-    def get_env(self):
+    def get_env(self) -> Any:
         # No completion scheduler: a consumer may complete inline in its start.
         return self.orig.get_env()
 
-    def _late_domain(self):
+    def _late_domain(self) -> Any:
         return self.ctx._domain
