@@ -35,6 +35,7 @@ from ..core.channels import set_value_t
 from ..core.env import _MISSING
 from ..core.sender import basic_sender
 from ..core.signatures import completion_signatures
+from .endpoints import needs_lookup
 from .resolve import connect_by_name, resolve, resolve_sender
 from .socket import _accept, _connect, _read_all, _read_some, _write_all, _write_some, acceptor, sender_face, socket
 from .streams import readable_view, writable_view
@@ -67,7 +68,7 @@ def async_connect(sock, address) -> sender_face:
     """Connect ``sock`` to ``address``: ``set_value()``. A host name is resolved on a
     lookup thread first, then each endpoint of the socket's family is tried in order
     (see :meth:`senderlab.io.socket.connect`); a failed lookup is ``set_error(gaierror)``."""
-    if _connect._by_name(address):
+    if needs_lookup(address):
         return resolve_sender(connect_by_name(_sock(sock, "async_connect"), address))
     return sender_face(_connect(_sock(sock, "async_connect"), address))
 

@@ -53,7 +53,9 @@ from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _MISSING, get_stop_token
 from ..core.sender import basic_sender
 from ..core.signatures import completion_signatures
-from .result import canceled, canceled_code, error_code, from_exception, success
+from . import socket as _socket_mod
+from .endpoints import connect_error, family_mismatch, lookup_error, numeric_endpoints
+from .result import canceled, canceled_code, from_exception, success
 from .socket import _aborted, _connect, _context, io_op, sender_face, socket
 from .streams import io_sender
 
@@ -61,66 +63,6 @@ __all__ = ["resolve", "resolve_sender", "connect_by_name", "numeric_endpoints", 
 
 #: What a lookup calls on its thread, looked up at each call (tests slow it down).
 _getaddrinfo = _so.getaddrinfo
-
-_FAMILY_NAMES = {_so.AF_INET: "AF_INET", _so.AF_INET6: "AF_INET6"}
-if hasattr(_so, "AF_UNIX"):
-    _FAMILY_NAMES[_so.AF_UNIX] = "AF_UNIX"
-
-# gaierror codes reported as the errno of an existing condition (the others get codes of
-# their own: senderlab.io.result.from_exception).
-_GAI_ERRNO = {
-    getattr(_so, name): value
-    for name, value in (("EAI_FAMILY", _errno.EAFNOSUPPORT), ("EAI_ADDRFAMILY", _errno.EAFNOSUPPORT))
-    if hasattr(_so, name)
-}
-
-
-def _family_name(family) -> str:
-    return _FAMILY_NAMES.get(family, str(family))
-
-
-def numeric_endpoints(host, port):
-    """``[(family, sockaddr)]`` for a numeric ``host`` and ``int`` ``port``, in the form
-    ``getaddrinfo`` gives; ``None`` when a lookup is needed."""
-    if type(port) is not int:
-        return None
-    family = _connect._numeric_family(host)
-    if not family:
-        return None
-    if type(host) is not str:
-        host = host.decode("ascii")
-    host = _so.inet_ntop(family, _so.inet_pton(family, host))
-    return [(family, (host, port) if family == _so.AF_INET else (host, port, 0, 0))]
-
-
-def lookup_error(exc: BaseException) -> error_code:
-    """The error code of a failed lookup (see the module docstring), keeping ``exc``."""
-    if isinstance(exc, _so.gaierror) and exc.errno in _GAI_ERRNO:
-        return error_code(_GAI_ERRNO[exc.errno], exc)
-    return from_exception(exc)
-
-
-def family_mismatch(sock, host, port, endpoints) -> error_code:
-    """``EAFNOSUPPORT`` for a connect whose host has no address of ``sock``'s family,
-    with a message that names both families and says what to do."""
-    families = list(dict.fromkeys(_family_name(f) for f, _ in endpoints)) or ["no"]
-    addrs = ", ".join(str(sa[0]) for _, sa in endpoints)
-    other = families[0] if families[0] in ("AF_INET", "AF_INET6") else "AF_INET6"
-    msg = (f"connect(({host!r}, {port!r})): the socket is {_family_name(sock.native.family)} but {host!r} has only "
-           f"{' and '.join(families)} addresses ({addrs}); make the socket with family=socket.{other}: "
-           f"ex.io.socket(ctx, family=socket.{other})")
-    return from_exception(OSError(_errno.EAFNOSUPPORT, msg))
-
-
-def connect_error(sock, address, exc: BaseException) -> error_code:
-    """The error code of a ``connect_ex`` that raised (the numeric path of
-    :class:`~senderlab.io.socket._connect`): :func:`family_mismatch` for a numeric host of
-    the other family, else :func:`lookup_error` (a ``gaierror``'s code must not be taken
-    for an ``errno``: ``EAI_NONAME`` is -2, the library's own ``canceled``)."""
-    family = _connect._numeric_family(address[0]) if type(address) is tuple and len(address) >= 2 else 0
-    if family and family != sock.native.family:
-        return family_mismatch(sock, address[0], address[1], [(family, address)])
-    return lookup_error(exc)
 
 
 def _check_port(port, where: str):
@@ -422,3 +364,8 @@ class resolve_sender(sender_face):
 
     def get_completion_signatures(self, env=None):
         return self.core._sender_sigs
+
+
+# socket.connect((name, port)) makes a connect_by_name: this module fills the slot at
+# import (it builds on senderlab.io.socket, which must not import it back).
+_socket_mod._connect_by_name = connect_by_name

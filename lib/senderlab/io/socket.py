@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import errno as _errno
 import socket as _so
+from typing import Any
 
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _MISSING, get_stop_token
@@ -45,6 +46,7 @@ from ..core import sender as _sender_mod
 from ..core.sender import _awaiting, basic_sender
 from ..core.signatures import completion_signatures
 from . import runner as _runner
+from .endpoints import connect_error, needs_lookup
 from .result import canceled_code, eof_code, from_errno, from_exception, success
 from .streams import _transfer as _streams_transfer, io_sender, readable_view, writable_view
 
@@ -64,6 +66,10 @@ _PROBE = 2  # fd_state.rready after a read that filled its buffer: ask FIONREAD 
 _OSError = OSError
 _aborted = from_errno(_errno.ECANCELED)  # closed or cancel()ed while pending
 _closed_code = from_errno(_errno.EBADF)
+
+# The sender of a connect to a host name (senderlab.io.resolve.connect_by_name): filled by
+# that module at import, since it builds on this one (senderlab.io imports both).
+_connect_by_name: Any = None
 
 
 def _context(ctx, where: str):
@@ -211,10 +217,8 @@ class socket(_endpoint_mixin):
         the lookup's (``ec.exception()`` is the ``socket.gaierror``), or
         ``EAFNOSUPPORT`` when the name has no address of this socket's family: make the
         socket with ``family=socket.AF_INET6`` to reach IPv6 addresses."""
-        if _connect._by_name(address):
-            from .resolve import connect_by_name
-
-            return connect_by_name(self, address)
+        if needs_lookup(address):
+            return _connect_by_name(self, address)
         return _connect(self, address)
 
     def shutdown(self, how: str = "send"):
@@ -513,34 +517,6 @@ class _connect(_native_op):
     _dir = 1
     _always_try = True
 
-    @staticmethod
-    def _numeric_family(host) -> int:
-        """``AF_INET`` or ``AF_INET6`` if ``inet_pton`` takes ``host`` for it, else 0."""
-        if type(host) is bytes:
-            host = host.decode("ascii", "replace")
-        for family in (_so.AF_INET, _so.AF_INET6):
-            try:
-                _so.inet_pton(family, host)
-            except (OSError, TypeError, ValueError):
-                continue
-            return family
-        return 0
-
-    @staticmethod
-    def _by_name(address) -> bool:
-        """Whether ``address`` is a ``(host, port, ...)`` tuple whose host needs a lookup:
-        not numeric, and not one of the names Python's ``connect`` maps without one
-        (``""``, ``"<broadcast>"``)."""
-        if type(address) is not tuple or not address:
-            return False
-        host = address[0]
-        if type(host) is str:
-            if host == "" or host == "<broadcast>":
-                return False
-        elif type(host) is not bytes or host == b"" or host == b"<broadcast>":
-            return False
-        return not _connect._numeric_family(host)
-
     def __init__(self, sock, address) -> None:
         self._dom = self._cs = _MISSING
         self.sock = sock
@@ -557,8 +533,6 @@ class _connect(_native_op):
             try:
                 err = sk.connect_ex(self.address)
             except _OSError as e:  # a bad address, one of the other family
-                from .resolve import connect_error
-
                 return (connect_error(self.sock, self.address, e),)
             if err == 0:
                 return (success,)
