@@ -1,4 +1,4 @@
-"""Held-back tests of exercise 05."""
+"""Held-back tests of exercise 08."""
 
 import threading
 
@@ -6,7 +6,7 @@ import senderlab as ex
 
 from senderlab_grade.suite import outcome_of, run, suite
 
-tests = suite("05-retry-task")
+tests = suite("08-retry-task")
 
 
 @tests.test("q1")

@@ -1,4 +1,4 @@
-"""Visible tests of exercise 03, "when_all with cancellation"."""
+"""Visible tests of exercise 04, "when_all with cancellation"."""
 
 import threading
 
@@ -6,7 +6,7 @@ import senderlab as ex
 
 from senderlab_grade.suite import outcome_of, run, suite
 
-tests = suite("03-when-all-cancellation", "when_all with cancellation", points={"q1": 2, "q2": 3, "q3": 3, "q4": 2})
+tests = suite("04-when-all-cancellation", "when_all with cancellation", points={"q1": 2, "q2": 3, "q3": 3, "q4": 2})
 
 
 @tests.test("q1", hint="when_all(a, b, c) completes with the values of a, b and c as separate arguments")

@@ -1,4 +1,4 @@
-"""Visible tests of exercise 06, "P4014's loop and fold in sender style"."""
+"""Visible tests of exercise 05, "P4014's loop and fold in sender style"."""
 
 import operator
 
@@ -6,7 +6,7 @@ import senderlab as ex
 
 from senderlab_grade.suite import run, suite
 
-tests = suite("06-loop-fold", "P4014's loop and fold in sender style", points={"q1": 3, "q2": 3, "q3": 3})
+tests = suite("05-loop-fold", "P4014's loop and fold in sender style", points={"q1": 3, "q2": 3, "q3": 3})
 
 
 @tests.test("q1", hint="a step function that updates n and acc with nonlocal, returns True when done; just() | then(step) | repeat_effect_until()")

@@ -1,10 +1,10 @@
-"""Held-back tests of exercise 03."""
+"""Held-back tests of exercise 04."""
 
 import senderlab as ex
 
 from senderlab_grade.suite import outcome_of, run, suite
 
-tests = suite("03-when-all-cancellation")
+tests = suite("04-when-all-cancellation")
 
 
 @tests.test("q1")

@@ -1,4 +1,4 @@
-"""Held-back tests of exercise 06."""
+"""Held-back tests of exercise 05."""
 
 import operator
 
@@ -6,7 +6,7 @@ import senderlab as ex
 
 from senderlab_grade.suite import run, suite
 
-tests = suite("06-loop-fold")
+tests = suite("05-loop-fold")
 
 
 @tests.test("q1")

@@ -1,4 +1,4 @@
-"""Visible tests of exercise 07, "Hopping between schedulers"."""
+"""Visible tests of exercise 06, "Hopping between schedulers"."""
 
 import threading
 
@@ -6,7 +6,7 @@ import senderlab as ex
 
 from senderlab_grade.suite import run, suite, thread_names
 
-tests = suite("07-scheduler-hops", "Hopping between schedulers", points={"q1": 3, "q2": 3, "q3": 3})
+tests = suite("06-scheduler-hops", "Hopping between schedulers", points={"q1": 3, "q2": 3, "q3": 3})
 
 
 def pools():

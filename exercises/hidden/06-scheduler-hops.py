@@ -1,4 +1,4 @@
-"""Held-back tests of exercise 07."""
+"""Held-back tests of exercise 06."""
 
 import threading
 
@@ -6,7 +6,7 @@ import senderlab as ex
 
 from senderlab_grade.suite import outcome_of, run, suite, thread_names
 
-tests = suite("07-scheduler-hops")
+tests = suite("06-scheduler-hops")
 
 
 @tests.test("q1")

@@ -1,4 +1,4 @@
-"""Visible tests of exercise 05, "retry as a coroutine"."""
+"""Visible tests of exercise 08, "retry as a coroutine"."""
 
 import inspect
 
@@ -6,7 +6,7 @@ import senderlab as ex
 
 from senderlab_grade.suite import outcome_of, run, suite
 
-tests = suite("05-retry-task", "retry as a coroutine", points={"q1": 3, "q2": 3, "q3": 3})
+tests = suite("08-retry-task", "retry as a coroutine", points={"q1": 3, "q2": 3, "q3": 3})
 
 
 def is_task(ns, name):
