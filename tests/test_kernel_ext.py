@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
+import traitlets
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
@@ -234,6 +235,17 @@ def test_exception_inside_then_raises_it(shell, capsys):
     assert isinstance(result.error_in_exec, ZeroDivisionError)
 
 
+def test_the_traceback_shows_the_users_frames_and_folds_the_librarys(shell, capsys):
+    result, out, err = run(shell, capsys, "%%sender\ndef inverse(x):\n    return 1 / x\njust(0) | then(inverse)")
+    assert isinstance(result.error_in_exec, ZeroDivisionError)
+    assert "return 1 / x" in out and "ZeroDivisionError: division by zero" in out, out
+    library = (str(Path(senderlab.__file__).parent), str(Path(magics.__file__).parent))
+    assert not any(d in out for d in library), out  # no frame of senderlab's own files
+    assert "frames inside senderlab folded" in out
+    full = last_run().full_traceback  # the whole traceback is still there, on request
+    assert "senderlab" in full and "return 1 / x" in full
+
+
 def test_non_exception_error_raises_error_value(shell, capsys):
     result, out, err = run(shell, capsys, "%%sender\njust_error(404)")
     assert isinstance(result.error_in_exec, senderlab.ErrorValue)
@@ -381,6 +393,112 @@ def test_options_reach_the_widget(shell, capsys):
     assert last_run().widget.speed == 3.0 and last_run().result == (1, 2)
 
 
+def test_the_options_are_parsed_by_ipythons_magic_arguments(shell, capsys):
+    from IPython.core.magic_arguments import MagicArgumentParser
+
+    assert isinstance(magics._options.parser, MagicArgumentParser)
+    opts, code = magics._parse_options("--speed 2 --no-animate just('a  b') | then(str.upper)")
+    assert (opts["speed"], opts["animate"], code) == (2.0, False, "just('a  b') | then(str.upper)")  # code as typed
+
+
+def test_a_non_finite_speed_never_reaches_the_widget():
+    from senderlab_kernel.widget import FlowWidget
+
+    with pytest.raises(traitlets.TraitError, match="finite positive number"):
+        FlowWidget(recorder_mod.recorder(), speed=float("nan"))
+
+
+def test_the_title_is_the_whole_last_expression(shell, capsys):
+    run(shell, capsys, "%%sender\nx = 1\n(just(x)\n   | then(lambda v: v + 1))")
+    assert last_run().widget.title == "(just(x)\n   | then(lambda v: v + 1))"
+
+
+def test_loop_rounds_are_grouped_under_the_first_with_a_count(shell, capsys):
+    run(shell, capsys, "%%sender\nrepeat_n(just(1) | then(lambda x: None), 100)")
+    g = last_run().widget.graph
+    head = g["alg"].index("then")
+    assert g["iters"][head] == 100  # every round counted, also those folded into "+ more"
+    rounds = [i for i, (a, p) in enumerate(zip(g["alg"], g["parent"])) if a == "then" and g["alg"][p] == "repeat_n"]
+    assert len(rounds) > 3 and all(g["rep"][i] == head for i in rounds)
+    just = [i for i, a in enumerate(g["alg"]) if a == "just"]
+    assert {g["rep"][i] for i in just} == {just[0]}  # a round's inner nodes: the first round's
+    # collapsed: one round, one row; expanded: a row per drawn round
+    assert g["crows"] == 1 and g["rows"] > 3 and g["crow"][rounds[-1]] == g["crow"][head]
+
+
+def test_two_senders_of_one_algorithm_are_no_loop(shell, capsys):
+    run(shell, capsys, "%%sender\njust(1) | let_value(lambda x: just(x + 1))")
+    g = last_run().widget.graph
+    assert g["rep"] == list(range(len(g["alg"]))) and not any(g["iters"])
+
+
+def test_a_trace_longer_than_the_cap_keeps_the_first_part_and_counts_the_rest(shell, capsys):
+    assert recorder_mod.MAX_EVENTS == 50_000
+    result, out, err = run(shell, capsys, "%%sender --max-events 100\nrepeat_n(just(1) | then(lambda x: None), 500)")
+    assert out == "()\n" and err == ""
+    w = last_run().widget
+    kinds = kinds_of(w)
+    assert len(kinds) == 100 + 1  # the cap, then the top-level operation's completion
+    assert kinds[-1] == "set_value" and records(w)[-1][1] == 1  # the result still arrives, last
+    g = w.graph
+    assert g["max_events"] == 100 and sum(g["truncated"].values()) == 6 * 500 + 3 - 101
+    assert len(last_run().trace) == 101  # the table holds what was kept
+
+
+def test_the_cap_bounds_the_kernels_memory_and_the_state_per_event(shell, capsys):
+    import base64
+
+    from ipywidgets.widgets.widget import _remove_buffers
+
+    cell = ("%%sender --max-events 20000\n@ex.task\nasync def count() -> int:\n    s = 0\n"
+            "    for i in range(8000):\n        s += await just(i)\n    return s\ncount()")
+    run(shell, capsys, cell)
+    r = last_run()
+    assert r.result == (sum(range(8000)),) and r.recorder.count == 20000 + 1
+    assert len(r.recorder.events) == 20000 + 1  # the events past the cap are not kept
+    state, paths, buffers = _remove_buffers(r.widget.get_state())
+    size = len(json.dumps(state)) + sum(len(base64.b64encode(b)) for b in buffers)
+    assert size / r.recorder.count < 100, size / r.recorder.count  # as a notebook stores it
+
+
+def test_ctrl_c_within_the_grace_stops_the_run_and_is_re_raised(monkeypatch):
+    """On a running loop the magic waits GRACE seconds for a completion on another thread;
+    an interrupt then requests stop and waits sync_wait's INTERRUPT_GRACE for it."""
+    import _thread
+
+    from senderlab.algorithms.sync_wait import INTERRUPT_GRACE
+
+    monkeypatch.setattr(runner, "GRACE", 60)  # the interrupt surely lands inside the grace
+
+    async def main():
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # not asyncio.run's
+        try:
+            with senderlab.static_thread_pool(1) as pool:
+                r = runner.sender_run(senderlab.schedule_after(pool.get_scheduler(), 3600))
+                started = threading.Event()
+                r.recorder_sink = r.recorder.sink
+
+                def sink(ev):
+                    r.recorder_sink(ev)
+                    if ev.kind == "start":
+                        started.set()
+
+                r.recorder.sink = sink
+                t = threading.Thread(target=lambda: started.wait(30) and _thread.interrupt_main())
+                t.start()
+                t0 = time.monotonic()
+                with pytest.raises(KeyboardInterrupt):
+                    r.run()
+                t.join()
+                assert started.is_set() and time.monotonic() - t0 < INTERRUPT_GRACE
+                assert (r.channel, r.widget.status) == ("stopped", "interrupted")
+                assert "stop_request" in kinds_of(r.widget)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    on_loop(main)
+
+
 def test_trace_option_returns_the_events_as_a_table(shell, capsys):
     result, out, err = run(shell, capsys, "%%sender --trace\njust(1) | then(lambda x: x + 1)")
     table = result.result
@@ -401,8 +519,11 @@ def test_name_option_stores_the_table(shell, capsys):
 
 @pytest.mark.parametrize(
     ("line", "what"),
-    [("--speed", "needs a value"), ("--speed fast", "not a number"), ("--speed -1", "positive"),
-     ("--bogus", "unknown option"), ("--name 1x", "not a valid variable name"), ("--trace extra", "unexpected text")],
+    [("--speed", "expected one argument"), ("--speed fast", "not a number"), ("--speed -1", "positive"),
+     ("--speed nan", "'nan' is not a finite number"), ("--speed inf", "'inf' is not a finite number"),
+     ("--speed=-inf", "'-inf' is not a finite number"), ("--max-events 0", "positive"),
+     ("--bogus", "unrecognized arguments: --bogus"), ("--name 1x", "not a valid variable name"),
+     ("--trace extra", "unexpected text")],
 )
 def test_bad_options_get_a_message(shell, capsys, line, what):
     run(shell, capsys, "calls = []")

@@ -11,9 +11,13 @@ See :func:`sender` for the options and ``--compare``.
 
 from __future__ import annotations
 
+import argparse
 import ast
+import math
 import sys
 from typing import Any
+
+from IPython.core import magic_arguments
 
 
 def public_namespace() -> dict[str, Any]:
@@ -28,7 +32,8 @@ def public_namespace() -> dict[str, Any]:
     return ns
 
 
-USAGE = "%%sender [--speed X] [--no-animate] [--trace] [--name VAR] [--gpu] [--compare [--runs N]]"
+USAGE = ("%%sender [--speed X] [--no-animate] [--trace] [--name VAR] [--gpu] [--compare [--runs N]] "
+         "[--max-events N]")
 
 #: The line that separates the sender version from the coroutine version in --compare.
 COMPARE_MARKER = "# --- coroutine ---"
@@ -68,6 +73,9 @@ def sender(line: str, cell: str | None = None):
         with its sender (call the task function). Both run; the output shows whether the
         results agree, the two codes side by side with their line counts, the two
         animations, and the median time of N untraced runs of each (default 5).
+    ``--max-events N``
+        keep the first N events of the trace (default :data:`.recorder.MAX_EVENTS`, 50,000)
+        and a count of the rest by kind; the widget says so. The run itself is not cut.
     ``--gpu``
         first bind ``gpu``, the scheduler of the kernel's CUDA stream context (Numba's
         CUDA simulator where there is no NVIDIA GPU, labelled as such), so the cell can
@@ -112,7 +120,8 @@ def sender(line: str, cell: str | None = None):
         return None
     from .runner import sender_run
 
-    run = last_run = sender_run(sndr, title=_title(source), speed=opts["speed"], animate=opts["animate"])
+    run = last_run = sender_run(sndr, title=_title(source), speed=opts["speed"], animate=opts["animate"],
+                                  max_events=opts["max_events"])
     if opts["gpu"]:
         run.widget.panel = gpu_demo.throughput_panel()
     table = None
@@ -146,46 +155,64 @@ def _keep_table(run, ipython, name):
     return table
 
 
+def _finite_positive(kind):
+    def convert(value: str):
+        try:
+            number = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+        if not math.isfinite(number):
+            raise argparse.ArgumentTypeError(
+                f"{value!r} is not a finite number (nan and inf are refused: the animation's speed "
+                "and the state saved in the notebook must be plain numbers); give e.g. 2 or 0.5")
+        if number <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, not {value}")
+        return number
+
+    convert.__name__ = kind.__name__
+    return convert
+
+
+def _identifier(value: str) -> str:
+    if not value.isidentifier():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a valid variable name")
+    return value
+
+
+@magic_arguments.magic_arguments()
+@magic_arguments.argument("--speed", type=_finite_positive(float), default=1.0,
+                          help="play the animation X times faster (a finite number above 0)")
+@magic_arguments.argument("--no-animate", dest="animate", action="store_false", help="show the final picture only")
+@magic_arguments.argument("--trace", action="store_true", help="also return the events as a table")
+@magic_arguments.argument("--name", type=_identifier, default=None, help="store the table in this variable")
+@magic_arguments.argument("--compare", action="store_true", help="a sender version and a coroutine version")
+@magic_arguments.argument("--runs", type=_finite_positive(int), default=5, help="untimed runs of each (--compare)")
+@magic_arguments.argument("--gpu", action="store_true", help="bind `gpu`, the CUDA stream scheduler")
+@magic_arguments.argument("--max-events", type=_finite_positive(int), default=None,
+                          help="keep at most N events of the trace (default: recorder.MAX_EVENTS)")
+@magic_arguments.argument("code", nargs=argparse.REMAINDER, help="the sender expression (line magic)")
+def _options(line):
+    """The options of ``%%sender`` (parsed by IPython's ``magic_arguments``)."""
+
+
 def _parse_options(line: str) -> tuple[dict, str]:
-    """Leading ``--options`` of the magic's line; the rest is code (``%sender EXPR``)."""
-    opts = {"speed": 1.0, "animate": True, "trace": False, "name": None, "compare": False, "runs": 5,
-            "gpu": False}
-    words = line.split(" ")
-    i = 0
-    while i < len(words):
-        w = words[i]
-        if not w:
-            i += 1
-            continue
-        if not w.startswith("--"):
-            break
-        key, eq, value = w[2:].partition("=")
-        if key in ("speed", "name", "runs"):
-            if not eq:
-                i += 1
-                while i < len(words) and not words[i]:
-                    i += 1
-                if i >= len(words):
-                    raise ValueError(f"--{key} needs a value")
-                value = words[i]
-            if key == "name":
-                if not value.isidentifier():
-                    raise ValueError(f"--name {value!r} is not a valid variable name")
-                opts["name"] = value
-            else:
-                try:
-                    number = float(value) if key == "speed" else int(value)
-                except ValueError:
-                    raise ValueError(f"--{key} {value!r} is not a number") from None
-                if number <= 0:
-                    raise ValueError(f"--{key} must be positive, not {value}")
-                opts[key] = number
-        elif key in ("no-animate", "trace", "compare", "gpu") and not eq:
-            opts["animate" if key == "no-animate" else key] = key != "no-animate"
-        else:
-            raise ValueError(f"unknown option {w!r}")
-        i += 1
-    return opts, " ".join(words[i:])
+    """Leading ``--options`` of the magic's line (IPython's ``magic_arguments``); the rest,
+    verbatim, is code (``%sender EXPR``)."""
+    from IPython.core.error import UsageError
+    from IPython.utils.process import arg_split
+
+    words = arg_split(line, strict=False)
+    try:
+        ns = _options.parser.parse_args(words)
+    except UsageError as e:
+        raise ValueError(str(e)) from None
+    opts = vars(ns)
+    code = opts.pop("code", None) or []  # argparse leaves an empty REMAINDER out
+    # the code is what follows the option words, as typed (arg_split would re-space it)
+    pos = 0
+    for word in words[:len(words) - len(code)]:
+        pos = line.index(word, pos) + len(word)
+    return opts, line[pos:].strip() if code else ""
 
 
 def evaluate_sender(ipython, source: str, part: str = "the cell", first_line: int = 1):
@@ -229,9 +256,22 @@ def _is_task_function(value) -> bool:
 
 
 def _title(source: str) -> str:
-    lines = [ln.strip() for ln in source.strip().splitlines() if ln.strip() and not ln.strip().startswith("#")]
-    text = lines[-1] if lines else ""
-    return text if len(text) <= 90 else text[:87] + "..."
+    """The cell's last statement, all its lines (an expression split over several lines
+    is shown whole), at most :data:`TITLE_CHARS` characters."""
+    text = ""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        tree = None
+    if tree is not None and tree.body:
+        text = ast.get_source_segment(source, tree.body[-1]) or ""
+    if not text:
+        lines = [ln.strip() for ln in source.strip().splitlines() if ln.strip() and not ln.strip().startswith("#")]
+        text = lines[-1] if lines else ""
+    return text if len(text) <= TITLE_CHARS else text[:TITLE_CHARS - 1] + "…"
+
+
+TITLE_CHARS = 400
 
 
 def show(ipython, widget, live_output=None) -> None:

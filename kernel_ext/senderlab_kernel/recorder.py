@@ -15,9 +15,19 @@ A :class:`recorder` is a trace sink (:func:`senderlab.add_trace_sink`) for one r
 * folds what would not fit on a slide: past :data:`MAX_CHILDREN` children of one node,
   :data:`MAX_DEPTH` levels or :data:`MAX_NODES` nodes, operations share one "+N more"
   node per parent, so a 10,000-event ``repeat_n`` stays a picture;
+* groups the iterations of a loop: a dynamic child connected under a parent that already
+  had a dynamic child of the same algorithm (the next round of ``repeat_effect_until``,
+  ``repeat_n``, ``retry``; a task awaiting the same kind of sender again) is an iteration
+  of the first one, and each of its operations maps to the matching operation of the first
+  round (``rep``). The picture draws a loop collapsed, as one round with a count, and
+  expanded on click (two layouts: ``ccol``/``crow`` and ``col``/``row``);
 * encodes each event as one :data:`RECORD` (28 bytes): time, node, kind, thread lane,
   payload and scheduler strings (indices into a string table; the scheduler only for
-  connect and start, where the receiver's environment names it), operation.
+  connect and start, where the receiver's environment names it), operation;
+* keeps at most ``max_events`` (default :data:`MAX_EVENTS`) records: past the cap only
+  the completions of the top-level operation are recorded (the picture still ends with
+  the result) and the rest are counted by kind (``truncated``), so a run of a million
+  events costs neither the kernel's memory nor the notebook's size.
 
 :meth:`recorder.table` gives the events as a :class:`trace_table` (``--trace``).
 """
@@ -28,7 +38,7 @@ import html
 import struct
 import threading
 
-__all__ = ["recorder", "trace_table", "KINDS", "RECORD", "MAX_NODES", "MAX_CHILDREN", "MAX_DEPTH"]
+__all__ = ["recorder", "trace_table", "KINDS", "RECORD", "MAX_NODES", "MAX_CHILDREN", "MAX_DEPTH", "MAX_EVENTS"]
 
 KINDS = ("connect", "start", "set_value", "set_error", "set_stopped", "stop_request")
 _KIND = {k: i for i, k in enumerate(KINDS)}
@@ -39,11 +49,16 @@ RECORD = struct.Struct("<fiiiiii")
 MAX_NODES = 240
 MAX_CHILDREN = 12
 MAX_DEPTH = 24
+#: Rounds from which a loop is drawn collapsed (two rounds may well be a let_value's
+#: source and its inner sender of the same algorithm).
+LOOP_ROUNDS = 3
+#: Records a run keeps by default (``%%sender --max-events N`` changes it per run).
+MAX_EVENTS = 50_000
 
 
 class _node:
     __slots__ = ("index", "op", "algorithm", "parent", "depth", "kind", "children", "fold", "folded", "seq",
-                 "awaits", "channel", "payload", "sender", "label", "shares")
+                 "awaits", "channel", "payload", "sender", "label", "shares", "rep", "group", "iterations", "heads")
 
     def __init__(self, index, op, algorithm, parent, depth, kind) -> None:
         self.index = index
@@ -62,6 +77,17 @@ class _node:
         self.sender = None  # the sender connected, until its label is made
         self.label = None
         self.shares = None  # a split sharing its source with this earlier split node
+        self.rep = self  # the node of the loop's first round this one is drawn on, collapsed
+        self.group = None  # the first round's top node, for a node of a later round
+        self.iterations = 0  # a loop's first round: how many rounds it stands for
+        self.heads = None  # algorithm -> this node's first dynamic child of that algorithm
+
+
+def _rep(node) -> _node:
+    """The node a collapsed picture draws ``node`` on (nested loops: followed to the end)."""
+    while node.rep is not node and node.group.iterations >= LOOP_ROUNDS:
+        node = node.rep
+    return node
 
 
 class recorder:
@@ -69,7 +95,11 @@ class recorder:
 
     RECORD_SIZE = RECORD.size
 
-    def __init__(self, consumer: str = "sync_wait") -> None:
+    def __init__(self, consumer: str = "sync_wait", max_events: int | None = None) -> None:
+        if max_events is not None and (not isinstance(max_events, int) or max_events < 1):
+            raise ValueError(f"max_events must be a positive int, not {max_events!r}")
+        self.max_events = MAX_EVENTS if max_events is None else max_events
+        self.truncated = {}  # kind -> events past the cap, not recorded
         self._raw = []  # trace_events as the sink saw them, in order
         self._roots = set()  # ops connected with no parent while connecting() was active
         self._tid = None
@@ -175,6 +205,9 @@ class recorder:
             node.payload = ev.payload
         if self._t0 is None:
             self._t0 = ev.ns
+        if len(self.records) >= self.max_events * RECORD.size and node.parent is not self.nodes[0]:
+            self.truncated[kind] = self.truncated.get(kind, 0) + 1
+            return
         t = (ev.ns - self._t0) / 1e6
         lane = self._lane(ev.thread)
         # where it completed shows as the thread lane; the scheduler (a walk through the
@@ -193,6 +226,12 @@ class recorder:
             fold = parent.fold
             if fold is None:
                 fold = parent.fold = self._new(None, "+more", parent, "fold")
+                heads = parent.heads or {}
+                if dynamic and algorithm in heads:  # the rest of a loop's rounds
+                    fold.rep = fold.group = heads[algorithm]
+            if dynamic and parent.heads and algorithm in parent.heads:
+                head = parent.heads[algorithm]
+                head.iterations = max(head.iterations, 1) + 1
             fold.folded += 1
             return fold
         kind = "await" if dynamic and parent.algorithm == "task" else "dynamic" if dynamic else "static"
@@ -200,7 +239,25 @@ class recorder:
         if kind == "await":
             node.seq = parent.awaits
             parent.awaits += 1
+        heads = parent.heads
+        if heads is None:
+            heads = parent.heads = {}
+        head = heads.setdefault(algorithm, node)
+        if dynamic and head is not node and parent.rep is parent:  # the next round of a loop
+            node.rep = node.group = head
+            head.iterations = max(head.iterations, 1) + 1
+            return node
+        if parent.rep is not parent:  # inside a later round: the matching node of the first
+            node.rep = self._match(parent.rep, len(parent.children) - 1, algorithm)
+            node.group = parent.group
         return node
+
+    @staticmethod
+    def _match(first, position, algorithm) -> _node:
+        kids = first.children
+        if position < len(kids) and kids[position].algorithm == algorithm:
+            return kids[position]
+        return first
 
     def _new(self, op, algorithm, parent, kind) -> _node:
         node = _node(len(self.nodes), op, algorithm, parent, parent.depth + 1, kind)
@@ -215,24 +272,8 @@ class recorder:
         consumer on the right, ``row`` is the leaf order (a parent sits between its first
         and last child), so a chain is a line and ``when_all`` a fan-in."""
         nodes = self.nodes
-        maxdepth = max(n.depth for n in nodes)
-        rows = [0.0] * len(nodes)
-        next_row = 0
-        # iterative post-order: leaves take consecutive rows, parents centre on children
-        stack = [(nodes[0], False)]
-        while stack:
-            n, done = stack.pop()
-            if done:
-                kids = n.children
-                rows[n.index] = (rows[kids[0].index] + rows[kids[-1].index]) / 2
-                continue
-            if not n.children:
-                rows[n.index] = next_row
-                next_row += 1
-                continue
-            stack.append((n, True))
-            for c in reversed(n.children):
-                stack.append((c, False))
+        col, row, cols, rows = self._layout(lambda n: True)
+        ccol, crow, ccols, crows = self._layout(lambda n: _rep(n) is n)
         return {
             "alg": [n.algorithm for n in nodes],
             "parent": [n.parent.index if n.parent is not None else -1 for n in nodes],
@@ -242,12 +283,51 @@ class recorder:
             "label": [self._label(n) for n in nodes],
             # [split node, the node it shares: the first split's source, once connected]
             "share": [[n.index, (n.shares.children or [n.shares])[0].index] for n in nodes if n.shares is not None],
-            "col": [maxdepth - n.depth for n in nodes],
-            "row": rows,
-            "cols": maxdepth + 1,
-            "rows": max(next_row, 1),
+            "col": col,
+            "row": row,
+            "cols": cols,
+            "rows": rows,
+            # the loops collapsed: each node drawn on its first round's (rep), a round's
+            # first node counting the rounds (iters)
+            "rep": [_rep(n).index for n in nodes],
+            "iters": [n.iterations if n.iterations >= LOOP_ROUNDS else 0 for n in nodes],
+            "ccol": ccol,
+            "crow": crow,
+            "ccols": ccols,
+            "crows": crows,
             "lanes": list(self.lanes),
+            "truncated": dict(self.truncated),
+            "max_events": self.max_events,
         }
+
+    def _layout(self, shown) -> tuple[list, list, int, int]:
+        """(col, row, cols, rows) of the nodes ``shown`` accepts, a node not shown placed
+        where its ``rep`` is."""
+        nodes = self.nodes
+        maxdepth = max(n.depth for n in nodes if shown(n))
+        rows = [0.0] * len(nodes)
+        next_row = 0
+        # iterative post-order: leaves take consecutive rows, parents centre on children
+        stack = [(nodes[0], False)]
+        while stack:
+            n, done = stack.pop()
+            kids = [c for c in n.children if shown(c)]
+            if done:
+                rows[n.index] = (rows[kids[0].index] + rows[kids[-1].index]) / 2
+                continue
+            if not kids:
+                rows[n.index] = next_row
+                next_row += 1
+                continue
+            stack.append((n, True))
+            for c in reversed(kids):
+                stack.append((c, False))
+        cols = [maxdepth - n.depth for n in nodes]
+        for n in nodes:
+            if not shown(n):
+                r = _rep(n)
+                cols[n.index], rows[n.index] = cols[r.index], rows[r.index]
+        return cols, rows, maxdepth + 1, max(next_row, 1)
 
     @staticmethod
     def _label(node) -> str:

@@ -17,11 +17,14 @@ Two ways, chosen by whether an asyncio event loop is running on this thread:
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import traceback
+import types
 
 import senderlab
+from senderlab.algorithms import sync_wait as _sync_wait_mod
 from senderlab.core.consumer import consumer_receiver
 
 from .recorder import recorder
@@ -36,6 +39,13 @@ _SLICE = 0.05
 
 #: Runs still going in the background (the kernel's interrupt stops them).
 in_flight: set = set()
+
+
+_LIBRARY_DIRS = tuple(os.path.dirname(m.__file__) + os.sep for m in (senderlab,)) + (os.path.dirname(__file__) + os.sep,)
+
+
+def _is_library_frame(filename: str) -> bool:
+    return filename.startswith(_LIBRARY_DIRS)
 
 
 def running_loop():
@@ -99,16 +109,17 @@ class sender_run:
     error or ``None``. ``trace`` is the :class:`~.recorder.trace_table` of its events."""
 
     def __init__(self, sndr, *, title: str = "", speed: float = 1.0, animate: bool = True,
-                 blocking: bool = False) -> None:
+                 blocking: bool = False, max_events: int | None = None) -> None:
         self.sndr = senderlab.as_sender(sndr, "%%sender")
         self.loop = None if blocking else running_loop()  # blocking: sync_wait, loop or not
-        self.recorder = recorder("sync_wait" if self.loop is None else "%%sender")
+        self.recorder = recorder("sync_wait" if self.loop is None else "%%sender", max_events=max_events)
         self.widget = FlowWidget(self.recorder, title=title, speed=speed, animate=animate)
         self.widget.on_stop = self.request_stop
         if self.loop is not None:
             self.widget.dispatch = self._post
         self.channel = None
         self.result = None
+        self.full_traceback = ""
         self.interrupted = False
         self.output = None  # the output area under a background run's widget
         self._done = threading.Event()
@@ -138,10 +149,38 @@ class sender_run:
         return "(still running)"
 
     def raise_error(self) -> None:
+        """Raise the error completion, its traceback cut to the user's own frames."""
         __tracebackhide__ = True  # noqa: F841
         if self.channel == "error":
             err = self.result
-            raise err if isinstance(err, BaseException) else senderlab.ErrorValue(err)
+            if not isinstance(err, BaseException):
+                raise senderlab.ErrorValue(err)
+            raise err.with_traceback(self.user_traceback())
+
+    def user_traceback(self):
+        """The error's traceback without senderlab's own frames (the algorithms, the
+        consumer, this extension): what is left is the user's code. The frames folded are
+        counted in a note on the error; :attr:`full_traceback` keeps the whole text."""
+        err = self.result
+        tb = err.__traceback__
+        if tb is None or getattr(err, "_senderlab_folded", False):
+            return tb
+        self.full_traceback = "".join(traceback.format_exception(err))
+        kept, folded = [], 0
+        while tb is not None:
+            if _is_library_frame(tb.tb_frame.f_code.co_filename):
+                folded += 1
+            else:
+                kept.append(tb)
+            tb = tb.tb_next
+        user = None
+        for t in reversed(kept):
+            user = types.TracebackType(user, t.tb_frame, t.tb_lasti, t.tb_lineno)
+        if folded:
+            err.add_note(f"({folded} frame{'s' if folded != 1 else ''} inside senderlab folded; the whole traceback: "
+                         "print(senderlab_kernel.magics.last_run.full_traceback))")
+        err._senderlab_folded = True
+        return user
 
     # -- running ----------------------------------------------------------------------------
     def run(self) -> None:
@@ -200,7 +239,7 @@ class sender_run:
             self.interrupted = True
             self.request_stop()
             try:
-                self._done.wait(senderlab.INTERRUPT_GRACE)
+                self._done.wait(_sync_wait_mod.INTERRUPT_GRACE)  # sync_wait's grace, the same
             finally:
                 if self._receiver.channel != 0:
                     self._report()
@@ -248,7 +287,8 @@ class sender_run:
         out = self.output
         if out is not None:
             if channel == "error" and isinstance(self.result, BaseException):
-                out.append_stdout("".join(traceback.format_exception(self.result)))
+                err = self.result
+                out.append_stdout("".join(traceback.format_exception(type(err), err, self.user_traceback())))
             else:
                 out.append_stdout(self.printed() + "\n")
 

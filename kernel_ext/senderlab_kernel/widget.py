@@ -25,6 +25,7 @@ that later magics put beside a run.
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -54,6 +55,13 @@ class FlowWidget(anywidget.AnyWidget):
     strings = traitlets.List().tag(sync=True)
     finished_at = traitlets.Float(0.0).tag(sync=True)  # ms since the epoch; a view opened
     # long after (a saved notebook) starts on the final picture instead of replaying
+
+    @traitlets.validate("speed")
+    def _finite_speed(self, proposal):
+        speed = proposal["value"]
+        if not (math.isfinite(speed) and speed > 0):
+            raise traitlets.TraitError(f"speed must be a finite positive number, not {speed!r} (e.g. 2 or 0.5)")
+        return speed
 
     def __init__(self, recorder, **kwargs) -> None:
         super().__init__(**kwargs)
