@@ -1,0 +1,139 @@
+"""Pictures and tables for the notebooks: rich objects that Jupyter displays.
+
+* :class:`side_by_side` — sources next to each other, each with its line count
+  (:mod:`.lines`), as HTML;
+* :func:`markdown_table` — a Markdown table from a header and rows;
+* :func:`sequence_svg` — the connect / start / completion sequence of a traced run
+  (P2300R10 §5.1–5.3, notebook 01) as an SVG sequence diagram.
+
+Channel colours are the ``%%sender`` animation's: value green, error red, stopped amber.
+"""
+
+from __future__ import annotations
+
+import html
+
+from .lines import count_lines, source_of
+
+__all__ = ["CHANNEL_COLOURS", "side_by_side", "markdown_table", "sequence_svg", "svg"]
+
+#: The colour of each completion channel, as the %%sender animation draws it.
+CHANNEL_COLOURS = {"value": "#3fcf8e", "error": "#ff5c5c", "stopped": "#f5b93a"}
+
+
+class svg:
+    """An SVG picture: Jupyter shows ``_repr_svg_``; ``text`` is the markup."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def _repr_svg_(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"<svg picture, {len(self.text)} characters>"
+
+
+class side_by_side:
+    """Sources next to each other, as HTML, each titled with its line count.
+
+    ``side_by_side({"sender": [f, g], "task": [h]})``: each value is a list of functions,
+    classes or source strings (:func:`.lines.source_of` drops their docstrings).
+    ``counts`` maps each title to its lines of code (:func:`.lines.count_lines`)."""
+
+    def __init__(self, columns: dict) -> None:
+        if not isinstance(columns, dict) or not columns:
+            raise TypeError(f"side_by_side takes a dict {{title: [functions or source strings]}}, got {columns!r}")
+        self.sources = {title: "\n\n".join(source_of(p) for p in (parts if isinstance(parts, (list, tuple)) else [parts]))
+                        for title, parts in columns.items()}
+        self.counts = {title: count_lines(text) for title, text in self.sources.items()}
+
+    def _repr_html_(self) -> str:
+        columns = "".join(
+            f"<div style='flex: 1; min-width: 20em'><b>{html.escape(title)}</b> — {self.counts[title]} lines"
+            f"<pre style='font-size: 80%; overflow-x: auto'>{html.escape(text)}</pre></div>"
+            for title, text in self.sources.items())
+        return f"<div style='display: flex; gap: 1em; align-items: flex-start'>{columns}</div>"
+
+    def __repr__(self) -> str:
+        return "side_by_side(" + ", ".join(f"{t}: {n} lines" for t, n in self.counts.items()) + ")"
+
+
+def markdown_table(header, rows) -> str:
+    """A Markdown table: ``header`` is a sequence of column titles, ``rows`` a sequence
+    of sequences of cells (converted with ``str``; ``|`` inside a cell is escaped)."""
+    header = list(header)
+    out = ["| " + " | ".join(map(str, header)) + " |", "|" + " --- |" * len(header)]
+    for row in rows:
+        cells = [str(c).replace("|", "\\|") for c in row]
+        if len(cells) != len(header):
+            raise ValueError(f"markdown_table: a row has {len(cells)} cells, the header {len(header)}: {row!r}")
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def _args(payload) -> str:
+    """A trace payload such as ``(42,)`` or ``(1, 2)`` as call arguments: ``42``, ``1, 2``."""
+    text = str(payload)
+    if text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].removesuffix(",")
+    return text
+
+
+def _marker_id(colour: str) -> str:
+    return "sl-arrow-" + colour.lstrip("#")
+
+
+def _marker(colour: str) -> str:
+    return (f"<marker id='{_marker_id(colour)}' viewBox='0 0 10 10' refX='9' refY='5' markerWidth='6' "
+            f"markerHeight='6' orient='auto'><path d='M0,0 L10,5 L0,10 z' fill='{colour}'/></marker>")
+
+
+def sequence_svg(events, *, width_per_op: int = 150, row: int = 26) -> svg:
+    """The events of a traced run (``with ex.tracing() as events``) as a sequence diagram.
+
+    One lifeline for the consumer and one per operation, numbered in connect order; one
+    arrow per event, top to bottom in the order they happened: ``connect`` and ``start``
+    go from the parent operation to the child, completions come back from the child to
+    its parent, coloured by channel. Stop requests are left out."""
+    events = [e for e in events if e.kind in ("connect", "start", "set_value", "set_error", "set_stopped")]
+    number: dict = {}
+    names = ["consumer"]
+    for e in events:
+        if e.kind == "connect" and e.op not in number:
+            number[e.op] = len(names)
+            names.append(f"#{len(names)} {e.algorithm}")
+    if not events:
+        raise ValueError("sequence_svg: no connect/start/completion events; run the sender inside `with ex.tracing() as events:`")
+    x = {i: 70 + i * width_per_op for i in range(len(names))}
+    top = 40
+    height = top + row * (len(events) + 1)
+    width = x[len(names) - 1] + 90
+    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' font-family='monospace' font-size='11'>",
+             "<defs>" + "".join(_marker(c) for c in ("#888", "#4a8fe7", *CHANNEL_COLOURS.values())) + "</defs>"]
+    for i, name in enumerate(names):
+        parts.append(f"<text x='{x[i]}' y='16' text-anchor='middle' font-weight='bold'>{html.escape(name)}</text>")
+        parts.append(f"<line x1='{x[i]}' y1='24' x2='{x[i]}' y2='{height - 6}' stroke='#999' stroke-dasharray='3,3'/>")
+    for k, e in enumerate(events):
+        y = top + row * k
+        child = number.get(e.op, 0)
+        parent = number.get(e.parent, 0) if e.parent is not None else 0
+        if e.kind in ("connect", "start"):
+            a, b, colour, label = parent, child, "#888" if e.kind == "connect" else "#4a8fe7", e.kind
+        else:
+            channel = e.kind[4:]
+            a, b, colour = child, parent, CHANNEL_COLOURS[channel]
+            label = f"{e.kind}({_args(e.payload)})" if e.payload and channel != "stopped" else f"{e.kind}()"
+            if len(label) > 36:
+                label = label[:35] + "…"
+        if a == b:  # an event inside one operation: a small loop
+            parts.append(f"<path d='M{x[a]},{y} h30 v10 h-30' fill='none' stroke='{colour}' stroke-width='2' marker-end='url(#{_marker_id(colour)})'/>")
+            lx = x[a] + 36
+        else:
+            parts.append(f"<line x1='{x[a]}' y1='{y}' x2='{x[b]}' y2='{y}' stroke='{colour}' stroke-width='2' marker-end='url(#{_marker_id(colour)})'/>")
+            lx = (x[a] + x[b]) / 2
+        parts.append(f"<text x='{lx}' y='{y - 4}' text-anchor='middle' fill='#333'>{html.escape(label)}</text>")
+    parts.append("</svg>")
+    return svg("".join(parts))
