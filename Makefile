@@ -1,7 +1,10 @@
 # senderlab — a fresh machine needs only Python 3.11+ and make.
 #
-#   make lab     JupyterLab on notebooks/, with %load_ext senderlab_kernel done for you
-#   make exercises  JupyterLab on exercises/ (the graded exercises), the same way
+#   make lab     JupyterLab on the course (it opens notebooks/00-welcome.ipynb; exercises/ is
+#                reachable from it), with %load_ext senderlab_kernel done for you
+#   make exercises  the same server, opening exercises/README.md (the graded exercises)
+#   make grade SUBMISSIONS=dir OUT=dir   grade a folder of submissions (python -m senderlab_grade)
+#   make site    execute the tutorials and the talk into a static HTML site under site/
 #   make test    the test suite (pytest; notebook execution included)
 #   make bench   every benchmark: ratios against plain Python, asyncio, uvloop, reactivex, executors
 #   make venv    just build .venv (done automatically by the targets above)
@@ -21,8 +24,14 @@ STAMP := $(VENV)/.installed
 # leaks into the user's own ~/.ipython.
 IPYTHONDIR_VENV := $(abspath $(VENV))/ipython
 STARTUP := $(IPYTHONDIR_VENV)/profile_default/startup/00-senderlab.py
+# JupyterLab's settings overrides (widget state saved in the notebook, no news toast),
+# read from the environment's share/jupyter/lab/settings wherever senderlab starts Lab.
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
+# What `make lab` opens; the server's root is the repository, so the tutorials and the
+# exercises link to each other.
+LAB_OPEN ?= notebooks/00-welcome.ipynb
 
-.PHONY: venv test test-gpu lab exercises startup bench clean distclean ci-deps
+.PHONY: venv test test-gpu lab exercises startup bench clean distclean ci-deps grade site welcome
 
 venv: $(STAMP)
 
@@ -43,17 +52,38 @@ $(STAMP): pyproject.toml $(wildcard lib/*/__init__.py kernel_ext/*/__init__.py) 
 test: venv
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
-startup: $(STARTUP)
+startup: $(STARTUP) $(LAB_OVERRIDES)
 
 $(STARTUP): kernel_ext/startup/00-senderlab.py | $(STAMP)
 	@mkdir -p $(@D)
 	cp $< $@
 
-lab: venv startup
-	IPYTHONDIR="$(IPYTHONDIR_VENV)" $(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_ARGS) $(LAB_ARGS)
+$(LAB_OVERRIDES): kernel_ext/startup/overrides.json | $(STAMP)
+	@mkdir -p $(@D)
+	cp $< $@
 
-exercises: venv startup
-	IPYTHONDIR="$(IPYTHONDIR_VENV)" $(BIN)/jupyter lab --notebook-dir=exercises $(ROOT_ARGS) $(LAB_ARGS)
+lab: venv startup
+	IPYTHONDIR="$(IPYTHONDIR_VENV)" $(BIN)/jupyter lab --notebook-dir=. \
+	  --ServerApp.default_url=/lab/tree/$(LAB_OPEN) $(ROOT_ARGS) $(LAB_ARGS)
+
+exercises:
+	$(MAKE) lab LAB_OPEN=exercises/README.md
+
+# The README's grading command, with the venv's Python spelled out.
+grade: venv
+	@[ -n "$(SUBMISSIONS)" ] && [ -n "$(OUT)" ] || \
+	  { echo "usage: make grade SUBMISSIONS=<folder of <student>/*.ipynb> OUT=<folder for the gradebook>" >&2; exit 1; }
+	$(PY) -m senderlab_grade grade "$(SUBMISSIONS)" --out "$(OUT)"
+
+# A static site of the executed tutorials and the talk (no kernel, no network needed to
+# read it): site/index.html. NOTEBOOKS=... builds only those.
+site: venv
+	$(PY) -m senderlab_kernel.site --out site $(NOTEBOOKS)
+
+# notebooks/00-welcome.ipynb stored with its outputs and widget state (its first picture
+# plays as soon as `make lab` opens it); tests/test_notebooks.py says when it is stale.
+welcome: venv
+	$(PY) -m senderlab_kernel.site --store-welcome
 
 bench: venv
 	$(PY) bench/overhead.py
