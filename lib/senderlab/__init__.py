@@ -29,7 +29,7 @@ from .algorithms.split import split
 from .algorithms.starts_on import starts_on
 from .algorithms.stop_when import stop_when
 from .algorithms.stopped_as import stopped_as_error, stopped_as_optional
-from .algorithms.sync_wait import ErrorValue, sync_wait, sync_wait_with_variant
+from .algorithms.sync_wait import sync_wait, sync_wait_with_variant
 from .algorithms.then import then, upon_error, upon_stopped
 from .algorithms.timeout import timeout
 from .algorithms.variant_sender import variant_sender
@@ -43,6 +43,7 @@ from .contexts.thread_pool import static_thread_pool
 from .contexts.timer import now, schedule_after, schedule_at, timed_thread_context
 from .contexts.run_loop import run_loop
 from .scope import associate, counting_scope, is_scope_token, simple_counting_scope, spawn, spawn_future
+from .core.outcome import ErrorValue
 from .core.channels import set_error, set_error_t, set_stopped, set_stopped_t, set_value, set_value_t, sig
 from .core.domain import apply_sender, default_domain, get_domain_late, transform_sender
 from .core.env import (

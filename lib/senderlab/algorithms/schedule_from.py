@@ -27,6 +27,7 @@ receiver's.
 
 from __future__ import annotations
 
+from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.domain import DEFAULT
 from ..core.env import _MISSING, fwd_env
 from ..core.sender import adaptor_sender, as_sender, is_sender, sender_adaptor_closure
@@ -35,7 +36,7 @@ from ._concurrency_util import check_scheduler, hop_signatures, is_scheduler_lik
 
 __all__ = ["schedule_from", "continues_on"]
 
-_VALUE, _ERROR, _STOPPED = 1, 2, 3
+_VALUE, _ERROR, _STOPPED = set_value_t, set_error_t, set_stopped_t  # which channel completed
 
 
 class _schedule_from_op:
@@ -46,7 +47,7 @@ class _schedule_from_op:
     def __init__(self, rcvr, env) -> None:
         self.rcvr = rcvr
         self.env = env
-        self.kind = 0
+        self.kind = None  # the channel tag, once the predecessor completed
         self.payload = None
 
     def start(self) -> None:
@@ -56,9 +57,9 @@ class _schedule_from_op:
     def set_value(self) -> None:
         kind, p = self.kind, self.payload
         self.payload = None
-        if kind == _VALUE:
+        if kind is _VALUE:
             self.rcvr.set_value(*p)
-        elif kind == _ERROR:
+        elif kind is _ERROR:
             self.rcvr.set_error(p)
         else:
             self.rcvr.set_stopped()

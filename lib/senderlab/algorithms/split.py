@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import threading
 
-from ..core.channels import set_stopped_t
+from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.domain import DEFAULT, completion_domain, transform_sender
 from ..core.env import _MISSING, get_stop_token, prop
 from ..core.sender import basic_sender
@@ -42,7 +42,7 @@ from ._util import pipeable
 
 __all__ = ["split"]
 
-_VALUE, _ERROR, _STOPPED = 1, 2, 3
+_VALUE, _ERROR, _STOPPED = set_value_t, set_error_t, set_stopped_t  # which channel completed
 _STOPPED_ONLY = completion_signatures(set_stopped_t())
 
 
@@ -166,9 +166,9 @@ class _split_op:
     def deliver(self, result) -> None:
         self._close_callback()
         kind, p = result
-        if kind == _VALUE:
+        if kind is _VALUE:
             self.rcvr.set_value(*p)
-        elif kind == _ERROR:
+        elif kind is _ERROR:
             self.rcvr.set_error(p)
         else:
             self.rcvr.set_stopped()

@@ -107,6 +107,7 @@ class _then_sender(adaptor_sender):
     _tag = "then"
     _receiver = _then_receiver
     _channel = set_value_t
+    _one_value_signature = True  # its only value completion is f's result
 
     def __init__(self, child, f) -> None:
         self._dom = self._cs = _MISSING
@@ -168,6 +169,7 @@ class _then_sender(adaptor_sender):
 class _upon_error_sender(_then_sender):
     __slots__ = ()
     _tag = "upon_error"
+    _one_value_signature = False  # the predecessor's values pass through
     _receiver = _upon_error_receiver
     _channel = set_error_t
 
@@ -175,6 +177,7 @@ class _upon_error_sender(_then_sender):
 class _upon_stopped_sender(_then_sender):
     __slots__ = ()
     _tag = "upon_stopped"
+    _one_value_signature = False
     _receiver = _upon_stopped_receiver
     _channel = set_stopped_t
 

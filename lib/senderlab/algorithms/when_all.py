@@ -49,14 +49,16 @@ from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.domain import DEFAULT, completion_domain
 from ..core.env import _MISSING, empty_env, env as _env, fwd_env, get_domain, get_env, get_stop_token, prop
 from ..core.sender import as_sender, basic_sender
-from ..core.signatures import completion_signatures, distinct_value_signatures, get_completion_signatures
+from ..core.outcome import require_one_value_signature
+from ..core.signatures import completion_signatures, get_completion_signatures
 from ..core.stop_token import inplace_stop_source
 from ._concurrency_util import describe
 from .into_variant import into_variant
 
 __all__ = ["when_all", "when_all_with_variant"]
 
-_STARTED, _ERROR, _STOPPED = 0, 1, 2
+# The operation's disposition: no child failed yet, or the channel of the first failure.
+_STARTED, _ERROR, _STOPPED = None, set_error_t, set_stopped_t
 _STOPPED_SIG = set_stopped_t()
 
 
@@ -190,17 +192,17 @@ class _when_all_op(_env):
     def _fail(self, kind, err) -> None:
         with self.lock:
             d = self.disp
-            if kind == _ERROR:
-                if d != _ERROR:
+            if kind is _ERROR:
+                if d is not _ERROR:
                     self.disp = _ERROR
                     self.err = err
-            elif d == _STARTED:
+            elif d is _STARTED:
                 self.disp = _STOPPED
-            if d == _STARTED and self.source is None:
+            if d is _STARTED and self.source is None:
                 # No child has its token yet; the ones that ask later must see the stop.
                 # A source stopped from birth needs no link to the consumer's token.
                 self.source = inplace_stop_source()
-        if d == _STARTED:
+        if d is _STARTED:
             self.source.request_stop()  # the siblings: their results no longer matter
         if self.pending.pop():
             self._complete()
@@ -223,14 +225,14 @@ class _when_all_op(_env):
         self._close_callback()
         self._release()
         d = self.disp
-        if d == _STARTED:
+        if d is _STARTED:
             vals = self.vals
             self.vals = None
             if len(vals) == 1:
                 self.rcvr.set_value(*vals[0])
             else:
                 self.rcvr.set_value(*chain.from_iterable(vals))
-        elif d == _ERROR:
+        elif d is _ERROR:
             err = self.err
             self.err = None
             self.rcvr.set_error(err)
@@ -260,20 +262,13 @@ class _when_all_sender(basic_sender):
             self._signatures()
 
     def _check_child(self, i: int, c, cs) -> None:
-        n = 0
-        for s in cs.sigs:
-            if s.channel is set_value_t:
-                n += 1
-        if n < 2:
-            return
-        vs = distinct_value_signatures(cs)
-        if len(vs) > 1:
-            raise TypeError(
-                f"{self._tag}: child {i} ({describe(c):.80}) can complete with {len(vs)} different value signatures "
-                f"({', '.join(map(repr, vs))}); when_all needs at most one per child. "
-                f"Wrap that child with into_variant(...) (it then sends the tuple of values it got), "
-                f"or use when_all_with_variant(...) for all of them."
-            )
+        require_one_value_signature(
+            cs,
+            f"{self._tag}: child {i} ({describe(c):.80})",
+            "when_all needs at most one per child. "
+            "Wrap that child with into_variant(...) (it then sends the tuple of values it got), "
+            "or use when_all_with_variant(...) for all of them.",
+        )
 
     def _connect(self, rcvr, env):
         if not self._checked:

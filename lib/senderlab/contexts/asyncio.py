@@ -35,13 +35,11 @@ from __future__ import annotations
 
 import time
 
-from ..algorithms.sync_wait import ErrorValue
-from ..core.channels import set_value_t
+from ..core.channels import set_error_t, set_value_t
 from ..core.env import get_stop_token
+from ..core.outcome import as_exception, consumer_receiver, require_one_value_signature
 from ..core.scheduler import schedule_sender
 from ..core.sender import as_sender
-from ..core.signatures import distinct_value_signatures
-from ..core.consumer import consumer_receiver
 from .timer import scheduler_attrs, timed_scheduler_mixin
 
 __all__ = ["asyncio_scheduler", "await_sender_on_running_loop"]
@@ -283,22 +281,7 @@ class _await_receiver(consumer_receiver):
         self.loop = loop
         self.waiter = None
 
-    # -- receiver ------------------------------------------------------------------
-    def set_value(self, *values) -> None:
-        self.result = values
-        self.channel = 1
-        self._wake_soon()
-
-    def set_error(self, err) -> None:
-        self.result = err
-        self.channel = 2
-        self._wake_soon()
-
-    def set_stopped(self) -> None:
-        self.channel = 3
-        self._wake_soon()
-
-    def _wake_soon(self) -> None:
+    def _completed(self) -> None:
         loop = self.loop
         if _running_loop() is loop:
             self._wake()
@@ -326,35 +309,26 @@ class _await_receiver(consumer_receiver):
 
 
 def _check_one_value_signature(s) -> None:
-    cs = s._signatures()
-    n = 0
-    for x in cs.sigs:  # the common case, at most one value signature, without building tuples
-        if x.channel is set_value_t:
-            n += 1
-    if n <= 1:
-        return
-    distinct = distinct_value_signatures(cs)
-    if len(distinct) > 1:
-        raise TypeError(
-            f"await: {s!r} can complete with {len(distinct)} different value signatures "
-            f"({', '.join(map(repr, distinct))}); awaiting a sender needs exactly one (P3552R1 4.4). "
-            "Await sndr | into_variant() to receive the tuple of whichever values arrive."
+    if not s._one_value_signature:
+        require_one_value_signature(
+            s._signatures(),
+            f"await: {s!r}",
+            "awaiting a sender needs exactly one (P3552R1 4.4). "
+            "Await sndr | into_variant() to receive the tuple of whichever values arrive.",
         )
 
 
 def _outcome(r: _await_receiver):
     """The await's result for a completed receiver, in the shape a ``task`` gives."""
     ch = r.channel
-    if ch == 1:
+    if ch is set_value_t:
         v = r.result
         n = len(v)
         return None if n == 0 else v[0] if n == 1 else v
-    if ch == 2:
+    if ch is set_error_t:
         e = r.result
         r.result = None
-        if isinstance(e, BaseException):
-            raise e
-        raise ErrorValue(e)
+        raise as_exception(e)
     raise _aio().CancelledError("the awaited sender completed with set_stopped()")
 
 
@@ -404,10 +378,10 @@ def await_sender_on_running_loop(sndr):
     _check_one_value_signature(s)
     r = _await_receiver(loop)
     s.connect(r).start()
-    if r.channel == 0:
+    if r.channel is None:
         cancelled = None
         try:
-            while r.channel == 0:
+            while r.channel is None:
                 # A fresh waiter each time: a cancelled one cannot be reused, and only the
                 # waiter (never the operation) is exposed to Task.cancel.
                 w = r.waiter = loop.create_future()
@@ -423,7 +397,7 @@ def await_sender_on_running_loop(sndr):
         finally:
             r.waiter = None
         if cancelled is not None:
-            if r.channel == 2 and isinstance(r.result, BaseException):
+            if r.channel is set_error_t and isinstance(r.result, BaseException):
                 cancelled.__context__ = r.result
             r.result = None
             raise cancelled

@@ -20,6 +20,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from typing import Callable
 
 from ..core.channels import set_stopped_t, set_value_t
 from ..core.env import _MISSING, get_completion_scheduler, get_stop_token, prop
@@ -58,6 +59,27 @@ class run_loop:
             if item is None:
                 return
             item._execute()
+
+    def run_until(self, done: Callable[[], bool], deadline: float | None = None, poll: float = 0.05) -> bool:
+        """Run queued work on this thread until ``done()`` is true and the queue is
+        empty, or until ``deadline`` (a ``time.monotonic()`` instant) has passed; return
+        ``done()``. It waits in slices of at most ``poll`` seconds, so that a pending
+        ``KeyboardInterrupt`` (Ctrl-C, ``_thread.interrupt_main()``) is raised between
+        them even where a lock wait cannot be interrupted. This is how a blocking
+        consumer (``sync_wait``) drives the loop its receiver offers."""
+        pop = self._pop
+        q = self._q
+        while True:
+            wait_until = time.monotonic() + poll
+            if deadline is not None and deadline < wait_until:
+                wait_until = deadline
+            item = pop(wait_until)
+            if item is not None:
+                item._execute()
+            elif not q and done():
+                return True
+            elif deadline is not None and time.monotonic() >= deadline:
+                return done()
 
     def finish(self) -> None:
         """Let ``run()`` return once the queue is empty. Thread-safe."""

@@ -100,6 +100,10 @@ class basic_sender:
 
     __slots__ = ("_dom", "_cs")
     _tag = "sender"
+    #: True where the sender completes with at most one value signature whatever its
+    #: predecessors do (``then``: only ``f``'s result), so consumers that need one
+    #: (``sync_wait``, ``await``) can skip computing the signatures.
+    _one_value_signature = False
 
     def connect(self, rcvr):
         """Connect to ``rcvr`` after letting the late domain transform this sender."""

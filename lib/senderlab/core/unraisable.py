@@ -4,6 +4,9 @@ operation's error): through ``sys.unraisablehook``, never silently."""
 from __future__ import annotations
 
 import sys
+from typing import Any
+
+from .outcome import as_exception
 
 __all__ = ["report_unraisable"]
 
@@ -22,7 +25,7 @@ class _unraisable_args:
         self.object = obj
 
 
-def report_unraisable(err, err_msg: str, obj) -> None:
+def report_unraisable(err: object, err_msg: str, obj: Any) -> None:
     """Report ``err``, an error no one can receive, through ``sys.unraisablehook``.
 
     A hook installed by the user (or by pytest, which turns it into a warning) is called
@@ -30,10 +33,7 @@ def report_unraisable(err, err_msg: str, obj) -> None:
     of a type Python does not expose, so in its place the same report is written to
     ``sys.stderr``: ``err_msg: object`` followed by the traceback.
     """
-    if not isinstance(err, BaseException):
-        from ..algorithms.sync_wait import ErrorValue
-
-        err = ErrorValue(err)
+    err = as_exception(err)
     args = _unraisable_args(err, err_msg, obj)
     try:
         hook = sys.unraisablehook
@@ -50,7 +50,7 @@ def report_unraisable(err, err_msg: str, obj) -> None:
             what = repr(obj)
         except Exception:
             what = f"<{type(obj).__name__} object>"
-        import traceback
+        import traceback  # only on this rare path: it is not needed at import
 
         lines = [f"{err_msg}: {what}\n"]
         lines += traceback.format_exception(type(err), err, err.__traceback__)

@@ -74,14 +74,13 @@ from __future__ import annotations
 from ..algorithms.affine_on import affine_on
 from ..algorithms.just import just, just_error, just_stopped
 from ..algorithms.read_env import read_env
-from ..algorithms.sync_wait import ErrorValue
 from ..contexts.inline import inline_scheduler
-from ..core.channels import set_value_t
+from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _fwd_view, env as _env, forwarding_query, get_allocator, get_domain, get_scheduler, get_stop_token, prop
 from ..core.scheduler import schedule
 from ..core import sender as _sender_mod
 from ..core.sender import ProtocolError, _awaiting, as_sender, basic_sender, connect
-from ..core.signatures import distinct_value_signatures
+from ..core.outcome import as_exception, one_value_signature_error
 from ..core.stop_token import inplace_stop_source, inplace_stop_token, never_stop_token, stop_callback_for
 from .change_coroutine_scheduler import change_coroutine_scheduler
 from .stopped import task_stopped
@@ -102,7 +101,7 @@ _SYNC_TYPES = frozenset((just, just_error, just_stopped, read_env))
 # The task type (set by senderlab.task.task): one value signature, no check needed.
 _task_type = [None]
 
-_VALUE, _ERROR, _STOPPED = 1, 2, 3
+_VALUE, _ERROR, _STOPPED = set_value_t, set_error_t, set_stopped_t
 
 
 class _error_result:
@@ -148,10 +147,6 @@ def _same(a, b) -> bool:
         return bool(a == b)
     except Exception:
         return False
-
-
-def _error_to_raise(err) -> BaseException:
-    return err if isinstance(err, BaseException) else ErrorValue(err)
 
 
 class _task_env(_env):
@@ -254,7 +249,7 @@ class _hop_receiver:
     def set_error(self, err) -> None:
         op = self.op
         op._payload = None
-        op._run(None, _error_to_raise(err))
+        op._run(None, as_exception(err))
 
     def set_stopped(self) -> None:
         op = self.op
@@ -409,7 +404,7 @@ class _task_op:
                         self._stopping = True
                         exc = task_stopped()
                     else:
-                        exc = _error_to_raise(r.error) if type(r) is _error_result else self._no_completion(y)
+                        exc = as_exception(r.error) if type(r) is _error_result else self._no_completion(y)
                     continue
                 if isinstance(y, basic_sender):
                     s = y
@@ -454,7 +449,7 @@ class _task_op:
                     n = len(p)
                     value = None if n == 0 else p[0] if n == 1 else p
                 elif k == _ERROR:
-                    exc = _error_to_raise(p)
+                    exc = as_exception(p)
                 else:
                     self._stopping = True
                     exc = task_stopped()
@@ -469,7 +464,7 @@ class _task_op:
             n = len(p)
             self._run(None if n == 0 else p[0] if n == 1 else p, None)
         elif k == _ERROR:
-            self._run(None, _error_to_raise(p))
+            self._run(None, as_exception(p))
         else:
             self._stopping = True
             self._run(None, task_stopped())
@@ -532,23 +527,17 @@ class _task_op:
     # -- errors at an await ----------------------------------------------------------
     def _check_signatures(self, s):
         """A :class:`TypeError` if ``s`` may complete with several value signatures."""
+        if s._one_value_signature:
+            return None
         try:
             cs = s._signatures()
         except Exception as e:
             return e
-        n = 0
-        for sg in cs.sigs:
-            if sg.channel is set_value_t:
-                n += 1
-        if n < 2:
-            return None
-        distinct = distinct_value_signatures(cs)
-        if len(distinct) < 2:
-            return None
-        return TypeError(
-            f"task {self._task.name}: await {s!r:.80}: the sender can complete with {len(distinct)} different "
-            f"value signatures ({', '.join(map(repr, distinct))}), but an await gives one result (P3552R1 4.4). "
-            "Await 'sndr | ex.into_variant()' instead: it completes with one value, the tuple of the values sent."
+        return one_value_signature_error(
+            cs,
+            f"task {self._task.name}: await {s!r:.80}: the sender",
+            "an await gives one result (P3552R1 4.4). "
+            "Await 'sndr | ex.into_variant()' instead: it completes with one value, the tuple of the values sent.",
         )
 
     def _no_completion(self, s) -> ProtocolError:

@@ -1,0 +1,177 @@
+"""The vocabulary every consumer shares: how a completion becomes a Python result.
+
+A *consumer* (``sync_wait`` [exec.sync.wait], ``await`` of a sender in a task (P3552R1
+4.4) or in asyncio, a spawned future, the ``%%sender`` magic) connects a sender to a
+receiver that records the one completion and then turns it into what Python code sees.
+The pieces they all need live here, once:
+
+* :class:`ErrorValue`: C++ allows any type on the error channel (``set_error(rcvr,
+  42)``); Python can raise only exceptions, so a non-exception error is raised wrapped,
+  the original in ``.value``. :func:`as_exception` does the wrapping.
+* :func:`require_one_value_signature`: the check C++ makes at compile time where one
+  result is expected (``sync_wait``, ``await``, a ``when_all`` child): a sender that may
+  complete with two different value signatures is refused with a :class:`TypeError`
+  naming the consumer and the fix.
+* :class:`consumer_receiver`: the one receiver of a consumer waiting for one result. It
+  records the channel as a channel tag (``set_value_t``, ``set_error_t``,
+  ``set_stopped_t``; ``None`` until it completes) and the payload, calls
+  :meth:`consumer_receiver._completed` to wake its consumer, and is its own
+  environment: ``get_scheduler``/``get_delegation_scheduler`` answer the consumer's
+  scheduler and ``get_stop_token`` the token of a stop source of its own (so an
+  interrupt or a cancellation can request stop). Both are made only when somebody asks.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from .channels import channel, set_error_t, set_stopped_t, set_value_t
+from .env import env, get_delegation_scheduler, get_scheduler, get_stop_token
+from .signatures import completion_signatures, distinct_value_signatures
+from .stop_token import inplace_stop_source
+
+__all__ = [
+    "ErrorValue",
+    "as_exception",
+    "one_value_signature_error",
+    "require_one_value_signature",
+    "consumer_receiver",
+]
+
+
+class ErrorValue(Exception):
+    """Raised by a consumer for an error that is not an exception.
+
+    C++ allows any type on the error channel (``set_error(rcvr, 42)``); Python can only
+    raise exceptions, so the value travels in ``.value``.
+    """
+
+    def __init__(self, value: object) -> None:
+        super().__init__(value)
+        self.value = value
+
+    def __str__(self) -> str:
+        return f"the sender completed with set_error({self.value!r})"
+
+
+def as_exception(err: object) -> BaseException:
+    """``err`` itself if it is an exception, else :class:`ErrorValue` holding it."""
+    return err if isinstance(err, BaseException) else ErrorValue(err)
+
+
+def one_value_signature_error(cs: completion_signatures, who: str, fix: str) -> TypeError | None:
+    """The :class:`TypeError` :func:`require_one_value_signature` raises, or ``None``."""
+    n = 0
+    for s in cs.sigs:  # the common case, at most one value signature, builds no tuples
+        if s.channel is set_value_t:
+            n += 1
+    if n < 2:
+        return None
+    distinct = distinct_value_signatures(cs)
+    if len(distinct) < 2:
+        return None
+    return TypeError(
+        f"{who} can complete with {len(distinct)} different value signatures "
+        f"({', '.join(map(repr, distinct))}); {fix}"
+    )
+
+
+def require_one_value_signature(cs: completion_signatures, who: str, fix: str) -> None:
+    """Raise :class:`TypeError` if ``cs`` holds two value signatures known to differ.
+
+    ``who`` names the consumer and the sender ("sync_wait: just(1) | ..."), ``fix`` says
+    what to do instead; the message is ``"{who} can complete with N different value
+    signatures (...); {fix}"``. Signatures of unknown arity or type do not count as a
+    second one (see :func:`~senderlab.core.signatures.distinct_value_signatures`).
+    """
+    e = one_value_signature_error(cs, who, fix)
+    if e is not None:
+        raise e
+
+
+_init_lock = threading.Lock()
+
+
+class consumer_receiver(env):
+    """Records one completion: ``channel`` (a channel tag, ``None`` until then) and
+    ``result`` (the values tuple, or the error). Subclasses define ``_scheduler()`` and
+    may override ``_completed()``, called after the completion has been recorded."""
+
+    __slots__ = ("channel", "result", "_sch", "_source")
+
+    def __init__(self) -> None:
+        self.channel: channel | None = None
+        self.result: Any = None
+        self._sch = None
+        self._source: inplace_stop_source | None = None
+        self._fwd = self  # every query it answers forwards
+        self._dom = None  # and names no domain
+
+    # -- receiver ------------------------------------------------------------------
+    def set_value(self, *values: Any) -> None:
+        self.result = values
+        self.channel = set_value_t
+        self._completed()
+
+    def set_error(self, err: object) -> None:
+        self.result = err
+        self.channel = set_error_t
+        self._completed()
+
+    def set_stopped(self) -> None:
+        self.channel = set_stopped_t
+        self._completed()
+
+    def _completed(self) -> None:
+        """Wake the consumer (nothing by default: it looks at ``channel`` itself)."""
+
+    def outcome(self, who: str) -> tuple | None:
+        """``sync_wait``'s shape of the completion: the values tuple, ``None`` for
+        stopped; an error is raised (:func:`as_exception`)."""
+        ch = self.channel
+        if ch is set_value_t:
+            return self.result
+        if ch is set_stopped_t:
+            return None
+        if ch is set_error_t:
+            e = self.result
+            self.result = None
+            raise as_exception(e)
+        raise RuntimeError(f"{who}: the operation never completed")
+
+    # -- environment ---------------------------------------------------------------
+    def get_env(self) -> "consumer_receiver":
+        return self
+
+    def query(self, q: Any) -> Any:
+        if q is get_scheduler or q is get_delegation_scheduler:
+            return self._scheduler()
+        if q is get_stop_token:
+            return self._stop_source().get_token()
+        raise LookupError(q)
+
+    @property
+    def _map(self) -> dict:
+        sch = self._scheduler()
+        return {get_scheduler: sch, get_delegation_scheduler: sch, get_stop_token: self._stop_source().get_token()}
+
+    _rest = ()
+
+    def _scheduler(self) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _stop_source(self) -> inplace_stop_source:
+        src = self._source
+        if src is None:
+            with _init_lock:
+                if self._source is None:
+                    self._source = inplace_stop_source()
+                src = self._source
+        return src
+
+    def request_stop(self) -> None:
+        """Request stop on the operation (only if somebody took the token)."""
+        src = self._source
+        if src is not None:
+            src.request_stop()
