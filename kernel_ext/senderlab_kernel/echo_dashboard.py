@@ -336,7 +336,8 @@ class echo_dashboard:
         self.series = ColumnDataSource({"t": [], "open": [], "rate": []})
         edges = _latency_bins()
         self.hist = ColumnDataSource({"left": list(edges[:-1]), "right": list(edges[1:]), "count": [0] * (len(edges) - 1)})
-        common = dict(width=330, height=220, toolbar_location=None)
+        # room on the right for the last tick label of an axis (the log axis's 10^3 ms)
+        common = dict(width=320, height=220, toolbar_location=None, min_border_right=28, min_border_left=44)
         conn = figure(title="open connections", x_axis_label="s", **common)
         conn.step("t", "open", source=self.series, mode="after", line_width=2)
         rate = figure(title="messages / s", x_axis_label="s", **common)
@@ -432,7 +433,8 @@ class echo_demo:
             send.on_click(lambda _: self.clients.send(line.value))
             burst.on_click(lambda _: self.clients.burst(n.value))
             reset.on_click(lambda _: self.clients.reset(self.stats))
-            title = w.HTML(f"<b>echo server</b> {self.describe()}")
+            # the cell has printed "echo server listening: <address, style, backend>" already
+            title = w.HTML("<b>live dashboard</b> of the echo server above")
             self.panel = w.VBox([title, self.dashboard.plots, self.dashboard.totals,
                                  w.HBox([line, send]), w.HBox([n, burst, reset]), self.log])
             if self.loop is not None:

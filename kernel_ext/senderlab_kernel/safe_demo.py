@@ -77,6 +77,7 @@ def live_demo(run: Callable[[], Any], *, timeout: float, fallback: Any,
         reason = f"raised {type(err).__name__}: {err}"
     from IPython.display import Markdown
 
-    display(Markdown(f"> ⚠️ *The live demo {reason}. Below: the result recorded earlier, not a live run.*"))
+    # words, not an emoji: a machine without an emoji font draws an empty box
+    display(Markdown(f"> **Recorded:** *the live demo {reason}. Below: the result recorded earlier, not a live run.*"))
     display(fallback)
     return demo_outcome(False, None, reason, seconds)
