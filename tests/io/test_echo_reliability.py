@@ -212,3 +212,55 @@ def test_buffer_sizes_default_to_each_papers_and_bad_ones_are_refused():
     for bad in (0, -1, 1.5, "1k"):
         with pytest.raises(ValueError, match="buffer_size must be a positive int"):
             echo_server("sender", "reactor", buffer_size=bad)
+
+
+# -- the connection limit and the idle timeout ---------------------------------------------------
+
+
+@combos
+def test_an_idle_session_is_closed_after_the_idle_timeout(style, backend):
+    with running_server(style, backend, idle_timeout=0.5) as srv:
+        with connect(srv.address) as s:
+            s.sendall(b"hi")
+            assert recv_exactly(s, 2) == b"hi"
+            t = time.monotonic()
+            assert s.recv(1) == b""  # the server closed it (the socket's timeout is 30 s)
+            assert time.monotonic() - t >= 0.4  # not before the timeout (less the echo's way back)
+
+
+@combos
+def test_a_busy_session_outlives_the_idle_timeout(style, backend):
+    with running_server(style, backend, idle_timeout=0.3) as srv:
+        with connect(srv.address) as s:
+            t = time.monotonic()
+            rounds = 0
+            while time.monotonic() - t < 1.0:  # echoes back to back, over three timeouts
+                s.sendall(b"x")
+                assert recv_exactly(s, 1) == b"x"
+                rounds += 1
+            assert rounds > 1
+
+
+@combos
+def test_idle_connections_at_the_limit_do_not_lock_new_clients_out(style, backend):
+    with running_server(style, backend, max_connections=2, idle_timeout=0.5) as srv:
+        idle = [connect(srv.address), connect(srv.address)]  # they hold both slots and say nothing
+        with connect(srv.address) as c:  # in the backlog until an idle one is closed
+            c.sendall(b"new")
+            assert recv_exactly(c, 3) == b"new"
+        for s in idle:
+            assert s.recv(1) == b""
+            s.close()
+
+
+def test_bad_limits_and_timeouts_are_refused_before_anything_is_bound():
+    from senderlab.io.echo import echo_server
+
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="max_connections must be an int of at least 1"):
+            echo_server("sender", "reactor", max_connections=bad)
+    for bad in (0, -1, float("nan"), float("inf"), "5"):
+        with pytest.raises(ValueError, match="idle_timeout must be a positive, finite number of seconds"):
+            echo_server("coroutine", "reactor", idle_timeout=bad)
+    with pytest.raises(ValueError, match="loop_factory makes the asyncio loop of backend='asyncio'"):
+        echo_server("coroutine", "reactor", loop_factory=object)

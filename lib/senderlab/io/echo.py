@@ -22,11 +22,19 @@ literal translation, which the tests show ending the server.
 ``(wec, wn) = await ex.io.write(sock, ...)``, spawned on the context for each connection
 by :func:`coroutine_accept_loop`.
 
-Both are bounded: at most ``max_connections`` sessions at once (the accept loop stops
-accepting at the limit, so further clients wait in the kernel's backlog), one
-outstanding write per connection, and a session does not read again before its write
-has completed, so a client that sends without reading fills its socket buffers and is
-then simply not read from: the server's memory stays at one buffer per connection.
+Both are bounded: at most ``max_connections`` sessions at once, one outstanding write
+per connection, and a session does not read again before its write has completed, so a
+client that sends without reading fills its socket buffers and is then simply not read
+from: the server's memory stays at one buffer per connection.
+
+**At the connection limit** the accept loop stops accepting: a further client's TCP
+connect still succeeds (the kernel completes it into the listen backlog, ``backlog``
+connections deep), but nothing is read from it or echoed until a session ends and a
+slot frees; then the oldest waiting client is accepted. With ``idle_timeout`` (the
+command line's ``--idle-timeout``, 60 seconds there) a session that has echoed nothing
+for that long is closed, so connections that only sit there cannot hold every slot and
+lock new clients out for good; without it (the library's default, as in both papers) they
+can. ``max_connections`` must be at least 1: a server that may accept nobody is refused.
 """
 
 from __future__ import annotations
@@ -34,14 +42,18 @@ from __future__ import annotations
 import argparse
 import errno
 import logging
+import math
 import signal
 import sys
 import threading
+from time import monotonic as _monotonic
+from typing import Any, Callable
 
 import senderlab as ex
 
 from .io_context import io_context
 from .ops import async_accept, async_close, async_read_some, async_write
+from .result import error_code
 from .socket import acceptor
 from .streams import write
 from ..core.env import _MISSING, env, get_stop_token, prop
@@ -63,18 +75,36 @@ log = logging.getLogger("senderlab.io.echo")
 BUFFER_SIZE = 1024  # senders-io's std::array<std::byte, 1024>
 DO_SESSION_BUFFER_SIZE = 4096  # Corosio's buf_.resize(4096)
 ACCEPT_RETRY_DELAY = 0.05  # seconds to wait after a failed accept (EMFILE...) before the next
+IDLE_TIMEOUT = 60.0  # the command line's default --idle-timeout, in seconds
+
+
+def _check_max_connections(where: str, n: object) -> int:
+    if type(n) is not int or n < 1:
+        raise ValueError(f"{where}: max_connections must be an int of at least 1 (the sessions served at once), "
+                         f"not {n!r}; a server that may accept nobody would wait forever")
+    return n
+
+
+def _check_idle_timeout(where: str, t: object) -> float | None:
+    if t is None:
+        return None
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not (t > 0 and math.isfinite(t)):
+        raise ValueError(f"{where}: idle_timeout must be a positive, finite number of seconds (or None: "
+                         f"never close an idle session), not {t!r}")
+    return float(t)
 
 
 # -- sender style (senders-io, D4000R0 5.1) -----------------------------------------------
 
 
-def if_then_else(condition: bool, then, otherwise) -> ex.variant_sender:
+def if_then_else(condition: bool, then: Any, otherwise: Any) -> ex.variant_sender:
     """senders-io's helper: ``exec::variant_sender<ThenSender, ElseSender>`` holding
     ``then`` or ``otherwise``."""
     return ex.variant_sender(then if condition else otherwise, alternatives=(then, otherwise))
 
 
-def echo_input(client, buffer_size: int = BUFFER_SIZE, on_echo=None):
+def echo_input(client: Any, buffer_size: int = BUFFER_SIZE,
+               on_echo: Callable[[int], None] | None = None) -> ex.basic_sender:
     """senders-io's ``echo_input(client)``: read some, write it back, until end of stream.
     ``on_echo(nbytes)``, if given, is called after each write (0 at the end of stream)."""
     if on_echo is None:
@@ -105,7 +135,7 @@ def _at_end(nbytes):
     return nbytes == 0
 
 
-def catch_connection_errors(sndr, client=None):
+def catch_connection_errors(sndr: Any, client: Any = None) -> ex.basic_sender:
     """The helper the senders-io design needs: complete with ``set_value()`` whatever
     error ``sndr`` ends with (logging it), so that one connection's failure cannot end
     the accept sequence and with it the server."""
@@ -337,11 +367,12 @@ class accept_each(ex.basic_sender):
     __slots__ = ("acc", "fn", "max_connections", "retry_accept_errors")
     _tag = "accept_each"
 
-    def __init__(self, acc, fn, max_connections: int = 1000, *, retry_accept_errors: bool = False) -> None:
+    def __init__(self, acc: acceptor, fn: Callable[[Any], Any], max_connections: int = 1000, *,
+                 retry_accept_errors: bool = False) -> None:
         self._dom = self._cs = _MISSING
         self.acc = acc
         self.fn = fn
-        self.max_connections = max_connections
+        self.max_connections = _check_max_connections("accept_each", max_connections)
         self.retry_accept_errors = retry_accept_errors
 
     def _connect(self, rcvr, env_):
@@ -350,28 +381,80 @@ class accept_each(ex.basic_sender):
     def _late_domain(self):
         return None
 
-    def get_completion_signatures(self, env_=None):
+    def get_completion_signatures(self, env_: Any = None) -> ex.completion_signatures:
         return ex.completion_signatures(ex.set_error_t(Exception), ex.set_stopped_t())
 
 
-def accept_connections(acc, *, max_connections: int = 1000, catch_errors: bool = True,
-                       buffer_size: int = BUFFER_SIZE, stats=None):
+def accept_connections(acc: acceptor, *, max_connections: int = 1000, catch_errors: bool = True,
+                       buffer_size: int = BUFFER_SIZE, stats: Any = None,
+                       idle_timeout: float | None = None) -> ex.basic_sender:
     """senders-io's ``accept_connections``: each client runs ``finally_(echo_input(client),
     async_close(client))``, wrapped in :func:`catch_connection_errors` unless
     ``catch_errors=False`` (the literal translation, where one reset ends the server).
     With ``catch_errors``, a failed accept (``EMFILE``: out of descriptors) is retried
     after a short wait instead of ending the server (see :class:`accept_each`).
-    ``stats``: see :class:`echo_server`."""
+    ``stats``: see :class:`echo_server`. ``idle_timeout``: close a session that has
+    echoed nothing for that many seconds (see the module docstring); the sweep runs
+    beside the accept loop, in ``when_any``, and stops with it.
+
+    C++ differs here: senders-io's server has no idle timeout."""
+    idle_timeout = _check_idle_timeout("accept_connections", idle_timeout)
+    watch = None if idle_timeout is None else _idle_watch(acc.context, idle_timeout)
 
     def session(client):
         log.info("connection from %s", _peer(client))
         on_echo = None if stats is None else stats.echoed
+        if watch is not None:
+            on_echo = watch.watch(client, on_echo)
         s = ex.finally_(echo_input(client, buffer_size, on_echo), async_close(client))
         if stats is not None:
             s = _reporting(s, stats)
         return catch_connection_errors(s, client) if catch_errors else s
 
-    return accept_each(acc, session, max_connections, retry_accept_errors=catch_errors)
+    server = accept_each(acc, session, max_connections, retry_accept_errors=catch_errors)
+    return server if watch is None else ex.when_any(server, watch.sweeper())
+
+
+class _idle_watch:
+    """Closes the sessions that have echoed nothing for ``timeout`` seconds: a sweep every
+    quarter of it (so a session is closed between ``timeout`` and 1.25 ``timeout`` after
+    its last echo) looks at when each one last echoed. Closing the socket ends the
+    session's pending read or write with an error, and the session ends as any other."""
+
+    __slots__ = ("ctx", "timeout", "last")
+
+    def __init__(self, ctx: Any, timeout: float) -> None:
+        self.ctx = ctx
+        self.timeout = timeout
+        self.last: dict = {}  # socket -> monotonic time of its last echo (or its start)
+
+    def watch(self, sock: Any, on_echo: Callable[[int], None] | None) -> Callable[[int], None]:
+        """Start watching ``sock``; the ``on_echo`` for its session (calls ``on_echo`` too)."""
+        last = self.last
+        last[sock] = _monotonic()
+
+        def echoed(nbytes: int) -> None:
+            last[sock] = _monotonic()
+            if on_echo is not None:
+                on_echo(nbytes)
+
+        return echoed
+
+    def sweep(self) -> bool:
+        limit = _monotonic() - self.timeout
+        for sock, t in list(self.last.items()):
+            if not sock.is_open():
+                del self.last[sock]
+            elif t <= limit:
+                del self.last[sock]
+                log.info("closing %s: idle for %.0f s", _peer(sock), self.timeout)
+                sock.close()
+        return False  # never done: it runs until stopped
+
+    def sweeper(self) -> ex.basic_sender:
+        """A sender that sweeps every ``timeout / 4`` seconds until it is stopped."""
+        sch = self.ctx.get_scheduler()
+        return ex.schedule_after(sch, self.timeout / 4) | ex.then(self.sweep) | ex.repeat_effect_until()
 
 
 def _reporting(sndr, stats):
@@ -392,7 +475,8 @@ def _reporting(sndr, stats):
 # -- coroutine style (Corosio, D4000R0 5.1) -------------------------------------------------
 
 
-async def do_session(sock, buffer_size: int = 4096, on_echo=None):  # Corosio's buf_.resize(4096)
+async def do_session(sock: Any, buffer_size: int = 4096,
+                     on_echo: Callable[[int], None] | None = None) -> error_code:  # Corosio's buf_.resize(4096)
     """Corosio's ``do_session``: read some, write it all back, until either fails.
     Returns the error code that ended it; ``on_echo(nbytes)``, if given, is called after
     each write."""
@@ -409,7 +493,7 @@ async def do_session(sock, buffer_size: int = 4096, on_echo=None):  # Corosio's 
     return ec or wec
 
 
-async def coroutine_accept_loop(server):
+async def coroutine_accept_loop(server: echo_server) -> None:
     """Accept and spawn :func:`do_session` for each client while ``server`` has room;
     returns at the limit (the server spawns it again when a session ends) or when the
     acceptor is closed."""
@@ -436,7 +520,12 @@ async def coroutine_accept_loop(server):
 
 class echo_server:
     """An echo server: ``echo_server(style="sender"|"coroutine", backend="reactor"|"asyncio",
-    host="127.0.0.1", port=0, max_connections=1000)``.
+    host="127.0.0.1", port=0, max_connections=1000, idle_timeout=None)``.
+
+    At most ``max_connections`` (at least 1) sessions run at once; at the limit further
+    clients wait in the listen backlog, unserved, until a session ends (see the module
+    docstring). ``idle_timeout``: seconds after which a session that has echoed nothing
+    is closed (``None``: never, the papers' servers).
 
     The acceptor is bound in the constructor (``OSError`` for a port in use or a bad
     address); :attr:`address` is where it listens. :meth:`run` serves on the calling
@@ -453,9 +542,12 @@ class echo_server:
 
     def __init__(self, style: str = "coroutine", backend: str = "reactor", host: str = "127.0.0.1",
                  port: int = 0, *, max_connections: int = 1000, catch_errors: bool = True,
-                 backlog: int = 1024, loop_factory=None, stats=None, buffer_size: int | None = None) -> None:
+                 backlog: int = 1024, loop_factory: Callable[[], Any] | None = None, stats: Any = None,
+                 buffer_size: int | None = None, idle_timeout: float | None = None) -> None:
         if style not in ("sender", "coroutine"):
             raise ValueError(f"echo_server: style must be 'sender' or 'coroutine', not {style!r}")
+        max_connections = _check_max_connections("echo_server", max_connections)
+        self.idle_timeout = _check_idle_timeout("echo_server", idle_timeout)
         if buffer_size is None:
             buffer_size = BUFFER_SIZE if style == "sender" else DO_SESSION_BUFFER_SIZE
         elif type(buffer_size) is not int or buffer_size < 1:
@@ -463,6 +555,9 @@ class echo_server:
         self.buffer_size = buffer_size
         if backend not in ("reactor", "asyncio"):
             raise ValueError(f"echo_server: backend must be 'reactor' or 'asyncio', not {backend!r}")
+        if loop_factory is not None and backend != "asyncio":
+            raise ValueError("echo_server: loop_factory makes the asyncio loop of backend='asyncio'; the reactor "
+                             "backend runs no asyncio loop: pass backend='asyncio' with it, or leave it out")
         self.style = style
         self.backend = backend
         self.max_connections = max_connections
@@ -471,8 +566,10 @@ class echo_server:
         self.sessions: set = set()
         self.accepting = False
         self.result = None  # what the sender-style server completed with
-        self._thread = None
+        self._thread: threading.Thread | None = None
         self._stopping = False
+        self._idle: _idle_watch | None = None
+        self._sweep_src: inplace_stop_source | None = None
         self._ready = threading.Event()
         if backend == "reactor":
             self.ctx = io_context()
@@ -559,7 +656,8 @@ class echo_server:
         if self.style == "sender":
             server = accept_connections(self.acceptor, max_connections=self.max_connections,
                                         buffer_size=self.buffer_size,
-                                        catch_errors=self.catch_errors, stats=self.stats)
+                                        catch_errors=self.catch_errors, stats=self.stats,
+                                        idle_timeout=self.idle_timeout)
             ctx.post(self._ready.set)
             if self._stopping:
                 return
@@ -570,10 +668,21 @@ class echo_server:
                 log.error("the server ended with %s: %s", type(e).__name__, e)
         else:
             self._start_coroutines()
+            self._start_idle_sweep()
             ctx.post(self._ready.set)
             if self._stopping:
                 self._shutdown()
             ctx.run()
+
+    def _start_idle_sweep(self) -> None:
+        """The coroutine style's idle sweep (the sender style's runs in accept_connections):
+        started on the context's thread, stopped by :meth:`_shutdown`."""
+        if self.idle_timeout is None:
+            return
+        self._idle = _idle_watch(self.ctx, self.idle_timeout)
+        src = self._sweep_src = inplace_stop_source()
+        sndr = ex.write_env(self._idle.sweeper(), prop(get_stop_token, src.get_token()))
+        ex.connect(sndr, _sweep_receiver()).start()
 
     def _start_coroutines(self) -> None:
         self.accepting = True
@@ -584,8 +693,11 @@ class echo_server:
         err = None
         if stats is not None:
             stats.opened()
+        on_echo = None if stats is None else stats.echoed
+        if self._idle is not None:
+            on_echo = self._idle.watch(sock, on_echo)
         try:
-            err = await do_session(sock, self.buffer_size, on_echo=None if stats is None else stats.echoed)
+            err = await do_session(sock, self.buffer_size, on_echo=on_echo)
         except BaseException as e:
             err = e
             raise
@@ -599,6 +711,8 @@ class echo_server:
 
     def _shutdown(self) -> None:
         self._stopping = True
+        if self._sweep_src is not None:
+            self._sweep_src.request_stop()
         self.acceptor.close()
         for s in list(self.sessions):
             s.close()
@@ -616,7 +730,8 @@ class echo_server:
             src = self._src = inplace_stop_source()
             server = accept_connections(self.acceptor, max_connections=self.max_connections,
                                         buffer_size=self.buffer_size,
-                                        catch_errors=self.catch_errors, stats=self.stats)
+                                        catch_errors=self.catch_errors, stats=self.stats,
+                                        idle_timeout=self.idle_timeout)
             run = asyncio.ensure_future(self._await_with_stop(server, src))
             self._ready.set()
             if self._stopping:
@@ -624,6 +739,7 @@ class echo_server:
             self.result = await run
         else:
             self._start_coroutines()
+            self._start_idle_sweep()
             self._ready.set()
             if self._stopping:
                 self._shutdown()
@@ -654,6 +770,21 @@ class echo_server:
                 self._done.set()
 
 
+class _sweep_receiver:
+    """Where the coroutine style's idle sweep completes: stopped at shutdown."""
+
+    __slots__ = ()
+
+    def set_value(self, *_: object) -> None:
+        pass
+
+    def set_error(self, err: BaseException) -> None:
+        log.error("the idle sweep ended with %s: %s", type(err).__name__, err)
+
+    def set_stopped(self) -> None:
+        pass
+
+
 # -- the command line --------------------------------------------------------------------------
 
 
@@ -662,19 +793,38 @@ def _hostport(host, port) -> str:
     return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
+    """The command line (``python -m senderlab.io.echo --help``); returns the exit status:
+    0 after a clean stop (SIGTERM, SIGINT), 2 for bad arguments or an address it cannot
+    listen on."""
     p = argparse.ArgumentParser(prog="python -m senderlab.io.echo", description=__doc__.split("\n\n")[0])
     p.add_argument("--style", choices=("sender", "coroutine"), default="coroutine")
     p.add_argument("--backend", choices=("reactor", "asyncio"), default="reactor")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7000)
-    p.add_argument("--max-connections", type=int, default=1000)
+    p.add_argument("--max-connections", type=int, default=1000, metavar="N",
+                   help="sessions served at once (at least 1; default 1000). At the limit further clients "
+                        "connect into the listen backlog and wait, unserved, until a session ends")
+    p.add_argument("--idle-timeout", type=float, default=IDLE_TIMEOUT, metavar="SECONDS",
+                   help=f"close a session that has echoed nothing for SECONDS (default {IDLE_TIMEOUT:g}; "
+                        "0: never), so idle connections cannot hold every slot")
     p.add_argument("--buffer-size", type=int, default=None, metavar="BYTES",
                    help="bytes read at once per session (default: 1024 sender style, 4096 coroutine style, "
                         "as in the paper's two servers)")
-    p.add_argument("--uvloop", action="store_true", help="with --backend asyncio: run on uvloop")
+    p.add_argument("--uvloop", action="store_true", help="with --backend asyncio: run on uvloop (refused "
+                   "with --backend reactor, which runs no asyncio loop)")
     p.add_argument("--quiet", action="store_true", help="log warnings only")
     a = p.parse_args(argv)
+    if a.max_connections < 1:
+        p.error(f"--max-connections must be at least 1, not {a.max_connections}: a server that may accept "
+                "nobody would wait forever")
+    if not (a.idle_timeout >= 0 and math.isfinite(a.idle_timeout)):
+        p.error(f"--idle-timeout must be a finite number of seconds, at least 0 (0: never), not {a.idle_timeout}")
+    if a.uvloop and a.backend != "asyncio":
+        p.error("--uvloop runs the asyncio backend on uvloop; the reactor backend runs no asyncio loop: "
+                "add --backend asyncio, or leave --uvloop out")
+    if a.buffer_size is not None and a.buffer_size < 1:
+        p.error(f"--buffer-size must be at least 1 byte, not {a.buffer_size}")
     logging.basicConfig(level=logging.WARNING if a.quiet else logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(message)s")
     loop_factory = None
@@ -683,10 +833,9 @@ def main(argv=None) -> int:
 
         loop_factory = uvloop.new_event_loop
     try:
-        if a.buffer_size is not None and a.buffer_size < 1:
-            p.error(f"--buffer-size must be at least 1 byte, not {a.buffer_size}")
         srv = echo_server(a.style, a.backend, a.host, a.port, max_connections=a.max_connections,
-                          loop_factory=loop_factory, buffer_size=a.buffer_size)
+                          loop_factory=loop_factory, buffer_size=a.buffer_size,
+                          idle_timeout=a.idle_timeout or None)
     except OSError as e:
         msg = e.strerror or str(e)
         print(f"echo: cannot listen on {_hostport(a.host, a.port)}: {msg}", file=sys.stderr)
