@@ -139,7 +139,13 @@ def test_check_reports_each_visible_test_with_hints():
     report = check("q2", ns=wrong)
     assert not report.passed
     text = repr(report)
-    assert "q2: 1 of 2 pass" in text and "hint: sum(xs) / len(xs)" in text
+    # hints are staged: the concept first, never the code on the first miss
+    assert "q2: 1 of 2 pass" in text and "hint 1 of 3: average receives the list" in text
+    assert "sum(xs)" not in text
+    assert "hint 2 of 3: in ex.then(f), f is called with the list" in repr(check("q2", ns=wrong))
+    assert "hint 3 of 3: average = ex.then(lambda xs: sum(xs) / len(xs)" in repr(check("q2", ns=wrong))
+    assert "hint 3 of 3" in repr(check("q2", ns=wrong))  # and it stays at the last stage
+    assert "hint 1 of 3" in repr(checker("01-pipeline")("q2", ns=wrong))  # a notebook of its own starts over
     assert "Held-back tests grade these questions too" in text
     assert "average is a closure" in text and "average of nothing" not in text  # a held-back test's name
     assert "<li" in report._repr_html_()

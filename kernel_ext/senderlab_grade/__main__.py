@@ -13,7 +13,8 @@ from .registry import default_exercises_dir, visible_suites
 def _limits(a):
     from .grade import limits
 
-    return limits(timeout=a.timeout, memory_mb=a.memory_mb, output_mb=a.output_mb, test_timeout=a.test_timeout)
+    return limits(timeout=a.timeout, memory_mb=a.memory_mb, output_mb=a.output_mb, test_timeout=a.test_timeout,
+                  processes=a.processes, notebook_mb=a.max_notebook_mb)
 
 
 def main(argv=None) -> int:
@@ -24,7 +25,11 @@ def main(argv=None) -> int:
     g.add_argument("submissions", type=Path)
     g.add_argument("--out", type=Path, required=True, help="where gradebook.csv, gradebook.json and feedback/ go")
     g.add_argument("--jobs", type=int, default=None, help="notebooks graded at once (default: up to 4)")
-    g.add_argument("--only", nargs="+", metavar="EXERCISE", help="grade only these exercises")
+    scope = g.add_mutually_exclusive_group()
+    scope.add_argument("--only", nargs="+", metavar="EXERCISE",
+                       help="grade these exercises; a student without a notebook for one scores zero on it")
+    scope.add_argument("--all", action="store_true",
+                       help="score every student on every exercise (default: on the exercises each submitted)")
     c = sub.add_parser("check", help="grade one notebook with every test, held-back ones included, and print the feedback")
     c.add_argument("notebook", type=Path)
     c.add_argument("--exercise", help="the exercise id, when the notebook does not say")
@@ -33,18 +38,22 @@ def main(argv=None) -> int:
         q.add_argument("--memory-mb", type=int, default=1024, help="address-space limit per notebook (default 1024)")
         q.add_argument("--output-mb", type=int, default=1, help="output limit per notebook (default 1)")
         q.add_argument("--test-timeout", type=float, default=10.0, help="seconds for one test (default 10)")
+        q.add_argument("--processes", type=int, default=256, help="processes and threads per notebook (default 256)")
+        q.add_argument("--max-notebook-mb", type=float, default=16.0,
+                       help="a notebook file larger than this is not read; it scores zero (default 16)")
         q.add_argument("--exercises-dir", type=Path, default=None, help="the exercises/ folder holding hidden/")
         q.add_argument("--engine", choices=("process", "kernel"), default="process",
                        help="run the cells in the grading process (default) or in a Jupyter kernel through nbclient")
 
     r = sub.add_parser("release", help="write the student notebooks from the reference ones")
+    r.add_argument("only", nargs="*", metavar="EXERCISE", help="release only these exercises (default: all)")
     r.add_argument("--solutions", type=Path, default=None, help="default: exercises/solutions")
     r.add_argument("--out", type=Path, default=None, help="default: exercises/")
     sub.add_parser("list", help="list the exercises, their questions and points")
     a = p.parse_args(argv)
 
     if a.command == "grade":
-        from .grade import grade_folder
+        from .grade import grade_folder, summary
 
         if not a.submissions.is_dir():
             print(f"{a.submissions}: not a folder; give the folder that holds one folder per student", file=sys.stderr)
@@ -55,12 +64,10 @@ def main(argv=None) -> int:
                 print(f"--only: no exercise {', '.join(unknown)}; the exercises are {', '.join(visible_suites())}", file=sys.stderr)
                 return 2
         book = grade_folder(a.submissions, a.out, _limits(a), jobs=a.jobs, exercises_dir=a.exercises_dir,
-                            exercises=a.only, engine=a.engine)
+                            exercises=a.only, engine=a.engine, count_all=a.all)
         for student, grades in book.items():
-            total = sum(x.score for x in grades.values())
-            possible = sum(x.possible for x in grades.values())
             bad = [f"{e} ({x.status})" for e, x in grades.items() if x.status not in ("graded", "not submitted")]
-            print(f"{student}: {total:g} / {possible:g}" + (f"   zero for {', '.join(bad)}" if bad else ""))
+            print(f"{student}: {summary(grades)}" + (f"; zero for {', '.join(bad)}" if bad else ""))
         print(f"wrote {a.out / 'gradebook.csv'}, {a.out / 'gradebook.json'} and {a.out / 'feedback'}/")
         return 0
     if a.command == "check":
@@ -81,7 +88,12 @@ def main(argv=None) -> int:
         from .notebooks import release_all
 
         base = default_exercises_dir()
-        for path in release_all(a.solutions or base / "solutions", a.out or base):
+        solutions = a.solutions or base / "solutions"
+        missing = [e for e in a.only if not (solutions / f"{e}.ipynb").is_file()]
+        if missing:
+            print(f"release: no {', '.join(f'{solutions}/{e}.ipynb' for e in missing)}; give exercise ids such as 01-pipeline", file=sys.stderr)
+            return 2
+        for path in release_all(solutions, a.out or base, only=a.only or None):
             print("wrote", path)
         return 0
     for e, s in visible_suites().items():

@@ -74,10 +74,13 @@ def release(nb):
     return nb
 
 
-def release_all(solutions: Path, out: Path) -> list[Path]:
-    """Write the student version of every ``solutions/*.ipynb`` into ``out``."""
+def release_all(solutions: Path, out: Path, only: list[str] | None = None) -> list[Path]:
+    """Write the student version of every ``solutions/*.ipynb`` (of the exercise ids in
+    ``only``, when given) into ``out``."""
     written = []
     for path in sorted(Path(solutions).glob("*.ipynb")):
+        if only is not None and path.stem not in only:
+            continue
         nb = release(nbformat.read(path, as_version=4))
         target = Path(out) / path.name
         nbformat.write(nb, target)

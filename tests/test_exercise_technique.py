@@ -1,0 +1,118 @@
+"""Exercises 01-09 grade the technique, not only the result (issue 14).
+
+For each exercise, its reference solution must score full marks and each of the
+wrong-technique answers below must not: answers that get the right values while
+skipping what the exercise teaches (eager work instead of a lazy pipeline, a nested
+``sync_wait`` inside a stage, a loop folded into one ``then``, work on the wrong
+thread...). The answers run in this process, on namespaces made from the reference
+notebook's code cells with the wrong answer's cell run after them, through
+:func:`senderlab_grade.running.run_tests` (no notebook is executed, no subprocess):
+the same tests the grader runs, visible and held back.
+
+Also proved here: hints are staged (the first failure names the concept, the second the
+API, a later one shows code), counted per test and per checker (per notebook), and the
+grader's feedback shows only the first stage, only for visible tests.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXERCISES = ROOT / "exercises"
+if importlib.util.find_spec("senderlab_grade") is None:  # a venv built before the package existed
+    sys.path.insert(0, str(ROOT / "kernel_ext"))
+
+from senderlab_grade import checker  # noqa: E402
+from senderlab_grade.registry import hidden_suite, visible_suites  # noqa: E402
+from senderlab_grade.running import run_tests  # noqa: E402
+from senderlab_grade.suite import suite  # noqa: E402
+
+
+def _id(name: str) -> str:
+    ids = [e for e in visible_suites() if e[3:] == name]
+    assert len(ids) == 1, f"no single exercise named {name!r}: {list(visible_suites())}"
+    return ids[0]
+
+
+def reference_namespace(exercise: str) -> dict:
+    """The names the reference notebook defines: its code cells run in order, but for
+    the ``check(...)`` cells."""
+    nb = nbformat.read(EXERCISES / "solutions" / f"{exercise}.ipynb", as_version=4)
+    ns: dict = {"__name__": f"reference_{exercise.replace('-', '_')}"}
+    for cell in nb.cells:
+        if cell.cell_type == "code" and not cell.source.lstrip().startswith("check("):
+            exec(compile(cell.source, f"<{exercise}>", "exec"), ns)
+    return ns
+
+
+def score(exercise: str, ns: dict) -> tuple[float, float, list]:
+    """(score, possible, the tests that did not pass), as the grader scores: a question's
+    points shared equally among its visible and held-back tests."""
+    visible = visible_suites()[exercise]
+    hidden = hidden_suite(exercise, EXERCISES)
+    results = run_tests(visible.tests, ns) + run_tests(hidden.tests, ns, hidden=True)
+    total = 0.0
+    for q, pts in visible.points.items():
+        rs = [r for r in results if r.question == q]
+        total += pts * sum(r.passed for r in rs) / len(rs)
+    return round(total, 2), float(sum(visible.points.values())), [(r.question, r.name, r.outcome, r.message[:200]) for r in results if not r.passed]
+
+
+# -- the wrong-technique answers: (exercise name, what it does wrong, the cell that replaces the answer) --
+
+WRONG = [
+    ("pipeline", "counts the words while building (eager just of the list)", """
+        def word_lengths(sentence):
+            return ex.just([len(w) for w in sentence.split()])
+    """),
+    ("pipeline", "a stage runs the real pipeline with a nested sync_wait", """
+        def word_lengths(sentence):
+            return ex.just() | ex.then(lambda: ex.sync_wait(ex.just(sentence) | ex.then(lambda s: [len(w) for w in s.split()]))[0])
+    """),
+    ("pipeline", "the log is appended while the sender is built", """
+        def counting_sender(log):
+            log.append("ran")
+            return ex.just(len(log))
+    """),
+]
+
+
+@pytest.fixture(scope="module")
+def references():
+    return {}
+
+
+def _reference(references, exercise):
+    if exercise not in references:
+        references[exercise] = reference_namespace(exercise)
+    return references[exercise]
+
+
+@pytest.mark.parametrize("name", sorted({w[0] for w in WRONG}))
+def test_the_reference_solution_scores_full_marks(name, references):
+    exercise = _id(name)
+    got, possible, failed = score(exercise, dict(_reference(references, exercise)))
+    assert got == possible, (exercise, failed)
+
+
+@pytest.mark.parametrize("name,what,cell", WRONG, ids=[f"{w[0]}: {w[1]}" for w in WRONG])
+def test_a_wrong_technique_answer_scores_below_full_marks(name, what, cell, references):
+    exercise = _id(name)
+    ns = dict(_reference(references, exercise))
+    exec(compile(textwrap.dedent(cell), f"<wrong {exercise}>", "exec"), ns)
+    got, possible, failed = score(exercise, ns)
+    assert got < possible, f"{exercise}: {what}: scored {got} of {possible}"
+    assert failed, "a score below full marks has failed tests"
+
+
+def test_every_exercise_of_01_to_09_has_two_wrong_technique_answers():
+    mine = [e for e in visible_suites() if e[:2] <= "09"]
+    counts = {e: sum(1 for w in WRONG if _id(w[0]) == e) for e in mine}
+    assert all(n >= 2 for n in counts.values()), counts
