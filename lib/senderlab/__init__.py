@@ -2,7 +2,8 @@
 
 ``import senderlab as ex`` gives every public name: ``ex.just``, ``ex.then``,
 ``ex.sync_wait``, ``ex.run_loop``, ... (C++ names in snake_case). Subpackages with heavy
-imports load on first use: ``ex.gpu`` (Numba) and ``ex.io`` (networking).
+imports load on first use: ``ex.gpu`` (Numba), ``ex.io`` (networking) and
+``ex.cluster`` (Dask).
 
     >>> import senderlab as ex
     >>> ex.sync_wait(ex.just(20) | ex.then(lambda x: x + 22))
@@ -87,7 +88,7 @@ from .task import change_coroutine_scheduler, task, task_stopped, with_error
 
 __version__ = "0.1.0"
 
-_LAZY = {"gpu", "io"}
+_LAZY = {"cluster", "gpu", "io"}
 
 __all__ = [
     "ErrorValue",

@@ -1,0 +1,233 @@
+"""A Dask cluster as an execution resource: :class:`dask_context` and its scheduler
+(P2300R10 [exec.sched]; the scheduler's domain is in :mod:`senderlab.cluster.domain`).
+
+``with dask_context() as ctx:`` starts a ``distributed.LocalCluster`` of worker
+*processes* and closes it on exit; ``dask_context("tcp://host:8786")`` connects a
+``Client`` to a running scheduler instead (and closes only the client). ``ctx.client``
+is the ``distributed.Client``; ``ctx.get_scheduler()`` the sender scheduler.
+
+``schedule(ctx.get_scheduler())`` completes with no values "on the cluster": followed by
+cluster steps it costs nothing; followed by anything else it completes on the context's
+completion thread (``senderlab-cluster-completion``), as every chain that leaves the
+cluster does. User code never runs on Dask's own threads.
+
+Started from a script without an ``if __name__ == "__main__":`` guard, the worker
+processes (started with ``multiprocessing``'s *spawn*, which imports the script again)
+fail and Dask reports "Nanny failed to start"; :class:`dask_context` raises a
+:class:`RuntimeError` that says what to do instead.
+"""
+
+from __future__ import annotations
+
+import threading
+from queue import SimpleQueue
+
+from ..core.channels import set_stopped_t, set_value_t
+from ..core.env import env, get_completion_scheduler, get_domain, get_stop_token, prop
+from ..core.signatures import completion_signatures
+
+__all__ = ["dask_context", "cluster_scheduler", "NANNY_HINT"]
+
+#: What to do when Dask's worker processes cannot start (the text of the error).
+NANNY_HINT = (
+    "Dask could not start its worker processes (\"Nanny failed to start\"). Dask starts each "
+    "worker as a new Python process that imports your main module again; when that module "
+    "starts a cluster at import time, the new process tries to start one too and fails. Put the "
+    "code that starts the cluster under 'if __name__ == \"__main__\":' in your script (a program "
+    "read from standard input cannot be imported again: save it to a file), or run it in a "
+    "notebook, or connect to a running scheduler with dask_context(\"tcp://host:8786\")"
+)
+
+_SCHEDULE_SIGS = completion_signatures(set_value_t(), set_stopped_t())
+
+
+class _completer:
+    """The completion thread: runs the callables queued to it, one at a time."""
+
+    def __init__(self) -> None:
+        self.q = SimpleQueue()
+        self.thread = threading.Thread(target=self._loop, name="senderlab-cluster-completion", daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        get = self.q.get
+        while True:
+            fn = get()
+            if fn is None:
+                return
+            try:
+                fn()
+            except BaseException:  # a receiver that raised: report it, keep serving
+                import sys
+                import traceback
+
+                traceback.print_exc(file=sys.stderr)
+            del fn
+
+    def stop(self) -> None:
+        self.q.put(None)
+        if threading.current_thread() is not self.thread:
+            self.thread.join()
+
+
+class dask_context:
+    """A Dask cluster for senders (see the module docstring).
+
+    ``address``: a scheduler to connect to, or ``None`` for a new ``LocalCluster`` of
+    ``n_workers`` worker processes with ``threads_per_worker`` threads each, its scheduler
+    on 127.0.0.1, and Dask's dashboard at ``dashboard_address`` (``None``: no
+    dashboard). The local cluster's scheduler fails a task whose worker dies at once
+    (``allowed_failures=0``) instead of running it again elsewhere, so a dead worker fails
+    the operation (:class:`~senderlab.cluster.worker_died`); a remote scheduler keeps its
+    own setting (Dask's default retries a task on three workers before it fails it).
+    """
+
+    def __init__(self, address=None, *, n_workers: int = 2, threads_per_worker: int = 1,
+                 dashboard_address=":8787") -> None:
+        from distributed import Client, LocalCluster
+
+        from .domain import cluster_domain
+
+        self.cluster = None
+        if address is None:
+            try:
+                self.cluster = LocalCluster(
+                    n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True,
+                    host="127.0.0.1", dashboard_address=dashboard_address,
+                    scheduler_kwargs={"allowed_failures": 0},
+                )
+            except Exception as e:
+                if "Nanny failed to start" in str(e) or "bootstrapping phase" in str(e):
+                    raise RuntimeError(NANNY_HINT) from e
+                raise
+            address = self.cluster
+        # set_as_default=False: the client is this context's, not Dask's global default.
+        self.client = Client(address, set_as_default=False)
+        self._domain = cluster_domain(self)
+        self._lock = threading.Lock()
+        self._completer = None
+        self._closed = False
+
+    @property
+    def dashboard_link(self):
+        """The URL of Dask's dashboard (task stream, workers, progress), or ``None``."""
+        try:
+            return self.client.dashboard_link
+        except Exception:
+            return None
+
+    def get_scheduler(self) -> "cluster_scheduler":
+        return cluster_scheduler(self)
+
+    def workers(self) -> list:
+        """``[(address, threads)]`` of the workers now connected, in a stable order."""
+        return sorted(self.client.nthreads().items())
+
+    def close(self) -> None:
+        """Stop the completion thread (after what is queued), close the client and, for
+        a cluster this context started, the cluster."""
+        with self._lock:
+            self._closed = True
+            c, self._completer = self._completer, None
+        if c is not None:
+            c.stop()
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    def __enter__(self) -> "dask_context":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"dask_context({self.client.scheduler.address!r})" if not self._closed else "dask_context(closed)"
+
+    def _post(self, fn) -> None:
+        """Run ``fn()`` on the completion thread."""
+        with self._lock:
+            c = self._completer
+            if c is None:
+                if self._closed:
+                    c = None
+                else:
+                    c = self._completer = _completer()
+        if c is None:
+            raise RuntimeError(f"{self!r} was used after close(); make a new dask_context")
+        c.q.put(fn)
+
+
+class cluster_scheduler:
+    """The scheduler of a :class:`dask_context`; equal for the same context. Its domain
+    (:class:`~senderlab.cluster.cluster_domain`) runs ``then``, ``bulk`` and friends on
+    the workers."""
+
+    __slots__ = ("ctx", "_attrs")
+
+    def __init__(self, ctx: dask_context) -> None:
+        self.ctx = ctx
+        self._attrs = env(prop(get_completion_scheduler(set_value_t), self),
+                          prop(get_completion_scheduler(set_stopped_t), self))
+
+    def schedule(self):
+        return _cluster_schedule_sender(self)
+
+    def query(self, q):
+        if q is get_domain:
+            return self.ctx._domain
+        raise LookupError(q)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is cluster_scheduler and other.ctx is self.ctx
+
+    def __hash__(self) -> int:
+        return id(self.ctx)
+
+    def __repr__(self) -> str:
+        return f"cluster_scheduler({self.ctx!r})"
+
+
+class _cluster_schedule_op:
+    __slots__ = ("ctx", "rcvr")
+
+    def __init__(self, ctx, rcvr) -> None:
+        self.ctx = ctx
+        self.rcvr = rcvr
+
+    def start(self) -> None:
+        from .domain import chain, forward
+
+        if get_stop_token(_env_of(self.rcvr)).stop_requested():
+            self.rcvr.set_stopped()
+            return
+        forward(chain.from_host(self.ctx, ()), self.rcvr)
+
+
+def _env_of(rcvr):
+    g = getattr(rcvr, "get_env", None)
+    return g() if g is not None else env()
+
+
+class _cluster_schedule_sender:
+    """``schedule(cluster)`` ([exec.schedule])."""
+
+    __slots__ = ("sch",)
+
+    def __init__(self, sch) -> None:
+        self.sch = sch
+
+    def connect(self, rcvr):
+        return _cluster_schedule_op(self.sch.ctx, rcvr)
+
+    def get_env(self):
+        return self.sch._attrs
+
+    def get_completion_signatures(self, env=None):
+        return _SCHEDULE_SIGS
+
+    def __repr__(self) -> str:
+        return f"schedule({self.sch!r})"
+
+
+_cluster_schedule_sender.__name__ = "schedule [cluster]"  # what a trace calls it

@@ -1,0 +1,508 @@
+"""The domain of a :class:`~senderlab.cluster.cluster_scheduler` (P2300 sender
+algorithm customization: [exec.domain.default], [exec.snd.transform]; the cluster
+counterpart of :mod:`senderlab.gpu.stream`, as HPX's distributed senders are of
+stdexec's nvexec).
+
+At connect time the domain transforms every algorithm whose predecessor completes on the
+cluster (or, naming no scheduler, is started there: the inside of ``starts_on(cluster,
+...)`` and ``on(cluster, ...)``):
+
+* ``then(f)`` ([exec.then]) becomes one Dask task running ``f(*values)`` on a worker;
+* ``bulk``, ``bulk_chunked``, ``bulk_unchunked`` ([exec.bulk]) become one task per
+  chunk, at least one chunk per worker thread, each pinned (loosely) to its own worker:
+  a chunk ``[b, e)`` calls ``f(i, *values)`` for ``i`` in it (``f(b, e, *values)`` for
+  ``bulk_chunked``). Each chunk sends back, for every NumPy array value, the rows
+  ``[b, e)`` of its first axis if it changed them; those rows are written into the
+  array. **Writes outside a chunk's own rows are not gathered**: each worker works on its
+  own copy of the values, so such a write is lost (or seen by only some chunks).
+  Every policy runs its chunks in parallel, as on the GPU;
+* ``continues_on(cluster)`` moves host values onto the cluster; ``when_all`` of cluster
+  senders joins the children's values in one task of the same graph.
+
+A chain of cluster steps keeps its values on the cluster as Dask futures: each step
+submits its tasks at once, depending on the previous step's futures, and nothing is
+gathered until the chain *leaves* the cluster, where the next receiver is not a cluster
+step (``continues_on(other)``, ``sync_wait``, any algorithm the domain does not
+transform). Leaving waits for the futures without blocking any thread, gathers on the
+context's completion thread only what the caller does not already hold (the changed
+rows of its arrays, the values computed on the cluster), writes the rows back into the
+caller's own arrays (the in-place meaning of CPU ``bulk``, as the GPU domain copies
+back) and completes the receiver there.
+
+C++ differs here: a C++ sender's values never leave its address space; here values and
+functions travel to other processes with the serializer Dask uses (pickle, and
+cloudpickle for functions and classes defined in ``__main__`` or a notebook). What
+cannot travel fails the step with ``set_error`` (Dask's ``TypeError``/``PicklingError``):
+open files and sockets, locks, generators, objects of C extensions without pickle
+support; a module-level function of a module the workers cannot import travels by name
+and fails there. A value a ``then`` on the cluster changes in place but does not return
+is not copied back, and identity is not kept: the caller receives its own arrays back,
+every other object as a copy.
+
+Errors raised on a worker arrive on ``set_error`` as the same exception (type and
+message; Dask adds the worker's traceback). A worker that dies while running a task
+fails the operation with :class:`worker_died`. A stop request cancels the chain's
+pending futures (tasks already running on a worker run to their end; their results are
+dropped) and completes with ``set_stopped`` once Dask has taken the cancellation.
+Algorithms the domain does not transform (``let_value``, ``upon_error``, ...) run on the
+caller's side after the chain has left the cluster.
+
+Under tracing each step's receiver is wrapped for the trace, so each step leaves the
+cluster and the next enters it again: the same results, a round trip per step, which
+the picture shows.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from ..algorithms._concurrency_util import ERROR, STOPPED, VALUE, arrival_receiver, linked_children_op
+from ..core.channels import set_value_t
+from ..core.env import env, fwd_env, get_completion_scheduler, get_domain, get_env, get_scheduler, get_stop_token
+from ..core.sender import connect, forwarding_receiver
+from ..core.signatures import get_completion_signatures
+from . import tasks
+
+__all__ = ["cluster_domain", "worker_died"]
+
+_BULK_TAGS = {"bulk": False, "bulk_unchunked": False, "bulk_chunked": True}
+_value_scheduler = get_completion_scheduler(set_value_t)
+
+
+class worker_died(RuntimeError):
+    """A Dask worker died (killed, out of memory, crashed) while it ran a task of the
+    operation; the operation fails rather than run the work again."""
+
+
+# -- a chain's values on the cluster ----------------------------------------------------
+
+
+class chain:
+    """The values of one pass through a chain of cluster steps, held by the caller.
+
+    Either ``host`` (values not sent yet; a chain that only passes through the cluster
+    sends nothing) or ``fut``, the future of a cluster value (see
+    :mod:`senderlab.cluster.tasks`), plus ``patches``: the chunk futures of the last
+    ``bulk``, applied on the cluster only when a later step needs the values, and here
+    when the chain leaves. ``origins`` are the caller's arrays; ``futures`` every future
+    of the pass, cancelled together on a stop request."""
+
+    __slots__ = ("ctx", "host", "fut", "origins", "patches", "futures")
+
+    def __init__(self, ctx, values, origins, fut=None) -> None:
+        self.ctx = ctx
+        self.host = values
+        self.origins = origins
+        self.fut = fut
+        self.patches = None
+        self.futures: list = []
+
+    @classmethod
+    def from_host(cls, ctx, values) -> "chain":
+        origins = [v for v in values if isinstance(v, np.ndarray)]
+        ids = {id(v): k for k, v in enumerate(origins)}
+        src = tuple([ids.get(id(v)) if isinstance(v, np.ndarray) else None for v in values])
+        return cls(ctx, (tuple(values), src, frozenset()), origins)
+
+    def value_future(self, broadcast: bool = False):
+        """The future of the values, sending them or applying a bulk's rows first."""
+        client = self.ctx.client
+        if self.fut is None:
+            [self.fut] = client.scatter([self.host], broadcast=broadcast, hash=False)
+            self.host = None
+            self.futures.append(self.fut)
+        if self.patches is not None:
+            spans, futs = self.patches
+            self.patches = None
+            self.submit(tasks.apply_patches, self.fut, spans, *futs)
+        return self.fut
+
+    def submit(self, fn, *args, **kw):
+        f = self.fut = self.ctx.client.submit(fn, *args, pure=False, **kw)
+        self.futures.append(f)
+        return f
+
+    def cancel(self) -> None:
+        if self.futures:
+            self.ctx.client.cancel(self.futures)
+
+
+def forward(ch: chain, rcvr) -> None:
+    """Hand the chain on: to the next cluster step (its values stay where they are), else
+    leave the cluster and complete ``rcvr`` with the values."""
+    g = getattr(rcvr, "_cluster_value", None)
+    if g is not None:
+        g(ch)
+    else:
+        leave(ch, rcvr)
+
+
+_VALUE, _ERROR, _STOPPED = 0, 1, 2
+
+
+def leave(ch: chain, rcvr, kind=_VALUE, payload=None) -> None:
+    """Wait for the chain's work, then complete ``rcvr`` on the completion thread: with
+    the values gathered back (``kind`` value), or with ``payload``/stopped."""
+    _leaving(ch, rcvr, kind, payload).wait()
+
+
+class _leaving:
+    __slots__ = ("ch", "rcvr", "kind", "payload", "want", "left", "lock", "fired", "cb", "stop")
+
+    def __init__(self, ch, rcvr, kind, payload) -> None:
+        self.ch, self.rcvr, self.kind, self.payload = ch, rcvr, kind, payload
+        self.lock = threading.Lock()
+        self.fired = False
+        self.cb = None
+        self.stop = False
+        if kind != _VALUE or ch.fut is None:
+            self.want = []
+        else:
+            self.want = [ch.ctx.client.submit(tasks.outgoing, ch.fut, pure=False)]
+            if ch.patches is not None:
+                self.want.extend(ch.patches[1])
+        self.left = len(self.want)
+
+    def wait(self) -> None:
+        if not self.want:
+            self._fire()
+            return
+        self.ch.futures.extend(self.want[:1])
+        tok = get_stop_token(_env(self.rcvr))
+        if self.kind == _VALUE and tok.stop_possible():
+            self.cb = tok.callback(self._stop)
+        for f in self.want:
+            f.add_done_callback(self._one)
+
+    def _one(self, fut) -> None:  # on a Dask callback thread: only count
+        with self.lock:
+            self.left -= 1
+            go = not self.fired and (self.left == 0 or fut.status != "finished")
+            if go:
+                self.fired = True
+        if go:
+            self.ch.ctx._post(self._complete)
+
+    def _stop(self) -> None:
+        with self.lock:
+            go = not self.fired
+            self.fired = True
+        if go:
+            self.stop = True
+            self.ch.ctx._post(self._complete)
+
+    def _fire(self) -> None:
+        with self.lock:
+            self.fired = True
+        self.ch.ctx._post(self._complete)
+
+    def _complete(self) -> None:  # on the completion thread
+        if self.cb is not None:
+            self.cb.close()
+        ch, rcvr = self.ch, self.rcvr
+        if self.stop or self.kind == _STOPPED:
+            ch.cancel()
+            rcvr.set_stopped()
+            return
+        if self.kind == _ERROR:
+            ch.cancel()
+            rcvr.set_error(self.payload)
+            return
+        try:
+            values = _gather(ch, self.want)
+        except BaseException as e:
+            ch.cancel()
+            rcvr.set_error(_explain(e))
+            return
+        rcvr.set_value(*values)
+
+
+def _gather(ch: chain, want) -> tuple:
+    if not want:
+        values, src, _ = ch.host
+        return values
+    got = ch.ctx.client.gather(want)
+    out, src = list(got[0][0]), got[0][1]
+    for j, v in enumerate(out):
+        s = src[j]
+        if s is None:
+            continue
+        host = ch.origins[s]
+        if isinstance(v, str) and v == tasks.SAME:
+            out[j] = host
+        elif isinstance(v, np.ndarray) and v.shape == host.shape and v.dtype == host.dtype and host.flags.writeable:
+            np.copyto(host, v)
+            out[j] = host
+    if ch.patches is not None:
+        spans = ch.patches[0]
+        for (b, e), rows in zip(spans, got[1:]):
+            for j, part in rows:
+                v = out[j]
+                if not v.flags.writeable:
+                    v = out[j] = v.copy()
+                v[b:e] = part
+    return tuple(out)
+
+
+def _explain(e: BaseException) -> BaseException:
+    """A worker's death as :class:`worker_died`; every other error as it was raised."""
+    from distributed.scheduler import KilledWorker
+
+    if isinstance(e, KilledWorker):
+        err = worker_died(
+            f"a Dask worker died while running task {e.task!r} (killed, out of memory, or crashed); the operation "
+            f"fails rather than run the work again. Dask says: {e}"
+        )
+        err.__cause__ = e
+        return err
+    return e
+
+
+def _env(rcvr):
+    g = getattr(rcvr, "get_env", None)
+    return g() if g is not None else env()
+
+
+# -- the domain -------------------------------------------------------------------------
+
+
+class cluster_domain:
+    """The domain of a :class:`~senderlab.cluster.cluster_scheduler` (see the module
+    docstring)."""
+
+    __slots__ = ("ctx",)
+
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+
+    def _here(self, sndr, env_=None) -> bool:
+        """Whether ``sndr`` completes on this context: its attributes name this domain,
+        or name no scheduler and it is started on this context (``env_`` names it)."""
+        attrs = get_env(sndr)
+        d = get_domain(attrs, None)
+        if d is None:
+            sch = _value_scheduler(attrs, None)
+            if sch is None and env_ is not None:
+                sch = get_scheduler(env_, None)
+                if sch is None:
+                    return get_domain(env_, None) == self
+            d = get_domain(sch, None) if sch is not None else None
+        return d == self
+
+    def transform_sender(self, sndr, env_=None):
+        if isinstance(sndr, _cluster_sender):
+            return sndr
+        tag = getattr(sndr, "tag", None)
+        ctx = self.ctx
+        if tag in ("continues_on", "schedule_from"):
+            sch = getattr(sndr, "sch", None)
+            if sch is not None and sch == ctx.get_scheduler():
+                return _cluster_transfer_sender(sndr.child, ctx, sndr)
+        elif tag == "when_all" and hasattr(sndr, "children"):
+            if any(self._here(c) for c in sndr.children):
+                return _cluster_when_all_sender(sndr.children, ctx, sndr)  # child: the children
+        else:
+            child = getattr(sndr, "child", None)
+            if child is not None and self._here(child, env_):
+                if tag in _BULK_TAGS and hasattr(sndr, "shape"):
+                    return _cluster_bulk_sender(child, ctx, sndr)
+                if tag == "then" and hasattr(sndr, "f"):
+                    return _cluster_then_sender(child, ctx, sndr)
+        hook = getattr(sndr, "transform_sender", None)
+        return sndr if hook is None else hook(env_)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is cluster_domain and other.ctx is self.ctx
+
+    def __hash__(self) -> int:
+        return id(self.ctx)
+
+    def __repr__(self) -> str:
+        return f"cluster_domain({self.ctx!r})"
+
+
+class _cluster_receiver(forwarding_receiver):
+    """The receiver a cluster step connects to its predecessor: values arrive as a
+    :class:`chain` (``_cluster_value``), or from the host (``set_value``)."""
+
+    __slots__ = ("ctx", "step")
+
+    def __init__(self, rcvr, env_, ctx, step) -> None:
+        self.rcvr = rcvr
+        self.env = env_
+        self.ctx = ctx
+        self.step = step
+
+    def set_value(self, *values) -> None:
+        self._cluster_value(chain.from_host(self.ctx, values))
+
+    def _cluster_value(self, ch: chain) -> None:
+        if ch.ctx is not self.ctx:
+            # Values on another cluster: through the caller (back into set_value).
+            leave(ch, self)
+            return
+        if get_stop_token(self.env).stop_requested():
+            leave(ch, self.rcvr, _STOPPED)
+            return
+        if self.step is not None:
+            try:
+                self.step(ch)
+            except Exception as e:
+                leave(ch, self.rcvr, _ERROR, e)
+                return
+        forward(ch, self.rcvr)
+
+
+class _cluster_sender:
+    """Base of the senders the domain produces: ``orig`` is the sender it replaced (whose
+    attributes and completion signatures it keeps)."""
+
+    __slots__ = ("child", "ctx", "orig")
+
+    def __init__(self, child, ctx, orig) -> None:
+        self.child = child
+        self.ctx = ctx
+        self.orig = orig
+
+    def connect(self, rcvr):
+        return self.child.connect(_cluster_receiver(rcvr, fwd_env(_env(rcvr)), self.ctx, self._step))
+
+    _step = None
+
+    def get_env(self):
+        return get_env(self.orig)
+
+    def get_completion_signatures(self, env_=None):
+        return get_completion_signatures(self.orig, env_)
+
+    def __repr__(self) -> str:
+        return f"{self.orig!r} on {self.ctx.get_scheduler()!r}"
+
+
+class _cluster_transfer_sender(_cluster_sender):
+    """``continues_on(cluster)``: host values move onto the cluster (lazily: the first
+    step that needs them sends them); cluster values stay put."""
+
+    __slots__ = ()
+
+
+class _cluster_then_sender(_cluster_sender):
+    __slots__ = ()
+
+    def _step(self, ch: chain) -> None:
+        ch.submit(tasks.run_then, self.orig.f, ch.value_future())
+
+
+class _cluster_bulk_sender(_cluster_sender):
+    __slots__ = ()
+
+    def _step(self, ch: chain) -> None:
+        shape = int(self.orig.shape)
+        chunked = _BULK_TAGS[self.orig.tag]
+        base = ch.value_future(broadcast=True)
+        if shape <= 0:
+            return
+        slots = [a for a, n in self.ctx.workers() for _ in range(n)]
+        if not slots:
+            raise RuntimeError(f"bulk on {self.ctx!r}: the cluster has no workers")
+        n = min(shape, len(slots))
+        spans = [(shape * k // n, shape * (k + 1) // n) for k in range(n)]
+        client, f = self.ctx.client, self.orig.f
+        futs = [
+            client.submit(tasks.run_chunk, f, chunked, b, e, base, workers=[slots[k]], allow_other_workers=True,
+                          pure=False)
+            for k, (b, e) in enumerate(spans)
+        ]
+        ch.futures.extend(futs)
+        ch.patches = (spans, futs)
+
+
+# -- when_all: the children's values joined in one task ---------------------------------
+
+
+class _when_all_child(arrival_receiver):
+    """A child's receiver: a cluster chain arrives as it is, host values become one."""
+
+    __slots__ = ()
+
+    def _cluster_value(self, ch) -> None:
+        self.op._arrive(VALUE, ch, self.tag)
+
+
+class _when_all_op(linked_children_op):
+    __slots__ = ("ctx", "results", "kind", "err")
+
+    def __init__(self, ctx, rcvr, env_, n) -> None:
+        linked_children_op.__init__(self, rcvr, env_, n)
+        self.ctx = ctx
+        self.results = [None] * n
+        self.kind = VALUE
+        self.err = None
+
+    def _arrive(self, kind, payload, i) -> None:
+        stop = False
+        with self.lock:
+            if kind == VALUE:
+                self.results[i] = payload if isinstance(payload, chain) else chain.from_host(self.ctx, payload)
+            # [exec.when.all]: the first error wins over stopped; either stops the rest.
+            elif self.kind == VALUE:
+                self.kind, self.err, stop = kind, payload, True
+            elif kind == ERROR and self.kind == STOPPED:
+                self.kind, self.err = kind, payload
+            last = self._count_down()
+        if stop:
+            self.source.request_stop()
+        if last:
+            self._done()
+
+    def _finish(self) -> None:
+        chains = self.results
+        self.results = None
+        joint = chain(self.ctx, None, [])
+        joint.futures = [f for ch in chains if ch is not None for f in ch.futures]
+        if self.kind != VALUE:
+            leave(joint, self.rcvr, _STOPPED if self.kind == STOPPED else _ERROR, self.err)
+            return
+        try:
+            if all(ch.fut is None for ch in chains):
+                values, src = [], []
+                for ch in chains:
+                    v, s, _ = ch.host
+                    values.extend(v)
+                    src.extend([None if x is None else x + len(joint.origins) for x in s])
+                    joint.origins.extend(ch.origins)
+                joint.host = (tuple(values), tuple(src), frozenset())
+            else:
+                offsets = []
+                for ch in chains:
+                    offsets.append(len(joint.origins))
+                    joint.origins.extend(ch.origins)
+                parts = [ch.value_future() for ch in chains]
+                joint.futures = [f for ch in chains for f in ch.futures]
+                joint.submit(tasks.join, offsets, *parts)
+        except Exception as e:
+            leave(joint, self.rcvr, _ERROR, e)
+            return
+        forward(joint, self.rcvr)
+
+
+class _cluster_when_all_sender(_cluster_sender):
+    """``when_all`` of cluster senders ([exec.when.all]): each child runs its own chain;
+    the values are joined on the cluster by one task depending on all of them."""
+
+    __slots__ = ()
+
+    def connect(self, rcvr):
+        op = _when_all_op(self.ctx, rcvr, _env(rcvr), len(self.child))
+        op.ops = [connect(c, _when_all_child(op, i)) for i, c in enumerate(self.child)]
+        return op
+
+
+
+# What a trace calls these operations: the algorithm, marked as run on the cluster.
+for _cls, _name in ((_cluster_transfer_sender, "continues_on [cluster]"), (_cluster_then_sender, "then [cluster]"),
+                    (_cluster_bulk_sender, "bulk [cluster]"), (_cluster_when_all_sender, "when_all [cluster]")):
+    _cls.__name__ = _name
+del _cls, _name
