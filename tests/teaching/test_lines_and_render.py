@@ -88,3 +88,20 @@ def test_the_equivalents_registry_runs_each_row_and_refuses_a_disagreement():
         table.results()
     with pytest.raises(TypeError, match=r"takes two strings"):
         table.row("only one", None)
+
+
+def test_a_class_typed_into_a_notebook_cell_still_has_its_source_counted():
+    """Python 3.11's inspect.getsource cannot find a class defined in a kernel's
+    __main__; IPython keeps each cell in linecache under its own file name, and the
+    class's methods point there."""
+    import linecache
+
+    cell = "class cell_class:\n    def __init__(self):\n        self.x = 1\n\n    # a comment\n    def f(self):\n        return 2\n"
+    filename = "<ipython-input-teaching-test>"
+    linecache.cache[filename] = (len(cell), None, cell.splitlines(True), filename)
+    try:
+        namespace = {"__name__": "__main__"}
+        exec(compile(cell, filename, "exec"), namespace)
+        assert count_lines(source_of(namespace["cell_class"])) == 5
+    finally:
+        del linecache.cache[filename]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 import inspect
+import linecache
+import re
 import textwrap
 
 __all__ = ["source_of", "count_lines", "code_lines", "alias_line"]
@@ -26,7 +28,9 @@ def source_of(obj) -> str:
     try:
         text = textwrap.dedent(inspect.getsource(obj))
     except (OSError, TypeError) as e:
-        raise TypeError(f"source_of: no source for {obj!r} ({e}); pass its source text as a string instead") from None
+        text = _class_source(obj) if isinstance(obj, type) else None
+        if text is None:
+            raise TypeError(f"source_of: no source for {obj!r} ({e}); pass its source text as a string instead") from None
     docstrings: set[int] = set()
     for node in ast.walk(ast.parse(text)):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body:
@@ -34,6 +38,22 @@ def source_of(obj) -> str:
             if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
                 docstrings.update(range(first.lineno, first.end_lineno + 1))
     return "\n".join(line for i, line in enumerate(text.splitlines(), 1) if i not in docstrings)
+
+
+def _class_source(cls: type) -> str | None:
+    """The source of a class defined in a notebook cell, where ``inspect.getsource``
+    fails (Python 3.11 looks for the source of ``__main__``, which a kernel lacks): found
+    through its methods' code objects, whose cell IPython keeps in ``linecache``."""
+    codes = [f.__code__ for f in (getattr(v, "__func__", v) for v in vars(cls).values()) if hasattr(f, "__code__")]
+    if not codes:
+        return None
+    code = min(codes, key=lambda c: c.co_firstlineno)
+    lines = linecache.getlines(code.co_filename)
+    header = re.compile(rf"^\s*class\s+{re.escape(cls.__name__)}\b")
+    for start in range(code.co_firstlineno - 1, -1, -1):
+        if start < len(lines) and header.match(lines[start]):
+            return textwrap.dedent("".join(inspect.getblock(lines[start:])))
+    return None
 
 
 def count_lines(text: str) -> int:
