@@ -76,7 +76,9 @@ def test_work_enqueued_by_running_work_runs_after_what_was_queued_before():
 def test_run_returns_at_once_when_finished_and_empty():
     loop = ex.run_loop()
     loop.finish()
-    loop.run()  # must not block
+    t = run_in_thread(loop)
+    t.join(WAIT)
+    assert not t.is_alive(), "run() blocked on a finished, empty loop"
 
 
 def test_run_blocks_until_finish_is_called():

@@ -239,14 +239,18 @@ def test_an_exception_escaping_the_coroutine_is_set_error(run):
     assert isinstance(run(f()).error, KeyError)
 
 
-def test_a_base_exception_escaping_the_coroutine_is_set_error_too():
-    # A KeyboardInterrupt inside a task is delivered, so that sync_wait re-raises it at
-    # once; it is never swallowed and the task still completes exactly once.
+def test_a_base_exception_escaping_the_coroutine_is_set_error_too(run):
+    # A KeyboardInterrupt inside a task is delivered on set_error (start() returns
+    # normally: it does not escape), so that sync_wait re-raises it at once; it is never
+    # swallowed and the task completes exactly once.
     @ex.task
     async def f():
-        raise KeyboardInterrupt
+        raise KeyboardInterrupt("from the task")
 
-    with pytest.raises(KeyboardInterrupt):
+    r = run(f())  # raises if the exception escaped start()
+    err = r.error  # exactly one completion, and it is set_error
+    assert type(err) is KeyboardInterrupt and err.args == ("from the task",)
+    with pytest.raises(KeyboardInterrupt, match="from the task"):
         ex.sync_wait(f())
 
 
