@@ -105,12 +105,13 @@ test-gpu: venv
 	SENDERLAB_GPU_TESTS=real $(PY) -m pytest -q -s -m gpu tests/gpu $(PYTEST_ARGS)
 	$(PY) bench/bulk.py --quick
 
-# System programs the end-to-end tests use: Debian's chromium (the browser test
-# drives it with Playwright, never a downloaded browser) and socat (a real client
-# for the echo servers). Needs root or sudo; .ci/run calls it.
-CI_PACKAGES := chromium socat
+# System programs the end-to-end tests use, as command=Debian package: chromium (the
+# browser test drives it with Playwright, never a downloaded browser), socat (a real
+# client for the echo servers) and bubblewrap (the grader's sandbox per submission).
+# Needs root or sudo; .ci/run calls it.
+CI_PACKAGES := chromium=chromium socat=socat bwrap=bubblewrap
 ci-deps:
-	@missing=""; for p in $(CI_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	@missing=""; for cp in $(CI_PACKAGES); do command -v $${cp%%=*} >/dev/null || missing="$$missing $${cp#*=}"; done; \
 	if [ -n "$$missing" ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  echo "installing$$missing (apt-get)"; \

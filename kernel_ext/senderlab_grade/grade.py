@@ -8,26 +8,39 @@ Layout of ``SUBMISSIONS``: one folder per student, holding that student's notebo
     SUBMISSIONS/bob/...
 
 A notebook is matched to its exercise by its metadata, else by the ``checker("...")``
-call in its first cells, else by a file name that starts with the exercise id. Each
-notebook is graded in its own process (:mod:`senderlab_grade.child`; ``--engine kernel``:
-in a Jupyter kernel that process starts and drives with nbclient) with a time limit
-for the whole notebook (``--timeout``), a memory limit (``--memory-mb``), an output
-limit (``--output-mb``) and a per-test time limit (``--test-timeout``); ``--jobs`` of them
-run at once. A notebook that runs out of time, memory or output, or whose process dies,
-scores zero for that exercise, with the reason in the feedback; the others are not
-affected.
+call in its first cells, else by a file name that starts with the exercise id.
+
+**The trust model** (``exercises/README.md`` says it for instructors). This process is
+the trusted side: it holds the tests, the expected values, the scores and every file it
+writes. Each notebook's code runs in a separate, sandboxed process, the *agent*
+(:mod:`senderlab_grade.agent`, in a bubblewrap sandbox: :mod:`senderlab_grade.sandbox`),
+which never receives test code or expected values. The tests run *here*, on handles to
+the student's objects; what they do to them, and the probes they call, run in the
+sandbox, whose answers are decoded as plain data only (:mod:`senderlab_grade.remote`,
+:mod:`senderlab_grade.wire`), never unpickled or evaluated. A sandbox that dies, hangs,
+floods its output or answers nonsense costs its own notebook and nothing else: the
+others are graded and the gradebook and feedback are always written.
+
+Limits per notebook: the time for the whole notebook, tests included (``--timeout``),
+memory (``--memory-mb``), output (``--output-mb``, the same for both engines), processes
+(``--processes``), the time of each test (``--test-timeout``) and the size of the
+notebook file (``--max-notebook-mb``: a larger one is not read at all).
 
 Scores: each question is worth the points its visible suite gives it, shared equally
-among its tests, visible and held back. Output in ``OUT``:
+among its tests, visible and held back. A student is scored on the exercises they
+submitted; ``exercises=[...]`` (``--only``) or ``count_all`` (``--all``) score everyone on
+those exercises, a missing notebook scoring zero. Output in ``OUT``:
 
-* ``gradebook.csv``: one row per student, one column per exercise, ``total``, ``possible``;
-* ``gradebook.json``: everything, down to each test's outcome;
+* ``gradebook.csv``: one row per student, one column per exercise (empty where not
+  scored), ``total``, ``possible``; text cells are escaped against spreadsheet formulas;
+* ``gradebook.json``: everything, down to each test's outcome, and whether grading was
+  sandboxed;
 * ``feedback/<student>.md``: per exercise the score, why a notebook scored zero, the
-  cells that raised, and each test's outcome. Visible tests come with their messages
-  and hints; held-back tests with their names and outcomes only.
-
-The limits guard against mistakes (a loop that never ends, a print in a loop, a crash),
-not against a hostile student: the grading process is not a sandbox.
+  cells that raised, and each test's outcome. Visible tests come with their (shortened)
+  messages and hints; held-back tests with their names and outcomes only. File names
+  are the student's folder name with every other character than ``A-Z a-z 0-9 _ - .``
+  percent-encoded (UTF-8), so different students never share a file and the name can
+  be read back.
 """
 
 from __future__ import annotations
@@ -35,22 +48,28 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
+import pickle
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.parse
+import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
-
-from .child import KERNEL_DIED, OUTPUT_EXCEEDED
 from .notebooks import exercise_of
-from .registry import default_exercises_dir, visible_suites
+from .registry import default_exercises_dir, hidden_suite, visible_suite, visible_suites
 
-__all__ = ["limits", "graded", "grade_notebook", "grade_folder", "find_submissions"]
+__all__ = ["limits", "graded", "grade_notebook", "grade_folder", "find_submissions", "feedback", "feedback_name"]
+
+#: Exit status of the agent when the kernel it started died (the kernel engine).
+KERNEL_DIED = 26
+#: The longest test message the feedback shows.
+MESSAGE_CHARS = 500
 
 
 @dataclass(frozen=True)
@@ -59,6 +78,8 @@ class limits:
     memory_mb: int = 1024
     output_mb: int = 1
     test_timeout: float = 10.0
+    processes: int = 256  # processes and threads in the sandbox
+    notebook_mb: float = 16.0  # the largest notebook file read at all
 
 
 @dataclass
@@ -69,26 +90,12 @@ class graded:
     path: str
     score: float = 0.0
     possible: float = 0.0
-    status: str = "graded"  # graded | timeout | crashed | output | not submitted
+    status: str = "graded"  # graded | timeout | crashed | output | tampered | rejected | not submitted
     reason: str = ""
     cell_errors: list = field(default_factory=list)
     tests: list = field(default_factory=list)
     questions: dict = field(default_factory=dict)
-
-
-def _package_root() -> str:
-    return str(Path(__file__).resolve().parent.parent)
-
-
-def _child_env() -> dict:
-    env = dict(os.environ)
-    # The package may not be installed in this interpreter (a source checkout): put it on
-    # the path; and keep malloc from reserving address space per thread.
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (_package_root(), env.get("PYTHONPATH")) if p)
-    env["MALLOC_ARENA_MAX"] = "2"
-    env["SENDERLAB_GRADING"] = "1"
-    env.pop("SENDERLAB_CHECKED", None)
-    return env
+    sandboxed: bool = False
 
 
 def _tail(path: Path, n: int = 800) -> str:
@@ -111,109 +118,211 @@ def _score(g: graded, points: dict, tests: list) -> None:
     g.score = round(sum(q["score"] for q in g.questions.values()), 2)
 
 
-def _kill_kernel(pid_file: Path) -> None:
-    """Kill the kernel the child started (the kernel engine), which runs in a session of
-    its own and so outlives the child's process group."""
+def _read_cells(path: Path, lim: limits) -> list[str]:
+    """The notebook's code cells, read here (trusted) with a size limit."""
+    import nbformat
+
+    size = Path(path).stat().st_size
+    if size > lim.notebook_mb * 1024 * 1024:
+        raise _rejected(f"the notebook file is {size / 1024 / 1024:.1f} MB, over the limit of {lim.notebook_mb:g} MB; "
+                        "clear its outputs (Edit > Clear Outputs of All Cells) and submit it again")  # fmt: skip
     try:
-        pid = int(pid_file.read_text())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, ValueError):
-        return
-    if b"ipykernel" in cmdline:  # still that kernel, not a process that reused its pid
+        nb = nbformat.read(path, as_version=4)
+    except Exception as e:
+        raise _rejected(f"not a readable notebook ({type(e).__name__})") from None
+    return [c.source for c in nb.cells if c.cell_type == "code"]
+
+
+class _rejected(Exception):
+    pass
+
+
+class _sandbox_process:
+    """One agent, started in its sandbox, with the grader's end of the channel."""
+
+    def __init__(self, engine: str, lim: limits, sandboxed: bool, hidden: list[Path], tmp: Path) -> None:
+        from .sandbox import agent_command
+
+        parent, child = socket.socketpair()
+        self.output = tmp / "output.txt"
+        args = ["--fd", str(child.fileno()), "--engine", engine, "--memory-mb", str(lim.memory_mb),
+                "--output-mb", str(lim.output_mb), "--processes", str(lim.processes)]  # fmt: skip
+        env = dict(os.environ, SENDERLAB_GRADING="1", MALLOC_ARENA_MAX="2")
+        env.pop("SENDERLAB_CHECKED", None)
+        with open(self.output, "wb") as out:
+            self.proc = subprocess.Popen(
+                agent_command(args, hidden=hidden, sandboxed=sandboxed), stdin=subprocess.DEVNULL, stdout=out,
+                stderr=subprocess.STDOUT, pass_fds=(child.fileno(),), cwd=tmp, env=env, start_new_session=True,
+            )  # fmt: skip
+        child.close()
+        self.sock = parent
+
+    def kill(self) -> int:
         try:
-            os.killpg(pid, signal.SIGKILL)
-        except OSError:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # bwrap (its namespace dies with it) or the shell and agent
+        except (ProcessLookupError, PermissionError):
             pass
+        rc = self.proc.wait()
+        self.sock.close()
+        return rc
 
 
 def grade_notebook(path: Path, exercise: str, lim: limits = limits(), exercises_dir: Path | None = None,
-                   engine: str = "process") -> graded:  # fmt: skip
-    """Grade one notebook in a child process; never raises for anything the notebook does.
-    ``engine``: ``"process"`` runs the cells in the child itself, ``"kernel"`` in a Jupyter
-    kernel the child starts (see :mod:`senderlab_grade.child`)."""
+                   engine: str = "process", *, hidden_paths: list[Path] = ()) -> graded:  # fmt: skip
+    """Grade one notebook: its code in a sandbox, the tests here. Never raises for
+    anything the notebook does; a failure of the grader itself is this notebook's
+    ``crashed`` status with the reason, never the end of a class's grading."""
     points = visible_suites()[exercise].points
     g = graded(exercise, str(path), possible=float(sum(points.values())))
-    exercises_dir = Path(exercises_dir or default_exercises_dir()).resolve()
-    with tempfile.TemporaryDirectory(prefix="senderlab-grade-") as tmp:
-        tmp = Path(tmp)
-        result, progress, output = tmp / "result.json", tmp / "progress", tmp / "output.txt"
-        work = tmp / "work"
-        work.mkdir()
-        cmd = [
-            sys.executable, "-m", "senderlab_grade.child", str(Path(path).resolve()), str(result),
-            "--exercise", exercise, "--exercises-dir", str(exercises_dir), "--progress", str(progress),
-            "--memory-mb", str(lim.memory_mb), "--output-mb", str(lim.output_mb),
-            "--test-timeout", str(lim.test_timeout), "--engine", engine,
-        ]  # fmt: skip
-        with open(output, "wb") as out:
-            proc = subprocess.Popen(
-                cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                cwd=work, env=_child_env(), start_new_session=True,
-            )  # fmt: skip
-            try:
-                proc.wait(timeout=lim.timeout)
-                timed_out = False
-            except subprocess.TimeoutExpired:
-                timed_out = True
-            finally:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)  # the child and anything it started
-                except ProcessLookupError:
-                    pass
-                proc.wait()
-                _kill_kernel(Path(str(progress) + ".kernel"))
-        where = progress.read_text() if progress.exists() else "starting up"
-        rc = proc.returncode
-        if timed_out:
-            g.status = "timeout"
-            g.reason = (
-                f"did not finish within {lim.timeout:g} s; it was running {where}. "
-                "Look for a loop that never ends or a wait for a completion that never comes."
-            )
-        elif rc in (-signal.SIGXFSZ, OUTPUT_EXCEEDED):
-            g.status = "output"
-            g.reason = f"printed more than {lim.output_mb} MB of output (while running {where}); print less."
-        elif rc != 0 or not result.exists():
-            g.status = "crashed"
-            if rc == KERNEL_DIED:
-                why = "the kernel died (a crash, os._exit, or out of memory)"
-            elif rc < 0:
-                name = signal.Signals(-rc).name
-                why = f"the process was killed by {name}" + (" (out of memory?)" if name == "SIGKILL" else "")
-            else:
-                why = f"the process ended with exit code {rc}"
-            tail = _tail(output)
-            g.reason = f"{why} while running {where}." + (f"\nLast output:\n{tail}" if tail else "")
-        else:
-            data = json.loads(result.read_text())
-            g.cell_errors = data["cell_errors"]
-            g.tests = data["tests"]
-            _score(g, points, g.tests)
+    try:
+        _grade(g, Path(path), exercise, lim, Path(exercises_dir or default_exercises_dir()).resolve(), engine, hidden_paths)
+    except Exception as e:  # the grader's own failure: this notebook only
+        g.status, g.reason = "crashed", f"the grader could not grade this notebook ({type(e).__name__}: {str(e)[:200]})"
     if g.status != "graded":
+        g.score = 0.0
         g.questions = {q: {"score": 0.0, "possible": p, "passed": 0, "tests": 0} for q, p in points.items()}
     return g
 
 
-def find_submissions(folder: Path) -> dict[str, dict]:
-    """``{student: {"notebooks": {exercise: path}, "ignored": [notes]}}``."""
+def _grade(g: graded, path: Path, exercise: str, lim: limits, exercises_dir: Path, engine: str, hidden_paths) -> None:
+    from .probes import current_channel
+    from .remote import channel, remote_answers, sandbox_gone
+    from .running import run_one
+    from .sandbox import probe
+    from .wire import malformed
+
+    try:
+        cells = _read_cells(path, lim)
+    except _rejected as e:
+        g.status, g.reason = "rejected", str(e)
+        return
+    visible = visible_suite(exercise)
+    hidden = hidden_suite(exercise, exercises_dir)
+    cases = [(c, False) for c in visible.tests] + [(c, True) for c in (hidden.tests if hidden else [])]
+    status = probe()
+    g.sandboxed = status.sandboxed
+    deadline = time.monotonic() + lim.timeout
+    where = "starting up"
+    hide = [exercises_dir, path.parent, *hidden_paths]
+    with tempfile.TemporaryDirectory(prefix="senderlab-grade-") as tmp:
+        box = _sandbox_process(engine, lim, status.sandboxed, hide, Path(tmp))
+        ch = channel(box.sock)
+        rc = None
+        try:
+            ch.deadline = deadline
+            ch.send_raw(pickle.dumps(cells))
+            while True:  # progress, until the cells have run
+                msg = ch.receive()
+                if "progress" in msg:
+                    where = str(msg["progress"])[:200]
+                    continue
+                if "cells_done" not in msg:
+                    raise malformed("an unexpected message while the cells ran")
+                break
+            g.cell_errors = _cell_errors(msg["cells_done"])
+            tampered = _names(msg.get("tampered"))
+            results = []
+            token = current_channel.set(ch)
+            try:
+                for case, is_hidden in cases:
+                    where = f"the test {case.question}: {case.name}"
+                    if time.monotonic() > deadline:
+                        raise sandbox_gone("the notebook's time ran out")
+                    ch.begin(min(lim.test_timeout, max(0.1, deadline - time.monotonic())))
+                    r = run_one(case, remote_answers(ch), hidden=is_hidden, timeout=None)
+                    results.append(r.as_dict())
+                    if ch.dead:
+                        raise sandbox_gone(ch.dead)
+                    tampered += ch.end()
+            finally:
+                current_channel.reset(token)
+            ch.bye()
+            if tampered:
+                g.status = "tampered"
+                g.reason = ("the notebook replaced parts of senderlab or of the grader inside its sandbox "
+                            f"({', '.join(sorted(set(tampered))[:5])}); a notebook must not patch the library it is graded on")  # fmt: skip
+                return
+            g.tests = results
+            _score(g, visible.points, results)
+            return
+        except (sandbox_gone, malformed) as e:
+            rc = box.kill()
+            _classify(g, rc, box.output, where, lim, deadline, str(e))
+        finally:
+            if rc is None:
+                box.kill()
+
+
+def _classify(g: graded, rc: int, output: Path, where: str, lim: limits, deadline: float, why: str) -> None:
+    if time.monotonic() >= deadline or "time" in why and "ran out" in why:
+        g.status = "timeout"
+        g.reason = (f"did not finish within {lim.timeout:g} s; it was running {where}. "
+                    "Look for a loop that never ends or a wait for a completion that never comes.")  # fmt: skip
+        return
+    tail = _tail(output)
+    if rc == -signal.SIGXFSZ or rc == 128 + signal.SIGXFSZ or "File size limit exceeded" in tail:
+        g.status = "output"
+        g.reason = f"printed more than {lim.output_mb:g} MB of output (while running {where}); print less."
+        return
+    g.status = "crashed"
+    if rc == KERNEL_DIED or "the kernel died" in tail:
+        what = "the kernel died (a crash, os._exit, or out of memory)"
+    elif "malformed" in why:
+        what = why
+    else:
+        what = f"the notebook's process ended ({why})"
+    g.reason = f"{what} while running {where}." + (f"\nLast output:\n{tail[-400:]}" if tail else "")
+
+
+def _cell_errors(data) -> list[dict]:
+    from .wire import malformed
+
+    if not isinstance(data, list):
+        raise malformed("the cells' errors are not a list")
+    out = []
+    for e in data[:200]:
+        if not (isinstance(e, dict) and isinstance(e.get("cell"), int)):
+            raise malformed("a cell error of the wrong form")
+        out.append({"cell": e["cell"], "excerpt": str(e.get("excerpt", ""))[:80], "error": str(e.get("error", ""))[:300]})
+    return out
+
+
+def _names(data) -> list[str]:
+    if not isinstance(data, list):
+        return ["(an unreadable report)"]
+    return [str(x)[:120] for x in data[:20]]
+
+
+def find_submissions(folder: Path, lim: limits = limits()) -> dict[str, dict]:
+    """``{student: {"notebooks": {exercise: path}, "ignored": [notes]}}``. Notebooks over
+    the size limit are not opened (their exercise is taken from the file name)."""
+    import nbformat
+
     known = list(visible_suites())
     students: dict[str, dict] = {}
     for sdir in sorted(p for p in Path(folder).iterdir() if p.is_dir() and not p.name.startswith(".")):
         found: dict[str, Path] = {}
         ignored = []
         for nbpath in sorted(sdir.rglob("*.ipynb")):
-            if ".ipynb_checkpoints" in nbpath.parts:
+            if ".ipynb_checkpoints" in nbpath.parts or nbpath.is_symlink() or not nbpath.is_file():
                 continue
-            try:
-                nb = nbformat.read(nbpath, as_version=4)
-            except Exception as e:  # a broken file is the student's, not the grader's problem
-                ignored.append(f"{nbpath.relative_to(sdir)}: not a readable notebook ({type(e).__name__})")
-                continue
-            ex_id = exercise_of(nb, nbpath, known)
+            rel = nbpath.relative_to(sdir)
+            if nbpath.stat().st_size > lim.notebook_mb * 1024 * 1024:
+                ex_id = exercise_of(None, nbpath, known)
+                if ex_id not in known:
+                    ignored.append(f"{rel}: over {lim.notebook_mb:g} MB, not opened, and its name names no exercise")
+                    continue
+            else:
+                try:
+                    nb = nbformat.read(nbpath, as_version=4)
+                except Exception as e:  # a broken file is the student's, not the grader's problem
+                    ignored.append(f"{rel}: not a readable notebook ({type(e).__name__})")
+                    continue
+                ex_id = exercise_of(nb, nbpath, known)
             if ex_id not in known:
-                ignored.append(f"{nbpath.relative_to(sdir)}: not one of the exercises")
+                ignored.append(f"{rel}: not one of the exercises")
             elif ex_id in found:
-                ignored.append(f"{nbpath.relative_to(sdir)}: a second notebook for {ex_id}; graded {found[ex_id].relative_to(sdir)}")
+                ignored.append(f"{rel}: a second notebook for {ex_id}; graded {found[ex_id].relative_to(sdir)}")
             else:
                 found[ex_id] = nbpath
         students[sdir.name] = {"notebooks": found, "ignored": ignored}
@@ -222,40 +331,85 @@ def find_submissions(folder: Path) -> dict[str, dict]:
 
 def grade_folder(folder: Path, out: Path, lim: limits = limits(), *, jobs: int | None = None,
                  exercises_dir: Path | None = None, exercises: list[str] | None = None,
-                 engine: str = "process") -> dict:  # fmt: skip
-    """Grade every student's notebooks; write the gradebook and feedback into ``out``."""
+                 engine: str = "process", count_all: bool = False) -> dict:  # fmt: skip
+    """Grade every student's notebooks; write the gradebook and feedback into ``out``.
+    Each student is scored on the exercises they submitted, or on ``exercises`` (all of
+    them with ``count_all``) with a missing notebook scoring zero."""
+    from .sandbox import probe
+
     suites = visible_suites()
-    names = exercises or list(suites)
-    students = find_submissions(folder)
-    todo = [(s, e, info["notebooks"][e]) for s, info in students.items() for e in names if e in info["notebooks"]]
+    chosen = exercises or list(suites)
+    counted = bool(exercises) or count_all
+    out = Path(out)
+    students = find_submissions(folder, lim)
+    status = probe()
+    if not status.sandboxed:
+        print(f"senderlab_grade: NOT SANDBOXED: {status.why}. Student code runs as a plain process "
+              "with resource limits only; grade only submissions you trust.", file=sys.stderr)  # fmt: skip
+    hidden_paths = [Path(folder).resolve(), out.resolve()]
+    todo = [(s, e, info["notebooks"][e]) for s, info in students.items() for e in chosen if e in info["notebooks"]]
     jobs = jobs or max(1, min(4, os.cpu_count() or 1))
     with ThreadPoolExecutor(jobs) as pool:
-        done = list(pool.map(lambda job: grade_notebook(job[2], job[1], lim, exercises_dir, engine), todo))
-    book: dict = {}
+        done = list(pool.map(lambda job: grade_notebook(job[2], job[1], lim, exercises_dir, engine, hidden_paths=hidden_paths), todo))
+    book: dict = {s: {} for s in students}
     for (s, e, _), g in zip(todo, done):
-        book.setdefault(s, {})[e] = g
+        book[s][e] = g
     for s in students:
-        for e in names:
-            if e not in book.setdefault(s, {}):
+        for e in chosen:
+            if e not in book[s] and counted:
                 book[s][e] = graded(e, "", possible=float(sum(suites[e].points.values())), status="not submitted",
                                     reason="no notebook for this exercise was found")  # fmt: skip
-    out = Path(out)
+        book[s] = {e: book[s][e] for e in chosen if e in book[s]}
     (out / "feedback").mkdir(parents=True, exist_ok=True)
-    _write_csv(out / "gradebook.csv", book, names)
+    _write_csv(out / "gradebook.csv", book, chosen)
     data = {
-        "exercises": {e: {"title": suites[e].title, "points": suites[e].points} for e in names},
+        "exercises": {e: {"title": suites[e].title, "points": suites[e].points} for e in chosen},
         "limits": lim.__dict__,
         "engine": engine,
+        "sandbox": {"sandboxed": status.sandboxed, "how": status.why},
+        "scored_on": "the listed exercises" if counted else "the exercises each student submitted",
         "students": {s: {e: g.__dict__ for e, g in book[s].items()} for s in students},
+        "feedback": {s: f"feedback/{feedback_name(s)}" for s in students},
     }
     (out / "gradebook.json").write_text(json.dumps(data, indent=1))
     for s in students:
-        (out / "feedback" / f"{_safe(s)}.md").write_text(feedback(s, book[s], students[s]["ignored"]))
+        text = feedback(s, book[s], students[s]["ignored"])
+        if not status.sandboxed:
+            text += f"\n_Graded without a sandbox: {status.why}._\n"
+        (out / "feedback" / feedback_name(s)).write_text(text)
     return book
 
 
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.@-]", "_", name) or "_"
+def summary(grades: dict) -> str:
+    """One line: the total over the exercises scored, e.g. ``6 / 6 on 1 exercise
+    (01-pipeline)`` or ``12 / 20 on 3 exercises``."""
+    if not grades:
+        return "no notebook of an exercise was found"
+    total = sum(g.score for g in grades.values())
+    possible = sum(g.possible for g in grades.values())
+    n = len(grades)
+    which = f" ({next(iter(grades))})" if n == 1 else ""
+    return f"{total:g} / {possible:g} on {n} exercise{'s' if n != 1 else ''}{which}"
+
+
+def feedback_name(student: str) -> str:
+    """The feedback file of ``student``: unique for every folder name and reversible
+    (``urllib.parse.unquote(name[:-3])``), e.g. ``Jos%C3%A9.md``. Names too long for a
+    file system end with a hash instead."""
+    name = urllib.parse.quote(student, safe="-_")
+    name = name.replace(".", "%2E") if name.startswith(".") else name
+    if len(name) > 200:
+        name = name[:180] + "~" + hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return (name or "%") + ".md"
+
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r", "\n", "|")
+
+
+def csv_cell(text: str) -> str:
+    """A text cell that a spreadsheet shows as text, never runs as a formula (OWASP's
+    advice: a leading quote before ``= + - @`` and control characters)."""
+    return "'" + text if text.startswith(_FORMULA) else text
 
 
 def _write_csv(path: Path, book: dict, names: list[str]) -> None:
@@ -263,8 +417,10 @@ def _write_csv(path: Path, book: dict, names: list[str]) -> None:
         w = csv.writer(f)
         w.writerow(["student", *names, "total", "possible"])
         for s, grades in book.items():
-            row = [grades[e].score for e in names]
-            w.writerow([s, *row, round(sum(row), 2), sum(grades[e].possible for e in names)])
+            row = [grades[e].score if e in grades else "" for e in names]
+            total = round(sum(g.score for g in grades.values()), 2)
+            possible = sum(g.possible for g in grades.values())
+            w.writerow([csv_cell(s), *row, total, possible])
 
 
 _MARK = {"pass": "passed", "fail": "FAILED", "error": "FAILED (error)", "not done": "not done", "missing": "missing", "timeout": "FAILED (timeout)"}
@@ -272,9 +428,7 @@ _MARK = {"pass": "passed", "fail": "FAILED", "error": "FAILED (error)", "not don
 
 def feedback(student: str, grades: dict, ignored: list[str]) -> str:
     """The Markdown feedback for one student."""
-    total = sum(g.score for g in grades.values())
-    possible = sum(g.possible for g in grades.values())
-    lines = [f"# Feedback for {student}", "", f"**Total: {total:g} / {possible:g}**", ""]
+    lines = [f"# Feedback for {student}", "", f"**{summary(grades)}**", ""]
     for e, g in grades.items():
         lines += [f"## {e}: {g.score:g} / {g.possible:g}", ""]
         if g.status != "graded":

@@ -23,6 +23,7 @@ recursion that a test means to catch would pass whenever an earlier cell had tra
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 import threading
@@ -32,6 +33,9 @@ from typing import Iterable
 from .suite import answers, missing_answer, test_case
 
 __all__ = ["test_result", "run_tests", "test_timeout", "time_limit", "pinned_recursion_limit", "DEFAULT_TEST_TIMEOUT", "PINNED_RECURSION_LIMIT"]
+
+#: The longest message a result keeps (a test's message may quote the student's values).
+MESSAGE_CHARS = 500
 
 #: Seconds one test may take.
 DEFAULT_TEST_TIMEOUT = 10.0
@@ -114,30 +118,47 @@ class pinned_recursion_limit:
 
 
 def _describe(e: BaseException) -> str:
-    text = str(e)
-    return f"{type(e).__name__}: {text}" if text else type(e).__name__
+    try:
+        text = str(e)
+    except Exception:
+        text = ""
+    name = getattr(e, "type_name", None) or type(e).__name__  # a foreign_error keeps its class's name
+    return f"{name}: {text}" if text else name
 
 
-def run_one(case: test_case, ns: dict, *, hidden: bool = False, timeout: float | None = DEFAULT_TEST_TIMEOUT) -> test_result:
+def run_one(case: test_case, ns, *, hidden: bool = False, timeout: float | None = DEFAULT_TEST_TIMEOUT) -> test_result:
+    """Run one test on ``ns``: the notebook's namespace (a dict, in process) or the
+    graded proxy of it (:class:`senderlab_grade.remote.remote_answers`). An exception
+    that the student's code raised in the sandbox is that code's error, never the test's
+    own failed assertion, whatever its type."""
     t0 = time.monotonic()
     outcome, message = "pass", ""
     try:
-        with time_limit(timeout), pinned_recursion_limit():
-            case.fn(answers(ns))
+        # In process the limit is pinned here; graded, the sandbox pins it (this process
+        # runs several notebooks' tests at once, and the limit is the interpreter's).
+        in_process = isinstance(ns, dict)
+        with time_limit(timeout), (pinned_recursion_limit() if in_process else contextlib.nullcontext()):
+            case.fn(answers(ns) if in_process else ns)
     except test_timeout:
         outcome = "timeout"
         message = f"did not finish within {timeout:g} s: is something waiting for a completion that never comes?"
-    except AssertionError as e:
-        outcome, message = "fail", str(e) or "an assertion failed"
     except NotImplementedError:
         outcome, message = "not done", "not implemented yet (the stub still raises NotImplementedError)"
+    except AssertionError as e:
+        if getattr(e, "_senderlab_from_sandbox", False):
+            outcome, message = "error", _describe(e)
+        else:
+            outcome, message = "fail", str(e) or "an assertion failed"
     except missing_answer as e:
         outcome, message = "missing", str(e)
-    except KeyboardInterrupt:
-        raise
+    except KeyboardInterrupt as e:
+        if type(e).__name__ != "test_ran_out_of_time":
+            raise
+        outcome = "timeout"
+        message = "did not finish within its time limit: is something waiting for a completion that never comes?"
     except BaseException as e:  # SystemExit too: a test must not end the grader
         outcome, message = "error", _describe(e)
-    return test_result(case, outcome, message, hidden, time.monotonic() - t0)
+    return test_result(case, outcome, message[:MESSAGE_CHARS], hidden, time.monotonic() - t0)
 
 
 def run_tests(cases: Iterable[test_case], ns: dict, *, hidden: bool = False, timeout: float | None = DEFAULT_TEST_TIMEOUT) -> list[test_result]:
