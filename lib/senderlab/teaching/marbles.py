@@ -196,11 +196,11 @@ def _marble(x: float, y: float, channel: str) -> str:
     return f"<circle cx='{x}' cy='{y}' r='9' fill='{colour}' stroke='#333'/>"
 
 
-def marble_svg(run: dict, *, width: int = 640) -> svg:
+def marble_svg(run: dict, *, width: int = 760) -> svg:
     """The :func:`marble_run` result as marble timelines (an :class:`.render.svg`)."""
     rows = run["children"]
     end = max([d for _, d, _, _, _ in rows] + [run["result"][0], 0.1])
-    left, right, step = 150, width - 170, 44
+    left, right, step = 150, width - 250, 44
 
     def xpos(t: float) -> float:
         return left + (right - left) * t / end
