@@ -58,6 +58,7 @@ class Flow {
     this.lastTs = 0;
     this.frames = 0;
     this.applied = 0;
+    this.detailNode = -1;
     this.build();
     this.setGraph(model.get("graph"));
     const trace = model.get("trace");
@@ -85,19 +86,37 @@ class Flow {
       this.seek(this.n);
     } else {
       const fin = model.get("finished_at") || 0;
-      const stale = fin > 0 && Date.now() - fin > 30000; // reopened notebook: show the end
-      if (stale) this.seek(this.n);
-      else this.play();
+      const stale = fin > 0 && Date.now() - fin > 30000; // a reopened notebook, a static page
+      if (stale) {
+        // the final picture at once; played from the start the first time it comes into view
+        this.seek(this.n);
+        this.replayWhenSeen();
+      } else this.play();
     }
+  }
+
+  replayWhenSeen() {
+    if (typeof IntersectionObserver === "undefined") return;
+    this.seen = new IntersectionObserver((entries) => {
+      if (!entries.some((e) => e.isIntersecting)) return;
+      this.seen.disconnect();
+      this.seen = null;
+      this.seek(0);
+      this.play();
+    }, { threshold: 0.35 });
+    this.seen.observe(this.root);
   }
 
   // -- the DOM skeleton ------------------------------------------------------------------
   build() {
     const root = this.root = html("div", "sl-flow", this.el);
     const head = html("div", "sl-head", root);
-    this.titleEl = html("code", "sl-title", head);
+    this.titleEl = html("pre", "sl-title", head);
     this.statusEl = html("span", "sl-status", head);
     this.resultEl = html("code", "sl-result", head);
+    this.resultEl.title = "click to show it whole";
+    this.resultEl.addEventListener("click", () => this.resultEl.classList.toggle("sl-open"));
+    this.note = html("div", "sl-note", root);
 
     const stage = this.stage = html("div", "sl-stage", root);
     this.svg = svg("svg", { class: "sl-graph", role: "img" }, stage);
@@ -146,6 +165,9 @@ class Flow {
     this.stopBtn.appendChild(document.createTextNode(" stop"));
 
     this.caption = html("div", "sl-caption", root, " ");
+    this.detail = html("pre", "sl-detail", root);
+    this.detail.title = "click to close";
+    this.detail.addEventListener("click", () => { this.detail.style.display = "none"; this.detailNode = -1; });
     const legend = html("div", "sl-legend", root);
     for (const [cls, text] of [["connect", "connect (receiver ←)"], ["start", "start"], ["value", "set_value"],
       ["error", "set_error"], ["stopped", "set_stopped / stop"]]) {
@@ -167,6 +189,7 @@ class Flow {
 
   // -- the graph ---------------------------------------------------------------------------
   setGraph(g) {
+    this.kids = null;
     if (!g || !g.alg) g = { alg: ["sync_wait"], parent: [-1], kind: ["consumer"], op: [0], seq: [0], col: [0],
       row: [0], cols: 1, rows: 1, lanes: [] };
     const old = this.g;
@@ -183,17 +206,27 @@ class Flow {
     this.done = grow(this.done, Int32Array);
     for (let i = keep; i < m; i++) { this.lane[i] = -1; this.pay[i] = -1; }
     this.st[0] = Math.max(this.st[0], 1);
+    // a loop's rounds drawn as its first round, with a count (collapsed), or each (expanded)
+    if (this.collapsed === undefined) this.collapsed = true;
+    const folded = this.collapsed && g.rep && g.rep.length === m;
+    this.map = new Int32Array(m);
+    for (let i = 0; i < m; i++) this.map[i] = folded ? g.rep[i] : i;
+    const col = folded ? g.ccol : g.col, row = folded ? g.crow : g.row;
+    const cols = folded ? g.ccols : g.cols, rows = folded ? g.crows : g.rows;
     // positions: sources on the left, the consumer on the right
     this.x = new Float32Array(m);
     this.y = new Float32Array(m);
     for (let i = 0; i < m; i++) {
-      this.x[i] = PAD + g.col[i] * COLW;
-      this.y[i] = PAD + g.row[i] * ROWH;
+      this.x[i] = PAD + col[i] * COLW;
+      this.y[i] = PAD + row[i] * ROWH;
     }
-    const W = PAD * 2 + (g.cols - 1) * COLW + NW, H = PAD * 2 + (g.rows - 1) * ROWH + NH;
+    const W = PAD * 2 + (cols - 1) * COLW + NW, H = PAD * 2 + (rows - 1) * ROWH + NH;
     this.svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+    // never narrower than legible (the stage scrolls), never taller than a screenful
     this.svg.style.height = `${Math.min(Math.max(H, 70), 460)}px`;
     this.svg.style.maxWidth = `${W * 1.25}px`;
+    this.svg.style.minWidth = `${Math.min(W, 40 + 0.8 * W * Math.min(1, 460 / H))}px`;
+    this.showNote();
     this.drawGraph();
     this.drawLaneRows();
   }
@@ -207,6 +240,7 @@ class Flow {
     this.edgeGeo = new Array(m);
     for (let i = 1; i < m; i++) {
       const p = g.parent[i];
+      if (this.map[i] !== i) continue; // drawn on its loop's first round
       const x0 = this.x[i] + NW, y0 = this.y[i] + NH / 2, x1 = this.x[p], y1 = this.y[p] + NH / 2;
       const xm = (x0 + x1) / 2;
       this.edgeGeo[i] = [x0, y0, xm, x1, y1];
@@ -223,6 +257,7 @@ class Flow {
     }
     for (let i = 0; i < m; i++) {
       const kind = g.kind[i];
+      if (this.map[i] !== i) continue;
       const grp = svg("g", { transform: `translate(${this.x[i]},${this.y[i]})` }, this.gNodes);
       grp.dataset.alg = g.alg[i];
       grp.dataset.index = String(i);
@@ -237,13 +272,51 @@ class Flow {
       const sub = svg("text", { x: NW - 5, y: -4, class: "sl-sub" }, grp);
       sub.textContent = kind === "await" ? `await ${g.seq[i] + 1}${g.alg[i] === "schedule" ? " · hop" : ""}` : kind === "dynamic" ? "↳ inner" :
         kind === "consumer" ? "consumer" : g.op[i] ? `#${g.op[i]}` : "";
+      const rounds = g.iters ? g.iters[i] : 0;
+      if (rounds) { // the first round of a loop: its count; a click expands or collapses it
+        grp.classList.add("sl-loop");
+        grp.dataset.rounds = String(rounds);
+        sub.textContent = this.collapsed ? `× ${rounds} rounds ▸` : `round 1 of ${rounds} ◂`;
+        const ring = svg("rect", { x: 4, y: 4, width: NW, height: NH, rx: 7, class: "sl-stack-shadow" });
+        if (this.collapsed) grp.prepend(ring);
+      }
       grp._badge = svg("circle", { cx: 8, cy: 8, r: 4, class: "sl-badge" }, grp);
       grp._label = label;
       const title = svg("title", {}, grp);
       grp.addEventListener("mouseenter", () => { title.textContent = this.describeNode(i); });
+      grp.addEventListener("click", () => {
+        if (rounds) { this.toggleLoops(); return; }
+        this.showDetail(i);
+      });
       this.nodeEls[i] = grp;
     }
     this.redrawAll();
+  }
+
+  toggleLoops() {
+    this.collapsed = !this.collapsed;
+    const p = this.p;
+    this.setGraph(this.g);
+    this.reset();
+    this.seek(p);
+  }
+
+  showDetail(i) {
+    // the whole payload (the text under a box is cut to fit), the sender, the state
+    this.detailNode = i;
+    this.detail.textContent = this.describeNode(i);
+    this.detail.style.display = "block";
+  }
+
+  showNote() {
+    const t = this.g.truncated || {};
+    const more = Object.values(t).reduce((a, b) => a + b, 0);
+    if (!more) { this.note.style.display = "none"; return; }
+    const kinds = Object.entries(t).map(([k, v]) => `${v.toLocaleString("en")} ${k}`).join(", ");
+    this.note.textContent = `Trace capped at ${(this.g.max_events || 0).toLocaleString("en")} events: ` +
+      `${more.toLocaleString("en")} more were not recorded (${kinds}); the result is the whole run's. ` +
+      "%%sender --max-events N keeps more.";
+    this.note.style.display = "block";
   }
 
   drawLaneRows() {
@@ -349,8 +422,10 @@ class Flow {
     const dirty = this.dirty || (this.dirty = new Set());
     for (let e = this.applied; e < upto; e++) {
       const o = e * STRIDE;
-      const nd = i32[o + 1], k = i32[o + 2];
+      let nd = i32[o + 1];
+      const k = i32[o + 2];
       if (nd >= m) continue; // a node whose graph has not arrived yet
+      nd = this.map[nd];
       dirty.add(nd);
       if (k === 0) {
         this.cnt[nd]++;
@@ -436,6 +511,8 @@ class Flow {
     this.updateCounter();
     this.updateCaption();
     this.updateStack();
+    this.updateHeader();
+    if (this.detailNode >= 0 && this.detail.style.display === "block") this.detail.textContent = this.describeNode(this.detailNode);
   }
 
   flightLength() {
@@ -455,8 +532,10 @@ class Flow {
     const last = Math.min(this.n - 1, Math.floor(p));
     const first = Math.max(0, Math.ceil(p - L));
     for (let e = last; e >= first && used < POOL; e--) {
-      const o = e * STRIDE, nd = i32[o + 1], k = i32[o + 2];
+      const o = e * STRIDE, k = i32[o + 2];
+      let nd = i32[o + 1];
       if (nd >= m) continue;
+      nd = this.map[nd];
       const t = (p - e) / L;
       if (t < 0 || t >= 1) continue;
       const dot = this.dots[used];
@@ -507,7 +586,7 @@ class Flow {
   children(i) {
     if (!this.kids || this.kids.length !== this.g.alg.length) {
       this.kids = this.g.alg.map(() => []);
-      this.g.parent.forEach((p, c) => { if (p >= 0) this.kids[p].push(c); });
+      this.g.parent.forEach((p, c) => { if (p >= 0 && this.map[c] === c) this.kids[p].push(c); });
     }
     return this.kids[i];
   }
@@ -567,6 +646,7 @@ class Flow {
     const ms = this.f32[o].toFixed(3);
     const payload = pay >= 0 ? ` ${this.strings[pay]}` : "";
     this.caption.textContent = `event ${k + 1}: ${name} ${kind}${payload}  · thread ${thread} · t=${ms} ms`;
+    this.caption.title = this.caption.textContent; // whole, where the line is cut
     this.caption.dataset.kind = kind;
   }
 
@@ -590,12 +670,21 @@ class Flow {
   }
 
   updateHeader() {
+    // the outcome shows once the consumer has completed at the playhead, not before:
+    // the picture tells the ending when it gets there
     const status = this.model.get("status");
-    this.titleEl.textContent = this.model.get("title") || "";
-    this.statusEl.textContent = status;
-    this.statusEl.className = `sl-status sl-st-${status}`;
-    this.resultEl.textContent = status === "running" ? "" : `→ ${this.model.get("result")}`;
+    const ended = status !== "running" && (this.st[0] >= 3 || this.p >= this.n);
+    const shown = status === "running" ? "running" : ended ? status : "replaying";
+    const title = this.model.get("title") || "";
+    if (this.titleEl.textContent !== title) this.titleEl.textContent = title;
+    if (this.statusEl.textContent !== shown) {
+      this.statusEl.textContent = shown;
+      this.statusEl.className = `sl-status sl-st-${shown}`;
+    }
+    const result = ended ? `→ ${this.model.get("result")}` : "";
+    if (this.resultEl.textContent !== result) this.resultEl.textContent = result;
     this.root.dataset.status = status;
+    this.root.dataset.shown = shown;
     this.stopBtn.style.display = status === "running" ? "" : "none";
   }
 
@@ -649,6 +738,7 @@ class Flow {
 
   destroy() {
     if (this.raf) cancelAnimationFrame(this.raf);
+    if (this.seen) this.seen.disconnect();
     this.playing = false;
     if (this.onMsg) this.model.off("msg:custom", this.onMsg);
     this.model.off("change:graph", this.onGraph);
