@@ -282,6 +282,18 @@ class timer_op:
         self.rcvr.set_stopped()
 
 
+class _clocked_timer_op(timer_op):
+    """A timer of a context with a virtual clock: the delay counts from the clock's time."""
+
+    __slots__ = ()
+
+    def start(self) -> None:
+        if not self.absolute:
+            self.when += self.host._clock.current_time()
+            self.absolute = True
+        timer_op.start(self)
+
+
 class _thread_op:
     """The operation state of ``schedule()`` on a :class:`timed_thread_context`."""
 
@@ -354,9 +366,14 @@ class timer_queue:
     stops the queue cannot deadlock against the thread it interrupts.
     """
 
-    __slots__ = ("_lock", "_cv", "_timers", "_ready", "_stopping", "_thread", "__weakref__")
+    __slots__ = ("_lock", "_cv", "_timers", "_ready", "_stopping", "_thread", "_clock", "__weakref__")
 
-    def __init__(self, name: str, *, stop_at_exit_: bool = True) -> None:
+    def __init__(self, name: str, *, stop_at_exit_: bool = True, clock=None) -> None:
+        # clock: None (time.monotonic), or a virtual clock (senderlab.contexts.mock_clock)
+        # that calls _advance(now) whenever its time moves.
+        self._clock = clock
+        if clock is not None:
+            clock._attach(self)
         self._lock = threading.RLock()
         self._cv = threading.Condition(self._lock)
         self._timers = deadline_heap()
@@ -395,6 +412,13 @@ class timer_queue:
                 self._ready.append(op)
                 self._cv.notify()
 
+    def _advance(self, now: float) -> None:
+        """A virtual clock moved to ``now``: the timers now due leave the heap at once."""
+        with self._lock:
+            self._timers.pop_due(now, self._ready)
+            if self._ready:
+                self._cv.notify()
+
     # -- control --------------------------------------------------------------------------
     def pending(self) -> int:
         with self._lock:
@@ -423,6 +447,7 @@ def _timer_main(tq: timer_queue) -> None:
     timers = tq._timers
     ready = tq._ready
     batch: list = []
+    clock = _monotonic if tq._clock is None else tq._clock.current_time
     while True:
         with cv:
             while True:
@@ -432,13 +457,13 @@ def _timer_main(tq: timer_queue) -> None:
                     batch.extend(timers.pop_all())
                     break
                 if timers:
-                    timers.pop_due(_monotonic(), ready)
+                    timers.pop_due(clock(), ready)
                 if ready:
                     batch.extend(ready)
                     ready.clear()
                     break
                 t = timers.next_deadline()
-                if t is None:
+                if t is None or tq._clock is not None:  # a virtual clock wakes it in _advance
                     cv.wait()
                 else:
                     left = t - _monotonic()
@@ -471,6 +496,10 @@ class timed_thread_context:
     happens on the context's thread. ``pending()`` counts the timers waiting for their
     deadline (a timer whose stop was requested no longer counts, at once).
 
+    ``clock=senderlab.contexts.mock_clock.mock_clock()`` makes its timers follow a virtual
+    clock that moves only when a test calls ``jump`` (see that module); the default is
+    :func:`time.monotonic`.
+
     ``request_stop()`` completes everything not yet run with ``set_stopped()``;
     ``join()`` waits for the thread; ``with timed_thread_context() as ctx:`` does both on
     exit. A context that is dropped without being stopped is stopped when it is garbage
@@ -479,8 +508,8 @@ class timed_thread_context:
 
     __slots__ = ("_tq", "__weakref__")
 
-    def __init__(self, name: str = "senderlab-timer") -> None:
-        self._tq = timer_queue(name)
+    def __init__(self, name: str = "senderlab-timer", *, clock=None) -> None:
+        self._tq = timer_queue(name, clock=clock)
         weakref.finalize(self, self._tq.request_stop).atexit = False
 
     def get_scheduler(self) -> "timed_thread_scheduler":
@@ -530,7 +559,14 @@ class timed_thread_scheduler(timed_scheduler_mixin):
         return _timed_schedule_sender(self)
 
     def _timer_op(self, rcvr, env, when, absolute) -> timer_op:
+        if self._tq._clock is not None:
+            return _clocked_timer_op(self._tq, rcvr, env, when, absolute, self)
         return timer_op(self._tq, rcvr, env, when, absolute, self)
+
+    def now(self) -> float:
+        """The context's clock: :func:`time.monotonic`, or its virtual clock."""
+        c = self._tq._clock
+        return _monotonic() if c is None else c.current_time()
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, timed_thread_scheduler) and other._tq is self._tq
