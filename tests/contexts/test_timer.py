@@ -1,7 +1,10 @@
 """Timers: ``timed_thread_context`` and ``schedule_after`` / ``schedule_at`` / ``now``
 (stdexec ``exec::timed_thread_context``, ``exec/timed_scheduler.hpp``).
 
-Timers fire in deadline order, never early, on the context's thread. A stop request on
+Timers fire in deadline order, never early, on the context's thread. The tests of *when*
+a timer fires run on a virtual clock (``timed_thread_context(clock=mock_clock())``, after
+trio's ``MockClock``): time moves only when the test jumps it, so they neither sleep nor
+depend on the machine's speed. A stop request on
 a waiting timer removes it at once (``pending()`` drops, the context keeps no reference
 to the operation) and the operation completes with ``set_stopped()`` promptly, on the
 timer thread. Stopping the context completes everything still waiting with
@@ -21,6 +24,7 @@ import pytest
 
 import senderlab as ex
 from helpers import SET_STOPPED, SET_VALUE, recording_receiver, stop_env
+from senderlab.contexts.mock_clock import mock_clock
 from senderlab.contexts.timer import is_timed_scheduler, now, schedule_after, schedule_at, timed_thread_context
 
 WAIT = 5.0
@@ -96,13 +100,31 @@ def test_schedule_after_waits_at_least_the_delay():
         assert time.monotonic() - t0 >= 0.05
 
 
+def test_a_timer_on_a_virtual_clock_fires_when_its_delay_has_elapsed_and_not_before():
+    clock = mock_clock()
+    with timed_thread_context(clock=clock) as ctx:
+        sch = ctx.get_scheduler()
+        assert sch.now() == 0.0
+        r = started(schedule_after(sch, 0.5))  # times that binary floats hold exactly
+        clock.jump(0.375)
+        assert ctx.pending() == 1 and not r.completed  # not due: still in the heap
+        clock.jump(0.125)
+        assert ctx.pending() == 0  # due: taken out by the jump
+        assert r.done.wait(WAIT)
+        assert r.completions == [(SET_VALUE, ())]
+        assert sch.now() == 0.5
+
+
 def test_the_delay_counts_from_start_not_from_making_the_sender():
-    with timed_thread_context() as ctx:
-        sndr = schedule_after(ctx.get_scheduler(), 0.05)
-        time.sleep(0.06)
-        t0 = time.monotonic()
-        ex.sync_wait(sndr)
-        assert time.monotonic() - t0 >= 0.05
+    clock = mock_clock()
+    with timed_thread_context(clock=clock) as ctx:
+        sndr = schedule_after(ctx.get_scheduler(), 0.5)
+        clock.jump(10)  # the sender waits unstarted: its clock has not begun
+        r = started(sndr)
+        clock.jump(0.375)
+        assert ctx.pending() == 1 and not r.completed
+        clock.jump(0.125)
+        assert r.done.wait(WAIT)
 
 
 def test_schedule_at_fires_at_the_deadline_on_the_timer_thread():
@@ -133,20 +155,50 @@ def test_a_timedelta_is_a_delay():
 
 def test_timers_fire_in_deadline_order():
     order = []
-    delays = [0.09, 0.03, 0.12, 0.01, 0.06, 0.15, 0.02]
-    with timed_thread_context() as ctx:
+    delays = [9, 3, 12, 1, 6, 15, 2]  # seconds: virtual time costs nothing
+    clock = mock_clock()
+    with timed_thread_context(clock=clock) as ctx:
         sch = ctx.get_scheduler()
         rcvrs = [started(schedule_after(sch, d) | ex.then(lambda d=d: order.append(d))) for d in delays]
+        at = 0.0
+        for k, d in enumerate(sorted(delays)):
+            clock.jump(d - at)  # to the next deadline: exactly one more timer is due
+            at = d
+            assert ctx.pending() == len(delays) - k - 1
+            assert rcvrs[delays.index(d)].done.wait(WAIT)
         wait_all(rcvrs)
     assert order == sorted(delays)
 
 
+def test_one_jump_past_every_deadline_fires_them_all_in_deadline_order():
+    order = []
+    delays = [5, 3, 12, 1, 6]
+    clock = mock_clock()
+    with timed_thread_context(clock=clock) as ctx:
+        sch = ctx.get_scheduler()
+        rcvrs = [started(schedule_after(sch, d) | ex.then(lambda d=d: order.append(d))) for d in delays]
+        clock.jump(3600)
+        assert ctx.pending() == 0
+        wait_all(rcvrs)
+    assert order == sorted(delays)
+
+
+def test_a_clock_jumps_forward_only():
+    clock = mock_clock()
+    for bad in (-1, float("nan"), float("inf"), "1"):
+        with pytest.raises(ValueError, match="time moves forward by a finite number of seconds >= 0"):
+            clock.jump(bad)
+    assert clock.current_time() == 0.0
+
+
 def test_timers_with_the_same_deadline_fire_in_the_order_they_were_started():
     order = []
-    with timed_thread_context() as ctx:
+    clock = mock_clock()
+    with timed_thread_context(clock=clock) as ctx:
         sch = ctx.get_scheduler()
-        deadline = sch.now() + 0.02
+        deadline = sch.now() + 2
         rcvrs = [started(schedule_at(sch, deadline) | ex.then(lambda i=i: order.append(i))) for i in range(10)]
+        clock.jump(2)
         wait_all(rcvrs)
     assert order == list(range(10))
 
@@ -271,8 +323,9 @@ def test_stop_racing_with_firing_completes_each_timer_exactly_once():
         t.start()
         t.join()
         wait_all(rcvrs)
-        time.sleep(0.02)  # a second completion, if any, would arrive now
         assert ctx.pending() == 0
+    # The timer thread has exited (the with block joined it): a second completion, if
+    # there were one, would be recorded by now.
     for i, r in enumerate(rcvrs):
         assert len(r.completions) == 1
         if i % 2:
