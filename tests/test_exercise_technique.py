@@ -103,6 +103,31 @@ WRONG = [
                 return ex.just(("error", type(e).__name__))
             return ex.just(("stopped", None) if got is None else ("value", got[0]))
     """),
+    ("when-all-cancellation", "total runs the senders one after another with let_value", """
+        def total(senders):
+            s = ex.just(0)
+            for x in senders:
+                s = s | ex.let_value(lambda acc, x=x: x | ex.then(lambda v, acc=acc: acc + v))
+            return s
+    """),
+    ("when-all-cancellation", "sleep blocks a thread with time.sleep instead of a timer", """
+        import time
+
+        def sleep(seconds, name, log):
+            def cancelled():
+                log.append(f"{name} cancelled")
+                return ex.just_stopped()
+
+            return ex.just() | ex.then(lambda: time.sleep(min(seconds, 0.2)) or name) | ex.let_stopped(cancelled)
+    """),
+    ("when-all-cancellation", "fail_fast fakes the cancellation without when_all", """
+        def fail_fast(log):
+            def down():
+                log.append("slow cancelled")
+                raise ConnectionError("down")
+
+            return ex.schedule_after(sch, 0.05) | ex.then(down)
+    """),
 ]
 
 
