@@ -34,8 +34,8 @@ NANNY_HINT = (
     "worker as a new Python process that imports your main module again; when that module "
     "starts a cluster at import time, the new process tries to start one too and fails. Put the "
     "code that starts the cluster under 'if __name__ == \"__main__\":' in your script (a program "
-    "read from standard input cannot be imported again: save it to a file), or run it in a "
-    "notebook, or connect to a running scheduler with dask_context(\"tcp://host:8786\")"
+    "read from standard input cannot be imported again: save it to a file with that guard), or "
+    "run it in a notebook, or connect to a running scheduler with dask_context(\"tcp://host:8786\")"
 )
 
 _SCHEDULE_SIGS = completion_signatures(set_value_t(), set_stopped_t())

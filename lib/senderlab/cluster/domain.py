@@ -55,6 +55,7 @@ the picture shows.
 from __future__ import annotations
 
 import threading
+import uuid
 
 import numpy as np
 
@@ -110,23 +111,41 @@ class chain:
         """The future of the values, sending them or applying a bulk's rows first."""
         client = self.ctx.client
         if self.fut is None:
-            [self.fut] = client.scatter([self.host], broadcast=broadcast, hash=False)
+            try:
+                [self.fut] = client.scatter([self.host], broadcast=broadcast, hash=False)
+            except TypeError as e:
+                raise TypeError(
+                    f"cannot send the values {self.host[0]!r:.120} to the cluster: Dask could not serialize them "
+                    f"with pickle or cloudpickle ({e}). Locks, open files, sockets, generators and objects of C "
+                    "extensions without pickle support cannot travel; send what they hold instead"
+                ) from e
             self.host = None
             self.futures.append(self.fut)
         if self.patches is not None:
             spans, futs = self.patches
             self.patches = None
-            self.submit(tasks.apply_patches, self.fut, spans, *futs)
+            self.submit("bulk-join", tasks.apply_patches, self.fut, spans, *futs)
         return self.fut
 
-    def submit(self, fn, *args, **kw):
-        f = self.fut = self.ctx.client.submit(fn, *args, pure=False, **kw)
+    def submit(self, name, fn, *args, **kw):
+        f = self.fut = self.ctx.client.submit(fn, *args, key=task_key(name), pure=False, **kw)
         self.futures.append(f)
         return f
 
     def cancel(self) -> None:
         if self.futures:
             self.ctx.client.cancel(self.futures)
+
+
+def task_key(name: str) -> str:
+    """A Dask key: what the dashboard groups and names the task by (``then-f``,
+    ``bulk-saxpy``), then a unique part."""
+    return f"{name}-{uuid.uuid4().hex}"
+
+
+def _name(f) -> str:
+    n = getattr(f, "__name__", None) or type(f).__name__
+    return "lambda" if n == "<lambda>" else n.replace("-", "_")
 
 
 def forward(ch: chain, rcvr) -> None:
@@ -160,7 +179,7 @@ class _leaving:
         if kind != _VALUE or ch.fut is None:
             self.want = []
         else:
-            self.want = [ch.ctx.client.submit(tasks.outgoing, ch.fut, pure=False)]
+            self.want = [ch.ctx.client.submit(tasks.outgoing, ch.fut, key=task_key("gather"), pure=False)]
             if ch.patches is not None:
                 self.want.extend(ch.patches[1])
         self.left = len(self.want)
@@ -392,7 +411,8 @@ class _cluster_then_sender(_cluster_sender):
     __slots__ = ()
 
     def _step(self, ch: chain) -> None:
-        ch.submit(tasks.run_then, self.orig.f, ch.value_future())
+        f = self.orig.f
+        ch.submit(f"then-{_name(f)}", tasks.run_then, f, ch.value_future())
 
 
 class _cluster_bulk_sender(_cluster_sender):
@@ -411,8 +431,8 @@ class _cluster_bulk_sender(_cluster_sender):
         spans = [(shape * k // n, shape * (k + 1) // n) for k in range(n)]
         client, f = self.ctx.client, self.orig.f
         futs = [
-            client.submit(tasks.run_chunk, f, chunked, b, e, base, workers=[slots[k]], allow_other_workers=True,
-                          pure=False)
+            client.submit(tasks.run_chunk, f, chunked, b, e, base, key=task_key(f"{self.orig.tag}-{_name(f)}"),
+                          workers=[slots[k]], allow_other_workers=True, pure=False)
             for k, (b, e) in enumerate(spans)
         ]
         ch.futures.extend(futs)
@@ -481,7 +501,7 @@ class _when_all_op(linked_children_op):
                     joint.origins.extend(ch.origins)
                 parts = [ch.value_future() for ch in chains]
                 joint.futures = [f for ch in chains for f in ch.futures]
-                joint.submit(tasks.join, offsets, *parts)
+                joint.submit("when_all", tasks.join, offsets, *parts)
         except Exception as e:
             leave(joint, self.rcvr, _ERROR, e)
             return
@@ -502,7 +522,7 @@ class _cluster_when_all_sender(_cluster_sender):
 
 
 # What a trace calls these operations: the algorithm, marked as run on the cluster.
-for _cls, _name in ((_cluster_transfer_sender, "continues_on [cluster]"), (_cluster_then_sender, "then [cluster]"),
+for _cls, _trace_name in ((_cluster_transfer_sender, "continues_on [cluster]"), (_cluster_then_sender, "then [cluster]"),
                     (_cluster_bulk_sender, "bulk [cluster]"), (_cluster_when_all_sender, "when_all [cluster]")):
-    _cls.__name__ = _name
-del _cls, _name
+    _cls.__name__ = _trace_name
+del _cls, _trace_name
