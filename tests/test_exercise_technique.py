@@ -128,6 +128,37 @@ WRONG = [
 
             return ex.schedule_after(sch, 0.05) | ex.then(down)
     """),
+    ("loop-fold", "sum_below is one then that sums a range", """
+        def sum_below(t):
+            return ex.just(t) | ex.then(lambda t: sum(range(t)))
+    """),
+    ("loop-fold", "fold_left is functools.reduce inside one then", """
+        import functools
+
+        def fold_left(xs, init, f):
+            return ex.just() | ex.then(lambda: functools.reduce(f, xs, init))
+    """),
+    ("loop-fold", "fold_left loops with repeat_effect_until, but one iteration folds the whole list", """
+        import functools
+
+        def fold_left(xs, init, f):
+            def body():
+                acc = [init]
+
+                def step():
+                    acc[0] = functools.reduce(f, xs, init)
+                    return True
+
+                return ex.just() | ex.then(step) | ex.repeat_effect_until() | ex.then(lambda: acc[0])
+
+            return ex.just() | ex.let_value(body)
+    """),
+    ("loop-fold", "the async fold waits for each step with a nested sync_wait", """
+        import functools
+
+        def fold_left_async(xs, init, f):
+            return ex.just() | ex.then(lambda: functools.reduce(lambda a, x: ex.sync_wait(f(a, x))[0], xs, init))
+    """),
 ]
 
 
