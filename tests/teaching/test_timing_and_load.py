@@ -15,7 +15,9 @@ def test_a_measurement_reports_the_median_and_the_range_of_every_run():
     m = measurement([0.003, 0.001, 0.002])
     assert (m.median, m.low, m.high) == (0.002, 0.001, 0.003)
     assert m.format("ms") == "2.00 ms (1.00–3.00, 3 runs)"
-    assert str(m) == m.format()
+    assert str(m) == m.format() == m.format("ms")
+    assert measurement([2e-6, 3e-6]).format() == "2.50 µs (2.00–3.00, 2 runs)"
+    assert measurement([2.0]).format() == "2.00 s (2.00–2.00, 1 runs)"
     with pytest.raises(ValueError, match=r"unit must be one of"):
         m.format("minutes")
     with pytest.raises(ValueError, match=r"at least one sample"):

@@ -37,11 +37,16 @@ class measurement:
     def high(self) -> float:
         return max(self.samples)
 
-    def format(self, unit: str = "ms") -> str:
-        """``"12.3 ms (11.9–13.0, 5 runs)"``: the median, then the range of the samples."""
+    def format(self, unit: str = "auto") -> str:
+        """``"12.3 ms (11.9–13.0, 5 runs)"``: the median, then the range of the samples.
+
+        ``unit`` is ``s``, ``ms``, ``us`` (or ``µs``), ``ns``, or ``auto``: the largest of
+        s, ms and µs in which the median is at least 1."""
+        if unit == "auto":
+            unit = "s" if self.median >= 1 else "ms" if self.median >= 1e-3 else "µs"
         scale = {"s": 1.0, "ms": 1e3, "us": 1e6, "µs": 1e6, "ns": 1e9}.get(unit)
         if scale is None:
-            raise ValueError(f"measurement.format: unit must be one of s, ms, us, ns, got {unit!r}")
+            raise ValueError(f"measurement.format: unit must be one of s, ms, us, µs, ns or auto, got {unit!r}")
         m, lo, hi = self.median * scale, self.low * scale, self.high * scale
         digits = 0 if m >= 100 else 1 if m >= 10 else 2
         return f"{m:.{digits}f} {unit} ({lo:.{digits}f}–{hi:.{digits}f}, {len(self.samples)} runs)"
