@@ -21,6 +21,7 @@ import csv
 import importlib.util
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -112,8 +113,9 @@ def test_strip_solutions_keeps_indentation_and_rejects_unbalanced_markers():
     src = "def f():\n    x = 1\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION\n"
     assert strip_solutions(src) == "def f():\n    x = 1\n    # YOUR CODE HERE\n    raise NotImplementedError()"
     assert strip_solutions("# BEGIN SOLUTION\nx = 1\n# END SOLUTION\ny = 2") == "# YOUR CODE HERE\nraise NotImplementedError()\ny = 2"
-    for bad in (f"{BEGIN}\nx", f"{END}\n", f"{BEGIN}\n{BEGIN}\n{END}"):
-        with pytest.raises(ValueError):
+    for bad, why in ((f"{BEGIN}\nx", f"{BEGIN} without {END}"), (f"{END}\n", f"line 1: {END} without {BEGIN}"),
+                     (f"{BEGIN}\n{BEGIN}\n{END}", f"line 2: {BEGIN} inside another solution region")):
+        with pytest.raises(ValueError, match=re.escape(why)):
             strip_solutions(bad)
 
 

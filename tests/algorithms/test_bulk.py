@@ -109,7 +109,7 @@ def test_exception_from_f_is_raised_by_sync_wait():
     def f(i):
         raise Boom(i)
 
-    with pytest.raises(Boom):
+    with pytest.raises(Boom, match=r"^0$"):
         ex.sync_wait(ex.just() | ex.bulk(3, f))
 
 
@@ -166,7 +166,7 @@ def test_an_unknown_policy_is_a_type_error():
 
 
 def test_bulk_with_the_wrong_number_of_arguments_is_a_type_error():
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"bulk takes \(\[sndr,\] \[policy,\] shape, f\); got 1 arguments"):
         ex.bulk(3)
 
 

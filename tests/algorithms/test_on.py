@@ -71,7 +71,7 @@ def test_the_work_sees_sch_as_its_scheduler():
 
 
 def test_without_a_scheduler_to_come_back_to_connect_is_a_type_error(recorder):
-    with pytest.raises(TypeError) as info:
+    with pytest.raises(TypeError, match=r"on\(inline_scheduler\(\), just\(1\)\): the receiver's environment") as info:
         ex.connect(on(ex.inline_scheduler(), ex.just(1)), recorder())
     msg = str(info.value)
     assert msg.startswith("on(") and "get_scheduler" in msg and "starts_on" in msg

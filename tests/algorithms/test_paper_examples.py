@@ -342,7 +342,7 @@ def test_p2300_1_3_3_asynchronous_dynamically_sized_read():
 
 def test_p2300_1_3_3_a_short_read_fails_the_assertion_and_is_an_error():
     handle = memory_handle((100).to_bytes(8, "little") + b"short")
-    with pytest.raises(AssertionError):
+    with pytest.raises(AssertionError, match=r"assert 5 == 100"):
         ex.sync_wait(async_read_array(handle))
 
 

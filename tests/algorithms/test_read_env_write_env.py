@@ -66,7 +66,7 @@ def test_read_env_is_lazy_it_reads_the_environment_of_each_receiver(run):
 
 
 def test_a_missing_query_is_a_type_error_at_connect_naming_it_and_suggesting_write_env(recorder):
-    with pytest.raises(TypeError) as info:
+    with pytest.raises(TypeError, match=r"read_env\(get_scheduler\): the receiver's environment does") as info:
         ex.connect(ex.read_env(ex.get_scheduler), recorder())
     message = str(info.value)
     assert "get_scheduler" in message

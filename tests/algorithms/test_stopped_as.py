@@ -97,7 +97,7 @@ def test_stopped_as_error_passes_values_and_errors_through(run):
 
 def test_stopped_as_error_with_sync_wait_raises_the_error():
     err = TimeoutError("gave up")
-    with pytest.raises(TimeoutError) as info:
+    with pytest.raises(TimeoutError, match=r"^gave up$") as info:
         ex.sync_wait(ex.stopped_as_error(ex.just_stopped(), err))
     assert info.value is err
 

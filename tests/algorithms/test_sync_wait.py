@@ -164,18 +164,18 @@ def test_sync_wait_returns_none_when_stopped():
 
 def test_sync_wait_raises_an_exception_error_itself():
     err = ValueError("boom")
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(ValueError, match=r"^boom$") as info:
         ex.sync_wait(ex.just_error(err))
     assert info.value is err
 
 
 def test_sync_wait_raises_an_exception_from_a_then_function():
-    with pytest.raises(ZeroDivisionError):
+    with pytest.raises(ZeroDivisionError, match=r"division by zero"):
         ex.sync_wait(ex.just(0) | ex.then(lambda x: 1 / x))
 
 
 def test_sync_wait_wraps_a_non_exception_error_in_error_value():
-    with pytest.raises(ex.ErrorValue) as info:
+    with pytest.raises(ex.ErrorValue, match=r"the sender completed with set_error\(42\)") as info:
         ex.sync_wait(ex.just_error(42))
     assert info.value.value == 42
     assert "set_error(42)" in str(info.value)
@@ -190,10 +190,10 @@ def test_sync_wait_with_variant_returns_whichever_values_arrived():
 
 def test_sync_wait_with_variant_raises_errors_like_sync_wait():
     err = KeyError("k")
-    with pytest.raises(KeyError) as info:
+    with pytest.raises(KeyError, match=r"^'k'$") as info:
         ex.sync_wait_with_variant(ex.just_error(err))
     assert info.value is err
-    with pytest.raises(ex.ErrorValue):
+    with pytest.raises(ex.ErrorValue, match=r"the sender completed with set_error\('plain'\)"):
         ex.sync_wait_with_variant(ex.just_error("plain"))
 
 
@@ -249,7 +249,7 @@ def test_sync_wait_waits_for_a_value_sent_from_another_thread():
 
 def test_sync_wait_waits_for_an_error_sent_from_another_thread():
     err = RuntimeError("late")
-    with pytest.raises(RuntimeError) as info:
+    with pytest.raises(RuntimeError, match=r"^late$") as info:
         ex.sync_wait(completes_later("error", err))
     assert info.value is err
 
@@ -306,7 +306,7 @@ def test_keyboard_interrupt_requests_stop_waits_for_the_operation_and_propagates
     rescuer.start()
     try:
         waiting.set()
-        with pytest.raises(KeyboardInterrupt):
+        with pytest.raises(KeyboardInterrupt, match=r"^$"):
             ex.sync_wait(s)
     finally:
         waiting.clear()
@@ -326,7 +326,7 @@ def test_a_real_sigint_requests_stop_waits_for_the_operation_and_propagates(defa
     timer = threading.Timer(0.2, _main_thread_sigint)
     timer.start()
     try:
-        with pytest.raises(KeyboardInterrupt):
+        with pytest.raises(KeyboardInterrupt, match=r"^$"):
             ex.sync_wait(s)
     finally:
         timer.cancel()

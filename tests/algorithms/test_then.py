@@ -88,7 +88,7 @@ def test_exception_in_f_completes_with_set_error_of_that_exception(run):
 
 
 def test_exception_in_f_is_raised_by_sync_wait():
-    with pytest.raises(ZeroDivisionError):
+    with pytest.raises(ZeroDivisionError, match=r"division by zero"):
         ex.sync_wait(ex.just(0) | ex.then(lambda x: 1 / x))
 
 

@@ -33,13 +33,13 @@ def test_a_slow_sender_is_stopped_and_the_result_is_timeout_error(timer):
 
 
 def test_errors_and_stopped_of_the_sender_pass_through(timer):
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match=r"^'k'$"):
         ex.sync_wait(ex.just_error(KeyError("k")) | ex.timeout(5, scheduler=timer))
     assert ex.sync_wait(ex.just_stopped() | ex.timeout(5, scheduler=timer)) is None
 
 
 def test_without_a_scheduler_the_parallel_scheduler_times_it():
-    with pytest.raises(TimeoutError):
+    with pytest.raises(TimeoutError, match=r"timeout: <wait_for_stop sender> did not complete within"):
         ex.sync_wait(ex.timeout(wait_for_stop("slow"), 0.02))
 
 
@@ -72,5 +72,5 @@ def test_signatures_add_timeout_error():
 def test_a_sender_looping_inside_its_own_start_is_still_timed_out(timer):
     # repeat_effect runs an inline child in a loop inside start(); only stop ends it.
     forever = ex.repeat_effect(ex.just())
-    with pytest.raises(TimeoutError):
+    with pytest.raises(TimeoutError, match=r"timeout: just\(\) \| repeat_effect\(\) did not complete within"):
         ex.sync_wait(forever | ex.timeout(0.05, scheduler=timer))

@@ -245,7 +245,7 @@ def test_a_child_that_sends_no_values_means_no_value_signature():
 
 def test_a_child_with_two_value_signatures_is_a_type_error_at_connect(recorder):
     sndr = when_all(ex.just(0), two_value_signatures())
-    with pytest.raises(TypeError) as info:
+    with pytest.raises(TypeError, match=r"when_all: child 1 \(two_value_signatures\(\)\) can complete") as info:
         ex.connect(sndr, recorder())
     msg = str(info.value)
     assert "when_all" in msg and "child 1" in msg and "two_value_signatures()" in msg

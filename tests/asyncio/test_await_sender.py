@@ -61,10 +61,10 @@ def test_an_exception_is_raised_as_itself(arun):
     boom = KeyError("boom")
 
     async def main():
-        with pytest.raises(KeyError) as info:
+        with pytest.raises(KeyError, match=r"^'boom'$") as info:
             await awaitable(ex.just(1) | ex.then(lambda _: (_ for _ in ()).throw(boom)))
         assert info.value is boom
-        with pytest.raises(KeyError) as info:
+        with pytest.raises(KeyError, match=r"^'boom'$") as info:
             await awaitable(ex.just_error(boom))
         assert info.value is boom
 
@@ -73,7 +73,7 @@ def test_an_exception_is_raised_as_itself(arun):
 
 def test_an_error_that_is_not_an_exception_is_raised_as_error_value(arun):
     async def main():
-        with pytest.raises(ex.ErrorValue) as info:
+        with pytest.raises(ex.ErrorValue, match=r"the sender completed with set_error\(404\)") as info:
             await awaitable(ex.just_error(404))
         assert info.value.value == 404
 
@@ -160,7 +160,7 @@ def test_timeout_times_with_the_loops_timers(arun):
     async def main():
         probe = stop_probe()
         t0 = time.monotonic()
-        with pytest.raises(TimeoutError):
+        with pytest.raises(TimeoutError, match=r"timeout: <stop_probe sender> did not complete within 0\.05 s"):
             await awaitable(ex.timeout(probe, 0.05))
         assert 0.04 <= time.monotonic() - t0 < 5
         assert probe.finished.is_set()
@@ -241,7 +241,7 @@ def test_cancelling_the_task_requests_stop_and_waits_for_the_operation(arun):
         await wait_event(probe.started)
         assert not probe.stop_callback_ran.is_set()
         t.cancel()
-        with pytest.raises(asyncio.CancelledError):
+        with pytest.raises(asyncio.CancelledError, match=r"^$"):
             await t
         assert probe.stop_callback_ran.is_set()
         assert probe.finished.is_set(), "the CancelledError came only after the operation completed"
@@ -280,12 +280,12 @@ def test_repeated_cancellation_still_waits_for_the_operation(arun):
 def test_asyncio_timeout_stops_the_sender(arun):
     async def main():
         probe = stop_probe(delay=0.02)
-        with pytest.raises(TimeoutError):
+        with pytest.raises(TimeoutError, match=r"^$"):
             async with asyncio.timeout(0.05):
                 await awaitable(probe)
         assert probe.finished.is_set()
         probe2 = stop_probe()
-        with pytest.raises(TimeoutError):
+        with pytest.raises(TimeoutError, match=r"^$"):
             await asyncio.wait_for(awaitable(probe2), 0.05)
         assert probe2.finished.is_set()
 
@@ -299,7 +299,7 @@ def test_an_error_that_arrives_after_cancellation_is_kept_as_context(arun):
         t = asyncio.ensure_future(awaitable(probe))
         await wait_event(probe.started)
         t.cancel()
-        with pytest.raises(asyncio.CancelledError) as info:
+        with pytest.raises(asyncio.CancelledError, match=r"^$") as info:
             await t
         assert info.value.__context__ is boom
 
@@ -316,7 +316,7 @@ def test_a_value_that_arrives_with_the_cancellation_is_dropped(arun):
             t.cancel()
             await asyncio.sleep(0.01)
             gate.set()  # then() ignores stop: the operation still completes with a value
-            with pytest.raises(asyncio.CancelledError):
+            with pytest.raises(asyncio.CancelledError, match=r"^$"):
                 await t
 
     arun(main())
@@ -328,7 +328,7 @@ def test_an_exception_thrown_into_the_coroutine_requests_stop_and_propagates(aru
         g = await_sender_on_running_loop(probe)
         fut = next(g)  # suspended on its waiter
         assert isinstance(fut, asyncio.Future)
-        with pytest.raises(KeyboardInterrupt):
+        with pytest.raises(KeyboardInterrupt, match=r"^$"):
             g.throw(KeyboardInterrupt())
         assert probe.stop_callback_ran.is_set()
         await wait_event(probe.finished)

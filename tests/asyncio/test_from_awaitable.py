@@ -102,7 +102,7 @@ def test_an_exception_completes_with_set_error(arun):
 
     async def main():
         assert (await completed(started(from_awaitable(fails())))).error is boom
-        with pytest.raises(ValueError) as info:
+        with pytest.raises(ValueError, match=r"^boom$") as info:
             await awaitable(from_awaitable(fails))
         assert info.value is boom
 
@@ -262,7 +262,7 @@ def test_a_stop_request_from_another_thread_cancels_the_task(loop_thread):
 def test_timeout_from_sync_wait_cancels_the_coroutine(loop_thread):
     job = cancellable()
     sch = asyncio_scheduler(loop_thread)
-    with pytest.raises(TimeoutError):
+    with pytest.raises(TimeoutError, match=r"timeout: starts_on\(asyncio_scheduler\("):
         ex.sync_wait(ex.timeout(ex.starts_on(sch, from_awaitable(job)), 0.05))
     assert job.cancelled.is_set()
 
@@ -273,7 +273,7 @@ def test_cancelling_the_awaiting_task_cancels_the_inner_task(arun):
         t = asyncio.ensure_future(awaitable(from_awaitable(job)))
         await wait_event(job.running)
         t.cancel()
-        with pytest.raises(asyncio.CancelledError):
+        with pytest.raises(asyncio.CancelledError, match=r"^$"):
             await t
         assert job.cancelled.is_set()
 

@@ -573,7 +573,7 @@ def test_sync_wait_raises_the_error_of_parallel_bulk():
             raise KeyError(i)
 
     with static_thread_pool(2) as pool:
-        with pytest.raises(KeyError):
+        with pytest.raises(KeyError, match=r"^5$"):
             ex.sync_wait(ex.schedule(pool.get_scheduler()) | ex.bulk(ex.par, 10, f))
 
 

@@ -332,7 +332,7 @@ def test_the_environment_is_passed_to_the_sender():
 
 
 def test_sync_wait_rejects_a_sender_with_two_value_signatures_naming_the_fix():
-    with pytest.raises(TypeError) as info:
+    with pytest.raises(TypeError, match=r"sync_wait: <two_value_sender sender> can complete with 2") as info:
         ex.sync_wait(two_value_sender())
     msg = str(info.value)
     assert "sync_wait" in msg
@@ -348,7 +348,7 @@ def test_the_rejection_happens_before_the_sender_is_connected():
             connected.append(rcvr)
             return super().connect(rcvr)
 
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"sync_wait: <two sender> can complete with 2 different value"):
         ex.sync_wait(two())
     assert connected == []
 

@@ -238,7 +238,7 @@ def test_tracing_off_leaves_no_sinks_and_records_nothing_more():
 
 
 def test_tracing_removes_its_sink_when_the_block_raises():
-    with pytest.raises(ZeroDivisionError):
+    with pytest.raises(ZeroDivisionError, match=r"division by zero"):
         with ex.tracing():
             ex.sync_wait(ex.just(0) | ex.then(lambda x: 1 / x))
     assert trace_mod._sinks == []
@@ -257,7 +257,7 @@ def test_results_are_the_same_with_tracing_on():
 
 def test_checked_mode_reports_a_second_completion_with_the_chain():
     with ex.checked():
-        with pytest.raises(ex.ProtocolError) as info:
+        with pytest.raises(ex.ProtocolError, match=r"set_value_t after the operation already completed with") as info:
             ex.sync_wait(ex.then(completes_twice(), lambda x: x))
     msg = str(info.value)
     assert "set_value" in msg and "already completed" in msg
@@ -284,7 +284,7 @@ def test_checked_mode_reports_a_completion_before_start():
 
 def test_tracing_also_checks():
     with ex.tracing():
-        with pytest.raises(ex.ProtocolError):
+        with pytest.raises(ex.ProtocolError, match=r"set_value_t after the operation already completed with"):
             ex.sync_wait(completes_twice())
 
 
@@ -357,3 +357,49 @@ def test_senderlab_checked_1_turns_checked_mode_on():
 @pytest.mark.parametrize("value", [None, "0", ""])
 def test_without_senderlab_checked_nothing_is_checked(value):
     assert _run_script(value).startswith("result")
+
+
+# -- deep pipelines: iterative, never a raised recursion limit ---------------------------
+
+
+def _long_chain(n: int, unfusable: bool):
+    sndr = ex.just(0)
+    for _ in range(n):
+        sndr = sndr | ex.then(lambda x: x + 1)
+        if unfusable:
+            sndr = sndr | ex.upon_error(lambda e: -1)
+    return sndr
+
+
+@pytest.mark.parametrize("mode", ["traced", "checked"])
+@pytest.mark.parametrize("unfusable", [False, True], ids=["then", "then|upon_error"])
+def test_a_chain_of_thousands_of_operations_runs_traced_without_touching_the_recursion_limit(mode, unfusable):
+    """Connect walks the chain in a loop, the start of every level is one call, and
+    traced completions nest only so deep before the outermost runs the rest: the
+    interpreter's recursion limit is neither needed nor changed (a library call must
+    not change interpreter globals)."""
+    limit = sys.getrecursionlimit()
+    sndr = _long_chain(1500, unfusable)
+    if mode == "traced":
+        with ex.tracing() as log:
+            assert ex.sync_wait(sndr) == (1500,)
+        n_ops = 1 + 1500 * (2 if unfusable else 1)
+        assert log.kinds().count("connect") == log.kinds().count("start") == log.kinds().count("set_value") == n_ops
+    else:
+        with ex.checked():
+            assert ex.sync_wait(sndr) == (1500,)
+    assert sys.getrecursionlimit() == limit
+
+
+def test_traced_completions_of_a_deep_chain_keep_the_parent_links():
+    """Each completion event of a 300-deep traced chain names its own operation, and the
+    completions arrive innermost first, each operation's parent completing after it."""
+    with ex.tracing() as log:
+        assert ex.sync_wait(_long_chain(300, False)) == (300,)
+    parents = {e.op: e.parent for e in log if e.kind == "connect"}
+    done = [e.op for e in log if e.kind == "set_value"]
+    assert len(done) == 301
+    position = {op: i for i, op in enumerate(done)}
+    for op, parent in parents.items():
+        if parent is not None and parent in position:
+            assert position[op] < position[parent]

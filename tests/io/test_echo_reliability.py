@@ -129,7 +129,7 @@ def test_max_connections_others_wait_in_the_backlog(style, backend):
         c = connect(srv.address)  # accepted by the kernel, not by the server
         c.sendall(b"3")
         c.settimeout(0.3)
-        with pytest.raises(socket.timeout):
+        with pytest.raises(socket.timeout, match=r"^timed out$"):
             c.recv(1)
         c.settimeout(30)
         a.close()  # a slot frees up: c is served

@@ -127,7 +127,7 @@ def test_cancelling_the_awaiting_asyncio_task_stops_http_get(arun):
             t = asyncio.ensure_future(fetch())
             await until(lambda: srv.sleeping == 1, "the request to arrive")
             t.cancel()
-            with pytest.raises(asyncio.CancelledError):
+            with pytest.raises(asyncio.CancelledError, match=r"^$"):
                 await t
             await until(lambda: srv.sleeps_cancelled == 1, "the server to see the cancel")
 
@@ -139,7 +139,7 @@ def test_http_get_errors_go_to_set_error(arun):
         async with io.http_server() as srv:
             port = srv.port
         async with aiohttp.ClientSession() as session:
-            with pytest.raises(aiohttp.ClientConnectionError):
+            with pytest.raises(aiohttp.ClientConnectionError, match=r"Cannot connect to host 127\.0\.0\.1:"):
                 await io.http_get(session, f"http://127.0.0.1:{port}/")
             caught = await (io.http_get(session, f"http://127.0.0.1:{port}/") | ex.upon_error(lambda e: type(e)))
             assert issubclass(caught, aiohttp.ClientError)
@@ -194,7 +194,7 @@ def test_stop_closes_open_websockets_with_1001(arun):
             assert all(code == 1001 for _, code in results)
             assert not srv.running and srv.websockets == 0
             await srv.stop()  # twice: nothing happens
-            with pytest.raises(aiohttp.ClientConnectionError):
+            with pytest.raises(aiohttp.ClientConnectionError, match=r"Cannot connect to host 127\.0\.0\.1:"):
                 await session.ws_connect(srv.ws_url)
 
     arun(main)
@@ -205,7 +205,7 @@ def test_start_errors(arun):
         async with io.http_server() as srv:
             with pytest.raises(RuntimeError, match="already running"):
                 await srv.start()
-            with pytest.raises(OSError):  # the port is taken
+            with pytest.raises(OSError, match=r"\[Errno 98\] error while attempting to bind on address"):  # the port is taken
                 await io.http_server(port=srv.port)
 
     arun(main)

@@ -120,7 +120,7 @@ def test_runner_request_stop_cancels_what_it_waits_for(ctx):
     r.request_stop()
     ctx.run()
     assert out == ["cleanup"] and r.done()
-    with pytest.raises(ex.task_stopped):
+    with pytest.raises(ex.task_stopped, match=r"the spawned coroutine ended stopped"):
         r.result()
 
 

@@ -168,7 +168,7 @@ def test_when_all_sibling_error_cancels_a_waiting_read_as_a_value():
         (ec, n) = await a.read_some(bytearray(4))
         seen.append(ec)
 
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match=r"^'sibling'$"):
         ex.sync_wait(ex.when_all(reader(), ex.just_error(KeyError("sibling"))))
     assert len(seen) == 1 and seen[0] == io.canceled
 

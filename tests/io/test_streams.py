@@ -252,7 +252,7 @@ def test_awaited_from_asyncio_coroutines_like_a_notebook_cell():
         assert await io.send_body(a, b"x" * 75) == (io.success,)
         assert await rt == ((io.success, 97), b"Content-Length: ")
         # an asyncio timeout cancels a waiting read: the stop request reaches it
-        with pytest.raises(asyncio.TimeoutError):
+        with pytest.raises(asyncio.TimeoutError, match=r"^$"):
             await asyncio.wait_for(_await(b.read_some(bytearray(3))), 0.01)
         assert await a.write_some(b"abc") == (io.success, 3)
         assert await b.read_some(bytearray(3)) == (io.success, 3)

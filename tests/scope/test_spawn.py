@@ -202,7 +202,7 @@ def test_completing_a_spawned_operation_twice_is_a_protocol_error():
     scope = counting_scope()
     with pytest.raises(ex.ProtocolError, match="twice"):
         spawn(twice(), scope.get_token())
-    with ex.checked(), pytest.raises(ex.ProtocolError):
+    with ex.checked(), pytest.raises(ex.ProtocolError, match=r"set_value_t after the operation already completed with"):
         spawn(twice(), scope.get_token())
     ex.sync_wait(scope.join())
 

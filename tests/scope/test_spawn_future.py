@@ -52,7 +52,7 @@ def test_the_future_completes_with_the_error(Scope, mode):
     fut = spawn_future(ex.just_error(err), scope.get_token())
     assert consume(fut).completions == [(SET_ERROR, err)]
     fut2 = spawn_future(ex.just_error(7), scope.get_token())
-    with pytest.raises(ex.ErrorValue) as info:
+    with pytest.raises(ex.ErrorValue, match=r"the sender completed with set_error\(7\)") as info:
         ex.sync_wait(fut2)
     assert info.value.value == 7
     assert ex.sync_wait(scope.join()) == ()

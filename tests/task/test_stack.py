@@ -91,7 +91,7 @@ def test_max_stack_depth_reports_the_deepest_stack():
 
 
 def test_naive_resumption_overflows_where_the_trampoline_does_not():
-    with pytest.raises(RecursionError):
+    with pytest.raises(RecursionError, match=r"maximum recursion depth exceeded"):
         ex.sync_wait(naive_depths(100_000))
     assert len(ex.sync_wait(trampolined_depths(100_000))[0]) == 100_000
 

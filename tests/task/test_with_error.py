@@ -80,7 +80,7 @@ def test_a_non_exception_error_reaches_sync_wait_as_error_value():
     async def f() -> int:
         return ex.with_error(404)
 
-    with pytest.raises(ex.ErrorValue) as info:
+    with pytest.raises(ex.ErrorValue, match=r"the sender completed with set_error\(404\)") as info:
         ex.sync_wait(f())
     assert info.value.value == 404
 
