@@ -107,8 +107,9 @@ def sync_wait(sndr: Any) -> tuple | None:
     if not s._one_value_signature:
         require_one_value_signature(
             s._signatures(),
-            f"sync_wait: {s!r}",
+            "sync_wait",
             "sync_wait needs exactly one. Use sync_wait_with_variant(sndr) or sync_wait(sndr | into_variant()).",
+            s,
         )
     return _wait(s, "sync_wait")
 

@@ -13,8 +13,7 @@ one value. An exception raised by ``f`` completes with ``set_error(exception)``.
 from __future__ import annotations
 
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
-from ..core.env import _MISSING, env as _env, fwd_env
-from ..core import sender as _sender_mod
+from ..core.env import _MISSING
 from ..core.sender import adaptor_sender, forwarding_receiver
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ._util import func_name, function_adaptor, result_signature
@@ -103,6 +102,11 @@ class _upon_stopped_receiver(_then_receiver):
 
 
 class _then_sender(adaptor_sender):
+    """``then``: the worked example of the generic operation's hooks (see
+    :mod:`senderlab.core.sender`). Besides the tag it defines only its completion
+    signatures, the receiver that implements its completion (``_make_receiver``) and a
+    fast path (``_fast_step``); attributes, domain and connect are the defaults."""
+
     __slots__ = ("f", "_chain")
     _tag = "then"
     _receiver = _then_receiver
@@ -115,26 +119,27 @@ class _then_sender(adaptor_sender):
         self.f = f
         self._chain = _MISSING
 
-    def _connect(self, rcvr, env):
-        chain = self._chain
-        if chain is _MISSING:
-            chain = self._chain = self._fuse()
-        fe = env._fwd if isinstance(env, _env) else None  # fwd_env(env), cached on env
-        if fe is None:
-            fe = fwd_env(env)
-        if chain is None or _sender_mod._tracing:
-            return self.child.connect(self._receiver(rcvr, fe, self.f))
-        base, fs = chain
-        return base.connect(_then_chain_receiver(rcvr, fe, fs))
+    # -- [exec.then]'s complete: f on one channel, the others forwarded --------------
+    def _make_receiver(self, rcvr, env):
+        return self._receiver(rcvr, env, self.f)
 
-    def _fuse(self):
+    # -- the fast path: a run of plain then fused into one receiver ------------------
+    def _fast_step(self, rcvr, env):
         """A run of plain ``then`` adaptors is connected as one receiver calling each
         function in turn. This is invisible: each ``then`` forwards its predecessor's
         attributes and its receiver's environment, so the domain that would transform
-        any of them is the one this sender's own ``connect`` already consulted, and no
-        scheduler can intervene between them. Tracing connects them one by one."""
-        if type(self) is not _then_sender:
-            return None
+        any of them is the one the generic connect already consulted for this one, and
+        no scheduler can intervene between them. Tracing turns it off (each ``then``
+        is then connected, and shown, on its own)."""
+        chain = self._chain
+        if chain is _MISSING:
+            chain = self._chain = self._fuse()
+        if chain is None:
+            return self.child, _then_receiver(rcvr, env, self.f)
+        base, fs = chain
+        return base, _then_chain_receiver(rcvr, env, fs)
+
+    def _fuse(self):
         fs = [self.f]
         c = self.child
         while type(c) is _then_sender:
@@ -168,6 +173,7 @@ class _then_sender(adaptor_sender):
 
 class _upon_error_sender(_then_sender):
     __slots__ = ()
+    _fast_step = None  # no fusion: only then chains fuse
     _tag = "upon_error"
     _one_value_signature = False  # the predecessor's values pass through
     _receiver = _upon_error_receiver
@@ -176,6 +182,7 @@ class _upon_error_sender(_then_sender):
 
 class _upon_stopped_sender(_then_sender):
     __slots__ = ()
+    _fast_step = None
     _tag = "upon_stopped"
     _one_value_signature = False
     _receiver = _upon_stopped_receiver

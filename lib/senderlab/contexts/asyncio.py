@@ -312,9 +312,10 @@ def _check_one_value_signature(s) -> None:
     if not s._one_value_signature:
         require_one_value_signature(
             s._signatures(),
-            f"await: {s!r}",
+            "await",
             "awaiting a sender needs exactly one (P3552R1 4.4). "
             "Await sndr | into_variant() to receive the tuple of whichever values arrive.",
+            s,
         )
 
 

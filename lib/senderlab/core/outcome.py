@@ -24,7 +24,7 @@ The pieces they all need live here, once:
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Callable
 
 from .channels import channel, set_error_t, set_stopped_t, set_value_t
 from .env import env, get_delegation_scheduler, get_scheduler, get_stop_token
@@ -38,6 +38,9 @@ __all__ = [
     "require_one_value_signature",
     "consumer_receiver",
 ]
+
+
+_NO_SENDER: Any = object()
 
 
 class ErrorValue(Exception):
@@ -60,7 +63,9 @@ def as_exception(err: object) -> BaseException:
     return err if isinstance(err, BaseException) else ErrorValue(err)
 
 
-def one_value_signature_error(cs: completion_signatures, who: str, fix: str) -> TypeError | None:
+def one_value_signature_error(
+    cs: completion_signatures, who: str | Callable[[], str], fix: str, sndr: Any = _NO_SENDER
+) -> TypeError | None:
     """The :class:`TypeError` :func:`require_one_value_signature` raises, or ``None``."""
     n = 0
     for s in cs.sigs:  # the common case, at most one value signature, builds no tuples
@@ -71,21 +76,28 @@ def one_value_signature_error(cs: completion_signatures, who: str, fix: str) -> 
     distinct = distinct_value_signatures(cs)
     if len(distinct) < 2:
         return None
+    if callable(who):  # made only for the message
+        who = who()
+    if sndr is not _NO_SENDER:
+        who = f"{who}: {sndr!r:.200}"
     return TypeError(
         f"{who} can complete with {len(distinct)} different value signatures "
         f"({', '.join(map(repr, distinct))}); {fix}"
     )
 
 
-def require_one_value_signature(cs: completion_signatures, who: str, fix: str) -> None:
+def require_one_value_signature(
+    cs: completion_signatures, who: str | Callable[[], str], fix: str, sndr: Any = _NO_SENDER
+) -> None:
     """Raise :class:`TypeError` if ``cs`` holds two value signatures known to differ.
 
-    ``who`` names the consumer and the sender ("sync_wait: just(1) | ..."), ``fix`` says
-    what to do instead; the message is ``"{who} can complete with N different value
-    signatures (...); {fix}"``. Signatures of unknown arity or type do not count as a
+    ``who`` names the consumer ("sync_wait"; or a function returning that name, called
+    only for the message), ``sndr`` (optional) the sender, whose repr
+    is made only for the message; ``fix`` says what to do instead. The message is
+    ``"{who}: {sndr!r} can complete with N different value signatures (...); {fix}"``. Signatures of unknown arity or type do not count as a
     second one (see :func:`~senderlab.core.signatures.distinct_value_signatures`).
     """
-    e = one_value_signature_error(cs, who, fix)
+    e = one_value_signature_error(cs, who, fix, sndr)
     if e is not None:
         raise e
 

@@ -8,18 +8,74 @@ are duck-typed as in C++: a *sender* has ``connect(rcvr)`` (and usually
 :class:`receiver` and :class:`operation_state` are offered for convenience.
 
 Every algorithm of the library is a :class:`basic_sender` subclass: a tag (its name)
-plus the hooks that differ from the defaults (``_connect``, completion signatures,
-attributes), the ``impls-for``/``default-impls`` of the C++ wording and stdexec's
-``__basic_sender``. :meth:`basic_sender.connect` is the one place where late domain
-customization ([exec.snd.transform]) and tracing happen.
+plus the hooks that differ from the defaults, the ``impls-for``/``default-impls`` of the
+C++ wording ([exec.snd.expos]) and stdexec's ``__basic_sender``. One generic operation,
+:meth:`basic_sender.connect`, drives every algorithm; it is the one place where late
+domain customization ([exec.snd.transform], ``get-domain-late``) and tracing happen.
+
+The hooks
+---------
+
+Every sender (``impls-for<Tag>`` members in brackets):
+
+``_tag``
+    the algorithm's name as in C++ (``"then"``); what a domain matches on and what a
+    trace shows.
+``get_env(self)`` [``get-attrs``]
+    the attributes: the completion schedulers and domain the sender names. Default:
+    none (:class:`adaptor_sender`: the child's, forwarded).
+``get_completion_signatures(self, env)`` [``get-completion-signatures``]
+    how it may complete; :meth:`basic_sender._signatures` caches the
+    environment-independent answer on the sender (senders are immutable).
+``_late_domain(self)``
+    the domain its attributes name for transforming it; ``None`` for none. A sender
+    that knows the answer when it is made stores it in ``self._dom`` (``just``).
+``_connect(self, rcvr, env)`` [``get-state`` + ``start``]
+    build the operation state of a leaf (``just``, ``schedule``, ``when_all``): an
+    object with ``start()``.
+
+A sender adaptor with one predecessor (:class:`adaptor_sender`, which has ``child``)
+usually needs no operation state of its own: its operation is the child's, connected
+to a receiver that implements the adaptor's completion. It then defines, instead of
+``_connect``:
+
+``_make_receiver(self, rcvr, env)`` [``complete``]
+    the receiver the child is connected to. Its ``set_value``, ``set_error`` and
+    ``set_stopped`` are the per-channel completion (a :class:`forwarding_receiver`
+    subclass overrides the channels it changes and forwards the others to ``rcvr``);
+    ``env`` is ``FWD-ENV`` of the outer receiver's environment, what the child sees.
+``_fast_step(self, rcvr, env)`` (optional)
+    a fast path that connects several levels at once (``then`` fusion). It is used
+    only while the fast paths are on, that is, while tracing and checked mode are off.
+
+The generic connect walks down a chain of such adaptors in a loop, one level per
+iteration, so a chain of thousands of adaptors connects without recursion: at each
+level it resolves the domain (the sender's late domain, else the receiver
+environment's) and lets it transform the sender, emits the trace event when tracing,
+then builds the child's receiver and goes on with the child. A leaf's ``_connect``
+ends the walk.
+
+The worked example: ``then`` (:mod:`senderlab.algorithms.then`) is
+``_tag = "then"``, ``get_completion_signatures`` (the value channel replaced by ``f``'s
+result and ``set_error_t(Exception)``), ``_make_receiver`` (a receiver whose
+``set_value`` calls ``f`` and completes with its result or with the exception it
+raised, the other channels forwarded) and ``_fast_step`` (a run of ``then`` fused into
+one receiver). Its attributes, late domain and connect are the defaults.
+
+The fast paths (``then`` fusion, re-arming a repeated operation instead of connecting
+it again, the direct connect of a sender whose environment names no domain) are all
+behind one switch, ``senderlab.core.sender._tracing``: tracing and checked mode turn
+it on and every fast path off, so a trace shows every operation.
 """
 
 from __future__ import annotations
 
 import threading
 
+from typing import Any
+
 from .domain import DEFAULT, completion_domain, env_domain, transform_sender
-from .env import _MISSING, empty_env, fwd_env, get_env
+from .env import _MISSING, empty_env, env as _env_cls, fwd_env, get_env
 from .signatures import UNKNOWN_SIGNATURES, completion_signatures, get_completion_signatures
 
 __all__ = [
@@ -36,9 +92,12 @@ __all__ = [
     "ProtocolError",
 ]
 
-# Flipped by senderlab.core.trace while any trace sink or checked mode is active.
+# The one switch: True while any trace sink or checked mode is active (flipped by
+# senderlab.core.trace), which turns every fast path off.
 _tracing = False
-_traced_connect = None
+# Filled by senderlab.core.trace at import: the object whose ``begin``/``finish`` the
+# generic connect calls while tracing (the tracing hook; core/sender does not import it).
+_trace_hook: Any = None
 
 
 class ProtocolError(RuntimeError):
@@ -100,35 +159,64 @@ class basic_sender:
 
     __slots__ = ("_dom", "_cs")
     _tag = "sender"
+    #: Whether ``connect`` goes on to ``child`` through ``_make_receiver`` (set for
+    #: each :class:`adaptor_sender` subclass that does not define its own ``_connect``).
+    _generic = False
+    _fast_step = None
     #: True where the sender completes with at most one value signature whatever its
     #: predecessors do (``then``: only ``f``'s result), so consumers that need one
     #: (``sync_wait``, ``await``) can skip computing the signatures.
     _one_value_signature = False
 
-    def connect(self, rcvr):
-        """Connect to ``rcvr`` after letting the late domain transform this sender."""
-        if _tracing:
-            return _traced_connect(self, rcvr)
+    def connect(self, rcvr: Any) -> Any:
+        """Connect to ``rcvr``: the generic operation (see the module docstring).
+
+        Walks down the chain of generic adaptors iteratively; at each level the late
+        domain ([exec.snd.transform]: the sender's own, else the environment's) may
+        transform the sender first, and tracing (when on) records the operation.
+        """
         try:
             env = rcvr.get_env()
         except AttributeError:
             env = get_env(rcvr)
-        d = self._dom
-        if d is _MISSING:
-            d = self._dom = self._late_domain()
-        if d is None:
-            try:
-                d = env._dom
-            except AttributeError:
-                d = env_domain(env)
-            else:
-                if d is _MISSING:
+        sndr = self
+        hook = _trace_hook if _tracing else None
+        trace = None
+        while True:
+            d = sndr._dom
+            if d is _MISSING:
+                d = sndr._dom = sndr._late_domain()
+            if d is None:
+                try:
+                    d = env._dom
+                except AttributeError:
                     d = env_domain(env)
-        if d is not None and d is not DEFAULT:
-            new = transform_sender(d, self, env)
-            if new is not self:
-                return connect(new, rcvr)
-        return self._connect(rcvr, env)
+                else:
+                    if d is _MISSING:
+                        d = env_domain(env)
+            if d is not None and d is not DEFAULT:
+                new = transform_sender(d, sndr, env)
+                if new is not sndr:
+                    sndr = new if isinstance(new, basic_sender) else as_sender(new)
+                    continue
+            if hook is not None:
+                rcvr, trace = hook.begin(sndr, rcvr, env, trace)
+            if not sndr._generic:
+                break
+            fe = env._fwd if isinstance(env, _env_cls) else None  # FWD-ENV(env), cached on env
+            if fe is None:
+                fe = fwd_env(env)
+            step = sndr._fast_step if hook is None else None
+            if step is not None:
+                child, rcvr = step(rcvr, fe)
+            else:
+                child = sndr.child
+                rcvr = sndr._make_receiver(rcvr, fe)
+            sndr = child if isinstance(child, basic_sender) else as_sender(child)
+            env = fe
+        if hook is None:
+            return sndr._connect(rcvr, env)
+        return hook.finish(sndr, rcvr, env, trace)
 
     @property
     def tag(self) -> str:
@@ -228,6 +316,19 @@ class adaptor_sender(basic_sender):
     """
 
     __slots__ = ("child",)
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        # Generic: its completion is a receiver (_make_receiver), its operation the child's.
+        cls._generic = cls._connect is adaptor_sender._connect and cls._make_receiver is not adaptor_sender._make_receiver
+
+    def _make_receiver(self, rcvr: Any, env: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _connect(self, rcvr: Any, env: Any) -> Any:
+        # What connect does for one level; for callers holding one sender and its env.
+        fe = fwd_env(env)
+        return self.child.connect(self._make_receiver(rcvr, fe))
 
     def _late_domain(self):
         # Iterative, so that a chain of thousands of adaptors does not recurse.

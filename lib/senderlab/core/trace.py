@@ -31,16 +31,16 @@ import contextlib
 import itertools
 import os
 import reprlib
-import sys
 import threading
 import time
+from collections import deque
+from typing import Any, Callable, Iterator
 
 from . import sender as _sender_mod
 from . import stop_token as _stop_mod
-from .domain import DEFAULT, env_domain, transform_sender
-from .env import _MISSING, get_completion_scheduler, get_env, get_scheduler
+from .env import get_completion_scheduler, get_env, get_scheduler
 from .channels import set_error_t, set_stopped_t, set_value_t
-from .sender import ProtocolError, connect
+from .sender import ProtocolError
 
 __all__ = ["trace_event", "tracing", "add_trace_sink", "remove_trace_sink", "checked", "trace_log"]
 
@@ -201,6 +201,70 @@ def _violation(info, what) -> None:
     raise ProtocolError(f"{what} (operation {info.chain()})")
 
 
+#: How many traced completions may nest on one thread before the next one is handed
+#: to the outermost to run (see _forward). Traced and checked completions pass through
+#: a wrapper per operation, and interpreters count frames differently (3.12 also has a
+#: C recursion limit that sys.setrecursionlimit does not raise): a bound on the nesting,
+#: not a raised limit, is what lets a chain of thousands of operations run traced.
+MAX_NESTED_COMPLETIONS = 40
+
+
+class _thread_state:
+    __slots__ = ("depth", "pending")
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.pending: deque = deque()
+
+
+def _state() -> _thread_state:
+    try:
+        return _local.state
+    except AttributeError:
+        st = _local.state = _thread_state()
+        return st
+
+
+def _forward(parent, fn: Callable[..., None], args: tuple) -> None:
+    """Call ``fn(*args)`` (the wrapped receiver's completion) with ``parent`` as the
+    current operation. Beyond :data:`MAX_NESTED_COMPLETIONS` nested traced completions
+    the call is queued instead, and the outermost traced completion on this thread runs
+    it once its own call has returned: the stack stays bounded however long the chain.
+    (The queued completion then runs after the frames between the two have returned,
+    as if it had happened a moment later; tracing is already a slower, observed mode.)"""
+    st = _state()
+    depth = st.depth
+    if depth >= MAX_NESTED_COMPLETIONS:
+        st.pending.append((parent, fn, args))
+        return
+    prev = getattr(_local, "op", None)
+    st.depth = depth + 1
+    _local.op = parent
+    try:
+        fn(*args)
+    except BaseException:
+        if depth == 0:
+            st.pending.clear()
+        raise
+    finally:
+        st.depth = depth
+        _local.op = prev
+    if depth == 0 and st.pending:
+        pending = st.pending
+        try:
+            while pending:
+                parent, fn, args = pending.popleft()
+                st.depth = 1
+                _local.op = parent
+                fn(*args)
+        except BaseException:
+            pending.clear()
+            raise
+        finally:
+            st.depth = 0
+            _local.op = prev
+
+
 class _traced_receiver:
     __slots__ = ("rcvr", "info", "env")
 
@@ -209,7 +273,7 @@ class _traced_receiver:
         self.info = info
         self.env = env
 
-    def _complete(self, channel, payload):
+    def _complete(self, channel, payload) -> None:
         info = self.info
         if info.completed is not None:
             _violation(info, f"{channel.name} after the operation already completed with {info.completed.name}")
@@ -220,51 +284,43 @@ class _traced_receiver:
             sch = _lazy_scheduler(channel, info.sndr) if info.sndr is not None else None
             name = _CHANNEL_NAME[channel]
             _emit(name, info, name, payload, sch)
-        prev = getattr(_local, "op", None)
-        _local.op = info.parent
-        return prev
 
     def set_value(self, *values) -> None:
-        prev = self._complete(set_value_t, _payload(values) if _sinks else None)
-        try:
-            self.rcvr.set_value(*values)
-        finally:
-            _local.op = prev
+        self._complete(set_value_t, _payload(values) if _sinks else None)
+        _forward(self.info.parent, self.rcvr.set_value, values)
 
     def set_error(self, err) -> None:
-        prev = self._complete(set_error_t, _repr.repr(err) if _sinks else None)
-        try:
-            self.rcvr.set_error(err)
-        finally:
-            _local.op = prev
+        self._complete(set_error_t, _repr.repr(err) if _sinks else None)
+        _forward(self.info.parent, self.rcvr.set_error, (err,))
 
     def set_stopped(self) -> None:
-        prev = self._complete(set_stopped_t, None)
-        try:
-            self.rcvr.set_stopped()
-        finally:
-            _local.op = prev
+        self._complete(set_stopped_t, None)
+        _forward(self.info.parent, self.rcvr.set_stopped, ())
 
     def get_env(self):
         return self.env
 
 
 class _traced_op:
-    __slots__ = ("op", "info", "sch")
+    """The operation state of one connect, wrapping the operations of every level the
+    generic connect walked (outermost first): ``start`` records each level's start in
+    turn and starts the innermost operation, without one frame per level."""
 
-    def __init__(self, op, info, sch) -> None:
+    __slots__ = ("op", "levels")
+
+    def __init__(self, op, levels: tuple) -> None:
         self.op = op
-        self.info = info
-        self.sch = sch
+        self.levels = levels
 
     def start(self) -> None:
-        info = self.info
-        if info.started:
-            _violation(info, "start() called twice")
-        info.started = True
-        _emit("start", info, scheduler=self.sch)
+        levels = self.levels
+        for info, sch in levels:
+            if info.started:
+                _violation(info, "start() called twice")
+            info.started = True
+            _emit("start", info, scheduler=sch)
         prev = getattr(_local, "op", None)
-        _local.op = info
+        _local.op = levels[-1][0]
         try:
             self.op.start()
         finally:
@@ -274,27 +330,32 @@ class _traced_op:
         return getattr(self.op, name)
 
 
-def _traced_connect(sndr, rcvr):
-    env = get_env(rcvr)
-    d = sndr._dom
-    if d is _MISSING:
-        d = sndr._dom = sndr._late_domain()
-    if d is None:
-        d = env_domain(env)
-    if d is not None and d is not DEFAULT:
-        new = transform_sender(d, sndr, env)
-        if new is not sndr:
-            return connect(new, rcvr)
-    info = _op_info(sndr._tag, _current(), sndr)
-    sch = _lazy_scheduler(None, env) if _sinks else None
-    _emit("connect", info, scheduler=sch, sender=sndr)
-    prev = getattr(_local, "op", None)
-    _local.op = info
-    try:
-        op = sndr._connect(_traced_receiver(rcvr, info, env), env)
-    finally:
-        _local.op = prev
-    return _traced_op(op, info, sch)
+class _connect_hook:
+    """What the generic connect (:meth:`senderlab.core.sender.basic_sender.connect`)
+    calls while tracing: ``begin`` for each level it connects, ``finish`` for the leaf."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def begin(sndr, rcvr, env, levels):
+        parent = levels[-1][0] if levels else _current()
+        info = _op_info(sndr._tag, parent, sndr)
+        sch = _lazy_scheduler(None, env) if _sinks else None
+        _emit("connect", info, scheduler=sch, sender=sndr)
+        if levels is None:
+            levels = []
+        levels.append((info, sch))
+        return _traced_receiver(rcvr, info, env), levels
+
+    @staticmethod
+    def finish(sndr, rcvr, env, levels):
+        prev = getattr(_local, "op", None)
+        _local.op = levels[-1][0]
+        try:
+            op = sndr._connect(rcvr, env)
+        finally:
+            _local.op = prev
+        return _traced_op(op, tuple(levels))
 
 
 def _on_source_created(source) -> None:
@@ -308,19 +369,11 @@ def _on_stop_requested(source) -> None:
         _emit("stop_request", info)
 
 
-#: While tracing, connect/start/complete pass through a few more frames per algorithm
-#: (no ``then`` fusion, traced wrappers); the recursion limit is raised to this so the
-#: pipelines that run untraced also run traced.
-TRACING_RECURSION_LIMIT = 8_000
-
-
 def _refresh() -> None:
     global _sink_tuple
     _sink_tuple = tuple(_sinks)
     on = bool(_sinks) or _checked_depth > 0
-    if on and sys.getrecursionlimit() < TRACING_RECURSION_LIMIT:
-        sys.setrecursionlimit(TRACING_RECURSION_LIMIT)
-    _sender_mod._traced_connect = _traced_connect
+    _sender_mod._trace_hook = _connect_hook
     _sender_mod._tracing = on
     _stop_mod._trace_hook[0] = _on_source_created if on else None
     _stop_mod._trace_hook[1] = _on_stop_requested if on else None

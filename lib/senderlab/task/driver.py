@@ -535,9 +535,10 @@ class _task_op:
             return e
         return one_value_signature_error(
             cs,
-            f"task {self._task.name}: await {s!r:.80}: the sender",
+            lambda: f"task {self._task.name}: await",
             "an await gives one result (P3552R1 4.4). "
             "Await 'sndr | ex.into_variant()' instead: it completes with one value, the tuple of the values sent.",
+            s,
         )
 
     def _no_completion(self, s) -> ProtocolError:
