@@ -157,12 +157,25 @@ class _sandbox_process:
         child.close()
         self.sock = parent
 
-    def kill(self) -> int:
+    def kill(self, grace: float = 0.0) -> int:
+        """End the sandbox, after ``grace`` seconds for it to end by itself (so that its
+        own exit status, a ``SIGXFSZ`` for instance, is the one seen)."""
+        if grace:
+            try:
+                return self._reap(self.proc.wait(timeout=grace))
+            except subprocess.TimeoutExpired:
+                pass
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)  # bwrap (its namespace dies with it) or the shell and agent
         except (ProcessLookupError, PermissionError):
             pass
-        rc = self.proc.wait()
+        return self._reap(self.proc.wait())
+
+    def _reap(self, rc: int) -> int:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # whatever is left of its process group
+        except (ProcessLookupError, PermissionError):
+            pass
         self.sock.close()
         return rc
 
@@ -246,7 +259,7 @@ def _grade(g: graded, path: Path, exercise: str, lim: limits, exercises_dir: Pat
             _score(g, visible.points, results)
             return
         except (sandbox_gone, malformed) as e:
-            rc = box.kill()
+            rc = box.kill(grace=0.0 if time.monotonic() >= deadline else 2.0)
             _classify(g, rc, box.output, where, lim, deadline, str(e))
         finally:
             if rc is None:
@@ -308,7 +321,7 @@ def find_submissions(folder: Path, lim: limits = limits()) -> dict[str, dict]:
                 continue
             rel = nbpath.relative_to(sdir)
             if nbpath.stat().st_size > lim.notebook_mb * 1024 * 1024:
-                ex_id = exercise_of(None, nbpath, known)
+                ex_id = exercise_of(nbformat.v4.new_notebook(), nbpath, known)  # by its file name
                 if ex_id not in known:
                     ignored.append(f"{rel}: over {lim.notebook_mb:g} MB, not opened, and its name names no exercise")
                     continue

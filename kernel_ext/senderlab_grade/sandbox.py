@@ -61,9 +61,6 @@ def _package_dirs() -> list[str]:
     for mod in (senderlab, senderlab_grade):
         dirs.add(str(Path(mod.__file__).resolve().parent.parent))
     dirs.add(str(Path(sys.executable).resolve().parent))
-    for p in sys.path:
-        if p and Path(p).is_dir() and not p.startswith(("/tmp", "/var/tmp", "/dev/shm")):
-            dirs.add(str(Path(p).resolve()))
     return sorted({d for d in dirs if d and Path(d).exists()})
 
 
