@@ -18,7 +18,7 @@ from __future__ import annotations
 import operator
 
 from ..core.channels import set_error_t
-from ..core.env import _MISSING, fwd_env
+from ..core.env import _MISSING
 from ..core.sender import as_sender, adaptor_sender, forwarding_receiver, is_sender, sender_adaptor_closure
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ._util import check_callable, func_name
@@ -85,8 +85,8 @@ class _bulk_sender(adaptor_sender):
         self.shape = shape
         self.f = f
 
-    def _connect(self, rcvr, env):
-        return self.child.connect(_bulk_receiver(rcvr, fwd_env(env), self.shape, self.f, self._kind))
+    def _make_receiver(self, rcvr, env):
+        return _bulk_receiver(rcvr, env, self.shape, self.f, self._kind)
 
     def get_completion_signatures(self, env=None):
         cs = get_completion_signatures(self.child, env)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Optional, Union
 
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
-from ..core.env import _MISSING, fwd_env
+from ..core.env import _MISSING
 from ..core.sender import adaptor_sender, forwarding_receiver
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ._util import pipeable
@@ -44,7 +44,8 @@ class _stopped_as_optional_sender(adaptor_sender):
         self._dom = self._cs = _MISSING
         self.child = child
 
-    def _connect(self, rcvr, env):
+    def _make_receiver(self, rcvr, env):
+        # The check C++ makes at compile time, here at connect: one value to wrap.
         cs = self.child._signatures()
         for s in cs.value_sigs:
             if s.arity is not None and s.arity != 1:
@@ -53,7 +54,7 @@ class _stopped_as_optional_sender(adaptor_sender):
                     "it must send exactly one value. Use then(lambda *vs: vs) to pack several, "
                     "or then(lambda: True) to give a value-less sender one value."
                 )
-        return self.child.connect(_optional_receiver(rcvr, fwd_env(env)))
+        return _optional_receiver(rcvr, env)
 
     def get_completion_signatures(self, env=None):
         cs = get_completion_signatures(self.child, env)
@@ -93,8 +94,8 @@ class _stopped_as_error_sender(adaptor_sender):
         self.child = child
         self.err = err
 
-    def _connect(self, rcvr, env):
-        return self.child.connect(_stopped_as_error_receiver(rcvr, fwd_env(env), self.err))
+    def _make_receiver(self, rcvr, env):
+        return _stopped_as_error_receiver(rcvr, env, self.err)
 
     def get_completion_signatures(self, env=None):
         cs = get_completion_signatures(self.child, env)

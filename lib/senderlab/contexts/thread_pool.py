@@ -524,8 +524,8 @@ class _pool_bulk_sender(adaptor_sender):
         self.f = f
         self.impl = impl
 
-    def _connect(self, rcvr, env):
-        return self.child.connect(_pool_bulk_receiver(rcvr, fwd_env(env), self.shape, self.f, self._kind, self.impl))
+    def _make_receiver(self, rcvr, env):
+        return _pool_bulk_receiver(rcvr, env, self.shape, self.f, self._kind, self.impl)
 
     def get_completion_signatures(self, env=None):
         cs = get_completion_signatures(self.child, env)
