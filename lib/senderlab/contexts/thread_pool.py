@@ -43,7 +43,7 @@ from queue import SimpleQueue
 
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core import sender as _sender_mod
-from ..core.env import _MISSING, fwd_env, get_domain, get_env, get_stop_token
+from ..core.env import _MISSING, get_domain, get_env, get_stop_token
 from ..core.sender import adaptor_sender, basic_sender, forwarding_receiver
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ._threads import report_exception, stop_at_exit

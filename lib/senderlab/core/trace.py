@@ -34,7 +34,7 @@ import reprlib
 import threading
 import time
 from collections import deque
-from typing import Any, Callable, Iterator
+from typing import Callable
 
 from . import sender as _sender_mod
 from . import stop_token as _stop_mod
