@@ -159,6 +159,21 @@ WRONG = [
         def fold_left_async(xs, init, f):
             return ex.just() | ex.then(lambda: functools.reduce(lambda a, x: ex.sync_wait(f(a, x))[0], xs, init))
     """),
+    ("scheduler-hops", "hop reaches sch_b with a nested sync_wait that blocks sch_a's thread", """
+        def hop(sch_a, sch_b, f, g):
+            return ex.schedule(sch_a) | ex.then(f) | ex.then(lambda v: ex.sync_wait(ex.schedule(sch_b) | ex.then(lambda: g(v)))[0])
+    """),
+    ("scheduler-hops", "offload calls f on the task's own thread", """
+        @ex.task
+        async def offload(sch, f, x):
+            return f(x), threading.current_thread().name
+    """),
+    ("scheduler-hops", "switch_and_back offloads with starts_on instead of moving the task", """
+        @ex.task
+        async def switch_and_back(sch, f, x):
+            result = await ex.starts_on(sch, ex.just(x) | ex.then(f))
+            return result, threading.current_thread().name
+    """),
 ]
 
 
