@@ -6,7 +6,7 @@ import senderlab as ex
 
 from senderlab_grade.suite import outcome_of, suite, value_of
 
-tests = suite("04-retry-sender")
+tests = suite("10-retry-sender")
 
 
 def failing_on(sch, failures, log):

@@ -7,7 +7,7 @@ import numpy as np
 
 from senderlab_grade.suite import run, suite
 
-tests = suite("10-bulk-scan")
+tests = suite("15-bulk-scan")
 
 
 @tests.test("q1")

@@ -6,7 +6,7 @@ import senderlab as ex
 
 from senderlab_grade.suite import outcome_of, suite, value_of
 
-tests = suite("04-retry-sender", "retry as a sender adaptor", points={"q1": 4, "q2": 2, "q3": 1, "q4": 2, "q5": 3})
+tests = suite("10-retry-sender", "retry as a sender adaptor", points={"q1": 4, "q2": 2, "q3": 1, "q4": 2, "q5": 3})
 
 
 def no_library_retry(ns):

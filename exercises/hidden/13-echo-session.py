@@ -9,7 +9,7 @@ import senderlab as ex
 from senderlab_grade.live_echo import echo_client, reset_client, serve
 from senderlab_grade.suite import suite
 
-tests = suite("11-echo-session")
+tests = suite("13-echo-session")
 
 
 def many_clients(session, style, n=20):

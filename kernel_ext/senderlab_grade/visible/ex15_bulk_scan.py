@@ -6,7 +6,7 @@ import senderlab as ex
 
 from senderlab_grade.suite import run, suite
 
-tests = suite("10-bulk-scan", "saxpy and inclusive scan with bulk", points={"q1": 3, "q2": 5})
+tests = suite("15-bulk-scan", "saxpy and inclusive scan with bulk", points={"q1": 3, "q2": 5})
 
 
 def bulk_count(events):

@@ -6,7 +6,7 @@ import senderlab as ex
 
 from senderlab_grade.suite import outcome_of, run, suite
 
-tests = suite("08-partial-read")
+tests = suite("12-partial-read")
 
 
 def never_asks_for_too_much(ns, make):

@@ -6,7 +6,7 @@ import senderlab as ex
 
 from senderlab_grade.suite import outcome_of, run, suite
 
-tests = suite("08-partial-read", "A read that reports partial success", points={"q1": 3, "q2": 3, "q3": 2})
+tests = suite("12-partial-read", "A read that reports partial success", points={"q1": 3, "q2": 3, "q3": 2})
 
 
 def check_full_and_partial(ns, make):

@@ -6,7 +6,7 @@ import numpy as np
 
 from senderlab_grade.suite import run, suite
 
-tests = suite("12-gpu-bulk")
+tests = suite("17-gpu-bulk")
 
 
 @tests.test("q1")

@@ -9,7 +9,7 @@ import senderlab as ex
 
 from senderlab_grade.suite import run, suite
 
-tests = suite("12-gpu-bulk", "saxpy and the inclusive scan on a GPU scheduler", points={"q1": 3, "q2": 5, "q3": 2})
+tests = suite("17-gpu-bulk", "saxpy and the inclusive scan on a GPU scheduler", points={"q1": 3, "q2": 5, "q3": 2})
 
 
 def completes_on(sndr, sch):

@@ -7,7 +7,7 @@ import senderlab as ex
 from senderlab_grade.live_echo import echo_client, serve
 from senderlab_grade.suite import suite
 
-tests = suite("11-echo-session", "An echo session, in coroutine and sender style", points={"q1": 4, "q2": 4, "q3": 2})
+tests = suite("13-echo-session", "An echo session, in coroutine and sender style", points={"q1": 4, "q2": 4, "q3": 2})
 
 
 def echoes(session, style, data):
