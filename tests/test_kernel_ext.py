@@ -241,7 +241,7 @@ def test_the_traceback_shows_the_users_frames_and_folds_the_librarys(shell, caps
     assert "return 1 / x" in out and "ZeroDivisionError: division by zero" in out, out
     library = (str(Path(senderlab.__file__).parent), str(Path(magics.__file__).parent))
     assert not any(d in out for d in library), out  # no frame of senderlab's own files
-    assert "frames inside senderlab folded" in out
+    assert "frames inside senderlab folded" in out, out
     full = last_run().full_traceback  # the whole traceback is still there, on request
     assert "senderlab" in full and "return 1 / x" in full
 

@@ -274,7 +274,6 @@ class Flow {
         kind === "consumer" ? "consumer" : g.op[i] ? `#${g.op[i]}` : "";
       const rounds = g.iters ? g.iters[i] : 0;
       if (rounds) { // the first round of a loop: its count; a click expands or collapses it
-        grp.classList.add("sl-loop");
         grp.dataset.rounds = String(rounds);
         sub.textContent = this.collapsed ? `× ${rounds} rounds ▸` : `round 1 of ${rounds} ◂`;
         const ring = svg("rect", { x: 4, y: 4, width: NW, height: NH, rx: 7, class: "sl-stack-shadow" });
@@ -349,6 +348,8 @@ class Flow {
     if (this.pay[i] >= 0) lines.push(`payload: ${this.strings[this.pay[i]]}`);
     if (this.lane[i] >= 0) lines.push(`completed on thread: ${(g.lanes || [])[this.lane[i]]}`);
     if (this.sched && this.sched[i] >= 0) lines.push(`scheduler: ${this.strings[this.sched[i]]}`);
+    // the trace holds payloads abbreviated; the consumer has the result whole
+    if (i === 0 && this.st[0] >= 3 && this.model.get("status") !== "running") lines.push(`result: ${this.model.get("result")}`);
     return lines.join("\n");
   }
 
@@ -462,6 +463,7 @@ class Flow {
   nodeClass(i) {
     const g = this.g;
     let c = `sl-node k-${g.kind[i]} s-${STATE[this.st[i]]}`;
+    if (g.iters && g.iters[i]) c += " sl-loop";
     if (this.stopf[i]) c += " stopreq";
     if (this.chainSet && this.chainSet.has(i) && this.st[i] >= 3) c += " chain";
     return c;

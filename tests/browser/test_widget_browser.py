@@ -15,6 +15,7 @@ is a failure.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -97,31 +98,33 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _notebook(path: Path) -> None:
+def _notebook(path: Path, cells=CELLS) -> None:
     cells = [{"cell_type": "code", "metadata": {}, "source": src, "outputs": [], "execution_count": None}
-             for src in CELLS]
+             for src in cells]
     nb = {"cells": cells, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                       "language": "python"}},
           "nbformat": 4, "nbformat_minor": 5}
     path.write_text(json.dumps(nb))
 
 
-@pytest.fixture
-def lab(tmp_path):
-    """A JupyterLab server on 127.0.0.1 with a token; yields (base url, token)."""
+@contextlib.contextmanager
+def lab_server(tmp_path: Path, cells=CELLS, name: str = "widget.ipynb"):
+    """A JupyterLab server on 127.0.0.1 with a token, on a folder holding one notebook of
+    ``cells``; yields (base url, token, the notebook's path).
+
+    Its settings are senderlab's own: the overrides ``make lab`` installs
+    (``kernel_ext/startup/overrides.json``: widget state saved in the notebook, no news
+    toast) as the application settings, and nothing set by a user."""
     _need_chromium()
     startup = tmp_path / "ipython" / "profile_default" / "startup"
     startup.mkdir(parents=True)
     shutil.copy(ROOT / "kernel_ext" / "startup" / "00-senderlab.py", startup)
     work = tmp_path / "work"
     work.mkdir()
-    _notebook(work / "widget.ipynb")
-    settings = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)  # no "official Jupyter news?" toast over the widgets
-    (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
-    widgets = tmp_path / "settings" / "@jupyter-widgets" / "jupyterlab-manager"
-    widgets.mkdir(parents=True)  # save widget state in the notebook, and restore it on open
-    (widgets / "plugin.jupyterlab-settings").write_text(json.dumps({"saveState": True}))
+    _notebook(work / name, cells)
+    app_settings = tmp_path / "app-settings"
+    app_settings.mkdir()
+    shutil.copy(ROOT / "kernel_ext" / "startup" / "overrides.json", app_settings / "overrides.json")
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(os.environ, IPYTHONDIR=str(tmp_path / "ipython"), JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
                JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), PYDEVD_DISABLE_FILE_VALIDATION="1")
@@ -129,6 +132,7 @@ def lab(tmp_path):
            f"--ServerApp.token={token}", f"--notebook-dir={work}", "--ServerApp.port_retries=0",
            "--LabApp.expose_app_in_browser=True", f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}",
            "--LabApp.news_url=None", f"--LabApp.user_settings_dir={tmp_path / 'settings'}",
+           f"--LabApp.app_settings_dir={app_settings}",
            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
@@ -136,26 +140,68 @@ def lab(tmp_path):
     proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text()[-3000:])
-            time.sleep(0.3)
-        yield base, token, work / "widget.ipynb"
+        wait_for_server(base, token, proc, tmp_path / "lab.log")
+        yield base, token, work / name
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # the server and the kernels it started
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_server(proc)
         log.close()
+
+
+@contextlib.contextmanager
+def chromium_page(width: int = 1400, height: int = 1000):
+    """A page of Debian's Chromium, headless, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(viewport={"width": width, "height": height})
+        finally:
+            browser.close()
+
+
+def stop_server(proc) -> None:
+    """End the server started in its own session, and the kernels it started."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def run_all(page, base: str, token: str, name: str, widgets: int) -> None:
+    """Open the notebook ``name``, run all its cells once its kernel is idle, and return
+    once ``widgets`` ``%%sender`` widgets are on the page."""
+    page.goto(f"{base}/lab/tree/{name}?token={token}", timeout=60_000)
+    page.wait_for_function(
+        "() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
+        timeout=60_000)
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function(f"document.querySelectorAll('.sl-flow').length === {widgets}", timeout=60_000)
+
+
+def wait_for_server(base: str, token: str, proc, log: Path, limit: float = 60) -> None:
+    """Return once the server answers its status API; fail with its log if it exits or
+    does not answer within ``limit`` seconds."""
+    deadline = time.monotonic() + limit
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("JupyterLab did not start:\n" + log.read_text()[-3000:])
+        time.sleep(0.3)  # polling the port: nothing to wait on but the server itself
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """The server of :func:`lab_server` on the widget notebook (``CELLS``)."""
+    with lab_server(tmp_path) as served:
+        yield served
 
 
 def _colour(page, widget: int, alg: str, prop: str = "stroke") -> set[str]:
@@ -196,13 +242,7 @@ def test_widget_renders_the_pipeline_and_its_final_colours(lab):
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
-            page.goto(f"{base}/lab/tree/widget.ipynb?token={token}", timeout=60_000)
-            page.wait_for_function(
-                "() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
-                timeout=60_000)
-            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-            page.wait_for_function(f"document.querySelectorAll('.sl-flow').length === {len(STATUSES)}",
-                                   timeout=60_000)
+            run_all(page, base, token, "widget.ipynb", len(STATUSES))
             widgets = page.locator(".sl-flow")
 
             # the endless run goes on in the background: its view said ready and receives the
@@ -297,8 +337,9 @@ def test_widget_renders_the_pipeline_and_its_final_colours(lab):
             big.screenshot(path=str(ARTIFACTS / "widget-10k-events.png"))
             assert fps >= 30, f"{fps:.1f} frames per second animating {count} events"
 
-            # saved with its widget state, the notebook shows the final pictures again
-            # without the kernel that made them
+            # saved with its widget state (senderlab's settings turn it on: no user setting
+            # here), the notebook shows the final pictures again without the kernel that
+            # made them, not "Error displaying widget: model not found"
             page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
             deadline = time.monotonic() + 30
             while "widget-state" not in path.read_text():
@@ -314,6 +355,7 @@ def test_widget_renders_the_pipeline_and_its_final_colours(lab):
             page.wait_for_function(ALL_PLAYED_OUT, timeout=45_000)
             statuses = page.evaluate("Array.from(document.querySelectorAll('.sl-flow')).map(w => w.dataset.status)")
             assert statuses == STATUSES
+            assert "model not found" not in page.locator(".jp-Notebook").inner_text()
             assert _colour(page, WHEN_ALL, "when_all") == {VALUE}
             widgets.nth(FAILING).screenshot(path=str(ARTIFACTS / "widget-restored-from-notebook.png"))
         except Exception:
