@@ -93,6 +93,7 @@ bench: venv
 	$(PY) bench/bulk.py
 	$(PY) bench/tracing.py
 	$(PY) bench/echo.py
+	$(PY) bench/cluster.py
 
 # The tests marked gpu, on a machine with an NVIDIA GPU and driver: installs the CUDA
 # toolkit wheels numba-cuda needs for the driver's CUDA version (and CuPy, for the scan

@@ -105,7 +105,7 @@ class chain:
         origins = [v for v in values if isinstance(v, np.ndarray)]
         ids = {id(v): k for k, v in enumerate(origins)}
         src = tuple([ids.get(id(v)) if isinstance(v, np.ndarray) else None for v in values])
-        return cls(ctx, (tuple(values), src, frozenset()), origins)
+        return cls(ctx, tasks.pack(values, src, frozenset()), origins)
 
     def value_future(self, broadcast: bool = False):
         """The future of the values, sending them or applying a bulk's rows first."""
@@ -115,7 +115,7 @@ class chain:
                 [self.fut] = client.scatter([self.host], broadcast=broadcast, hash=False)
             except TypeError as e:
                 raise TypeError(
-                    f"cannot send the values {self.host[0]!r:.120} to the cluster: Dask could not serialize them "
+                    f"cannot send the values {tasks.unpack(self.host)[0]!r:.120} to the cluster: Dask could not serialize them "
                     f"with pickle or cloudpickle ({e}). Locks, open files, sockets, generators and objects of C "
                     "extensions without pickle support cannot travel; send what they hold instead"
                 ) from e
@@ -240,10 +240,9 @@ class _leaving:
 
 def _gather(ch: chain, want) -> tuple:
     if not want:
-        values, src, _ = ch.host
-        return values
+        return tasks.unpack(ch.host)[0]
     got = ch.ctx.client.gather(want)
-    out, src = list(got[0][0]), got[0][1]
+    out, src = list(got[0][:-1]), got[0][-1]
     for j, v in enumerate(out):
         s = src[j]
         if s is None:
@@ -257,7 +256,7 @@ def _gather(ch: chain, want) -> tuple:
     if ch.patches is not None:
         spans = ch.patches[0]
         for (b, e), rows in zip(spans, got[1:]):
-            for j, part in rows:
+            for j, part in zip(rows[::2], rows[1::2]):
                 v = out[j]
                 if not v.flags.writeable:
                     v = out[j] = v.copy()
@@ -489,11 +488,11 @@ class _when_all_op(linked_children_op):
             if all(ch.fut is None for ch in chains):
                 values, src = [], []
                 for ch in chains:
-                    v, s, _ = ch.host
+                    v, s, _ = tasks.unpack(ch.host)
                     values.extend(v)
                     src.extend([None if x is None else x + len(joint.origins) for x in s])
                     joint.origins.extend(ch.origins)
-                joint.host = (tuple(values), tuple(src), frozenset())
+                joint.host = tasks.pack(values, tuple(src), frozenset())
             else:
                 offsets = []
                 for ch in chains:

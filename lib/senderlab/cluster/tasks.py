@@ -1,8 +1,9 @@
 """The functions the cluster domain runs on Dask workers (P2300 sender algorithm
 customization, [exec.snd.transform]; the work of [exec.then] and [exec.bulk]).
 
-A chain's values live on the cluster as one Dask future of a *cluster value*: the tuple
-``(values, src, dirty)``. ``src[j]`` is the index of the caller's (host) array that value
+A chain's values live on the cluster as one Dask future of a *cluster value*: the flat
+tuple ``(*values, (src, dirty))`` (flat, so that Dask serializes each array on its own,
+without copying it into a pickle; :func:`pack`, :func:`unpack`). ``src[j]`` is the index of the caller's (host) array that value
 ``j`` came from, or ``None``; ``dirty`` is the set of those indices whose array a step may
 have written. When the chain leaves the cluster, :func:`outgoing` sends back only the
 values the caller does not already hold unchanged, so a ``bulk`` that writes ``y`` and
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["SAME", "run_then", "run_chunk", "apply_patches", "outgoing", "join"]
+__all__ = ["SAME", "pack", "unpack", "run_then", "run_chunk", "apply_patches", "outgoing", "join"]
 
 #: Marks, in what :func:`outgoing` returns, a value the caller already holds unchanged.
 SAME = "senderlab.cluster.same"
@@ -24,16 +25,26 @@ SAME = "senderlab.cluster.same"
 _BLOCK = 1 << 20  # elements compared at a time (an early difference stops the comparison)
 
 
+def pack(values, src, dirty) -> tuple:
+    return (*values, (src, dirty))
+
+
+def unpack(cv) -> tuple:
+    """``(values, src, dirty)`` of a cluster value."""
+    src, dirty = cv[-1]
+    return cv[:-1], src, dirty
+
+
 def run_then(f, cv):
     """``then(f)``: ``f(*values)``; ``None`` is no values (the void rule of [exec.then]).
     A returned argument keeps its origin and counts as written (``f`` may have changed
     it in place)."""
-    values, src, dirty = cv
+    values, src, dirty = unpack(cv)
     r = f(*values)
     out = () if r is None else (r,)
     by_id = {id(v): s for v, s in zip(values, src) if s is not None}
     osrc = tuple([by_id.get(id(v)) if isinstance(v, np.ndarray) else None for v in out])
-    return out, osrc, frozenset(s for s in osrc if s is not None)
+    return pack(out, osrc, frozenset(s for s in osrc if s is not None))
 
 
 def _same(before: np.ndarray, after: np.ndarray) -> bool:
@@ -49,48 +60,52 @@ def _same(before: np.ndarray, after: np.ndarray) -> bool:
 
 def run_chunk(f, chunked: bool, begin: int, end: int, cv):
     """One chunk of a ``bulk``: ``f(i, *values)`` for ``i`` in ``[begin, end)``, or
-    ``f(begin, end, *values)`` for ``bulk_chunked``. Returns ``[(j, rows)]``: for each
-    array value ``j`` whose rows ``[begin, end)`` (first axis) the chunk changed, those
-    rows. Writes elsewhere in an array are not returned."""
-    values = cv[0]
+    ``f(begin, end, *values)`` for ``bulk_chunked``. Returns ``(j, rows, j2, rows2,
+    ...)``: for each array value ``j`` whose rows ``[begin, end)`` (first axis) the chunk
+    changed, those rows. Writes elsewhere in an array are not returned."""
+    values = cv[:-1]
     arrays = [(j, v, v[begin:end].copy()) for j, v in enumerate(values) if isinstance(v, np.ndarray) and v.ndim]
     if chunked:
         f(begin, end, *values)
     else:
         for i in range(begin, end):
             f(i, *values)
-    return [(j, v[begin:end].copy()) for j, v, before in arrays if not _same(before, v[begin:end])]
+    out = []
+    for j, v, before in arrays:
+        if not _same(before, v[begin:end]):
+            out += (j, v[begin:end])  # a view: nothing writes these rows before they are read
+    return tuple(out)
 
 
 def apply_patches(cv, spans, *patches):
     """The values after a ``bulk``: the rows each chunk returned, written into them.
     ``spans[k]`` is chunk ``k``'s ``(begin, end)``."""
-    values, src, dirty = cv
+    values, src, dirty = unpack(cv)
     values = list(values)
     written = set(dirty)
     for (b, e), rows in zip(spans, patches):
-        for j, part in rows:
+        for j, part in zip(rows[::2], rows[1::2]):
             v = values[j]
             if not v.flags.writeable:
                 v = values[j] = v.copy()
             v[b:e] = part
             if src[j] is not None:
                 written.add(src[j])
-    return tuple(values), src, frozenset(written)
+    return pack(values, src, frozenset(written))
 
 
 def outgoing(cv):
-    """What goes back to the caller, ``(values, src)``: :data:`SAME` for a caller's array
+    """What goes back to the caller, ``(*values, src)``: :data:`SAME` for a caller's array
     no step wrote."""
-    values, src, dirty = cv
-    return tuple([SAME if s is not None and s not in dirty else v for v, s in zip(values, src)]), src
+    values, src, dirty = unpack(cv)
+    return (*[SAME if s is not None and s not in dirty else v for v, s in zip(values, src)], src)
 
 
 def join(offsets, *cvs):
     """``when_all``: the children's values in order, their origins renumbered."""
     values, src, dirty = [], [], set()
-    for off, (v, s, d) in zip(offsets, cvs):
+    for off, (v, s, d) in zip(offsets, map(unpack, cvs)):
         values.extend(v)
         src.extend([None if x is None else x + off for x in s])
         dirty.update(x + off for x in d)
-    return tuple(values), tuple(src), frozenset(dirty)
+    return pack(values, tuple(src), frozenset(dirty))
