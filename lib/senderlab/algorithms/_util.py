@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.channels import set_value_t
-from ..core.sender import _composed_closure, as_sender, basic_sender, sender_adaptor_closure
+from ..core.sender import as_sender, sender_adaptor_closure, sender_closure
 
 _NO_ANNOTATION = object()
 
@@ -71,31 +71,6 @@ def _coercing(name, fn):
     return apply
 
 
-class _callable_closure(sender_adaptor_closure):
-    """``then(f)`` and friends waiting for their sender: built and applied often (a
-    pipeline built per call), so it goes straight to the sender class."""
-
-    __slots__ = ("_cls",)
-
-    def __init__(self, cls, apply, f) -> None:
-        self._fn = apply
-        self._args = (f,)
-        self._kw = {}
-        self._cls = cls
-
-    def __call__(self, sndr):
-        if not isinstance(sndr, basic_sender):
-            sndr = as_sender(sndr, self._cls._tag)
-        return self._cls(sndr, self._args[0])
-
-    def __ror__(self, sndr):
-        # A plain closure on the left tries this subclass's __ror__ first (Python's rule
-        # for a right operand of a subclass type): compose, do not treat it as a sender.
-        if isinstance(sndr, sender_adaptor_closure):
-            return _composed_closure(sndr, self)
-        return self(sndr)
-
-
 def function_adaptor(name: str, cls, doc: str):
     """Build the public function of an adaptor that takes one callable, such as
     ``then``: ``name(sndr, f)`` or, in a pipe, ``name(f)``."""
@@ -109,8 +84,9 @@ def function_adaptor(name: str, cls, doc: str):
     def adaptor(*args):
         if len(args) == 1:
             f = args[0]
-            check_callable(name, f)
-            return _callable_closure(cls, make, f)
+            if not callable(f):
+                check_callable(name, f)
+            return sender_closure(cls, f)
         return pipeable(name, make, args, 1)
 
     adaptor.__name__ = adaptor.__qualname__ = name

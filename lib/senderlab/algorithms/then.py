@@ -114,7 +114,11 @@ class _then_sender(adaptor_sender):
     _one_value_signature = True  # its only value completion is f's result
 
     def __init__(self, child, f) -> None:
-        self._dom = self._cs = _MISSING
+        # The late domain is the child's completion domain: known now if the child
+        # knows its own (a freshly built chain then needs no walk at connect).
+        d = child._dom
+        self._dom = d if child._completion_domain_is_late else _MISSING
+        self._cs = _MISSING
         self.child = child
         self.f = f
         self._chain = _MISSING

@@ -163,10 +163,17 @@ class basic_sender:
     #: each :class:`adaptor_sender` subclass that does not define its own ``_connect``).
     _generic = False
     _fast_step = None
+    _completion_domain_is_late = True
     #: True where the sender completes with at most one value signature whatever its
     #: predecessors do (``then``: only ``f``'s result), so consumers that need one
     #: (``sync_wait``, ``await``) can skip computing the signatures.
     _one_value_signature = False
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        # Whether the domain its successors are transformed by is its own late domain
+        # (the default _completion_domain): then a successor made from it can take it.
+        cls._completion_domain_is_late = cls._completion_domain is basic_sender._completion_domain
 
     def connect(self, rcvr: Any) -> Any:
         """Connect to ``rcvr``: the generic operation (see the module docstring).
@@ -267,6 +274,15 @@ class basic_sender:
 
     def __repr__(self) -> str:
         return f"<{self._tag} sender>"
+
+    def __or__(self, other: Any) -> Any:
+        """``sndr | adaptor``: applies the closure ([exec.adapt.obj]); the closure of an
+        adaptor that takes one argument builds its sender here, in one step."""
+        if type(other) is sender_closure:
+            return other._cls(self, other._arg)
+        if isinstance(other, sender_adaptor_closure):
+            return other.__ror__(self)
+        return NotImplemented
 
     def __await__(self):
         """``await sndr`` (P3552R1 4.4, the ``as_awaitable`` of a task's ``await_transform``).
@@ -443,6 +459,33 @@ class sender_adaptor_closure:
         name = getattr(self._fn, "__name__", type(self).__name__)
         args = ", ".join([*map(_arg_repr, self._args), *(f"{k}={_arg_repr(v)}" for k, v in self._kw.items())])
         return f"{name}({args})"
+
+
+class sender_closure(sender_adaptor_closure):
+    """The closure of an adaptor that takes one argument, ``then(f)``: ``sndr | closure``
+    is ``cls(sndr, arg)``. Pipelines are built in every notebook cell, so this one is
+    applied directly by :meth:`basic_sender.__or__`, with no intermediate call."""
+
+    __slots__ = ("_cls", "_arg")
+
+    def __init__(self, cls: type, arg: Any) -> None:
+        self._cls = cls
+        self._arg = arg
+
+    def __call__(self, sndr: Any) -> Any:
+        if not isinstance(sndr, basic_sender):
+            sndr = as_sender(sndr, self._cls._tag)
+        return self._cls(sndr, self._arg)
+
+    def __ror__(self, sndr: Any) -> Any:
+        # A plain closure on the left tries this subclass's __ror__ first (Python's rule
+        # for a right operand of a subclass type): compose, do not treat it as a sender.
+        if isinstance(sndr, sender_adaptor_closure):
+            return _composed_closure(sndr, self)
+        return self(sndr)
+
+    def __repr__(self) -> str:
+        return f"{self._cls._tag}({_arg_repr(self._arg)})"
 
 
 def _arg_repr(a) -> str:
