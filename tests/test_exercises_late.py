@@ -1,0 +1,103 @@
+"""Exercises 10-17 grade the technique, not only the result (issue 14).
+
+For each exercise, its reference solution must score full marks and each of the
+wrong-technique answers below must not: answers that get the right values while
+skipping what the exercise teaches (the library's ``retry`` instead of one's own, a
+recursion where a trampoline was asked for, the coroutine where a sender was asked for,
+all the work in one ``then`` beside a dummy ``bulk``, an eager NumPy answer instead of
+GPU ``bulk``...). As in ``test_exercise_technique.py`` (whose helpers this module uses),
+the answers run in this process on a fresh namespace made from the reference notebook's
+code cells with the wrong answer's cell run after them (its source kept where
+``inspect.getsource`` finds it, as IPython keeps a cell's), through
+:func:`senderlab_grade.running.run_tests`: the same tests the grader runs, visible and
+held back, and no notebook is executed.
+"""
+
+from __future__ import annotations
+
+import linecache
+import textwrap
+
+import pytest
+
+import test_exercise_technique as shared
+from test_exercise_technique import _id, reference_namespace, score
+
+# -- the wrong-technique answers: (exercise name, what it does wrong, the cell run after the reference) --
+
+WRONG = [
+    ("retry-sender", "the sender hands the work to the library's ex.retry", """
+        class retry_sender(ex.sender):
+            def __init__(self, child):
+                self.child = child
+
+            def connect(self, rcvr):
+                return ex.connect(ex.retry(self.child), rcvr)
+
+            def get_completion_signatures(self, env=None):
+                return ex.get_completion_signatures(ex.retry(self.child), env)
+    """),
+    ("retry-sender", "one operation state is connected once and started again for every attempt", """
+        class retry_op(ex.operation_state):
+            def __init__(self, child, rcvr):
+                self.child = child
+                self.rcvr = rcvr
+                self.op = ex.connect(child, retry_receiver(self))
+
+            def start(self):
+                self.attempts()
+
+            def failed(self):
+                self.attempts()
+
+            def attempts(self):
+                if ex.get_stop_token(ex.get_env(self.rcvr)).stop_requested():
+                    self.rcvr.set_stopped()
+                    return
+                ex.start(self.op)
+    """),
+    ("retry-sender", "the attempts run while connecting, with a nested sync_wait", """
+        class retry_sender(ex.sender):
+            def __init__(self, child):
+                self.child = child
+
+            def connect(self, rcvr):
+                while True:
+                    try:
+                        values = ex.sync_wait(self.child)
+                        break
+                    except Exception:
+                        continue
+                return ex.connect(ex.just(*values), rcvr)
+
+            def get_completion_signatures(self, env=None):
+                cs = ex.get_completion_signatures(self.child, env)
+                kept = [s for s in cs if s.channel is not ex.set_error_t]
+                return ex.completion_signatures(*kept, ex.set_error_t(Exception), exact=cs.exact)
+    """),
+]
+
+LATE = ["retry-sender", "trampoline", "partial-read", "echo-session", "scope-server", "bulk-scan", "domain-bulk", "gpu-bulk"]
+
+
+@pytest.fixture(scope="module")
+def references():
+    return {}
+
+
+@pytest.mark.parametrize("name", sorted({w[0] for w in WRONG}))
+def test_the_reference_solution_scores_full_marks(name, references):
+    shared.test_the_reference_solution_scores_full_marks(name, references)
+
+
+@pytest.mark.parametrize("name,what,cell", WRONG, ids=[f"{w[0]}: {w[1]}" for w in WRONG])
+def test_a_wrong_technique_answer_scores_below_full_marks(name, what, cell, references):
+    exercise = _id(name)
+    ns = reference_namespace(exercise)  # fresh: the reference's functions look their helpers up in it
+    source = textwrap.dedent(cell)
+    filename = f"<wrong {exercise}: {what}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)  # as IPython keeps cells
+    exec(compile(source, filename, "exec"), ns)
+    got, possible, failed = score(exercise, ns)
+    assert got < possible, f"{exercise}: {what}: scored {got} of {possible}"
+    assert failed, "a score below full marks has failed tests"
