@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import io
 import socket
+import sys
 import time
+import types
 
 from . import wire
+from .running import test_ran_out_of_time
 from .suite import missing_answer
 
 __all__ = ["channel", "handle", "remote_answers", "sandbox_gone", "test_ran_out_of_time"]
@@ -27,10 +30,6 @@ GRACE = 5.0
 
 class sandbox_gone(Exception):
     """The sandbox stopped answering (it died, or overran its time)."""
-
-
-class test_ran_out_of_time(KeyboardInterrupt):
-    """The sandbox said the running test ran out of time."""
 
 
 class handle:
@@ -88,6 +87,29 @@ class remote_answers:
 
     def __contains__(self, name: str) -> bool:
         return self._ch.request(("contains", 0, name)) is True
+
+
+#: Types pickle handles by value or by name itself.
+_BY_VALUE = frozenset({type(None), bool, int, float, complex, str, bytes, tuple, list, dict, set, frozenset, type,
+                       types.FunctionType, types.BuiltinFunctionType, types.ModuleType})
+_globals_cache: tuple[int, dict] = (-1, {})
+
+
+def _library_globals() -> dict:
+    """``{id(obj): (module, name)}`` for the objects senderlab's modules define at their
+    top level (queries, tags, sentinels, singletons): a test's sender that holds one is
+    sent holding the sandbox's own, as identity is what such objects are compared by."""
+    global _globals_cache
+    mods = [(n, m) for n, m in list(sys.modules.items()) if m is not None and (n == "senderlab" or n.startswith("senderlab."))]
+    if _globals_cache[0] == len(mods):
+        return _globals_cache[1]
+    found: dict = {}
+    for name, mod in mods:
+        for key, value in list(vars(mod).items()):
+            if type(value) not in _BY_VALUE and not key.startswith("__"):
+                found.setdefault(id(value), (name, key))
+    _globals_cache = (len(mods), found)
+    return found
 
 
 class channel:
@@ -187,6 +209,10 @@ class channel:
                     return ("ref", obj._id)
                 if t is remote_answers:
                     return ("ns",)
+                if t not in _BY_VALUE:
+                    name = _library_globals().get(id(obj))
+                    if name is not None and getattr(sys.modules.get(name[0]), name[1], None) is obj:
+                        return ("global", *name)
                 return None
 
         try:

@@ -48,6 +48,11 @@ class test_timeout(KeyboardInterrupt):
     """Raised inside a test that ran past its time limit."""
 
 
+class test_ran_out_of_time(Exception):
+    """Raised in the grading process when the sandbox says that the running test ran
+    out of time (the sandbox's own alarm stopped the student's code)."""
+
+
 class test_result:
     __slots__ = ("question", "name", "outcome", "message", "hint", "hidden", "seconds")
 
@@ -151,11 +156,11 @@ def run_one(case: test_case, ns, *, hidden: bool = False, timeout: float | None 
             outcome, message = "fail", str(e) or "an assertion failed"
     except missing_answer as e:
         outcome, message = "missing", str(e)
-    except KeyboardInterrupt as e:
-        if type(e).__name__ != "test_ran_out_of_time":
-            raise
+    except test_ran_out_of_time:
         outcome = "timeout"
         message = "did not finish within its time limit: is something waiting for a completion that never comes?"
+    except KeyboardInterrupt:
+        raise
     except BaseException as e:  # SystemExit too: a test must not end the grader
         outcome, message = "error", _describe(e)
     return test_result(case, outcome, message[:MESSAGE_CHARS], hidden, time.monotonic() - t0)
