@@ -174,6 +174,46 @@ WRONG = [
             result = await ex.starts_on(sch, ex.just(x) | ex.then(f))
             return result, threading.current_thread().name
     """),
+    ("retry-task", "retry_task is a plain function that loops on sync_wait inside a then", """
+        def retry_task(make):
+            def loop():
+                while True:
+                    try:
+                        got = ex.sync_wait(make())
+                    except Exception:
+                        continue
+                    if got is None:
+                        raise RuntimeError("stopped")
+                    return got[0]
+
+            return ex.just() | ex.then(loop)
+    """),
+    ("retry-task", "retry_with_backoff blocks the thread with time.sleep between attempts", """
+        import time
+
+        @ex.task
+        async def retry_with_backoff(make, attempts, delay):
+            for k in range(attempts):
+                try:
+                    return await make()
+                except Exception:
+                    if k == attempts - 1:
+                        raise
+                time.sleep(min(delay * 2**k, 0.5))
+    """),
+    ("retry-task", "retry_with_backoff waits with a nested sync_wait of a timer", """
+        timers = ex.static_thread_pool(1)
+
+        @ex.task
+        async def retry_with_backoff(make, attempts, delay):
+            for k in range(attempts):
+                try:
+                    return await make()
+                except Exception:
+                    if k == attempts - 1:
+                        raise
+                ex.sync_wait(ex.schedule_after(timers.get_scheduler(), min(delay * 2**k, 0.5)))
+    """),
 ]
 
 

@@ -1,25 +1,29 @@
 """Held-back tests of exercise 08."""
 
-import threading
-
 import senderlab as ex
 
-from senderlab_grade.suite import outcome_of, run, suite
+from senderlab_grade.suite import outcome_of, run, sandboxed, suite
+from senderlab_grade.visible.ex08_retry_task import assert_awaits_each_attempt, retried
 
 tests = suite("08-retry-task")
 
 
-@tests.test("q1")
-def many_failures_and_a_fresh_sender_each_time(ns):
-    s = ns.flaky(2000)
-    assert run(ns.retry_task(lambda: s)) == (2001,)
+@sandboxed
+def made_fresh(retry_task):
     made = []
 
     def make():
         made.append(1)
         return ex.just(len(made)) if len(made) > 2 else ex.just_error(OSError("no"))
 
-    assert run(ns.retry_task(make)) == (3,)
+    return run(retry_task(make)), len(made)
+
+
+@tests.test("q1")
+def many_failures_and_a_fresh_sender_each_time(ns):
+    outcome, log, _ = retried(ns.retry_task, ns.flaky, 2000)
+    assert outcome == ("value", (2001,)) and len(log) == 2001
+    assert made_fresh(ns.retry_task) == ((3,), 3)
 
 
 @tests.test("q2")
@@ -30,33 +34,27 @@ def one_attempt_and_stopped(ns):
     assert run(ns.retry_at_most(lambda: ex.just("ok"), 1)) == ("ok",)
 
 
+@tests.test("q2")
+def each_attempt_is_awaited(ns):
+    t, log, _ = retried(ns.retry_at_most, ns.flaky, 10, 4, traced=True)
+    assert t["outcome"][0] == "error" and log == [1, 2, 3, 4]
+    assert_awaits_each_attempt(t, 4, "retry_at_most")
+
+
 @tests.test("q3")
 def gives_up_with_the_last_error(ns):
-    log = []
-    s = ns.flaky(10, log)
-    kind, err = outcome_of(ns.retry_with_backoff(lambda: s, 3, 0.001))
+    (kind, err), log, _ = retried(ns.retry_with_backoff, ns.flaky, 10, 3, 0.001)
     assert kind == "error" and str(err) == "attempt 3 failed" and log == [1, 2, 3]
 
 
 @tests.test("q3")
 def a_stop_request_ends_the_backoff(ns):
-    source = ex.inplace_stop_source()
-    timer = threading.Timer(0.2, source.request_stop)
-    timer.start()
-    log = []
-    try:
-        s = ns.flaky(10, log)
-        kind, _ = outcome_of(ns.retry_with_backoff(lambda: s, 5, 30), stop_token=source.get_token())
-    finally:
-        timer.cancel()
-    assert kind == "stopped" and log == [1]
+    (kind, _), log, seconds = retried(ns.retry_with_backoff, ns.flaky, 10, 5, 30, stop_after=0.2)
+    assert kind == "stopped" and log == [1] and seconds < 5
 
 
 @tests.test("q3")
 def the_waits_double(ns):
-    import time
-
-    s = ns.flaky(3)
-    t0 = time.monotonic()
-    assert run(ns.retry_with_backoff(lambda: s, 4, 0.05)) == (4,)
-    assert time.monotonic() - t0 >= 0.05 + 0.1 + 0.2 - 0.01
+    outcome, log, seconds = retried(ns.retry_with_backoff, ns.flaky, 3, 4, 0.05)
+    assert outcome == ("value", (4,))
+    assert seconds >= 0.05 + 0.1 + 0.2 - 0.01
