@@ -34,7 +34,8 @@ import reprlib
 import threading
 import time
 from collections import deque
-from typing import Callable
+from operator import itemgetter
+from typing import Any, Callable
 
 from . import sender as _sender_mod
 from . import stop_token as _stop_mod
@@ -59,32 +60,36 @@ _CHANNEL_NAME = {set_value_t: "set_value", set_error_t: "set_error", set_stopped
 _monotonic_ns = time.monotonic_ns
 
 
-class trace_event:
-    """One traced event (see the module docstring for the fields)."""
+class trace_event(tuple):
+    """One traced event (see the module docstring for the fields): an immutable record,
+    a tuple underneath (made at every connect, start and completion, so it must be cheap
+    to make), read through the named fields."""
 
-    __slots__ = ("kind", "op", "parent", "algorithm", "channel", "payload", "_scheduler", "thread", "ns", "sender")
+    __slots__ = ()
     FIELDS = ("kind", "op", "parent", "algorithm", "channel", "payload", "scheduler", "thread", "ns")
 
-    def __init__(self, kind, op, parent, algorithm, channel, payload, scheduler, thread, ns, sender=None) -> None:
-        self.kind = kind
-        self.op = op
-        self.parent = parent
-        self.algorithm = algorithm
-        self.channel = channel
-        self.payload = payload
-        self._scheduler = scheduler
-        self.thread = thread
-        self.ns = ns
-        self.sender = sender
+    def __new__(cls, kind: str, op: int, parent: int | None, algorithm: str, channel: str | None,
+                payload: str | None, scheduler: Any, thread: str, ns: int, sender: Any = None) -> "trace_event":
+        return _new_tuple(cls, (kind, op, parent, algorithm, channel, payload, scheduler, thread, ns, sender))
+
+    kind = property(itemgetter(0), doc="connect, start, set_value, set_error, set_stopped or stop_request")
+    op = property(itemgetter(1), doc="the operation's id")
+    parent = property(itemgetter(2), doc="the id of the operation that connected or started it, or None")
+    algorithm = property(itemgetter(3), doc="the sender's tag (then, when_all, ...)")
+    channel = property(itemgetter(4), doc="the completion's channel name, for completions")
+    payload = property(itemgetter(5), doc="a short repr of the values or the error")
+    thread = property(itemgetter(7), doc="the name of the thread it happened on")
+    ns = property(itemgetter(8), doc="time.monotonic_ns() when it happened")
+    sender = property(itemgetter(9), doc="the connected sender (connect events only; not in as_dict)")
 
     @property
-    def scheduler(self):
+    def scheduler(self) -> str | None:
         """The repr of where it happened, where known. Looked up when first read, not while
         the pipeline runs: an environment query per event would cost more than the rest of
         tracing (environments are immutable, so the answer is the same)."""
-        s = self._scheduler
-        if type(s) is _lazy_scheduler:
-            s = self._scheduler = s.resolve()
+        s = self[6]
+        if type(s) is _op_info:
+            return s.where(self[0])
         return s
 
     def as_dict(self) -> dict:
@@ -96,31 +101,8 @@ class trace_event:
         return f"trace_event({self.kind} #{self.op} {self.algorithm}{par}{extra} on {self.thread})"
 
 
-class _lazy_scheduler:
-    """An event's scheduler, to be looked up on first read: ``get_scheduler`` of a
-    receiver's environment (``channel`` None) or a sender's completion scheduler."""
-
-    __slots__ = ("channel", "source", "value")
-
-    def __init__(self, channel, source) -> None:
-        self.channel = channel
-        self.source = source
-        self.value = self  # not yet looked up
-
-    def resolve(self):
-        v = self.value
-        if v is self:
-            try:
-                if self.channel is None:
-                    sch = get_scheduler(self.source, None)
-                else:
-                    sch = _SCHED[self.channel](get_env(self.source), None)
-                v = _sched_repr(sch)
-            except Exception:  # a query that fails now would have failed while running too
-                v = None
-            self.value = v
-            self.source = None
-        return v
+_new_tuple = tuple.__new__
+_CHANNEL_OF_KIND = {"set_value": set_value_t, "set_error": set_error_t, "set_stopped": set_stopped_t}
 
 
 _SIMPLE = frozenset((int, float, bool, type(None)))
@@ -139,12 +121,26 @@ def _payload(values) -> str:
     return repr(values)
 
 
-def _thread_name() -> str:
+class _thread_state:
+    """What tracing keeps per thread: the operation running now (the parent of what is
+    connected or started), the thread's name, and the traced completions nested on the
+    stack with those queued behind them (see :func:`_forward`)."""
+
+    __slots__ = ("op", "name", "depth", "pending")
+
+    def __init__(self) -> None:
+        self.op = None
+        self.name = threading.current_thread().name
+        self.depth = 0
+        self.pending: deque = deque()
+
+
+def _state() -> _thread_state:
     try:
-        return _local.thread_name
+        return _local.state
     except AttributeError:
-        name = _local.thread_name = threading.current_thread().name
-        return name
+        st = _local.state = _thread_state()
+        return st
 
 
 class trace_log(list):
@@ -158,17 +154,44 @@ class trace_log(list):
 
 
 class _op_info:
-    """What tracing knows about one operation; ``parent`` links form the chain."""
+    """What tracing knows about one operation; ``parent`` links form the chain. It also
+    answers, when an event's ``scheduler`` is first read, where the operation was
+    started (``get_scheduler`` of its receiver's environment) and where it completed
+    (its sender's completion scheduler for the channel)."""
 
-    __slots__ = ("id", "algorithm", "parent", "started", "completed", "sndr")
+    __slots__ = ("id", "algorithm", "parent", "started", "completed", "sndr", "env", "_at", "_done_at")
 
-    def __init__(self, algorithm, parent, sndr) -> None:
+    def __init__(self, algorithm, parent, sndr, env) -> None:
         self.id = next(_ids)
         self.algorithm = algorithm
         self.parent = parent
         self.started = False
         self.completed = None
         self.sndr = sndr
+        self.env = env
+
+    def where(self, kind: str) -> str | None:
+        ch = _CHANNEL_OF_KIND.get(kind)
+        try:
+            return self._at if ch is None else self._done_at[ch]
+        except (AttributeError, KeyError):
+            pass
+        try:
+            if ch is None:
+                sch = get_scheduler(self.env, None)
+            else:
+                sch = _SCHED[ch](get_env(self.sndr), None)
+            v = _sched_repr(sch)
+        except Exception:  # a query that fails now would have failed while running too
+            v = None
+        if ch is None:
+            self._at = v
+        else:
+            try:
+                self._done_at[ch] = v
+            except AttributeError:
+                self._done_at = {ch: v}
+        return v
 
     def chain(self) -> str:
         parts = []
@@ -180,19 +203,19 @@ class _op_info:
 
 
 def _current():
-    return getattr(_local, "op", None)
+    return _state().op
 
 
 def _sched_repr(s):
     return None if s is None else repr(s)
 
 
-def _emit(kind, info, channel=None, payload=None, scheduler=None, sender=None) -> None:
+def _emit(kind, info, channel=None, payload=None, scheduler=None, sender=None, st=None) -> None:
     if not _sinks:
         return
     parent = info.parent
     ev = trace_event(kind, info.id, parent.id if parent is not None else None, info.algorithm, channel, payload,
-                     scheduler, _thread_name(), _monotonic_ns(), sender)
+                     scheduler, (st or _state()).name, _monotonic_ns(), sender)
     for s in _sink_tuple:
         s(ev)
 
@@ -209,37 +232,20 @@ def _violation(info, what) -> None:
 MAX_NESTED_COMPLETIONS = 40
 
 
-class _thread_state:
-    __slots__ = ("depth", "pending")
-
-    def __init__(self) -> None:
-        self.depth = 0
-        self.pending: deque = deque()
-
-
-def _state() -> _thread_state:
-    try:
-        return _local.state
-    except AttributeError:
-        st = _local.state = _thread_state()
-        return st
-
-
-def _forward(parent, fn: Callable[..., None], args: tuple) -> None:
+def _forward(st: _thread_state, parent, fn: Callable[..., None], args: tuple) -> None:
     """Call ``fn(*args)`` (the wrapped receiver's completion) with ``parent`` as the
     current operation. Beyond :data:`MAX_NESTED_COMPLETIONS` nested traced completions
     the call is queued instead, and the outermost traced completion on this thread runs
     it once its own call has returned: the stack stays bounded however long the chain.
     (The queued completion then runs after the frames between the two have returned,
     as if it had happened a moment later; tracing is already a slower, observed mode.)"""
-    st = _state()
     depth = st.depth
     if depth >= MAX_NESTED_COMPLETIONS:
         st.pending.append((parent, fn, args))
         return
-    prev = getattr(_local, "op", None)
+    prev = st.op
     st.depth = depth + 1
-    _local.op = parent
+    st.op = parent
     try:
         fn(*args)
     except BaseException:
@@ -248,21 +254,21 @@ def _forward(parent, fn: Callable[..., None], args: tuple) -> None:
         raise
     finally:
         st.depth = depth
-        _local.op = prev
+        st.op = prev
     if depth == 0 and st.pending:
         pending = st.pending
         try:
             while pending:
                 parent, fn, args = pending.popleft()
                 st.depth = 1
-                _local.op = parent
+                st.op = parent
                 fn(*args)
         except BaseException:
             pending.clear()
             raise
         finally:
             st.depth = 0
-            _local.op = prev
+            st.op = prev
 
 
 class _traced_receiver:
@@ -273,29 +279,38 @@ class _traced_receiver:
         self.info = info
         self.env = env
 
-    def _complete(self, channel, payload) -> None:
+    def _complete(self, channel, values) -> _thread_state:
         info = self.info
         if info.completed is not None:
             _violation(info, f"{channel.name} after the operation already completed with {info.completed.name}")
         if not info.started:
             _violation(info, f"{channel.name} before the operation was started")
         info.completed = channel
+        st = _state()
         if _sinks:
-            sch = _lazy_scheduler(channel, info.sndr) if info.sndr is not None else None
+            if channel is set_value_t:
+                payload = _payload(values)
+            elif channel is set_error_t:
+                payload = _repr.repr(values[0])
+            else:
+                payload = None
             name = _CHANNEL_NAME[channel]
-            _emit(name, info, name, payload, sch)
+            parent = info.parent
+            ev = _new_tuple(trace_event, (name, info.id, parent.id if parent is not None else None, info.algorithm,
+                                          name, payload, info, st.name, _monotonic_ns(), None))
+            for s in _sink_tuple:
+                s(ev)
+        return st
 
     def set_value(self, *values) -> None:
-        self._complete(set_value_t, _payload(values) if _sinks else None)
-        _forward(self.info.parent, self.rcvr.set_value, values)
+        _forward(self._complete(set_value_t, values), self.info.parent, self.rcvr.set_value, values)
 
     def set_error(self, err) -> None:
-        self._complete(set_error_t, _repr.repr(err) if _sinks else None)
-        _forward(self.info.parent, self.rcvr.set_error, (err,))
+        args = (err,)
+        _forward(self._complete(set_error_t, args), self.info.parent, self.rcvr.set_error, args)
 
     def set_stopped(self) -> None:
-        self._complete(set_stopped_t, None)
-        _forward(self.info.parent, self.rcvr.set_stopped, ())
+        _forward(self._complete(set_stopped_t, ()), self.info.parent, self.rcvr.set_stopped, ())
 
     def get_env(self):
         return self.env
@@ -314,17 +329,23 @@ class _traced_op:
 
     def start(self) -> None:
         levels = self.levels
-        for info, sch in levels:
+        st = _state()
+        for info in levels:
             if info.started:
                 _violation(info, "start() called twice")
             info.started = True
-            _emit("start", info, scheduler=sch)
-        prev = getattr(_local, "op", None)
-        _local.op = levels[-1][0]
+            if _sinks:
+                parent = info.parent
+                ev = _new_tuple(trace_event, ("start", info.id, parent.id if parent is not None else None,
+                                              info.algorithm, None, None, info, st.name, _monotonic_ns(), None))
+                for s in _sink_tuple:
+                    s(ev)
+        prev = st.op
+        st.op = levels[-1]
         try:
             self.op.start()
         finally:
-            _local.op = prev
+            st.op = prev
 
     def __getattr__(self, name):
         return getattr(self.op, name)
@@ -332,30 +353,42 @@ class _traced_op:
 
 class _connect_hook:
     """What the generic connect (:meth:`senderlab.core.sender.basic_sender.connect`)
-    calls while tracing: ``begin`` for each level it connects, ``finish`` for the leaf."""
+    calls while tracing: ``begin`` for each level it connects, ``finish`` for the leaf.
+
+    ``levels``, which connect hands back to each call, is ``[thread state, info of the
+    outermost level, ..., of the innermost]``: the thread state is
+    looked up once per connect, not once per level."""
 
     __slots__ = ()
 
     @staticmethod
     def begin(sndr, rcvr, env, levels):
-        parent = levels[-1][0] if levels else _current()
-        info = _op_info(sndr._tag, parent, sndr)
-        sch = _lazy_scheduler(None, env) if _sinks else None
-        _emit("connect", info, scheduler=sch, sender=sndr)
         if levels is None:
-            levels = []
-        levels.append((info, sch))
+            st = _state()
+            parent = st.op
+            levels = [st]
+        else:
+            st = levels[0]
+            parent = levels[-1] if len(levels) > 1 else st.op
+        info = _op_info(sndr._tag, parent, sndr, env)
+        if _sinks:
+            ev = _new_tuple(trace_event, ("connect", info.id, parent.id if parent is not None else None,
+                                          info.algorithm, None, None, info, st.name, _monotonic_ns(), sndr))
+            for s in _sink_tuple:
+                s(ev)
+        levels.append(info)
         return _traced_receiver(rcvr, info, env), levels
 
     @staticmethod
     def finish(sndr, rcvr, env, levels):
-        prev = getattr(_local, "op", None)
-        _local.op = levels[-1][0]
+        st = levels[0]
+        prev = st.op
+        st.op = levels[-1]
         try:
             op = sndr._connect(rcvr, env)
         finally:
-            _local.op = prev
-        return _traced_op(op, tuple(levels))
+            st.op = prev
+        return _traced_op(op, tuple(levels[1:]))
 
 
 def _on_source_created(source) -> None:
