@@ -563,7 +563,7 @@ class timed_thread_scheduler(timed_scheduler_mixin):
             return _clocked_timer_op(self._tq, rcvr, env, when, absolute, self)
         return timer_op(self._tq, rcvr, env, when, absolute, self)
 
-    def now(self) -> float:
+    def now(self) -> float:  # type: ignore[override]  # the mixin's is static: time.monotonic
         """The context's clock: :func:`time.monotonic`, or its virtual clock."""
         c = self._tq._clock
         return _monotonic() if c is None else c.current_time()
