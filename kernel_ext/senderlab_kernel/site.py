@@ -193,9 +193,10 @@ def build(out: Path, notebooks: list[Path], stored: tuple[Path, ...] = (), exerc
     for path, run in pages:
         nb = nbformat.read(path, as_version=4)
         if run and path not in stored:
-            log(f"executing {path.relative_to(ROOT)}")
+            log(f"executing {path}")
             execute(nb, path)
-        rel = path.relative_to(ROOT).with_suffix(".html")
+        # the repository's layout; a notebook from elsewhere goes with the tutorials
+        rel = (path.relative_to(ROOT) if path.is_relative_to(ROOT) else Path("notebooks", path.name)).with_suffix(".html")
         target = out / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(export(nb, os.path.relpath(out / "assets", target.parent),
