@@ -214,6 +214,18 @@ WRONG = [
                         raise
                 ex.sync_wait(ex.schedule_after(timers.get_scheduler(), min(delay * 2**k, 0.5)))
     """),
+    ("timeout", "with_timeout is the library's ex.timeout", """
+        def with_timeout(sndr, seconds):
+            return ex.timeout(sndr, seconds, scheduler=sch)
+    """),
+    ("timeout", "value_or_default turns every error into the default with upon_error", """
+        def value_or_default(sndr, seconds, default):
+            return with_timeout(sndr, seconds) | ex.upon_error(lambda e: default)
+    """),
+    ("timeout", "value_or_default races a timer that gives the default, so a TimeoutError of the work stays an error", """
+        def value_or_default(sndr, seconds, default):
+            return ex.when_any(sndr, ex.schedule_after(sch, seconds) | ex.then(lambda: default))
+    """),
 ]
 
 
