@@ -58,7 +58,7 @@ class cuda_backend:
     """numba-cuda streams, events, pinned staging and generated kernels."""
 
     def __init__(self) -> None:
-        self.simulator = bool(config.ENABLE_CUDASIM)
+        self.simulator = bool(config.ENABLE_CUDASIM)  # type: ignore[attr-defined]  # set at run time
         self.name = "simulator" if self.simulator else "cuda"
         self._lock = _SIM_LAUNCH_LOCK if self.simulator else contextlib.nullcontext()
         if self.simulator:
@@ -73,10 +73,13 @@ class cuda_backend:
             dev = cuda.get_current_device()
             self._block, self._max_blocks = 256, 32 * dev.MULTIPROCESSOR_COUNT
         if self.simulator:
-            from numba.cuda.simulator.cudadrv.devicearray import FakeCUDAArray as device_array_type
+            from numba.cuda.simulator.cudadrv.devicearray import FakeCUDAArray
+
+            self._device_array_type: type = FakeCUDAArray
         else:
-            from numba.cuda.cudadrv.devicearray import DeviceNDArrayBase as device_array_type
-        self._device_array_type = device_array_type
+            from numba.cuda.cudadrv.devicearray import DeviceNDArrayBase
+
+            self._device_array_type = DeviceNDArrayBase
         self._make_event = None
         self._device_fns: dict = {}  # canonical functions (see senderlab.gpu.function)
         self._kernels: dict = {}

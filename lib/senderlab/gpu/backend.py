@@ -145,7 +145,7 @@ class fake_event:
     __slots__ = ("stream", "index", "error")
 
     def __init__(self) -> None:
-        self.stream: fake_stream | None = None
+        self.stream: Any = None  # the fake_stream it was recorded on
         self.index = 0
         self.error = None
 

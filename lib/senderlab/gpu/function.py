@@ -112,7 +112,9 @@ def infer(where: str, f: Callable[..., Any], argtypes: tuple) -> Any:
                 tc.refresh()
                 xc.refresh()
                 flags = compiler.Flags()
-                flags.nrt = True  # what a then may return is checked by the caller
+                # What a then may return is checked by the caller. (Numba's Flags options are
+                # descriptors its stubs do not describe.)
+                flags.nrt = True  # type: ignore[misc, assignment]
                 r = compiler.compile_extra(tc, xc, f, argtypes, None, flags, {}, pipeline_class=_inference_pipeline())
         except (errors.NumbaError, NotImplementedError, TypeError, ValueError, KeyError) as e:
             raise compile_error(where, f, argtypes, e) from e

@@ -5,6 +5,8 @@ face (errors on ``set_error``) and the coroutine face (``(ec, n) = await ...``).
 Loaded lazily on first use of ``ex.io``.
 """
 
+from typing import Any
+
 from .result import (  # noqa: F401
     address_in_use,
     bad_descriptor,
@@ -96,7 +98,7 @@ _LAZY_NAMES = {
 __all__ += ["http_get", "http_response", "http_server"]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     mod = _LAZY_NAMES.get(name)
     if mod is None:
         raise AttributeError(f"module 'senderlab.io' has no attribute {name!r}")
@@ -107,6 +109,6 @@ def __getattr__(name: str):
     return value
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY_NAMES))
 

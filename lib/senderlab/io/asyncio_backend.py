@@ -23,9 +23,14 @@ Three ways to run coroutines on it:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Callable, Coroutine
+
 from ..contexts.asyncio import _running_loop, asyncio_scheduler
 from ..task.asyncio_bridge import await_outside_task
 from .io_context import fd_state
+
+if TYPE_CHECKING:
+    from .runner import coroutine_runner
 
 __all__ = ["asyncio_context"]
 
@@ -38,7 +43,7 @@ class asyncio_context:
 
     __slots__ = ("_loop", "_states", "_work", "_sch", "__weakref__")
 
-    def __init__(self, loop=None) -> None:
+    def __init__(self, loop: Any = None) -> None:
         if loop is None:
             loop = _running_loop()
             if loop is None:
@@ -51,7 +56,7 @@ class asyncio_context:
         self._sch = asyncio_scheduler(loop)
 
     @property
-    def loop(self):
+    def loop(self) -> Any:
         return self._loop
 
     def get_scheduler(self) -> asyncio_scheduler:
@@ -61,7 +66,7 @@ class asyncio_context:
         """Parked operations and live spawned coroutines."""
         return self._work
 
-    def spawn(self, coro, on_error=None):
+    def spawn(self, coro: Coroutine[Any, Any, Any], on_error: Callable[[BaseException], object] | None = None) -> coroutine_runner:
         """Run ``coro`` with the runner of :mod:`senderlab.io.runner`, from the loop's
         callbacks; returns the :class:`~senderlab.io.runner.coroutine_runner`."""
         from .runner import coroutine_runner
@@ -70,7 +75,7 @@ class asyncio_context:
         self.post(r._start)
         return r
 
-    def post(self, fn) -> None:
+    def post(self, fn: Callable[[], object]) -> None:
         """Queue ``fn()`` on the loop, from any thread."""
         if _running_loop() is self._loop:
             self._loop.call_soon(fn)

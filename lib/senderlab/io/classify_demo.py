@@ -31,6 +31,8 @@ Run ``python -m senderlab.io.classify_demo`` to see both outcomes, or call
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from ..algorithms.just import just, just_error, just_stopped
 from ..algorithms.let import let_stopped, let_value
 from ..algorithms.read_env import read_env
@@ -59,7 +61,7 @@ def _classify(result):
     return just_error(ec.exception())
 
 
-def library_a_read(stream, buf):
+def library_a_read(stream: Any, buf: Any) -> Any:
     """Library A's ``read_some``: a sender of ``n`` (0 at end of stream) whose I/O errors
     complete ``set_error(OSError)`` and whose cancellation completes ``set_stopped()``."""
     return stream.read_some(buf) | let_value(_classify)
@@ -68,7 +70,7 @@ def library_a_read(stream, buf):
 # -- library B: the io_result is the value ----------------------------------------------------
 
 
-def library_b_read(stream, buf):
+def library_b_read(stream: Any, buf: Any) -> Any:
     """Library B's ``read_some``: a sender of the ``io_result`` ``(ec, n)``, errors
     included (the stream's own operation, unchanged)."""
     return stream.read_some(buf)
@@ -77,7 +79,7 @@ def library_b_read(stream, buf):
 # -- the demonstration ------------------------------------------------------------------------
 
 
-def slow_operation(seconds: float, log: list):
+def slow_operation(seconds: float, log: list) -> Any:
     """Another child for the ``when_all``: completes with ``"slow operation finished"``
     after ``seconds`` on the receiver's scheduler, and appends ``"finished"`` or
     ``"stopped"`` to ``log`` so that one can see what happened to it."""
@@ -98,7 +100,7 @@ def slow_operation(seconds: float, log: list):
     )
 
 
-def run_demo(library, seconds: float = 0.5):
+def run_demo(library: Callable[[Any, Any], Any], seconds: float = 0.5) -> Any:
     """``sync_wait(when_all(library(stream, buf), slow_operation(seconds)))`` on a stream
     whose peer has reset the connection.
 

@@ -181,7 +181,7 @@ class _accept_each_op:
         self._looping = False
         self._again = False
         self._gate: dict = {}
-        self._res = None
+        self._res: Any = None
         self._done = False
         self.ops: set = set()
 
@@ -565,20 +565,20 @@ class echo_server:
         self.stats = stats
         self.sessions: set = set()
         self.accepting = False
-        self.result = None  # what the sender-style server completed with
+        self.result: Any = None  # what the sender-style server completed with
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._idle: _idle_watch | None = None
         self._sweep_src: inplace_stop_source | None = None
         self._ready = threading.Event()
         if backend == "reactor":
-            self.ctx = io_context()
+            self.ctx: Any = io_context()  # or an asyncio_context
             try:
                 self.acceptor = acceptor(self.ctx, (host, port), backlog=backlog)
             except BaseException:
                 self.ctx.close()
                 raise
-            self.loop = None
+            self.loop: Any = None  # the asyncio backend's loop
         else:
             import asyncio
 

@@ -18,7 +18,7 @@ from .result import error_code, from_exception
 __all__ = ["numeric_family", "needs_lookup", "numeric_endpoints", "lookup_error", "family_mismatch",
            "connect_error"]
 
-_FAMILY_NAMES = {_so.AF_INET: "AF_INET", _so.AF_INET6: "AF_INET6"}
+_FAMILY_NAMES: dict[int, str] = {_so.AF_INET: "AF_INET", _so.AF_INET6: "AF_INET6"}
 if hasattr(_so, "AF_UNIX"):
     _FAMILY_NAMES[_so.AF_UNIX] = "AF_UNIX"
 

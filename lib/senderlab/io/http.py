@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import json as _json
+from typing import Any, Generator, Iterator
 
 import aiohttp
 from aiohttp import web
@@ -54,7 +55,7 @@ class http_response:
 
     __slots__ = ("status", "reason", "headers", "body", "url")
 
-    def __init__(self, status: int, reason, headers, body: bytes, url: str) -> None:
+    def __init__(self, status: int, reason: str, headers: Any, body: bytes, url: str) -> None:
         self.status = status
         self.reason = reason
         self.headers = headers
@@ -64,10 +65,10 @@ class http_response:
     def text(self, encoding: str = "utf-8") -> str:
         return self.body.decode(encoding)
 
-    def json(self):
+    def json(self) -> Any:
         return _json.loads(self.body)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         yield self.status
         yield self.body
 
@@ -86,7 +87,7 @@ class http_get(from_awaitable):
     __slots__ = ("session", "url", "kwargs")
     _tag = "http_get"
 
-    def __init__(self, session, url, **kwargs) -> None:
+    def __init__(self, session: Any, url: str, **kwargs: Any) -> None:
         if not callable(getattr(session, "get", None)):
             raise TypeError(
                 f"http_get: expected an aiohttp.ClientSession, got {type(session).__name__} {session!r:.60}; "
@@ -102,7 +103,7 @@ class http_get(from_awaitable):
             body = await resp.read()
             return http_response(resp.status, resp.reason, resp.headers, body, str(resp.url))
 
-    def get_completion_signatures(self, env=None):
+    def get_completion_signatures(self, env: Any = None) -> completion_signatures:
         return _SIGS
 
     def __repr__(self) -> str:
@@ -136,7 +137,7 @@ class http_server:
         self.shutdown_timeout = shutdown_timeout
         self.sleeping = 0
         self.sleeps_cancelled = 0
-        self._runner = None
+        self._runner: Any = None  # the aiohttp AppRunner while it serves
         self._ws: set = set()
 
     # -- lifetime ------------------------------------------------------------------------
@@ -178,13 +179,13 @@ class http_server:
         await self._close_websockets()
         await runner.cleanup()
 
-    def __await__(self):
+    def __await__(self) -> Generator[Any, Any, Any]:
         return self.start().__await__()
 
     async def __aenter__(self) -> "http_server":
         return await self.start()
 
-    async def __aexit__(self, *exc) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
     @property

@@ -44,6 +44,7 @@ import threading
 import time
 import weakref
 from collections import deque
+from typing import TYPE_CHECKING, Any, Callable, Coroutine
 
 from ..core.channels import set_stopped_t, set_value_t
 from ..core.env import _MISSING, env, get_completion_scheduler, get_stop_token, prop
@@ -52,6 +53,9 @@ from ..core.scheduler import schedule_sender
 from ..core.signatures import completion_signatures
 from ..contexts._threads import report_exception, stop_at_exit
 from ..contexts.timer import _EARLY, deadline_heap, timed_scheduler_mixin, timer_op
+
+if TYPE_CHECKING:
+    from .runner import coroutine_runner
 
 __all__ = ["io_context", "io_scheduler", "fd_state"]
 
@@ -86,18 +90,18 @@ class fd_state:
 
     __slots__ = ("fd", "sock", "reader", "writer", "rready", "wready", "reg", "hup", "avail")
 
-    def __init__(self, fd: int, sock) -> None:
+    def __init__(self, fd: int, sock: Any) -> None:
         self.fd = fd
         self.sock = sock
-        self.reader = None
-        self.writer = None
+        self.reader: Any = None
+        self.writer: Any = None
         self.rready = True
         self.wready = True
         self.reg = 0
         self.hup = False
         self.avail = None  # FIONREAD's answer, for a socket whose reads fill their buffers
 
-    def release(self, direction: int, waiter) -> bool:
+    def release(self, direction: int, waiter: Any) -> bool:
         """Empty the read (0) or write (1) slot if ``waiter`` is the one parked there."""
         if direction == 0:
             if self.reader is not waiter:
@@ -261,7 +265,7 @@ class io_context:
         if poller == "epoll":
             if not _HAVE_EPOLL:
                 raise ValueError("io_context(poller='epoll'): this platform has no select.epoll; use 'selectors'")
-            self._poller = _epoll_poller()
+            self._poller: _epoll_poller | _selectors_poller = _epoll_poller()
         elif poller == "selectors":
             self._poller = _selectors_poller()
         else:
@@ -272,10 +276,10 @@ class io_context:
         self._timers = deadline_heap()
         self._stopped = False
         self._interrupted = False
-        self._tid = None
+        self._tid: int | None = None
         self._work = 0
         self._guards = 0
-        self._thread = None
+        self._thread: threading.Thread | None = None
         self._closed = False
         self._sch = io_scheduler(self)
         self._make_wakeup()
@@ -393,7 +397,7 @@ class io_context:
     def __enter__(self) -> "io_context":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def outstanding(self) -> int:
@@ -405,7 +409,7 @@ class io_context:
                 f"outstanding={self.outstanding()} stopped={self._stopped}>")
 
     # -- coroutines (Corosio's run_async / Asio's co_spawn) --------------------------------
-    def spawn(self, coro, on_error=None):
+    def spawn(self, coro: Coroutine[Any, Any, Any], on_error: Callable[[BaseException], object] | None = None) -> coroutine_runner:
         """Run the coroutine ``coro`` on this context (Asio ``co_spawn``, Corosio
         ``run_async``): see :class:`senderlab.io.runner.coroutine_runner`."""
         from .runner import coroutine_runner
@@ -414,7 +418,7 @@ class io_context:
         self.post(r._start)
         return r
 
-    def post(self, fn) -> None:
+    def post(self, fn: Callable[[], object]) -> None:
         """Queue ``fn()`` to run on the context (Asio ``post``). Thread-safe."""
         self._ready.append(fn)
         tid = self._tid
@@ -430,7 +434,7 @@ class io_context:
         returns complete on the thread that cancels them."""
         return _run_sender(self)
 
-    def sync_wait(self, sndr):
+    def sync_wait(self, sndr: Any) -> Any:
         """Run this context on the calling thread until ``sndr`` completes and return
         what :func:`senderlab.sync_wait` would. ``get_scheduler`` in its receiver's
         environment is this context's scheduler. Ctrl-C requests stop and waits for the
@@ -454,7 +458,7 @@ class io_context:
                 raise RuntimeError(f"io_context.sync_wait({sndr!r:.60}): the context was stopped before the sender completed")
         if interrupted is not None:
             raise interrupted
-        return r.outcome()
+        return r.outcome("io_context.sync_wait")
 
     # -- internals -------------------------------------------------------------------------
     def _owner(self) -> bool:
@@ -485,7 +489,7 @@ class io_context:
                     break
                 if waiting:
                     with lock:
-                        due = []
+                        due: list = []
                         timers.pop_due(_monotonic(), due)
                     for op in due:
                         ready.append(op._fire)

@@ -41,9 +41,10 @@ from __future__ import annotations
 
 import errno as _errno
 import threading
+from typing import Any, Callable
 
 from ..core.env import _MISSING, get_stop_token
-from .result import canceled_code, eof_code, from_errno, success
+from .result import canceled_code, eof_code, error_code, from_errno, success
 from .streams import io_sender, readable_view, writable_view
 
 __all__ = ["memory_stream_pair", "memory_stream"]
@@ -61,16 +62,21 @@ class _pipe:
     def __init__(self) -> None:
         self.data = bytearray()  # deleting a prefix of a bytearray is amortised O(1)
         self.eof = False  # the writing end shut down: readers see eof once data is read
-        self.rd_error = None  # what readers see at once (a reset)
-        self.wr_error = None  # what writers see at once (the reading end closed or reset)
-        self.reader = None  # the waiting read operation
-        self.writer = None  # the waiting write operation
+        self.rd_error: error_code | None = None  # what readers see at once (a reset)
+        self.wr_error: error_code | None = None  # what writers see at once (the reading end closed or reset)
+        self.reader: Any = None  # the waiting read operation
+        self.writer: Any = None  # the waiting write operation
 
 
 class _mem_op:
     """A ``read_some``/``write_some`` operation on one end."""
 
     __slots__ = ("end", "view", "rcvr", "env", "_cb", "_done")
+    # Defined by the read and write operations:
+    _what: str  # the method's name, for errors
+    _is_read: Callable[[], bool]
+    _pipe: Callable[[], Any]  # the direction it waits on
+    _attempt: Callable[[Any, list], Any]  # (ec, n) now, False if queued, None if busy
 
     def __init__(self, end, view, rcvr, env) -> None:
         self.end = end
@@ -113,7 +119,7 @@ class _mem_op:
 
     def start(self) -> None:
         end = self.end
-        done = []
+        done: list = []
         with end._lock:
             # (ec, n) to complete with now, False if queued to wait, None if busy
             r = self._attempt(end, done)
@@ -236,7 +242,7 @@ class memory_stream:
 
     __slots__ = ("_in", "_out", "_lock", "_closed", "_max_read", "_max_write", "_capacity", "name", "peer")
 
-    def __init__(self, inp: _pipe, out: _pipe, lock, max_read, max_write, capacity, name: str) -> None:
+    def __init__(self, inp: _pipe, out: _pipe, lock: Any, max_read: int | None, max_write: int | None, capacity: int | None, name: str) -> None:
         self._in = inp
         self._out = out
         self._lock = lock
@@ -245,15 +251,15 @@ class memory_stream:
         self._max_write = max_write
         self._capacity = capacity
         self.name = name
-        self.peer = None
+        self.peer: Any = None  # the other end of the pair
 
     # -- the stream ------------------------------------------------------------------
-    def read_some(self, buf) -> _mem_sender:
+    def read_some(self, buf: Any) -> _mem_sender:
         """A sender completing with ``(ec, n)`` once at least one byte was read into
         ``buf`` (``(eof, 0)`` at the end of the stream)."""
         return _mem_sender(self, buf, True)
 
-    def write_some(self, data) -> _mem_sender:
+    def write_some(self, data: Any) -> _mem_sender:
         """A sender completing with ``(ec, n)`` once at least one byte of ``data`` was
         written (``max_write`` and ``capacity`` bound ``n``)."""
         return _mem_sender(self, data, False)
@@ -262,7 +268,7 @@ class memory_stream:
     def shutdown_write(self) -> None:
         """Half-close (``shutdown(SHUT_WR)``): the peer reads what was written, then eof.
         A write of this end that is waiting completes with ``(canceled, 0)``."""
-        done = []
+        done: list = []
         with self._lock:
             out = self._out
             out.eof = True
@@ -271,7 +277,7 @@ class memory_stream:
         for op, res in done:
             op._finish(res)
 
-    def shutdown(self, how: str = "send"):
+    def shutdown(self, how: str = "send") -> error_code:
         """``shutdown("send")`` is :meth:`shutdown_write`, under the name and with the
         result (an ``error_code``) of ``ex.io.socket.shutdown``, so that code written for
         sockets runs on the pair."""
@@ -294,7 +300,7 @@ class memory_stream:
         self._end(reset=True)
 
     def _end(self, reset: bool) -> None:
-        done = []
+        done: list = []
         with self._lock:
             if self._closed:
                 return
@@ -393,7 +399,7 @@ class memory_stream:
         return f"memory_stream({self.name}{', closed' if self._closed else ''})"
 
 
-def memory_stream_pair(max_read: int | None = None, max_write: int | None = None, capacity: int | None = None):
+def memory_stream_pair(max_read: int | None = None, max_write: int | None = None, capacity: int | None = None) -> tuple[memory_stream, memory_stream]:
     """Two connected in-memory stream ends ``(a, b)``: what ``a`` writes, ``b`` reads,
     and the other way round. See the module docstring for the options (short reads and
     writes, a bounded buffer) and for closing, resetting and cancelling."""

@@ -31,6 +31,8 @@ what a different choice does to ``when_all``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..core.channels import set_value_t
 from ..core.env import _MISSING
 from ..core.sender import basic_sender
@@ -58,13 +60,13 @@ def _sock(s, where: str, kind=socket):
     return s
 
 
-def async_accept(acc) -> sender_face:
+def async_accept(acc: Any) -> sender_face:
     """Accept the next connection: ``set_value(socket)`` ([senders-io ``async::accept``];
     here one connection per operation: repeat it for a loop)."""
     return sender_face(_accept(_sock(acc, "async_accept", acceptor)))
 
 
-def async_connect(sock, address) -> sender_face:
+def async_connect(sock: Any, address: Any) -> sender_face:
     """Connect ``sock`` to ``address``: ``set_value()``. A host name is resolved on a
     lookup thread first, then each endpoint of the socket's family is tried in order
     (see :meth:`senderlab.io.socket.connect`); a failed lookup is ``set_error(gaierror)``."""
@@ -73,7 +75,7 @@ def async_connect(sock, address) -> sender_face:
     return sender_face(_connect(_sock(sock, "async_connect"), address))
 
 
-def async_resolve(ctx, host, port) -> resolve_sender:
+def async_resolve(ctx: Any, host: Any, port: Any) -> resolve_sender:
     """Look ``host`` up without blocking ``ctx``: ``set_value(endpoints)``, a list of
     ``(family, sockaddr)`` in ``getaddrinfo`` order; ``set_error(socket.gaierror)``;
     ``set_stopped()`` at once on a stop request (Asio ``resolver::async_resolve``; see
@@ -81,23 +83,23 @@ def async_resolve(ctx, host, port) -> resolve_sender:
     return resolve_sender(resolve(ctx, host, port))
 
 
-def async_read_some(sock, buf) -> sender_face:
+def async_read_some(sock: Any, buf: Any) -> sender_face:
     """Read at least one byte into ``buf``: ``set_value(n)``; ``n == 0`` at end of stream."""
     return sender_face(_read_some(_sock(sock, "async_read_some"), writable_view(buf, "async_read_some")))
 
 
-def async_write_some(sock, data) -> sender_face:
+def async_write_some(sock: Any, data: Any) -> sender_face:
     """Write at least one byte of ``data``: ``set_value(n)``."""
     return sender_face(_write_some(_sock(sock, "async_write_some"), readable_view(data, "async_write_some")))
 
 
-def async_read(sock, buf) -> sender_face:
+def async_read(sock: Any, buf: Any) -> sender_face:
     """Fill ``buf``: ``set_value(len(buf))``, or ``set_value(n)`` with the bytes read
     before the end of the stream (Asio ``async_read``)."""
     return sender_face(_read_all(_sock(sock, "async_read"), writable_view(buf, "async_read"), True))
 
 
-def async_write(sock, data) -> sender_face:
+def async_write(sock: Any, data: Any) -> sender_face:
     """Write all of ``data``: ``set_value(len(data))`` (Asio ``async_write``)."""
     if type(sock) is not socket:
         _sock(sock, "async_write")
@@ -152,7 +154,7 @@ class _close_sender(basic_sender):
         return f"async_close({self.sock!r})"
 
 
-def async_close(sock) -> _close_sender:
+def async_close(sock: Any) -> _close_sender:
     """Close ``sock`` on its context: ``set_value()`` (senders-io ``async::close``)."""
     if not hasattr(sock, "_close_now"):
         raise TypeError(f"async_close: expected an ex.io.socket or acceptor, got {type(sock).__name__}")

@@ -47,6 +47,7 @@ from __future__ import annotations
 import errno as _errno
 import socket as _so
 import threading
+from typing import Any, Generator
 
 from ..core import sender as _sender_mod
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
@@ -115,7 +116,7 @@ class _resolve_op:
         self.face = face
         self.cb = None
         self._pending = False
-        self._thread = None
+        self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         ctx = self.ctx
@@ -133,7 +134,7 @@ class _resolve_op:
         self._pending = True
         ctx._work += 1
         if tok.stop_possible():
-            self.cb = tok.callback(self._on_stop)
+            self.cb = tok.callback(self._on_stop)  # type: ignore[misc]  # io_op._on_stop, borrowed
             if not self._pending:
                 return  # stop was requested meanwhile: completed in the callback
         t = threading.Thread(target=self._run_lookup, name=f"senderlab-resolve {self.host!r:.40}", daemon=True)
@@ -211,7 +212,7 @@ class _connect_op:
         self.rcvr = rcvr
         self.env = env
         self.face = face
-        self.eps = None
+        self.eps: Any = None  # the endpoints of the socket's family, once resolved
         self.i = 0
 
     def start(self) -> None:
@@ -301,7 +302,7 @@ class resolve(_on_context):
     _tag = "resolve"
     _sender_sigs = completion_signatures(set_value_t(list), set_error_t(OSError), set_stopped_t())
 
-    def __init__(self, ctx, host, port) -> None:
+    def __init__(self, ctx: Any, host: Any, port: Any) -> None:
         self._dom = self._cs = _MISSING
         self.ctx = _context(ctx, "ex.io.resolve")
         self.host = host
@@ -313,7 +314,7 @@ class resolve(_on_context):
     def _op(self, rcvr, env, face):
         return _resolve_op(self.ctx, self.host, self.port, rcvr, env, face)
 
-    def __await__(self):
+    def __await__(self) -> Generator[Any, Any, Any]:
         if not _sender_mod._tracing and self.ctx._owner():
             eps = numeric_endpoints(self.host, self.port)
             if eps is not None:
@@ -333,7 +334,7 @@ class connect_by_name(_on_context):
     _tag = "connect"
     _sender_sigs = completion_signatures(set_value_t(), set_error_t(OSError), set_stopped_t())
 
-    def __init__(self, sock, address) -> None:
+    def __init__(self, sock: Any, address: Any) -> None:
         self._dom = self._cs = _MISSING
         self.sock = sock
         self.host = address[0]
@@ -359,10 +360,10 @@ class resolve_sender(sender_face):
     def _connect(self, rcvr, env):
         return self.core._op(rcvr, env, 1)
 
-    def get_env(self):
+    def get_env(self) -> Any:
         return self.core.get_env()
 
-    def get_completion_signatures(self, env=None):
+    def get_completion_signatures(self, env: Any = None) -> completion_signatures:
         return self.core._sender_sigs
 
 

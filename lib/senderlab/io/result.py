@@ -81,21 +81,21 @@ class error_condition:
 
     __slots__ = ("name", "values")
 
-    def __init__(self, name: str, values: frozenset[int]):
+    def __init__(self, name: str, values: frozenset[int]) -> None:
         self.name = name
         self.values = values
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if isinstance(other, error_code):
             return other.value in self.values
         if isinstance(other, error_condition):
             return other is self
         return NotImplemented
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(self.name)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"senderlab.io.{self.name}"
 
 
@@ -105,14 +105,14 @@ class error_code:
 
     __slots__ = ("value", "_exc")
 
-    def __init__(self, value: int, exc: BaseException | None = None):
+    def __init__(self, value: int, exc: BaseException | None = None) -> None:
         self.value = value
         self._exc = exc
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return self.value != 0
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if isinstance(other, error_code):
             return other.value == self.value
         if isinstance(other, error_condition):
@@ -121,7 +121,7 @@ class error_code:
             return self.value == other
         return NotImplemented
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(self.value)
 
     @property
@@ -134,7 +134,8 @@ class error_code:
             return "operation canceled"
         if _is_gai(self.value):
             exc = self._exc
-            return exc.strerror if exc is not None and exc.strerror else f"name lookup failed ({self.name})"
+            why = getattr(exc, "strerror", None)
+            return why if why else f"name lookup failed ({self.name})"
         return _os.strerror(self.value)
 
     @property
@@ -168,10 +169,11 @@ class error_code:
 
     def throw_if(self) -> None:
         """Raise :meth:`exception` unless this is :data:`success`."""
-        if self.value:
-            raise self.exception()
+        exc = self.exception()
+        if exc is not None:
+            raise exc
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"error_code({self.name}: {self.message})"
 
 

@@ -27,8 +27,9 @@ reported like an uncaught exception of a thread (:func:`threading.excepthook`).
 
 from __future__ import annotations
 
-from ..algorithms.sync_wait import ErrorValue
-from ..core.consumer import consumer_receiver
+from typing import Any, Callable, Coroutine
+
+from ..core.outcome import as_exception, consumer_receiver
 from ..core.env import env, get_scheduler, get_stop_token, prop
 from ..core import sender as _sender_mod
 from ..core.sender import _awaiting, as_sender
@@ -46,7 +47,7 @@ native_ops: set = set()
 #: ``ex.io.write``) and ``run(t, ctx, runner)``: for one on a socket of ``ctx``, its
 #: ``io_result`` if it completed at once, else the native operation to park for (its
 #: progress in ``runner.n``); ``None`` for any other stream.
-_transfer = [None, None]
+_transfer: list[Any] = [None, None]
 
 
 class coroutine_runner:
@@ -57,23 +58,23 @@ class coroutine_runner:
 
     __slots__ = ("ctx", "coro", "cur", "n", "on_error", "_src", "_env", "_gate", "_res", "_op", "_state", "_value", "_st")
 
-    def __init__(self, ctx, coro, on_error=None) -> None:
+    def __init__(self, ctx: Any, coro: Coroutine[Any, Any, Any], on_error: Callable[[BaseException], object] | None = None) -> None:
         if not hasattr(coro, "send") or not hasattr(coro, "throw"):
             raise TypeError(
                 f"spawn: expected a coroutine object (call the async def function: spawn(session(sock))), "
                 f"got {type(coro).__name__} {coro!r:.60}")
         self.ctx = ctx
-        self.coro = coro
-        self.cur = None  # the native operation parked for
+        self.coro: Any = coro  # None once it has finished
+        self.cur: Any = None  # the native operation parked for
         self.n = 0  # its progress (bytes of a composed transfer, connect state)
         self.on_error = on_error
-        self._src = None
-        self._env = None
+        self._src: inplace_stop_source | None = None
+        self._env: Any = None
         self._gate: dict = {}
-        self._res = None
-        self._op = None
+        self._res: Any = None
+        self._op: Any = None
         self._state = 0  # 0 running, 1 returned, 2 raised, 3 stopped
-        self._value = None
+        self._value: Any = None
         self._st = None
         ctx._work += 1
 
@@ -81,7 +82,7 @@ class coroutine_runner:
     def done(self) -> bool:
         return self._state != 0
 
-    def result(self):
+    def result(self) -> Any:
         if self._state == 0:
             raise RuntimeError("coroutine_runner.result(): the coroutine has not finished")
         if self._state == 2:
@@ -97,7 +98,11 @@ class coroutine_runner:
             src.request_stop()
             self._cancel_native()
         else:
-            self.ctx.post(lambda: (src.request_stop(), self._cancel_native()))
+            def cancel() -> None:
+                src.request_stop()
+                self._cancel_native()
+
+            self.ctx.post(cancel)
 
     def __repr__(self) -> str:
         name = getattr(self.coro, "__qualname__", type(self.coro).__name__)
@@ -115,7 +120,7 @@ class coroutine_runner:
         native = native_ops
         try:
             while True:
-                cell.driver = self
+                cell.driver = self  # type: ignore[assignment]  # core's cell names no driver type
                 try:
                     if exc is None:
                         y = coro.send(value)
@@ -174,8 +179,8 @@ class coroutine_runner:
                     return
                 # any other sender: connect to the runner as its receiver
                 try:
-                    s = as_sender(y, "await (in a coroutine spawned on an io_context)")
-                    op = s.connect(self)
+                    sndr = as_sender(y, "await (in a coroutine spawned on an io_context)")
+                    op = sndr.connect(self)
                 except BaseException as e:
                     exc = e
                     continue
@@ -232,11 +237,11 @@ class coroutine_runner:
             self._step(y._fail(canceled_code, self), None)
 
     # -- the receiver of awaited senders -----------------------------------------------------
-    def set_value(self, *values) -> None:
+    def set_value(self, *values: Any) -> None:
         self._res = (1, values)
         self._resume_later()
 
-    def set_error(self, err) -> None:
+    def set_error(self, err: Any) -> None:
         self._res = (2, err)
         self._resume_later()
 
@@ -260,10 +265,10 @@ class coroutine_runner:
             n = len(p)
             return (None if n == 0 else p[0] if n == 1 else p), None
         if kind == 2:
-            return None, (p if isinstance(p, BaseException) else ErrorValue(p))
+            return None, as_exception(p)
         return None, task_stopped("an awaited sender completed with set_stopped()")
 
-    def get_env(self):
+    def get_env(self) -> Any:
         e = self._env
         if e is None:
             e = self._env = env(prop(get_scheduler, self.ctx.get_scheduler()),
@@ -283,39 +288,17 @@ class context_receiver(consumer_receiver):
 
     __slots__ = ("ctx",)
 
-    def __init__(self, ctx) -> None:
+    def __init__(self, ctx: Any) -> None:
         consumer_receiver.__init__(self)
         self.ctx = ctx
 
-    def _scheduler(self):
+    def _scheduler(self) -> Any:
         return self.ctx.get_scheduler()
 
-    def set_value(self, *values) -> None:
-        self.result = values
-        self.channel = 1
-        self._wake()
-
-    def set_error(self, err) -> None:
-        self.result = err
-        self.channel = 2
-        self._wake()
-
-    def set_stopped(self) -> None:
-        self.channel = 3
-        self._wake()
-
-    def _wake(self) -> None:
+    def _completed(self) -> None:
         if not self.ctx._owner():
             self.ctx._wake()
 
     def request_stop(self) -> None:
         self._stop_source().request_stop()
-
-    def outcome(self):
-        if self.channel == 1:
-            return self.result
-        if self.channel == 2:
-            e = self.result
-            raise e if isinstance(e, BaseException) else ErrorValue(e)
-        return None
 

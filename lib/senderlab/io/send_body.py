@@ -24,6 +24,8 @@ in-memory pair (with one-byte writes) and TLS over both.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..task.task import task
 from .streams import write
 
@@ -31,7 +33,7 @@ __all__ = ["send_body"]
 
 
 @task
-async def send_body(stream, body) -> tuple:
+async def send_body(stream: Any, body: Any) -> tuple:
     """``(ec,) = await ex.io.send_body(stream, body)``: write ``Content-Length: N``, a
     blank line and ``body`` (``str`` is sent as UTF-8) to any :class:`WriteStream`
     (D4000R0 5.5). ``ec`` is the first write's error, else the second's."""

@@ -47,7 +47,7 @@ from ..core.sender import _awaiting, basic_sender
 from ..core.signatures import completion_signatures
 from . import runner as _runner
 from .endpoints import connect_error, needs_lookup
-from .result import canceled_code, eof_code, from_errno, from_exception, success
+from .result import error_code, canceled_code, eof_code, from_errno, from_exception, success
 from .streams import _transfer as _streams_transfer, io_sender, readable_view, writable_view
 
 __all__ = ["socket", "acceptor", "io_op"]
@@ -58,9 +58,9 @@ try:  # FIONREAD: how many bytes a socket holds, without reading them (POSIX)
     from fcntl import ioctl as _fionread
     from termios import FIONREAD as _FIONREAD
 except ImportError:  # pragma: no cover - Windows: no probe, a full read is just "ready"
-    _fionread = None
+    _fionread = None  # type: ignore[assignment]
 
-    def _array(*_):
+    def _array(*_):  # type: ignore[no-redef]
         return None
 _PROBE = 2  # fd_state.rready after a read that filled its buffer: ask FIONREAD first
 _OSError = OSError
@@ -85,6 +85,11 @@ _new = object.__new__
 
 class _endpoint_mixin:
     __slots__ = ()
+    # Slots of socket and acceptor:
+    _s: _so.socket
+    _ctx: Any
+    _st: Any
+    _closed: bool
 
     def fileno(self) -> int:
         return self._s.fileno()
@@ -113,10 +118,10 @@ class _endpoint_mixin:
             return
         ctx = self._ctx
         if not ctx._owner():
-            self._closed = True
+            self._closed = True  # type: ignore[misc]  # a slot of socket and acceptor
             ctx.post(self._close_now)
             return
-        self._closed = True
+        self._closed = True  # type: ignore[misc]
         self._close_now()
 
     def _close_now(self) -> None:
@@ -174,7 +179,7 @@ class socket(_endpoint_mixin):
 
     __slots__ = ("_ctx", "_s", "_st", "_closed", "__weakref__")
 
-    def __init__(self, ctx, sock: _so.socket | None = None, *, family: int = _so.AF_INET) -> None:
+    def __init__(self, ctx: Any, sock: _so.socket | None = None, *, family: int = _so.AF_INET) -> None:
         self._ctx = _context(ctx, "ex.io.socket")
         if sock is None:
             sock = _so.socket(family, _so.SOCK_STREAM)
@@ -189,7 +194,7 @@ class socket(_endpoint_mixin):
         self._st = ctx._add(self)
 
     # -- the coroutine face --------------------------------------------------------------
-    def read_some(self, buf) -> "_read_some":
+    def read_some(self, buf: Any) -> "_read_some":
         """``(ec, n) = await sock.read_some(buf)``: read at least one byte into the
         writable buffer ``buf`` (``recv_into``); ``ec == eof`` at end of stream."""
         # _read_some(self, buf) without the __init__ call: a loop reads once per message.
@@ -199,12 +204,12 @@ class socket(_endpoint_mixin):
         op.buf = buf if type(buf) is bytearray else writable_view(buf, "read_some")
         return op
 
-    def write_some(self, data) -> "_write_some":
+    def write_some(self, data: Any) -> "_write_some":
         """``(ec, n) = await sock.write_some(data)``: write at least one byte of ``data``."""
         return _write_some(self, data if type(data) is bytes or type(data) is bytearray
                            else readable_view(data, "write_some"))
 
-    def connect(self, address):
+    def connect(self, address: Any) -> Any:
         """``(ec,) = await sock.connect((host, port))``: connect (Asio
         ``basic_socket::async_connect``; D4000R0 5.4's ``io_result<>``).
 
@@ -221,7 +226,7 @@ class socket(_endpoint_mixin):
             return _connect_by_name(self, address)
         return _connect(self, address)
 
-    def shutdown(self, how: str = "send"):
+    def shutdown(self, how: str = "send") -> error_code:
         """Shut down ``"send"`` (half-close: the peer reads end of stream), ``"receive"``
         or ``"both"``; returns an ``error_code`` (Asio ``socket::shutdown``)."""
         flag = {"send": _so.SHUT_WR, "receive": _so.SHUT_RD, "both": _so.SHUT_RDWR}.get(how)
@@ -233,7 +238,7 @@ class socket(_endpoint_mixin):
             return from_exception(e)
         return success
 
-    def remote_endpoint(self):
+    def remote_endpoint(self) -> Any:
         """The peer's address (``getpeername``)."""
         return self._s.getpeername()
 
@@ -255,7 +260,7 @@ class acceptor(_endpoint_mixin):
 
     __slots__ = ("_ctx", "_s", "_st", "_closed", "__weakref__")
 
-    def __init__(self, ctx, address=("127.0.0.1", 0), *, backlog: int = 128, reuse_address: bool = True) -> None:
+    def __init__(self, ctx: Any, address: Any = ("127.0.0.1", 0), *, backlog: int = 128, reuse_address: bool = True) -> None:
         self._ctx = _context(ctx, "ex.io.acceptor")
         host = address[0]
         family = _so.AF_INET6 if ":" in str(host) else _so.AF_INET
@@ -631,13 +636,13 @@ class io_op:
 
     __slots__ = ("core", "rcvr", "env", "face", "n", "cb", "ctx", "_done", "tok")
 
-    def __init__(self, core, rcvr, env, face: int) -> None:
+    def __init__(self, core: Any, rcvr: Any, env: Any, face: int) -> None:
         self.core = core
         self.rcvr = rcvr
         self.env = env
         self.face = face
         self.n = 0
-        self.cb = None
+        self.cb: Any = None
         self.ctx = core.sock._ctx
         self._done = False
         self.tok = None  # the receiver's stop token, asked for at the first start
@@ -744,7 +749,7 @@ class sender_face(basic_sender):
 
     __slots__ = ("core",)
 
-    def __init__(self, core) -> None:
+    def __init__(self, core: Any) -> None:
         self._dom = None  # what _late_domain says, known now: no lookup at connect
         self._cs = _MISSING
         self.core = core
@@ -753,7 +758,7 @@ class sender_face(basic_sender):
     def _tag(self):
         return "async_" + self.core._tag
 
-    def connect(self, rcvr):
+    def connect(self, rcvr: Any) -> Any:
         # basic_sender.connect without its call to _connect when no domain is named
         # (this sender names none; a loop's let_value connects one per message).
         if not _sender_mod._tracing and type(self) is sender_face:  # subclasses connect their own way
@@ -772,10 +777,10 @@ class sender_face(basic_sender):
     def _late_domain(self):
         return None
 
-    def get_env(self):
+    def get_env(self) -> Any:
         return self.core.sock._ctx.get_scheduler()._attrs
 
-    def get_completion_signatures(self, env=None):
+    def get_completion_signatures(self, env: Any = None) -> completion_signatures:
         return _SENDER_SIGS[self.core._tag]
 
     def __repr__(self) -> str:

@@ -76,7 +76,7 @@ class ReadStream(Protocol):
     """``capy::ReadStream`` (D4000R0 5.4): ``read_some(buf)`` returns an awaitable sender
     completing with ``(ec, n)``, ``n >= 1`` bytes read into ``buf`` on success."""
 
-    def read_some(self, buf) -> Any: ...
+    def read_some(self, buf: Any) -> Any: ...
 
 
 @runtime_checkable
@@ -84,7 +84,7 @@ class WriteStream(Protocol):
     """``capy::WriteStream`` (D4000R0 5.4): ``write_some(data)`` returns an awaitable
     sender completing with ``(ec, n)``, ``n >= 1`` bytes of ``data`` written on success."""
 
-    def write_some(self, data) -> Any: ...
+    def write_some(self, data: Any) -> Any: ...
 
 
 @runtime_checkable
@@ -95,7 +95,7 @@ class Stream(ReadStream, WriteStream, Protocol):
 # -- buffers -----------------------------------------------------------------------------
 
 
-def writable_view(buf, where: str) -> memoryview:
+def writable_view(buf: Any, where: str) -> memoryview:
     """``buf`` as a flat writable byte view, or a :class:`TypeError` saying what to pass."""
     try:
         mv = memoryview(buf)
@@ -113,7 +113,7 @@ def writable_view(buf, where: str) -> memoryview:
     return mv
 
 
-def readable_view(data, where: str) -> memoryview:
+def readable_view(data: Any, where: str) -> memoryview:
     """``data`` as a flat byte view, or a :class:`TypeError` saying what to pass."""
     try:
         mv = memoryview(data)
@@ -138,7 +138,7 @@ class io_sender(basic_sender):
     def _late_domain(self):
         return None
 
-    def get_completion_signatures(self, env=None):
+    def get_completion_signatures(self, env: Any = None) -> completion_signatures:
         return IO_SIGNATURES
 
 
@@ -173,7 +173,7 @@ class _transfer_op:
         self.token = get_stop_token(env)
         self.n = 0
         self._gate: dict = {}
-        self._res = None
+        self._res: Any = None
         self._first = True
 
     def start(self) -> None:
@@ -288,7 +288,7 @@ class _transfer(io_sender):
         return f"{self._tag}({type(self.stream).__name__}, {len(memoryview(self.buf).cast('B'))} bytes)"
 
 
-def read(stream, buf) -> _transfer:
+def read(stream: Any, buf: Any) -> _transfer:
     """``(ec, n) = await ex.io.read(stream, buf)``: fill ``buf`` completely (Capy's
     ``read``, Asio's ``async_read``).
 
@@ -299,7 +299,7 @@ def read(stream, buf) -> _transfer:
     return _transfer(stream, buf, True)
 
 
-def write(stream, data) -> _transfer:
+def write(stream: Any, data: Any) -> _transfer:
     """``(ec, n) = await ex.io.write(stream, data)``: write all of ``data`` (Capy's
     ``write``, Asio's ``async_write``; D4000R0 5.5's ``send_body`` is written with it).
 
@@ -393,6 +393,9 @@ class _erased_sender(io_sender):
 class _any_base:
     __slots__ = ("_read", "_write", "_name", "_busy", "_lock")
     _needs: tuple = ()
+    _read: Any
+    _write: Any
+    _name: str
 
     def __init__(self, stream) -> None:
         import threading
@@ -427,7 +430,7 @@ class any_read_stream(_any_base):
     __slots__ = ()
     _needs = ("read_some",)
 
-    def read_some(self, buf) -> _erased_sender:
+    def read_some(self, buf: Any) -> _erased_sender:
         return _erased_sender(self, 0, self._read(buf))
 
 
@@ -438,7 +441,7 @@ class any_write_stream(_any_base):
     __slots__ = ()
     _needs = ("write_some",)
 
-    def write_some(self, data) -> _erased_sender:
+    def write_some(self, data: Any) -> _erased_sender:
         return _erased_sender(self, 1, self._write(data))
 
 
@@ -455,9 +458,9 @@ class any_stream(_any_base):
     __slots__ = ()
     _needs = ("read_some", "write_some")
 
-    def read_some(self, buf) -> _erased_sender:
+    def read_some(self, buf: Any) -> _erased_sender:
         return _erased_sender(self, 0, self._read(buf))
 
-    def write_some(self, data) -> _erased_sender:
+    def write_some(self, data: Any) -> _erased_sender:
         return _erased_sender(self, 1, self._write(data))
 

@@ -42,6 +42,7 @@ from __future__ import annotations
 import errno as _errno
 import ssl
 import threading
+from typing import Any
 
 from ..contexts.inline import inline_scheduler
 from ..task.task import task
@@ -69,7 +70,7 @@ class tls_stream:
 
     __slots__ = ("stream", "_in", "_out", "_ssl", "_rbuf", "_lock", "_flushing", "_wr_error", "_reading")
 
-    def __init__(self, stream, ssl_context: ssl.SSLContext, *, server_side: bool = False, server_hostname=None):
+    def __init__(self, stream: Any, ssl_context: ssl.SSLContext, *, server_side: bool = False, server_hostname: str | None = None) -> None:
         if not (callable(getattr(stream, "read_some", None)) and callable(getattr(stream, "write_some", None))):
             raise TypeError(
                 f"tls_stream: {type(stream).__name__} is not a stream; wrap an object with read_some(buf) and "
@@ -88,21 +89,21 @@ class tls_stream:
         self._reading = False
 
     # -- the stream ----------------------------------------------------------------------
-    def handshake(self):
+    def handshake(self) -> Any:
         """A sender completing with ``(ec,)`` when the handshake is done or failed."""
         return _handshake(self)
 
-    def read_some(self, buf):
+    def read_some(self, buf: Any) -> Any:
         """A sender completing with ``(ec, n)``: ``n`` decrypted bytes read into ``buf``."""
         writable_view(buf, "tls_stream.read_some")  # a wrong buffer raises here, at the call
         return _read_some(self, buf)
 
-    def write_some(self, data):
+    def write_some(self, data: Any) -> Any:
         """A sender completing with ``(ec, n)``: ``n`` bytes of ``data`` encrypted and sent."""
         readable_view(data, "tls_stream.write_some")
         return _write_some(self, data)
 
-    def shutdown(self):
+    def shutdown(self) -> Any:
         """A sender completing with ``(ec,)`` once ``close_notify`` went both ways."""
         return _shutdown(self)
 
@@ -119,13 +120,13 @@ class tls_stream:
     def ssl_object(self) -> ssl.SSLObject:
         return self._ssl
 
-    def version(self):
+    def version(self) -> str | None:
         return self._ssl.version()
 
-    def cipher(self):
+    def cipher(self) -> Any:
         return self._ssl.cipher()
 
-    def getpeercert(self, binary_form: bool = False):
+    def getpeercert(self, binary_form: bool = False) -> Any:
         return self._ssl.getpeercert(binary_form)
 
     def __repr__(self) -> str:
@@ -204,12 +205,12 @@ async def _drive(t: tls_stream, step, closing: bool) -> tuple:
             return (success,)
 
 
-@task(scheduler=inline_scheduler)
+@task(scheduler=inline_scheduler)  # type: ignore[operator]  # task(...) with options only is a decorator
 async def _handshake(t: tls_stream) -> tuple:
     return await _drive(t, t._ssl.do_handshake, False)
 
 
-@task(scheduler=inline_scheduler)
+@task(scheduler=inline_scheduler)  # type: ignore[operator]  # task(...) with options only is a decorator
 async def _read_some(t: tls_stream, buf) -> tuple:
     # The view lives in this frame only, so the caller's bytearray can be resized after.
     view = writable_view(buf, "tls_stream.read_some")
@@ -237,7 +238,7 @@ async def _read_some(t: tls_stream, buf) -> tuple:
         t._reading = False
 
 
-@task(scheduler=inline_scheduler)
+@task(scheduler=inline_scheduler)  # type: ignore[operator]  # task(...) with options only is a decorator
 async def _write_some(t: tls_stream, data) -> tuple:
     view = readable_view(data, "tls_stream.write_some")
     if t._wr_error is not None:
@@ -255,6 +256,6 @@ async def _write_some(t: tls_stream, data) -> tuple:
     return (ec, 0) if ec else (success, n)
 
 
-@task(scheduler=inline_scheduler)
+@task(scheduler=inline_scheduler)  # type: ignore[operator]  # task(...) with options only is a decorator
 async def _shutdown(t: tls_stream) -> tuple:
     return await _drive(t, t._ssl.unwrap, True)

@@ -213,6 +213,8 @@ class stream_context:
                 return o[1]
             return x
 
+        out: Any  # None when converting failed (then deliver_err is set)
+        deliver_err: BaseException | None
         try:
             out = [convert(v) for v in values]
         except BaseException as e:

@@ -29,8 +29,8 @@ class _run:
     def __init__(self, ctx: Any, stream: Any) -> None:
         self.ctx = ctx
         self.stream = stream
-        self.orig: dict = {}
-        self.after: list = []
+        self.orig: Any = {}  # None once the run is over
+        self.after: Any = []
 
 
 class _pending_scalar:

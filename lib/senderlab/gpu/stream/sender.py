@@ -40,7 +40,7 @@ class _gpu_sender(adaptor_sender):
         return self.orig.tag
 
     @property
-    def _tag(self) -> str:
+    def _tag(self) -> str:  # type: ignore[override]  # a class attribute of basic_sender, computed here
         # What a trace calls the operation: the algorithm, marked as run on the device.
         return self.orig.tag + " [gpu]"
 

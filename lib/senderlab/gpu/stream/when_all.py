@@ -99,7 +99,7 @@ class _gpu_when_all_op:
         if self.kind != _VALUE:
             _fail(joint, self.rcvr, self.kind, self.err)
             return
-        values = []
+        values: list = []
         try:
             for st, vals in self.results:
                 values.extend(vals if st is not None else [ctx._stage(joint, v) for v in vals])
