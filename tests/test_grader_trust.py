@@ -16,8 +16,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -327,3 +325,22 @@ def test_grading_says_plainly_when_it_is_not_sandboxed(tmp_path, monkeypatch):
     data = json.loads((tmp_path / "out" / "gradebook.json").read_text())
     assert data["sandbox"] == {"sandboxed": False, "how": "namespaces are off in this test"}
     assert "Graded without a sandbox: namespaces are off in this test" in (tmp_path / "out" / "feedback" / "ann.md").read_text()
+
+
+def test_grading_on_a_dask_cluster_gives_the_same_gradebook(tmp_path):
+    pytest.importorskip("distributed", reason="the cluster extra (Dask) is not installed")
+    subs = tmp_path / "subs"
+    _write(subs, "ann", _notebook(REFERENCE))
+    _write(subs, "bob", _notebook(STUB))
+    _write(subs, "eve", _notebook(STUB, FORGE_RUNNER))
+    lim = limits(timeout=60)
+    local = grade_folder(subs, tmp_path / "local", lim, jobs=2, exercises_dir=EXERCISES)
+    on_dask = grade_folder(subs, tmp_path / "dask", lim, jobs=2, exercises_dir=EXERCISES, dask="local")
+
+    def summary(book):
+        return {s: {e: (g.status, g.score, [(t["name"], t["outcome"]) for t in g.tests]) for e, g in grades.items()}
+                for s, grades in book.items()}  # fmt: skip
+
+    assert summary(on_dask) == summary(local)
+    assert on_dask["ann"]["01-pipeline"].score == 6 and on_dask["eve"]["01-pipeline"].status == "tampered"
+    assert (tmp_path / "dask" / "gradebook.csv").read_text() == (tmp_path / "local" / "gradebook.csv").read_text()

@@ -25,6 +25,9 @@ def main(argv=None) -> int:
     g.add_argument("submissions", type=Path)
     g.add_argument("--out", type=Path, required=True, help="where gradebook.csv, gradebook.json and feedback/ go")
     g.add_argument("--jobs", type=int, default=None, help="notebooks graded at once (default: up to 4)")
+    g.add_argument("--dask", metavar="ADDRESS|local", default=None,
+                   help="grade the notebooks as tasks on a Dask cluster: a scheduler's address, or 'local' for a "
+                        "LocalCluster of --jobs worker processes (needs the cluster extra)")
     scope = g.add_mutually_exclusive_group()
     scope.add_argument("--only", nargs="+", metavar="EXERCISE",
                        help="grade these exercises; a student without a notebook for one scores zero on it")
@@ -64,7 +67,7 @@ def main(argv=None) -> int:
                 print(f"--only: no exercise {', '.join(unknown)}; the exercises are {', '.join(visible_suites())}", file=sys.stderr)
                 return 2
         book = grade_folder(a.submissions, a.out, _limits(a), jobs=a.jobs, exercises_dir=a.exercises_dir,
-                            exercises=a.only, engine=a.engine, count_all=a.all)
+                            exercises=a.only, engine=a.engine, count_all=a.all, dask=a.dask)
         for student, grades in book.items():
             bad = [f"{e} ({x.status})" for e, x in grades.items() if x.status not in ("graded", "not submitted")]
             print(f"{student}: {summary(grades)}" + (f"; zero for {', '.join(bad)}" if bad else ""))

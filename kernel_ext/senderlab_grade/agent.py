@@ -288,9 +288,10 @@ def _describe(err: BaseException) -> str:
 
 def _import_library() -> None:
     # Imported before the notebook runs, so the fingerprint covers them.
-    import senderlab  # noqa: F401
+    import importlib
 
-    from . import probes, suite  # noqa: F401
+    for name in ("senderlab", "senderlab_grade.probes", "senderlab_grade.suite"):
+        importlib.import_module(name)
 
 
 def main(argv=None) -> None:

@@ -344,10 +344,13 @@ def find_submissions(folder: Path, lim: limits = limits()) -> dict[str, dict]:
 
 def grade_folder(folder: Path, out: Path, lim: limits = limits(), *, jobs: int | None = None,
                  exercises_dir: Path | None = None, exercises: list[str] | None = None,
-                 engine: str = "process", count_all: bool = False) -> dict:  # fmt: skip
+                 engine: str = "process", count_all: bool = False, dask: str | None = None) -> dict:  # fmt: skip
     """Grade every student's notebooks; write the gradebook and feedback into ``out``.
     Each student is scored on the exercises they submitted, or on ``exercises`` (all of
-    them with ``count_all``) with a missing notebook scoring zero."""
+    them with ``count_all``) with a missing notebook scoring zero. ``dask``: grade the
+    notebooks as tasks on a Dask cluster (a scheduler's address, or ``"local"`` for a
+    ``LocalCluster`` of ``jobs`` worker processes) instead of on this machine's threads;
+    see :func:`grade_on_dask`."""
     from .sandbox import probe
 
     suites = visible_suites()
@@ -362,8 +365,11 @@ def grade_folder(folder: Path, out: Path, lim: limits = limits(), *, jobs: int |
     hidden_paths = [Path(folder).resolve(), out.resolve()]
     todo = [(s, e, info["notebooks"][e]) for s, info in students.items() for e in chosen if e in info["notebooks"]]
     jobs = jobs or max(1, min(4, os.cpu_count() or 1))
-    with ThreadPoolExecutor(jobs) as pool:
-        done = list(pool.map(lambda job: grade_notebook(job[2], job[1], lim, exercises_dir, engine, hidden_paths=hidden_paths), todo))
+    if dask:
+        done = grade_on_dask(dask, todo, lim, exercises_dir, engine, jobs)
+    else:
+        with ThreadPoolExecutor(jobs) as pool:
+            done = list(pool.map(lambda job: grade_notebook(job[2], job[1], lim, exercises_dir, engine, hidden_paths=hidden_paths), todo))
     book: dict = {s: {} for s in students}
     for (s, e, _), g in zip(todo, done):
         book[s][e] = g
@@ -403,6 +409,62 @@ def summary(grades: dict) -> str:
     n = len(grades)
     which = f" ({next(iter(grades))})" if n == 1 else ""
     return f"{total:g} / {possible:g} on {n} exercise{'s' if n != 1 else ''}{which}"
+
+
+def _grade_shipped(notebook: bytes, name: str, exercise: str, lim: limits, hidden: str | None, engine: str) -> graded:
+    """On a Dask worker: grade a notebook sent as bytes, with the held-back suite sent as
+    source text, from a private temporary folder (the worker needs senderlab, and
+    bubblewrap for a sandbox; no shared file system)."""
+    with tempfile.TemporaryDirectory(prefix="senderlab-grade-task-") as tmp:
+        ex_dir = Path(tmp) / "exercises"
+        (ex_dir / "hidden").mkdir(parents=True)
+        if hidden is not None:
+            (ex_dir / "hidden" / f"{exercise}.py").write_text(hidden)
+        nb = Path(tmp) / "submission" / Path(name).name
+        nb.parent.mkdir()
+        nb.write_bytes(notebook)
+        g = grade_notebook(nb, exercise, lim, ex_dir, engine)
+        g.path = name
+        return g
+
+
+def grade_on_dask(address: str, todo: list, lim: limits, exercises_dir, engine: str, jobs: int) -> list[graded]:
+    """Grade ``todo`` (``(student, exercise, path)`` triples) as Dask tasks, one per
+    notebook, each still in its own sandbox on its worker; the results come back in
+    order, the same :class:`graded` records a local run makes. ``address``: a running
+    scheduler's (``tcp://host:8786``), or ``"local"``, which starts a ``LocalCluster`` of
+    ``jobs`` worker processes for this call. Needs the ``cluster`` extra (Dask)."""
+    try:
+        from senderlab.cluster import dask_context
+    except ImportError:
+        raise SystemExit("--dask needs Dask: pip install 'senderlab[cluster]'") from None
+    ex_dir = Path(exercises_dir or default_exercises_dir())
+    sources: dict[str, str | None] = {}
+    for _, e, _ in todo:
+        if e not in sources:
+            f = ex_dir / "hidden" / f"{e}.py"
+            sources[e] = f.read_text() if f.is_file() else None
+    with dask_context(None if address == "local" else address, n_workers=jobs, dashboard_address=None) as ctx:
+        futures = []
+        for student, e, path in todo:
+            if Path(path).stat().st_size > lim.notebook_mb * 1024 * 1024:
+                futures.append(None)  # not read, not sent: rejected here, as a local run does
+                continue
+            futures.append(ctx.client.submit(_grade_shipped, Path(path).read_bytes(), str(path), e, lim, sources[e],
+                                             engine, pure=False, key=f"grade-{student}-{e}-{len(futures)}"))  # fmt: skip
+        done = []
+        for (student, e, path), fut in zip(todo, futures):
+            if fut is None:
+                done.append(grade_notebook(Path(path), e, lim, ex_dir, engine))
+                continue
+            try:
+                done.append(fut.result())
+            except Exception as err:  # a lost worker: this notebook only
+                points = visible_suites()[e].points
+                done.append(graded(e, str(path), possible=float(sum(points.values())), status="crashed",
+                                   reason=f"its Dask task failed ({type(err).__name__}: {str(err)[:200]})",
+                                   questions={q: {"score": 0.0, "possible": p, "passed": 0, "tests": 0} for q, p in points.items()}))  # fmt: skip
+        return done
 
 
 def feedback_name(student: str) -> str:
