@@ -16,12 +16,36 @@ held back, and no notebook is executed.
 from __future__ import annotations
 
 import linecache
+import sys
 import textwrap
 
 import pytest
 
+import senderlab as ex
+from senderlab.core import trace
+
 import test_exercise_technique as shared
 from test_exercise_technique import _id, reference_namespace, score
+
+#: A retry_op that restarts from inside set_error and checks for stop (exercise 10's answer).
+NAIVE_RETRY_OP = """
+class retry_op(ex.operation_state):
+    def __init__(self, child, rcvr):
+        self.child = child
+        self.rcvr = rcvr
+
+    def start(self):
+        self.attempts()
+
+    def failed(self):
+        self.attempts()
+
+    def attempts(self):
+        if ex.get_stop_token(ex.get_env(self.rcvr)).stop_requested():
+            self.rcvr.set_stopped()
+            return
+        ex.start(ex.connect(self.child, retry_receiver(self)))
+"""
 
 # -- the wrong-technique answers: (exercise name, what it does wrong, the cell run after the reference) --
 
@@ -37,25 +61,9 @@ WRONG = [
             def get_completion_signatures(self, env=None):
                 return ex.get_completion_signatures(ex.retry(self.child), env)
     """),
-    ("retry-sender", "one operation state is connected once and started again for every attempt", """
-        class retry_op(ex.operation_state):
-            def __init__(self, child, rcvr):
-                self.child = child
-                self.rcvr = rcvr
-                self.op = ex.connect(child, retry_receiver(self))
-
-            def start(self):
-                self.attempts()
-
-            def failed(self):
-                self.attempts()
-
-            def attempts(self):
-                if ex.get_stop_token(ex.get_env(self.rcvr)).stop_requested():
-                    self.rcvr.set_stopped()
-                    return
-                ex.start(self.op)
-    """),
+    ("retry-sender", "one operation state is connected once and started again for every attempt", NAIVE_RETRY_OP.replace(
+        "self.rcvr = rcvr\n", "self.rcvr = rcvr\n        self.op = ex.connect(child, retry_receiver(self))\n").replace(
+        "ex.start(ex.connect(self.child, retry_receiver(self)))", "ex.start(self.op)")),
     ("retry-sender", "the attempts run while connecting, with a nested sync_wait", """
         class retry_sender(ex.sender):
             def __init__(self, child):
@@ -75,6 +83,11 @@ WRONG = [
                 kept = [s for s in cs if s.channel is not ex.set_error_t]
                 return ex.completion_signatures(*kept, ex.set_error_t(Exception), exact=cs.exact)
     """),
+    ("trampoline", "failed() restarts from inside set_error: the stack grows by a start per failure", NAIVE_RETRY_OP),
+    ("trampoline", "the recursion as above, with the recursion limit raised in the notebook", "import sys\nsys.setrecursionlimit(100_000)\n" + NAIVE_RETRY_OP),
+    ("trampoline", "the recursion as above, with a trace sink installed (tracing queues nested completions)", "ex.add_trace_sink(lambda e: None)\n" + NAIVE_RETRY_OP),
+    ("trampoline", "each failed attempt starts the next one on a new thread", NAIVE_RETRY_OP.replace(
+        "def failed(self):\n        self.attempts()", "def failed(self):\n        threading.Thread(target=self.attempts).start()")),
 ]
 
 LATE = ["retry-sender", "trampoline", "partial-read", "echo-session", "scope-server", "bulk-scan", "domain-bulk", "gpu-bulk"]
@@ -97,7 +110,13 @@ def test_a_wrong_technique_answer_scores_below_full_marks(name, what, cell, refe
     source = textwrap.dedent(cell)
     filename = f"<wrong {exercise}: {what}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)  # as IPython keeps cells
-    exec(compile(source, filename, "exec"), ns)
-    got, possible, failed = score(exercise, ns)
+    sinks, limit = list(trace._sinks), sys.getrecursionlimit()
+    try:
+        exec(compile(source, filename, "exec"), ns)
+        got, possible, failed = score(exercise, ns)
+    finally:
+        for s in set(trace._sinks) - set(sinks):  # an answer that turned tracing on
+            ex.remove_trace_sink(s)
+        sys.setrecursionlimit(limit)  # an answer that raised it
     assert got < possible, f"{exercise}: {what}: scored {got} of {possible}"
     assert failed, "a score below full marks has failed tests"
