@@ -105,11 +105,14 @@ def test_bulk_then_continues_on_another_scheduler(cl):
         pool.request_stop()
 
 
-def test_tracing_names_the_cluster_steps(cl):
+def test_tracing_names_the_cluster_steps_and_draws_a_lane_per_worker(ctx, cl):
     x, y = arange(4), np.ones(4)
     with ex.tracing() as log:
         ex.sync_wait(ex.just(1.0, x, y) | ex.continues_on(cl) | ex.bulk(4, saxpy))
     algorithms = {e.algorithm for e in log}
-    assert {"continues_on [cluster]", "bulk [cluster]"} <= algorithms
-    assert any(e.thread == "senderlab-cluster-completion" for e in log if e.kind == "set_value")
+    assert {"continues_on [cluster]", "bulk [cluster]", "chunk [cluster]"} <= algorithms
+    bulk = next(e.op for e in log if e.algorithm == "bulk [cluster]")
+    assert [e.thread for e in log if e.op == bulk and e.kind == "set_value"] == ["senderlab-cluster-completion"]
+    chunks = [e for e in log if e.algorithm == "chunk [cluster]" and e.kind == "set_value"]
+    assert {e.thread for e in chunks} == {f"dask-worker {w}" for w, _ in ctx.workers()}
     np.testing.assert_array_equal(y, np.arange(4.0) + 1)

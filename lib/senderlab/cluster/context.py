@@ -44,9 +44,9 @@ _SCHEDULE_SIGS = completion_signatures(set_value_t(), set_stopped_t())
 class _completer:
     """The completion thread: runs the callables queued to it, one at a time."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str) -> None:
         self.q = SimpleQueue()
-        self.thread = threading.Thread(target=self._loop, name="senderlab-cluster-completion", daemon=True)
+        self.thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self.thread.start()
 
     def _loop(self) -> None:
@@ -94,7 +94,7 @@ class dask_context:
                 self.cluster = LocalCluster(
                     n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True,
                     host="127.0.0.1", dashboard_address=dashboard_address,
-                    scheduler_kwargs={"allowed_failures": 0},
+                    scheduler_kwargs=_scheduler_kwargs(dashboard_address),
                 )
             except Exception as e:
                 if "Nanny failed to start" in str(e) or "bootstrapping phase" in str(e):
@@ -106,6 +106,7 @@ class dask_context:
         self._domain = cluster_domain(self)
         self._lock = threading.Lock()
         self._completer = None
+        self._lanes: dict = {}  # worker address -> its lane (a _completer)
         self._closed = False
 
     @property
@@ -129,6 +130,9 @@ class dask_context:
         with self._lock:
             self._closed = True
             c, self._completer = self._completer, None
+            lanes, self._lanes = list(self._lanes.values()), {}
+        for lane in lanes:
+            lane.stop()
         if c is not None:
             c.stop()
         self.client.close()
@@ -144,18 +148,34 @@ class dask_context:
     def __repr__(self) -> str:
         return f"dask_context({self.client.scheduler.address!r})" if not self._closed else "dask_context(closed)"
 
-    def _post(self, fn) -> None:
-        """Run ``fn()`` on the completion thread."""
+    def _post(self, fn, worker=None) -> None:
+        """Run ``fn()`` on the completion thread, or on the lane of ``worker``: a thread
+        of this process named after that worker (``dask-worker tcp://...``), where the
+        operations observing its tasks complete, so that a trace draws one lane per
+        worker."""
         with self._lock:
-            c = self._completer
-            if c is None:
-                if self._closed:
-                    c = None
-                else:
-                    c = self._completer = _completer()
+            if self._closed:
+                c = None
+            elif worker is None:
+                c = self._completer
+                if c is None:
+                    c = self._completer = _completer("senderlab-cluster-completion")
+            else:
+                c = self._lanes.get(worker)
+                if c is None:
+                    c = self._lanes[worker] = _completer(f"dask-worker {worker}")
         if c is None:
             raise RuntimeError(f"{self!r} was used after close(); make a new dask_context")
         c.q.put(fn)
+
+
+def _scheduler_kwargs(dashboard_address) -> dict:
+    kw = {"allowed_failures": 0}
+    if dashboard_address is None:
+        # The scheduler serves its health and metrics pages even without a dashboard,
+        # by default on port 8787 of every interface: keep them on a free loopback port.
+        kw.update(dashboard=False, dashboard_address="127.0.0.1:0")
+    return kw
 
 
 class cluster_scheduler:

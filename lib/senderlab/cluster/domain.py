@@ -122,7 +122,7 @@ class chain:
             self.host = None
             self.futures.append(self.fut)
         if self.patches is not None:
-            spans, futs = self.patches
+            spans, futs, _ = self.patches
             self.patches = None
             self.submit("bulk-join", tasks.apply_patches, self.fut, spans, *futs)
         return self.fut
@@ -192,10 +192,14 @@ class _leaving:
         tok = get_stop_token(_env(self.rcvr))
         if self.kind == _VALUE and tok.stop_possible():
             self.cb = tok.callback(self._stop)
-        for f in self.want:
-            f.add_done_callback(self._one)
+        self.want[0].add_done_callback(self._one)
+        if self.ch.patches is not None:
+            # The chunks' observers report after their own completion on their lanes, so
+            # a trace shows every chunk done before the bulk.
+            for obs in self.ch.patches[2]:
+                obs.on_done(self._one)
 
-    def _one(self, fut) -> None:  # on a Dask callback thread: only count
+    def _one(self, fut) -> None:  # on a Dask callback thread or a lane: only count
         with self.lock:
             self.left -= 1
             go = not self.fired and (self.left == 0 or fut.status != "finished")
@@ -435,7 +439,97 @@ class _cluster_bulk_sender(_cluster_sender):
             for k, (b, e) in enumerate(spans)
         ]
         ch.futures.extend(futs)
-        ch.patches = (spans, futs)
+        observers = []
+        for k, fut in enumerate(futs):
+            s = _chunk_sender(self.ctx, fut, slots[k], spans[k])
+            connect(s, _SINK).start()
+            observers.append(s)
+        ch.patches = (spans, futs, observers)
+
+
+class _chunk_sender:
+    """One chunk of a cluster ``bulk``, observed: it completes, on the lane of the worker
+    the chunk was sent to, when the chunk's task has finished (``set_value()``), failed
+    (``set_error``) or been cancelled (``set_stopped``). The values flow through the
+    chain's futures, not through it; it is what a trace draws as the chunk."""
+
+    __slots__ = ("ctx", "fut", "worker", "span", "lock", "done", "listeners")
+
+    def __init__(self, ctx, fut, worker, span) -> None:
+        self.ctx, self.fut, self.worker, self.span = ctx, fut, worker, span
+        self.lock = threading.Lock()
+        self.done = False
+        self.listeners: list = []
+
+    def on_done(self, fn) -> None:
+        """Call ``fn(fut)`` once the chunk has completed (at once if it has)."""
+        with self.lock:
+            if not self.done:
+                self.listeners.append(fn)
+                return
+        fn(self.fut)
+
+    def _finished(self) -> None:
+        with self.lock:
+            self.done = True
+            fns, self.listeners = self.listeners, []
+        for fn in fns:
+            fn(self.fut)
+
+    def connect(self, rcvr):
+        return _chunk_op(self, rcvr)
+
+    def __repr__(self) -> str:
+        return f"chunk [{self.span[0]}, {self.span[1]}) on {self.worker}"
+
+
+class _chunk_op:
+    __slots__ = ("s", "rcvr")
+
+    def __init__(self, s, rcvr) -> None:
+        self.s = s
+        self.rcvr = rcvr
+
+    def start(self) -> None:
+        s = self.s
+        s.fut.add_done_callback(self._done)
+
+    def _done(self, fut) -> None:  # on a Dask callback thread
+        try:
+            self.s.ctx._post(self._complete, self.s.worker)
+        except RuntimeError:  # the context was closed: nobody observes the chunk any more
+            self.s._finished()
+
+    def _complete(self) -> None:
+        s = self.s
+        try:
+            status = s.fut.status
+            if status == "finished":
+                self.rcvr.set_value()
+            elif status == "cancelled":
+                self.rcvr.set_stopped()
+            else:
+                self.rcvr.set_error(_explain(s.fut.exception()))
+        finally:
+            s._finished()
+
+
+class _chunk_sink:
+    """The receiver of a chunk's observer: nothing to do."""
+
+    __slots__ = ()
+
+    def set_value(self) -> None:
+        pass
+
+    def set_error(self, err) -> None:
+        pass
+
+    def set_stopped(self) -> None:
+        pass
+
+
+_SINK = _chunk_sink()
 
 
 # -- when_all: the children's values joined in one task ---------------------------------
@@ -521,7 +615,7 @@ class _cluster_when_all_sender(_cluster_sender):
 
 
 # What a trace calls these operations: the algorithm, marked as run on the cluster.
-for _cls, _trace_name in ((_cluster_transfer_sender, "continues_on [cluster]"), (_cluster_then_sender, "then [cluster]"),
+for _cls, _trace_name in ((_chunk_sender, "chunk [cluster]"), (_cluster_transfer_sender, "continues_on [cluster]"), (_cluster_then_sender, "then [cluster]"),
                     (_cluster_bulk_sender, "bulk [cluster]"), (_cluster_when_all_sender, "when_all [cluster]")):
     _cls.__name__ = _trace_name
 del _cls, _trace_name
