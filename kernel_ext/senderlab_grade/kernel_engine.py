@@ -41,9 +41,9 @@ def _prepare() -> None:
 _baseline: dict = {}
 
 
-def serve_from(path: str) -> None:
-    """The last cell, run in the kernel: take the channel from the agent and answer the
-    grader until it says bye."""
+def serve_from(path: str, errors: list) -> None:
+    """The last cell, run in the kernel: take the channel from the agent, report the
+    cells' ``errors``, and answer the grader until it says bye."""
     from IPython import get_ipython
 
     from . import agent
@@ -52,16 +52,8 @@ def serve_from(path: str) -> None:
         s.connect(path)
         _, fds, _, _ = socket.recv_fds(s, 16, 1)
     sock = socket.socket(fileno=fds[0])
-    errors = _cell_errors.pop("errors", [])
     wire.send_frame(sock, wire.dumps({"cells_done": errors, "tampered": agent._changes(_baseline)}))
     agent.serve(sock, get_ipython().user_ns, _baseline)
-
-
-_cell_errors: dict = {}
-
-
-def _set_errors(text: str) -> None:
-    _cell_errors["errors"] = json.loads(text)
 
 
 def run_in_kernel(sock: socket.socket, cells: list[str], output_mb: int) -> None:
@@ -123,9 +115,7 @@ def run_in_kernel(sock: socket.socket, cells: list[str], output_mb: int) -> None
 
         threading.Thread(target=hand_over, name="hand-over", daemon=True).start()
         last = nbformat.v4.new_code_cell(
-            "import senderlab_grade.kernel_engine as _k\n"
-            f"_k._set_errors({json.dumps(json.dumps(errors))})\n"
-            f"del _k\n__import__('senderlab_grade.kernel_engine').kernel_engine.serve_from({path!r})"
+            f"__import__('senderlab_grade.kernel_engine').kernel_engine.serve_from({path!r}, {errors!r})"
         )
         nb.cells.append(last)
         client.execute_cell(last, len(nb.cells) - 1)
