@@ -87,7 +87,26 @@ WRONG = [
     ("trampoline", "the recursion as above, with the recursion limit raised in the notebook", "import sys\nsys.setrecursionlimit(100_000)\n" + NAIVE_RETRY_OP),
     ("trampoline", "the recursion as above, with a trace sink installed (tracing queues nested completions)", "ex.add_trace_sink(lambda e: None)\n" + NAIVE_RETRY_OP),
     ("trampoline", "each failed attempt starts the next one on a new thread", NAIVE_RETRY_OP.replace(
-        "def failed(self):\n        self.attempts()", "def failed(self):\n        threading.Thread(target=self.attempts).start()")),
+        "def failed(self):\n        self.attempts()", "def failed(self):\n        threading.Thread(target=self.attempts).start()")),    ("partial-read", "read_exactly_sender is the coroutine itself", """
+        read_exactly_sender = read_exactly
+    """),
+    ("partial-read", "read_exactly_sender starts the coroutine from let_value", """
+        def read_exactly_sender(stream, n):
+            return ex.just() | ex.let_value(lambda: read_exactly(stream, n))
+    """),
+    ("partial-read", "read_exactly_sender is one then that loops over nested sync_waits", """
+        def read_exactly_sender(stream, n):
+            def loop():
+                data = bytearray()
+                while len(data) < n:
+                    ((ec, chunk),) = ex.sync_wait(stream.read_some(n - len(data)))
+                    if ec:
+                        return ec, bytes(data)
+                    data += chunk
+                return ex.io.success, bytes(data)
+
+            return ex.just() | ex.then(loop)
+    """),
 ]
 
 LATE = ["retry-sender", "trampoline", "partial-read", "echo-session", "scope-server", "bulk-scan", "domain-bulk", "gpu-bulk"]

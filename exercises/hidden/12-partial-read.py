@@ -1,36 +1,28 @@
-"""Held-back tests of exercise 08."""
+"""Held-back tests of exercise 12, "A read that reports partial success"."""
 
 import errno
 
-import senderlab as ex
-
-from senderlab_grade.suite import outcome_of, run, suite
+from senderlab_grade.suite import suite
+from senderlab_grade.technique import uses
+from senderlab_grade.visible.ex12_partial_read import assert_sender_loop, read_with, trace_read
 
 tests = suite("12-partial-read")
 
 
 def never_asks_for_too_much(ns, make):
-    asked = []
-
-    class spy(ns.chunk_stream):
-        def read_some(self, max_bytes):
-            asked.append(max_bytes)
-            return super().read_some(max_bytes)
-
-    s = spy([b"abcdefgh"] * 3)
-    (got,) = run(make(s, 10))
-    assert got == (ex.io.success, b"abcdefghab"), got
+    _, _, outcome, asked = read_with(make, ns.chunk_stream, [b"abcdefgh"] * 3, 10)
+    assert outcome == ("value", (("success", b"abcdefghab"),)), outcome
     assert asked == [10, 2], asked
-    (got,) = run(make(spy([]), 0))
-    assert got == (ex.io.success, b""), got
-    (got,) = run(make(spy([]), 3))
-    assert got[0] == ex.io.eof and got[1] == b"", got
+    _, _, outcome, _ = read_with(make, ns.chunk_stream, [], 0)
+    assert outcome == ("value", (("success", b""),)), outcome
+    _, _, outcome, _ = read_with(make, ns.chunk_stream, [], 3)
+    assert outcome == ("value", (("eof", b""),)), outcome
 
 
 def many_small_chunks(ns, make):
-    s = ns.chunk_stream([b"x"] * 5000)
-    (got,) = run(make(s, 5000))
-    assert got == (ex.io.success, b"x" * 5000)
+    _, _, outcome, asked = read_with(make, ns.chunk_stream, [b"x"] * 5000, 5000)
+    assert outcome == ("value", (("success", b"x" * 5000),)), outcome[0]
+    assert len(asked) == 5000
 
 
 @tests.test("q1")
@@ -49,15 +41,24 @@ def exact_requests_and_empty_reads_in_sender_style(ns):
 
 
 @tests.test("q2")
-def five_thousand_one_byte_reads_in_sender_style(ns):
+def five_thousand_one_byte_reads_in_sender_style_lazily(ns):
     many_small_chunks(ns, ns.read_exactly_sender)
-    s = ns.read_exactly_sender(ns.chunk_stream([b"abc"] * 2), 4)
-    assert run(s) == ((ex.io.success, b"abca"),)
+    reads_before, _, outcome, _ = read_with(ns.read_exactly_sender, ns.chunk_stream, [b"abc"] * 2, 4)
+    assert reads_before == 0 and outcome == ("value", (("success", b"abca"),)), (reads_before, outcome)
+    _, _, outcome, _ = read_with(ns.read_exactly_sender, ns.chunk_stream, [b"ab"], 5, errno.EPIPE)
+    assert outcome == ("value", (("EPIPE", b"ab"),)), outcome
 
 
 @tests.test("q3")
 def end_of_stream_and_reuse(ns):
-    kind, err = outcome_of(ns.read_exactly_or_raise(ns.chunk_stream([b"a"]), 2))
-    assert kind == "error" and isinstance(err, Exception) and not isinstance(err, ConnectionResetError)
-    kind, err = outcome_of(ns.read_exactly_or_raise(ns.chunk_stream([], ex.io.from_errno(errno.EPIPE)), 1))
-    assert kind == "error" and isinstance(err, BrokenPipeError)
+    _, _, (kind, err), _ = read_with(ns.read_exactly_or_raise, ns.chunk_stream, [b"a"], 2)
+    assert kind == "error" and isinstance(err, Exception) and not isinstance(err, ConnectionResetError), (kind, err)
+    _, _, (kind, err), _ = read_with(ns.read_exactly_or_raise, ns.chunk_stream, [], 1, errno.EPIPE)
+    assert kind == "error" and isinstance(err, BrokenPipeError), (kind, err)
+
+
+@tests.test("q3")
+def the_sender_face_is_built_on_the_sender_loop(ns):
+    assert_sender_loop(ns, ns.read_exactly_or_raise, "read_exactly_or_raise")
+    t = trace_read(ns.read_exactly_or_raise, ns.chunk_stream, [b"ab"], 2)
+    assert uses(t, "let_value") >= 1
