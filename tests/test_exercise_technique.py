@@ -103,6 +103,55 @@ WRONG = [
                 return ex.just(("error", type(e).__name__))
             return ex.just(("stopped", None) if got is None else ("value", got[0]))
     """),
+    ("build-it-yourself", "my_just and my_then return the library's senders", """
+        my_just = ex.just
+
+        def my_then(sndr, f):
+            return sndr | ex.then(f)
+    """),
+    ("build-it-yourself", "my_just completes in connect, and my_then calls f in connect", """
+        class my_just:
+            def __init__(self, *values):
+                self.values = values
+
+            def connect(self, rcvr):
+                rcvr.set_value(*self.values)
+                return just_op(lambda: None)
+
+        class my_then:
+            def __init__(self, sndr, f):
+                self.sndr, self.f = sndr, f
+
+            def connect(self, rcvr):
+                got = ex.sync_wait(self.sndr)
+                return my_just(self.f(*got)).connect(rcvr)
+    """),
+    ("build-it-yourself", "my_sync_wait is the library's sync_wait", """
+        my_sync_wait = ex.sync_wait
+    """),
+    ("build-it-yourself", "my_sync_wait spins on a flag, with no loop and no scheduler", """
+        def my_sync_wait(sndr):
+            done = threading.Event()
+            box = []
+
+            class rcvr:
+                def set_value(self, *v):
+                    box.append(("value", v)); done.set()
+                def set_error(self, e):
+                    box.append(("error", e)); done.set()
+                def set_stopped(self):
+                    box.append(("stopped", None)); done.set()
+                def get_env(self):
+                    return ex.prop(ex.get_stop_token, ex.inplace_stop_source().get_token())
+
+            op = sndr.connect(rcvr())
+            op.start()
+            done.wait(5)
+            kind, payload = box[0]
+            if kind == "error":
+                raise payload
+            return payload if kind == "value" else None
+    """),
     ("when-all-cancellation", "total runs the senders one after another with let_value", """
         def total(senders):
             s = ex.just(0)
