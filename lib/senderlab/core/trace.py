@@ -56,7 +56,6 @@ _repr.maxother = 40
 _repr.maxlist = _repr.maxtuple = 4
 _SCHED = {set_value_t: get_completion_scheduler(set_value_t), set_error_t: get_completion_scheduler(set_error_t),
           set_stopped_t: get_completion_scheduler(set_stopped_t)}
-_CHANNEL_NAME = {set_value_t: "set_value", set_error_t: "set_error", set_stopped_t: "set_stopped"}
 _monotonic_ns = time.monotonic_ns
 
 
@@ -159,14 +158,15 @@ class _op_info:
     started (``get_scheduler`` of its receiver's environment) and where it completed
     (its sender's completion scheduler for the channel)."""
 
-    __slots__ = ("id", "algorithm", "parent", "started", "completed", "sndr", "env", "_at", "_done_at")
+    __slots__ = ("id", "pid", "algorithm", "parent", "state", "env", "sndr", "_at", "_done_at")
 
     def __init__(self, algorithm, parent, sndr, env) -> None:
         self.id = next(_ids)
         self.algorithm = algorithm
         self.parent = parent
-        self.started = False
-        self.completed = None
+        self.pid = parent.id if parent is not None else None
+        # None: connected; True: started; a channel tag: completed on that channel.
+        self.state = None
         self.sndr = sndr
         self.env = env
 
@@ -210,14 +210,20 @@ def _sched_repr(s):
     return None if s is None else repr(s)
 
 
-def _emit(kind, info, channel=None, payload=None, scheduler=None, sender=None, st=None) -> None:
+def _emit(kind, info) -> None:
+    """Record an event without a payload or scheduler (a stop request)."""
     if not _sinks:
         return
-    parent = info.parent
-    ev = trace_event(kind, info.id, parent.id if parent is not None else None, info.algorithm, channel, payload,
-                     scheduler, (st or _state()).name, _monotonic_ns(), sender)
+    ev = _new_tuple(trace_event, (kind, info.id, info.pid, info.algorithm, None,
+                                  None, None, _state().name, _monotonic_ns(), None))
     for s in _sink_tuple:
         s(ev)
+
+
+def _bad_completion(info, channel) -> None:
+    if info.state is None:
+        _violation(info, f"{channel.name} before the operation was started")
+    _violation(info, f"{channel.name} after the operation already completed with {info.state.name}")
 
 
 def _violation(info, what) -> None:
@@ -272,48 +278,57 @@ def _forward(st: _thread_state, parent, fn: Callable[..., None], args: tuple) ->
 
 
 class _traced_receiver:
-    __slots__ = ("rcvr", "info", "env")
+    __slots__ = ("rcvr", "info")
 
-    def __init__(self, rcvr, info, env) -> None:
+    def __init__(self, rcvr, info) -> None:
         self.rcvr = rcvr
         self.info = info
-        self.env = env
 
-    def _complete(self, channel, values) -> _thread_state:
+    # Each channel checks the protocol, records the event and forwards; written out per
+    # channel (no shared helper call) because it runs once per traced completion.
+    def set_value(self, *values) -> None:
         info = self.info
-        if info.completed is not None:
-            _violation(info, f"{channel.name} after the operation already completed with {info.completed.name}")
-        if not info.started:
-            _violation(info, f"{channel.name} before the operation was started")
-        info.completed = channel
+        if info.state is not True:
+            _bad_completion(info, set_value_t)
+        info.state = set_value_t
         st = _state()
         if _sinks:
-            if channel is set_value_t:
-                payload = _payload(values)
-            elif channel is set_error_t:
-                payload = _repr.repr(values[0])
-            else:
-                payload = None
-            name = _CHANNEL_NAME[channel]
-            parent = info.parent
-            ev = _new_tuple(trace_event, (name, info.id, parent.id if parent is not None else None, info.algorithm,
-                                          name, payload, info, st.name, _monotonic_ns(), None))
+            ev = _new_tuple(trace_event, ("set_value", info.id, info.pid,
+                                          info.algorithm, "set_value", _payload(values), info, st.name,
+                                          _monotonic_ns(), None))
             for s in _sink_tuple:
                 s(ev)
-        return st
-
-    def set_value(self, *values) -> None:
-        _forward(self._complete(set_value_t, values), self.info.parent, self.rcvr.set_value, values)
+        _forward(st, info.parent, self.rcvr.set_value, values)
 
     def set_error(self, err) -> None:
-        args = (err,)
-        _forward(self._complete(set_error_t, args), self.info.parent, self.rcvr.set_error, args)
+        info = self.info
+        if info.state is not True:
+            _bad_completion(info, set_error_t)
+        info.state = set_error_t
+        st = _state()
+        if _sinks:
+            ev = _new_tuple(trace_event, ("set_error", info.id, info.pid,
+                                          info.algorithm, "set_error", _repr.repr(err), info, st.name,
+                                          _monotonic_ns(), None))
+            for s in _sink_tuple:
+                s(ev)
+        _forward(st, info.parent, self.rcvr.set_error, (err,))
 
     def set_stopped(self) -> None:
-        _forward(self._complete(set_stopped_t, ()), self.info.parent, self.rcvr.set_stopped, ())
+        info = self.info
+        if info.state is not True:
+            _bad_completion(info, set_stopped_t)
+        info.state = set_stopped_t
+        st = _state()
+        if _sinks:
+            ev = _new_tuple(trace_event, ("set_stopped", info.id, info.pid,
+                                          info.algorithm, "set_stopped", None, info, st.name, _monotonic_ns(), None))
+            for s in _sink_tuple:
+                s(ev)
+        _forward(st, info.parent, self.rcvr.set_stopped, ())
 
     def get_env(self):
-        return self.env
+        return self.info.env
 
 
 class _traced_op:
@@ -323,7 +338,7 @@ class _traced_op:
 
     __slots__ = ("op", "levels")
 
-    def __init__(self, op, levels: tuple) -> None:
+    def __init__(self, op, levels: list) -> None:
         self.op = op
         self.levels = levels
 
@@ -331,12 +346,11 @@ class _traced_op:
         levels = self.levels
         st = _state()
         for info in levels:
-            if info.started:
+            if info.state is not None:
                 _violation(info, "start() called twice")
-            info.started = True
+            info.state = True
             if _sinks:
-                parent = info.parent
-                ev = _new_tuple(trace_event, ("start", info.id, parent.id if parent is not None else None,
+                ev = _new_tuple(trace_event, ("start", info.id, info.pid,
                                               info.algorithm, None, None, info, st.name, _monotonic_ns(), None))
                 for s in _sink_tuple:
                     s(ev)
@@ -355,40 +369,38 @@ class _connect_hook:
     """What the generic connect (:meth:`senderlab.core.sender.basic_sender.connect`)
     calls while tracing: ``begin`` for each level it connects, ``finish`` for the leaf.
 
-    ``levels``, which connect hands back to each call, is ``[thread state, info of the
-    outermost level, ..., of the innermost]``: the thread state is
-    looked up once per connect, not once per level."""
+    ``levels``, which connect hands back to each call, is the list of the records of
+    the levels connected so far, outermost first."""
 
     __slots__ = ()
 
     @staticmethod
     def begin(sndr, rcvr, env, levels):
+        st = _state()
         if levels is None:
-            st = _state()
             parent = st.op
-            levels = [st]
+            levels = []
         else:
-            st = levels[0]
-            parent = levels[-1] if len(levels) > 1 else st.op
+            parent = levels[-1]
         info = _op_info(sndr._tag, parent, sndr, env)
         if _sinks:
-            ev = _new_tuple(trace_event, ("connect", info.id, parent.id if parent is not None else None,
+            ev = _new_tuple(trace_event, ("connect", info.id, info.pid,
                                           info.algorithm, None, None, info, st.name, _monotonic_ns(), sndr))
             for s in _sink_tuple:
                 s(ev)
         levels.append(info)
-        return _traced_receiver(rcvr, info, env), levels
+        return _traced_receiver(rcvr, info), levels
 
     @staticmethod
     def finish(sndr, rcvr, env, levels):
-        st = levels[0]
+        st = _state()
         prev = st.op
         st.op = levels[-1]
         try:
             op = sndr._connect(rcvr, env)
         finally:
             st.op = prev
-        return _traced_op(op, tuple(levels[1:]))
+        return _traced_op(op, levels)
 
 
 def _on_source_created(source) -> None:
@@ -428,17 +440,23 @@ def remove_trace_sink(fn) -> None:
         _refresh()
 
 
-@contextlib.contextmanager
-def tracing(sink=None):
-    """Trace inside the ``with`` block; yields a :class:`trace_log` of the events (or
-    calls ``sink(event)`` for each when given)."""
-    log = trace_log()
-    fn = sink if sink is not None else log.append
-    add_trace_sink(fn)
-    try:
-        yield log
-    finally:
-        remove_trace_sink(fn)
+class tracing:
+    """``with ex.tracing() as log:`` traces inside the block; ``log`` is a
+    :class:`trace_log` of the events (or, given ``sink``, ``sink(event)`` is called for
+    each instead)."""
+
+    __slots__ = ("_fn", "_log")
+
+    def __init__(self, sink: Callable[[trace_event], object] | None = None) -> None:
+        self._log = trace_log()
+        self._fn = sink if sink is not None else self._log.append
+
+    def __enter__(self) -> trace_log:
+        add_trace_sink(self._fn)
+        return self._log
+
+    def __exit__(self, *exc: object) -> None:
+        remove_trace_sink(self._fn)
 
 
 @contextlib.contextmanager
