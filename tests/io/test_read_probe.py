@@ -8,6 +8,8 @@ every poller and on asyncio, and that it spares the failing read."""
 from __future__ import annotations
 
 import asyncio
+import select
+import socket
 import time
 
 import pytest
@@ -64,7 +66,11 @@ def test_after_a_full_read_what_is_still_waiting_is_read_at_once(ctx):
     buf = bytearray(4)
     try:
         client.sendall(b"abcdefghij")
-        time.sleep(0.05)  # all ten bytes are in the server's receive buffer
+        # Wait until all ten bytes are in the server's receive buffer (peeked, not read).
+        deadline = time.monotonic() + 30
+        while len(peer.native.recv(10, socket.MSG_PEEK)) < 10:
+            assert time.monotonic() < deadline, "the ten bytes never arrived"
+            select.select([peer.native], [], [], 0.01)
         got = bytearray()
         while len(got) < 10:
             ((ec, n),) = ctx.sync_wait(peer.read_some(buf))
