@@ -106,6 +106,51 @@ WRONG = [
                 return ex.io.success, bytes(data)
 
             return ex.just() | ex.then(loop)
+    """),    ("bulk-scan", "the scan is all done in one then, beside dummy bulks over the chunks", """
+        def inclusive_scan(sch, xs, chunks):
+            noop = lambda c: None
+            return (
+                ex.schedule(sch)
+                | ex.bulk(ex.par, chunks, noop)
+                | ex.then(lambda: list(itertools.accumulate(xs)))
+                | ex.bulk(ex.par, chunks, lambda c, out: None)
+            )
+    """),
+    ("bulk-scan", "the scan is one then plus a dummy bulk(1, noop) (the issue's answer)", """
+        def inclusive_scan(sch, xs, chunks):
+            return ex.schedule(sch) | ex.then(lambda: list(itertools.accumulate(xs))) | ex.bulk(1, lambda i, out: None)
+    """),
+    ("bulk-scan", "saxpy updates y in one then and adds a dummy bulk", """
+        def saxpy(sch, a, x, y):
+            def all_at_once():
+                for i in range(len(y)):
+                    y[i] = a * x[i] + y[i]
+                return y
+
+            return ex.schedule(sch) | ex.then(all_at_once) | ex.bulk(ex.par, len(y), lambda i, y: None)
+    """),
+    ("bulk-scan", "the scan's passes are sequential bulks on the thread that builds (no pool, no par)", """
+        def inclusive_scan(sch, xs, chunks):
+            n = len(xs)
+
+            def scan():
+                out, totals = [0] * n, [0] * chunks
+
+                def scan_block(c):
+                    acc = 0
+                    for i in range(c * n // chunks, (c + 1) * n // chunks):
+                        acc += xs[i]
+                        out[i] = acc
+                    totals[c] = acc
+
+                def add(c):
+                    off = sum(totals[:c])
+                    for i in range(c * n // chunks, (c + 1) * n // chunks):
+                        out[i] += off
+
+                return ex.just() | ex.bulk(chunks, scan_block) | ex.then(lambda: None) | ex.bulk(chunks, add) | ex.then(lambda: out)
+
+            return ex.just() | ex.let_value(scan)
     """),
 ]
 
