@@ -165,7 +165,8 @@ class dask_context:
                 if c is None:
                     c = self._lanes[worker] = _completer(f"dask-worker {worker}")
         if c is None:
-            raise RuntimeError(f"{self!r} was used after close(); make a new dask_context")
+            raise RuntimeError(f"{self!r} was closed before an operation on it completed, or used after close(); "
+                               "close a dask_context after the work on it has finished")
         c.q.put(fn)
 
 

@@ -112,6 +112,7 @@ class chain:
         client = self.ctx.client
         if self.fut is None:
             try:
+                _check_serializable(tasks.unpack(self.host)[0])
                 [self.fut] = client.scatter([self.host], broadcast=broadcast, hash=False)
             except TypeError as e:
                 raise TypeError(
@@ -135,6 +136,20 @@ class chain:
     def cancel(self) -> None:
         if self.futures:
             self.ctx.client.cancel(self.futures)
+
+
+def _check_serializable(values) -> None:
+    """Raise the serializer's error for a value that cannot travel, before Dask tries
+    (and logs the failure). Arrays, numbers and strings always can; other values are
+    pickled here once more (the price of a clear error)."""
+    import cloudpickle
+
+    for v in values:
+        if not isinstance(v, (np.ndarray, np.generic, int, float, complex, str, bytes, type(None))):
+            try:
+                cloudpickle.dumps(v)
+            except Exception as e:
+                raise TypeError(f"cannot pickle {type(v).__name__}: {e}") from e
 
 
 def task_key(name: str) -> str:
@@ -206,7 +221,7 @@ class _leaving:
             if go:
                 self.fired = True
         if go:
-            self.ch.ctx._post(self._complete)
+            self._post()
 
     def _stop(self) -> None:
         with self.lock:
@@ -214,12 +229,20 @@ class _leaving:
             self.fired = True
         if go:
             self.stop = True
-            self.ch.ctx._post(self._complete)
+            self._post()
 
     def _fire(self) -> None:
         with self.lock:
             self.fired = True
-        self.ch.ctx._post(self._complete)
+        self._post()
+
+    def _post(self) -> None:
+        try:
+            self.ch.ctx._post(self._complete)
+        except RuntimeError as e:  # the context was closed under the operation
+            if self.cb is not None:
+                self.cb.close()
+            self.rcvr.set_error(e)
 
     def _complete(self) -> None:  # on the completion thread
         if self.cb is not None:
