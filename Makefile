@@ -6,6 +6,7 @@
 #   make grade SUBMISSIONS=dir OUT=dir   grade a folder of submissions (python -m senderlab_grade)
 #   make site    execute the tutorials and the talk into a static HTML site under site/
 #   make test    the test suite (pytest; notebook execution included)
+#   make test-312  the same suite on Python 3.12, Binder's, in .venv312 (CI runs both)
 #   make bench   every benchmark: ratios against plain Python, asyncio, uvloop, reactivex, executors
 #   make venv    just build .venv (done automatically by the targets above)
 
@@ -31,7 +32,7 @@ LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 # exercises link to each other.
 LAB_OPEN ?= notebooks/00-welcome.ipynb
 
-.PHONY: venv test test-gpu lab exercises startup bench clean distclean ci-deps grade site welcome
+.PHONY: venv test test-312 test-gpu lab exercises startup bench clean distclean ci-deps grade site welcome
 
 venv: $(STAMP)
 
@@ -52,6 +53,15 @@ $(STAMP): pyproject.toml $(wildcard lib/*/__init__.py kernel_ext/*/__init__.py) 
 test: venv
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
+# Binder runs Python 3.12 (binder/environment.yml); the default venv may be older. The
+# first python3.12 that runs: on PATH, else pyenv's.
+PYTHON312 ?= $(shell for p in python3.12 $$(pyenv root 2>/dev/null)/versions/3.12*/bin/python3.12; do \
+  "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null && { echo "$$p"; break; }; done)
+
+test-312:
+	@test -n "$(PYTHON312)" || { echo "make test-312 needs Python 3.12 (python3.12 on PATH, or pyenv install 3.12)" >&2; exit 1; }
+	$(MAKE) test PYTHON="$(PYTHON312)" VENV=.venv312
+
 startup: $(STARTUP) $(LAB_OVERRIDES)
 
 $(STARTUP): kernel_ext/startup/00-senderlab.py | $(STAMP)
@@ -62,9 +72,12 @@ $(LAB_OVERRIDES): kernel_ext/startup/overrides.json | $(STAMP)
 	@mkdir -p $(@D)
 	cp $< $@
 
+# The welcome is stored with its outputs and widget state (make welcome): trusting it lets
+# JupyterLab draw its pictures before any cell runs (an untrusted notebook shows text).
 lab: venv startup
+	@$(BIN)/jupyter trust notebooks/00-welcome.ipynb >/dev/null
 	IPYTHONDIR="$(IPYTHONDIR_VENV)" $(BIN)/jupyter lab --notebook-dir=. \
-	  --ServerApp.default_url=/lab/tree/$(LAB_OPEN) $(ROOT_ARGS) $(LAB_ARGS)
+	  --LabApp.default_url=/lab/tree/$(LAB_OPEN) $(ROOT_ARGS) $(LAB_ARGS)
 
 exercises:
 	$(MAKE) lab LAB_OPEN=exercises/README.md

@@ -138,6 +138,18 @@ def test_ci_script_runs_make_test():
     assert "set -euo pipefail" in text and "make test" in text
 
 
+def test_ci_runs_the_suite_on_binders_python_too():
+    # Binder runs 3.12 (binder/environment.yml); CI runs the suite on it in .venv312 after
+    # the default venv's run, so a gap between versions cannot land unseen.
+    lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert lines.index("make test-312") > lines.index("make test")
+    (binder_python,) = [d for d in _conda_env(ROOT / "binder" / "environment.yml")[0] if d.startswith("python=")]
+    assert binder_python == "python=3.12"
+    run = subprocess.run(["make", "-n", "test-312"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert "VENV=.venv312" in run.stdout and "python3.12" in run.stdout
+
+
 @pytest.mark.timeout(600)
 def test_binder_post_build_succeeds_on_a_fresh_virtualenv(tmp_path):
     """repo2docker runs postBuild after installing binder/environment.yml; here the
