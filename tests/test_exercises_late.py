@@ -151,6 +151,32 @@ WRONG = [
                 return ex.just() | ex.bulk(chunks, scan_block) | ex.then(lambda: None) | ex.bulk(chunks, add) | ex.then(lambda: out)
 
             return ex.just() | ex.let_value(scan)
+    """),    ("gpu-bulk", "the scan is NumPy's cumsum, eager, on the host (the issue's answer)", """
+        def inclusive_scan_gpu(sch, input, output, tiles):
+            return ex.just(np.cumsum(input))
+    """),
+    ("gpu-bulk", "saxpy computed with NumPy on the host, then moved to the GPU", """
+        def saxpy_gpu(gpu, a, x, y):
+            y += a * x
+            return ex.just(a, x, y) | ex.continues_on(gpu)
+    """),
+    ("gpu-bulk", "the scan's middle step and the offsets are done on the host, after the GPU", """
+        def inclusive_scan_gpu(sch, input, output, tiles):
+            partials = np.zeros(tiles + 1, dtype=output.dtype)
+
+            def on_host(bufs):
+                input, output, partials = bufs
+                output[:] = np.cumsum(input)
+                return output
+
+            return (
+                ex.just((input, output, partials)) | ex.continues_on(sch) | ex.bulk(tiles, scan_tile)
+                | ex.continues_on(ex.inline_scheduler()) | ex.then(on_host)
+            )
+    """),
+    ("gpu-bulk", "scan_on_pool computes the scan with NumPy, without a pool", """
+        def scan_on_pool(input, tiles):
+            return np.cumsum(input)
     """),
 ]
 
