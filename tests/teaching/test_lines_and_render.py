@@ -105,3 +105,36 @@ def test_a_class_typed_into_a_notebook_cell_still_has_its_source_counted():
         assert count_lines(source_of(namespace["cell_class"])) == 5
     finally:
         del linecache.cache[filename]
+
+
+def test_the_stream_timeline_has_a_lane_per_stream_and_an_arrow_per_wait():
+    import numpy as np
+
+    from senderlab.teaching import stream_timeline_svg
+
+    fake = ex.gpu.numpy_backend()
+    with ex.gpu.stream_context(fake) as ctx:
+        x = np.zeros(4)
+        shared = ex.split(ex.just(x) | ex.continues_on(ctx.get_scheduler()) | ex.bulk(4, _inc))
+        ex.sync_wait(ex.when_all(shared | ex.then(_total), shared | ex.then(_total)))
+    picture = stream_timeline_svg(fake.log).text
+    streams = {s for s, _ in fake.log if s is not None}
+    assert all(f">stream {s}<" in picture for s in streams) and ">host<" in picture
+    assert picture.count("<rect") == len(fake.log)
+    waits = sum(1 for _, op in fake.log if op.startswith("wait"))
+    assert waits >= 1 and picture.count("marker-end=") == waits
+    with pytest.raises(ValueError, match=r"the log is empty"):
+        stream_timeline_svg([])
+    with pytest.raises(ValueError, match=r"each log entry is \(stream, op\)"):
+        stream_timeline_svg([(1, 2)])
+
+
+def _inc(i, x):
+    x[i] += 1
+
+
+def _total(x):
+    s = 0.0
+    for k in range(x.shape[0]):
+        s += x[k]
+    return s

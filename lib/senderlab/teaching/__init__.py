@@ -6,8 +6,8 @@ other part of senderlab, and nothing in senderlab imports it. Nothing here is pa
 C++26; each function's docstring names the paper or section it helps to teach.
 
 * :mod:`.lines` — one way to count lines of code, used by every notebook that counts;
-* :mod:`.render` — HTML side-by-side sources, Markdown tables, and a sequence diagram of
-  a traced run (connect, start, completion);
+* :mod:`.render` — HTML side-by-side sources, Markdown tables, a sequence diagram of
+  a traced run (connect, start, completion) and a GPU stream timeline;
 * :mod:`.equivalents` — the registry behind P4014R0 §2's table of equivalents, live;
 * :mod:`.timing` — a benchmark that reports a median with its spread;
 * :mod:`.load` — the echo-server load generator of notebook 07;
@@ -24,7 +24,7 @@ from .equivalents import equivalents
 from .lines import alias_line, code_lines, count_lines, source_of
 from .load import echo_load, fd_count
 from .marbles import marble_run, marble_svg, marble_widget, virtual_clock
-from .render import markdown_table, sequence_svg, side_by_side
+from .render import markdown_table, sequence_svg, side_by_side, stream_timeline_svg
 from .timing import measurement, measure
 
 __all__ = [
@@ -32,6 +32,6 @@ __all__ = [
     "alias_line", "code_lines", "count_lines", "source_of",
     "echo_load", "fd_count",
     "marble_run", "marble_svg", "marble_widget", "virtual_clock",
-    "markdown_table", "sequence_svg", "side_by_side",
+    "markdown_table", "sequence_svg", "side_by_side", "stream_timeline_svg",
     "measurement", "measure",
 ]

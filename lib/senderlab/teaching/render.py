@@ -4,7 +4,8 @@
   (:mod:`.lines`), as HTML;
 * :func:`markdown_table` — a Markdown table from a header and rows;
 * :func:`sequence_svg` — the connect / start / completion sequence of a traced run
-  (P2300R10 §5.1–5.3, notebook 01) as an SVG sequence diagram.
+  (P2300R10 §5.1–5.3, notebook 01) as an SVG sequence diagram;
+* :func:`stream_timeline_svg` — a GPU device's log as one lane per stream (notebook 09).
 
 Channel colours are the ``%%sender`` animation's: value green, error red, stopped amber.
 """
@@ -15,7 +16,7 @@ import html
 
 from .lines import count_lines, source_of
 
-__all__ = ["CHANNEL_COLOURS", "side_by_side", "markdown_table", "sequence_svg", "svg"]
+__all__ = ["CHANNEL_COLOURS", "side_by_side", "markdown_table", "sequence_svg", "stream_timeline_svg", "svg"]
 
 #: The colour of each completion channel, as the %%sender animation draws it.
 CHANNEL_COLOURS = {"value": "#3fcf8e", "error": "#ff5c5c", "stopped": "#f5b93a"}
@@ -137,3 +138,58 @@ def sequence_svg(events, *, width_per_op: int = 150, row: int = 26) -> svg:
         parts.append(f"<text x='{lx}' y='{y - 4}' text-anchor='middle' fill='#333'>{html.escape(label)}</text>")
     parts.append("</svg>")
     return svg("".join(parts))
+
+
+#: Box colours of the GPU stream timeline, by the first word of a logged operation.
+STREAM_OP_COLOURS = {"h2d": "#7aa6e6", "d2h": "#7aa6e6", "wait": CHANNEL_COLOURS["stopped"], "sync": "#bbbbbb"}
+_KERNEL_COLOUR = CHANNEL_COLOURS["value"]
+
+
+def stream_timeline_svg(log, *, step: int = 78, lane: int = 34) -> svg:
+    """A GPU device's operation log as a timeline: one lane per stream (and one for the
+    host), one box per operation in the order it was enqueued (nvexec's streams,
+    notebook 09). Copies are blue, kernels green, waits amber with an arrow from the
+    stream waited on, host synchronizations grey.
+
+    ``log`` is a sequence of ``(stream, op)`` pairs, as ``ex.gpu.numpy_backend().log``
+    records them: ``stream`` is ``None`` for the host, ``op`` a string such as ``"h2d"``,
+    ``"bulk scale"``, ``"wait stream 1"`` or ``"sync"``. Raises :class:`ValueError` for
+    anything else."""
+    log = list(log)
+    if not log:
+        raise ValueError("stream_timeline_svg: the log is empty; run some GPU work on the backend first")
+    lanes: list = []
+    for entry in log:
+        if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], str)):
+            raise ValueError(f"stream_timeline_svg: each log entry is (stream, op) with op a string, got {entry!r}")
+        if entry[0] not in lanes:
+            lanes.append(entry[0])
+    lanes.sort(key=lambda s: (s is not None, s if s is not None else -1))  # the host first
+    y = {s: 30 + i * lane for i, s in enumerate(lanes)}
+    left = 80
+    width = left + step * len(log) + 20
+    height = 30 + lane * len(lanes) + 10
+    last_on: dict = {}
+    out = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' font-family='sans-serif' font-size='11'>",
+           "<defs>" + _marker(STREAM_OP_COLOURS["wait"]) + "</defs>"]
+    for s in lanes:
+        label = "host" if s is None else f"stream {s}"
+        out.append(f"<text x='{left - 8}' y='{y[s] + 4}' text-anchor='end' font-weight='bold'>{label}</text>"
+                   f"<line x1='{left}' y1='{y[s]}' x2='{width - 10}' y2='{y[s]}' stroke='#ddd'/>")
+    out.append(f"<text x='{left}' y='14' fill='#888'>order of enqueueing →</text>")
+    for k, (s, op) in enumerate(log):
+        x = left + k * step
+        kind = op.split()[0]
+        colour = STREAM_OP_COLOURS.get(kind, _KERNEL_COLOUR)
+        label = f"wait on {op.split()[-1]}" if kind == "wait" else op[:12]
+        if kind == "wait":
+            waited = op.split()[-1]
+            source = next((t for t in lanes if str(t) == waited), None)
+            if source in last_on:
+                out.append(f"<line x1='{last_on[source] + step - 14}' y1='{y[source]}' x2='{x + 2}' y2='{y[s]}' "
+                           f"stroke='{colour}' stroke-width='1.5' marker-end='url(#{_marker_id(colour)})'/>")
+        out.append(f"<rect x='{x + 2}' y='{y[s] - 11}' width='{step - 16}' height='22' rx='4' fill='{colour}' stroke='#555'/>"
+                   f"<text x='{x + step / 2 - 6}' y='{y[s] + 4}' text-anchor='middle'>{html.escape(label)}</text>")
+        last_on[s] = x
+    out.append("</svg>")
+    return svg("".join(out))
