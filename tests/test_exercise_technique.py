@@ -223,6 +223,56 @@ WRONG = [
             result = await ex.starts_on(sch, ex.just(x) | ex.then(f))
             return result, threading.current_thread().name
     """),
+    ("write-a-scheduler", "thread_scheduler hands out a library thread pool's schedule sender", """
+        class thread_scheduler:
+            def __init__(self, name):
+                self.name = name
+                self.pool = ex.static_thread_pool(1, name=name)
+
+            def schedule(self):
+                return self.pool.get_scheduler().schedule()
+
+            def __eq__(self, other):
+                return isinstance(other, thread_scheduler) and other.name == self.name
+
+            def __hash__(self):
+                return hash(self.name)
+    """),
+    ("write-a-scheduler", "the operation completes inline in start, on the caller's thread, and schedulers compare by identity", """
+        class thread_scheduler:
+            def __init__(self, name):
+                self.name = name
+
+            def schedule(self):
+                return thread_schedule_sender(self)
+
+        class thread_schedule_op:
+            def __init__(self, sch, rcvr):
+                self.sch, self.rcvr = sch, rcvr
+
+            def start(self):
+                self.rcvr.set_value()
+    """),
+    ("write-a-scheduler", "connect starts the thread, and round_trip waits with a nested sync_wait", """
+        class thread_schedule_sender:
+            def __init__(self, sch):
+                self.sch = sch
+
+            def connect(self, rcvr):
+                op = thread_schedule_op(self.sch, rcvr)
+                op.start()
+                return just_op_nothing()
+
+            def get_env(self):
+                return ex.prop(ex.get_completion_scheduler(ex.set_value_t), self.sch)
+
+        class just_op_nothing:
+            def start(self):
+                pass
+
+        def round_trip(sch_a, sch_b, f, x):
+            return ex.just() | ex.then(lambda: ex.sync_wait(ex.starts_on(sch_a, ex.just(x) | ex.then(f)))[0]) | ex.continues_on(sch_b)
+    """),
     ("retry-task", "retry_task is a plain function that loops on sync_wait inside a then", """
         def retry_task(make):
             def loop():
