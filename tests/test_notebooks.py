@@ -84,12 +84,50 @@ def _problems(nb) -> list[str]:
     return found
 
 
+#: Stored with outputs and widget state by `make welcome`, so its first picture plays as soon
+#: as `make lab` opens it; test_the_stored_welcome_is_fresh keeps it in step with its cells.
+STORED_WITH_OUTPUTS = {"00-welcome.ipynb"}
+
+
 def test_notebooks_are_stored_without_outputs():
     # CI executes the notebooks; stored outputs would only go stale and bloat diffs.
     for path in NOTEBOOKS:
+        if path.name in STORED_WITH_OUTPUTS:
+            continue
         nb = nbformat.read(path, as_version=4)
         stored = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count)]
         assert not stored, f"{path.name}: clear the outputs of cells {stored} before committing"
+
+
+def test_the_stored_welcome_is_fresh():
+    """The welcome's stored outputs were made by `make welcome` from its cells as they are
+    now, with the widget front end as it is now; every %%sender output has its widget state."""
+    from senderlab_kernel import site
+
+    path = ROOT / "notebooks" / "00-welcome.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    stamp = nb.metadata.get(site.STAMP_KEY, {}).get("stored_outputs")
+    assert stamp, f"{path.name} has no stored outputs: run `make welcome`"
+    assert stamp["sources_sha256"] == site.sources_digest(nb), \
+        f"{path.name}'s cells changed since their outputs were stored: run `make welcome`"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.execution_count for c in code), "some cells were not executed: run `make welcome`"
+    state = nb.metadata["widgets"][site.WIDGET_STATE]["state"]
+    views = [o.data[VIEW]["model_id"] for c in code for o in c.outputs if VIEW in o.get("data", {})]
+    flows = [state[v] for v in views if v in state and "graph" in state[v]["state"]]
+    assert len(set(views) - set(state)) == 0, "a widget output without its saved state: run `make welcome`"
+    senders = [c for c in code if c.source.lstrip().startswith(("%%sender", "%sender "))]
+    assert len(flows) >= len(senders) > 0
+    here = ROOT / "kernel_ext" / "senderlab_kernel"
+    for model in flows:  # the front end stored in the state is today's; the trace is there
+        flow = model["state"]
+        assert flow["_esm"] == (here / "flow.js").read_text() and flow["_css"] == (here / "flow.css").read_text(), \
+            "flow.js or flow.css changed since the welcome was stored: run `make welcome`"
+        assert flow["status"] in {"value", "error", "stopped"} and flow["graph"]["alg"]
+        assert any(b["path"] == ["trace"] and b["data"] for b in model.get("buffers", []))
+
+
+VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 @pytest.mark.timeout(NOTEBOOK_TIMEOUT + 60)  # a backstop; the deadline below is the limit

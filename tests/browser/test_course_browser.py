@@ -142,8 +142,15 @@ def test_widgets_fit_their_output_area_and_read_well_at_1280_and_1920_px(layout_
 
 # -- make lab -----------------------------------------------------------------------------------
 
+# A reader scrolls to the first %%sender cell (JupyterLab attaches the cells near the view
+# only), and its stored picture replays as it comes into view.
 FIRST_PICTURE_MOVING = """() => { const w = document.querySelector('.sl-flow');
-    if (!w) return false;
+    if (!w) {
+      const nb = window.jupyterapp?.shell.currentWidget?.content;
+      const i = nb?.widgets ? nb.widgets.findIndex(c => c.model.sharedModel.getSource().startsWith('%%sender')) : -1;
+      if (i >= 0) nb.scrollToItem(i, 'center');
+      return false;
+    }
     w.scrollIntoView({block: 'center'});
     return w.dataset.shown === 'replaying' && +w.dataset.frames >= 3 &&
            +w.querySelector('.sl-counter').textContent.split(' / ')[0] > 0; }"""
@@ -162,8 +169,9 @@ def test_make_lab_opens_the_welcome_and_its_first_picture_moves(tmp_path):
         "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"])
     cmd = ["make", "--no-print-directory", "-o", str(venv / ".installed"), "lab", f"VENV={venv}",
            f"LAB_ARGS={lab_args}"]
+    # a user's own Jupyter folders, empty: nothing trusted or configured before make lab
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path / "config"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
-               PYDEVD_DISABLE_FILE_VALIDATION="1")
+               JUPYTER_DATA_DIR=str(tmp_path / "data"), PYDEVD_DISABLE_FILE_VALIDATION="1")
     welcome_before = (ROOT / "notebooks" / "00-welcome.ipynb").read_bytes()
     ARTIFACTS.mkdir(exist_ok=True)
     with wb.chromium_page(1280) as page:
