@@ -364,3 +364,86 @@ def test_every_exercise_of_01_to_09_has_two_wrong_technique_answers():
     assert [_id(name)[:2] for name in MINE] == [f"{i:02}" for i in range(1, 10)]
     counts = {name: sum(1 for w in WRONG if w[0] == name) for name in MINE}
     assert all(n >= 2 for n in counts.values()), counts
+
+
+# -- staged hints ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", MINE)
+def test_every_visible_test_has_three_staged_hints(name):
+    exercise = _id(name)
+    for t in visible_suites()[exercise].tests:
+        assert len(t.hints) == 3 and len(set(t.hints)) == 3, f"{exercise} {t.question} {t.name!r}: hints {t.hints!r}"
+
+
+def _demo_suite():
+    s = suite("99-demo", points={"q1": 1})
+
+    @s.test("q1", hints=("the concept", "the API", "the code"))
+    def answer_is_42(ns):
+        assert ns.answer == 42, f"answer is {ns.answer!r}, expected 42"
+
+    @s.test("q1", hint="one stage only")
+    def answer_is_an_int(ns):
+        assert isinstance(ns.answer, int), f"answer is a {type(ns.answer).__name__}"
+
+    return s
+
+
+def test_hints_climb_one_stage_per_failed_check_and_stay_at_the_last():
+    from senderlab_grade.check import check_report
+
+    s = _demo_suite()
+    case = s.tests[0]
+    assert case.hint == "the concept"  # what the grader's feedback shows
+    assert [case.hint_at(n) for n in range(0, 6)] == [None, "the concept", "the API", "the code", "the code", "the code"]
+    assert s.tests[1].hints == ("one stage only",)
+
+    c = checker("01-pipeline")
+    c.suite = s  # the demo suite, checked as a notebook would check it
+    texts = [repr(c("q1", ns={"answer": 41})) for _ in range(4)]
+    assert "hint 1 of 3: the concept" in texts[0] and "the API" not in texts[0] and "the code" not in texts[0]
+    assert "hint 2 of 3: the API" in texts[1] and "the code" not in texts[1]
+    assert "hint 3 of 3: the code" in texts[2] and "hint 3 of 3: the code" in texts[3]
+    assert "answer is 41, expected 42" in texts[0]
+    assert "hint: one stage only" not in texts[0]  # the one-stage test passed: no hint
+    assert isinstance(c("q1", ns={"answer": 42}), check_report) and c("q1", ns={"answer": 42}).passed
+
+
+def test_the_stage_is_per_test_and_per_notebook_and_a_stub_does_not_count():
+    s = _demo_suite()
+    first, second = checker("01-pipeline"), checker("01-pipeline")
+    first.suite = second.suite = s
+    first("q1", ns={"answer": 41})
+    first("q1", ns={"answer": 41})
+    # another notebook (another checker) starts at the concept
+    assert "hint 1 of 3: the concept" in repr(second("q1", ns={"answer": 41}))
+    # a stub that still raises NotImplementedError, and a name not yet defined, show no hint and do not climb
+    stub = _demo_suite()
+    third = checker("01-pipeline")
+    third.suite = stub
+
+    class not_yet:
+        def __eq__(self, other):
+            raise NotImplementedError()
+
+    for ns in ({}, {"answer": not_yet()}):
+        text = repr(third("q1", ns=ns))
+        assert "the concept" not in text and ("not implemented yet" in text or "is not defined" in text), text
+    assert "hint 1 of 3: the concept" in repr(third("q1", ns={"answer": "x"}))
+    # a one-stage hint is shown as plain "hint:"
+    assert "hint: one stage only" in repr(third("q1", ns={"answer": "x"}))
+
+
+def test_the_graders_feedback_shows_the_first_stage_of_visible_tests_only():
+    from senderlab_grade.grade import feedback, graded
+
+    s = _demo_suite()
+    visible = [r.as_dict() for r in run_tests(s.tests, {"answer": "x"})]
+    hidden = [r.as_dict() for r in run_tests(s.tests, {"answer": "x"}, hidden=True)]
+    g = graded("99-demo", "x.ipynb", score=0, possible=1, tests=visible + hidden,
+               questions={"q1": {"score": 0, "possible": 1, "passed": 0, "tests": 4}})  # fmt: skip
+    text = feedback("ann", {"99-demo": g}, [])
+    assert text.count("(hint: the concept)") == 1 and "the API" not in text and "the code" not in text
+    hidden_lines = [line for line in text.splitlines() if line.startswith("- held-back test")]
+    assert len(hidden_lines) == 2 and all("hint" not in line and "expected" not in line for line in hidden_lines)
