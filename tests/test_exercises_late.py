@@ -177,6 +177,27 @@ WRONG = [
     ("gpu-bulk", "scan_on_pool computes the scan with NumPy, without a pool", """
         def scan_on_pool(input, tiles):
             return np.cumsum(input)
+    """),    ("echo-session", "the sender session awaits the coroutine session (from_awaitable)", """
+        def echo_session_sender(sock):
+            return ex.from_awaitable(lambda: echo_session(sock)) | ex.then(lambda result: None)
+    """),
+    ("echo-session", "the count is kept across connections, not per session", """
+        shared_count = [0]
+
+        def counting_session_sender(sock):
+            buf = bytearray(4096)
+
+            def wrote(n):
+                shared_count[0] += n
+                return n == 0
+
+            return (
+                ex.io.async_read_some(sock, buf)
+                | ex.let_value(lambda n: ex.io.async_write(sock, memoryview(buf)[:n]) if n else ex.just(0))
+                | ex.then(wrote)
+                | ex.repeat_effect_until()
+                | ex.then(lambda: shared_count[0])
+            )
     """),
 ]
 
