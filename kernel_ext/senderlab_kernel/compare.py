@@ -181,7 +181,7 @@ _STYLE = """<style>
 .sl-cmp-col{flex:1;min-width:0;display:flex;flex-direction:column;border:1px solid #2a2f3a;border-radius:8px;overflow:hidden;background:#14161c;color:#dfe3ea}
 .sl-cmp-head{padding:6px 10px;background:#1c2029;font-weight:600;text-transform:capitalize}
 .sl-cmp-head span{font-weight:400;color:#9aa3b2;text-transform:none;margin-left:8px}
-.sl-compare .sl-cmp-col pre{flex:1;margin:0;padding:8px 10px;font-size:12px;line-height:1.45;overflow:auto;background:#14161c;color:#dfe3ea;border:0}
+.sl-compare .sl-cmp-col pre{flex:1;margin:0;padding:8px 10px;font-size:12px;line-height:1.45;overflow:auto;background:#14161c;color:#dfe3ea;border:0;white-space:pre;word-break:normal;overflow-wrap:normal;text-align:left;font-family:var(--jp-code-font-family,ui-monospace,monospace)}
 .sl-cmp-result{padding:5px 10px;border-top:1px solid #2a2f3a;font-family:var(--jp-code-font-family,monospace);font-size:12px}
 .sl-cmp-result.sl-value{color:#4cc38a}.sl-cmp-result.sl-error{color:#ff6b6b}.sl-cmp-result.sl-stopped{color:#f2b84b}
 .sl-cmp-verdict{padding:6px 10px;margin-bottom:6px;border-radius:6px;font-weight:600}

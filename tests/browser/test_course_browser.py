@@ -93,6 +93,10 @@ def test_widgets_fit_their_output_area_and_read_well_at_1280_and_1920_px(layout_
                 for i in range(6):
                     assert page.evaluate(CUT, i) == [], (width, i)
 
+            # --compare's codes keep their lines and indentation: no wrapping mid-word
+            styles = page.evaluate("Array.from(document.querySelectorAll('.sl-compare pre'))"
+                                   ".map(p => [getComputedStyle(p).whiteSpace, getComputedStyle(p).textAlign])")
+            assert styles == [["pre", "left"]] * 2, styles
             flows = page.locator(".sl-flow")
             assert flows.nth(PAYLOAD).locator(".sl-title").text_content() == \
                 "(just('a long payload ' * 3)\n   | then(lambda s: s.upper()))"

@@ -59,7 +59,11 @@ def test_echo_dashboard_and_gpu_plot_render_and_update(jupyterlab):
             page.wait_for_function(f"({HTML_TEXT})().includes('bulk on ')", timeout=120_000)
             assert page.get_by_text("Click to show javascript error").count() == 0
             text = page.evaluate(HTML_TEXT)
-            assert "on the kernel's event loop" in text and "connections: 0 open, 0 total" in text
+            assert "connections: 0 open, 0 total" in text
+            # where it listens is said once, in the cell's printed line, not again in the panel
+            printed = page.locator(".jp-CodeCell").first.locator(".jp-OutputArea").inner_text()
+            assert printed.count("listening") == 1 and "on the kernel's event loop" in printed, printed
+            assert "on the kernel's event loop" not in text
 
             page.locator(".widget-inline-hbox input[type=number]").fill("40")
             page.get_by_role("button", name="burst").click()
