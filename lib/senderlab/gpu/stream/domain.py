@@ -10,7 +10,7 @@ replaces it by the GPU sender of its own module: :mod:`.transfer`, :mod:`.bulk`,
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...core.domain import completion_domain, env_domain
 from .bulk import _BULK_KINDS, _gpu_bulk_sender
@@ -20,9 +20,6 @@ from .split import _gpu_split_sender
 from .then import _gpu_then_sender
 from .transfer import _gpu_transfer_sender
 from .when_all import _gpu_when_all_sender
-
-if TYPE_CHECKING:
-    from .context import stream_context
 
 __all__ = ["stream_domain"]
 
@@ -37,7 +34,7 @@ class stream_domain:
 
     __slots__ = ("ctx",)
 
-    def __init__(self, ctx: stream_context) -> None:
+    def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
 
     def _here(self, sndr: Any, env: Any = None) -> bool:

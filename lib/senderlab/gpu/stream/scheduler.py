@@ -5,7 +5,7 @@ device, and the scheduler's domain is the context's :class:`~.domain.stream_doma
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...core.channels import set_stopped_t, set_value_t
 from ...core.env import _MISSING, get_domain, get_stop_token
@@ -13,10 +13,6 @@ from ...core.sender import basic_sender
 from ...core.signatures import completion_signatures
 from ...contexts.timer import scheduler_attrs
 from .run import _forward
-
-if TYPE_CHECKING:
-    from .context import stream_context
-    from .domain import stream_domain
 
 __all__ = ["stream_scheduler"]
 
@@ -30,7 +26,7 @@ class stream_scheduler:
 
     __slots__ = ("ctx", "_attrs")
 
-    def __init__(self, ctx: stream_context) -> None:
+    def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
         self._attrs = scheduler_attrs(self)
 
@@ -38,7 +34,7 @@ class stream_scheduler:
         """A sender that completes on a stream of this context ([exec.schedule])."""
         return _gpu_schedule_sender(self)
 
-    def query(self, q: object) -> stream_domain:
+    def query(self, q: object) -> Any:
         """``get_domain``: the context's :class:`~.domain.stream_domain`."""
         if q is get_domain:
             return self.ctx._domain
@@ -57,7 +53,7 @@ class stream_scheduler:
 class _gpu_schedule_op:
     __slots__ = ("ctx", "rcvr", "env")
 
-    def __init__(self, ctx: stream_context, rcvr: Any, env: Any) -> None:
+    def __init__(self, ctx: Any, rcvr: Any, env: Any) -> None:
         self.ctx = ctx
         self.rcvr = rcvr
         self.env = env
@@ -80,7 +76,7 @@ class _gpu_schedule_sender(basic_sender):
     def _connect(self, rcvr: Any, env: Any) -> _gpu_schedule_op:
         return _gpu_schedule_op(self.sch.ctx, rcvr, env)
 
-    def _late_domain(self) -> stream_domain:
+    def _late_domain(self) -> Any:
         return self.sch.ctx._domain
 
     def get_env(self) -> Any:

@@ -6,15 +6,12 @@ keeps its completion signatures).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from ...core.env import _MISSING, get_stop_token
 from ...core.sender import adaptor_sender, forwarding_receiver
 from ...core.signatures import get_completion_signatures
 from .run import _ERROR, _STOPPED, _fail, _forward, _run
-
-if TYPE_CHECKING:
-    from .context import stream_context
 
 __all__: list[str] = []
 
@@ -29,7 +26,7 @@ class _gpu_sender(adaptor_sender):
     __slots__ = ("ctx", "orig")
     host_values = False  # whether host algorithms may follow it (split's consumers)
 
-    def __init__(self, child: Any, ctx: stream_context, orig: Any) -> None:
+    def __init__(self, child: Any, ctx: Any, orig: Any) -> None:
         self._dom = self._cs = _MISSING
         self.child = child
         self.ctx = ctx
@@ -57,7 +54,7 @@ class _gpu_receiver(forwarding_receiver):
 
     __slots__ = ("ctx", "step")
 
-    def __init__(self, rcvr: Any, env: Any, ctx: stream_context, step: Step | None) -> None:
+    def __init__(self, rcvr: Any, env: Any, ctx: Any, step: Step | None) -> None:
         self.rcvr = rcvr
         self.env = env
         self.ctx = ctx
