@@ -138,6 +138,13 @@ _PAGE = """{%- extends 'lab/index.html.j2' -%}
 _LINK = re.compile(r'(href=")(?![a-z][a-z0-9+.-]*:|#|/)([^"#?]+)\.ipynb([#?][^"]*)?"', re.IGNORECASE)
 
 
+#: Emoji the notebooks use, as glyphs every common font has: a machine without an emoji
+#: font would draw empty boxes.
+TEXT_GLYPHS = {"\u2705": "\u2713", "\u274c": "\u2717", "\u26a0\ufe0f": "\u26a0", "\U0001f3a4": "\u25b6",
+               "\U0001f4d6": "\u00a7"}
+_EMOJI = re.compile("|".join(map(re.escape, sorted(TEXT_GLYPHS, key=len, reverse=True))))
+
+
 def export(nb, assets: str, index: str = "index.html") -> str:
     """The page for an executed notebook; ``assets`` is the relative URL of ``assets/``,
     ``index`` that of the front page."""
@@ -148,6 +155,7 @@ def export(nb, assets: str, index: str = "index.html") -> str:
     exporter = HTMLExporter(template_name="lab", extra_loaders=[DictLoader({"senderlab-page.html.j2": _PAGE})],
                             template_file="senderlab-page.html.j2")
     body, _ = exporter.from_notebook_node(nb, resources={"sl_assets": assets, "sl_index": index})
+    body = _EMOJI.sub(lambda m: TEXT_GLYPHS[m.group(0)], body)
     return _LINK.sub(lambda m: f'{m.group(1)}{m.group(2)}.html{m.group(3) or ""}"', body)
 
 

@@ -89,6 +89,8 @@ def test_the_site_opens_offline_with_every_animation_drawn(tmp_path):
                 assert all(w["hidden"] == 0 for w in page.evaluate(DRAWN)), path.name
             flows += len(drawn)
             assert page.locator(".sl-static-missing").count() == 0, path.name  # no widget without its state
+            text = page.evaluate("document.body.innerText")  # no glyph that needs an emoji font
+            assert not [c for c in text if ord(c) >= 0x1F000 or c in "\u2705\u274c"], path.name
             for href in page.evaluate("Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"):
                 assert not href.endswith(".ipynb"), f"{path.name}: a link left to a notebook: {href}"
                 if href.startswith("file://"):  # a link inside the site lands on one of its pages
