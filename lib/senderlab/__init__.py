@@ -61,6 +61,8 @@ from .core.env import (
     prop,
     query_or_default,
     query_tag,
+    with_scheduler,
+    with_stop_token,
 )
 from .core.scheduler import is_scheduler, schedule
 from .core.sender import (
@@ -204,6 +206,8 @@ __all__ = [
     "when_all_with_variant",
     "when_any",
     "with_error",
+    "with_scheduler",
+    "with_stop_token",
     "write_env",
 ]
 

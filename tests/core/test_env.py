@@ -346,3 +346,90 @@ def test_a_non_forwarding_user_query_is_hidden_by_an_adaptor():
 def test_read_env_sees_sync_waits_environment():
     (sch,) = ex.sync_wait(ex.read_env(ex.get_scheduler))
     assert ex.is_scheduler(sch)
+
+
+# -- the public interface: query, forwarding(), domain(), parts(), and the two views -----
+
+
+class _domain:
+    def transform_sender(self, sndr, env=None):
+        return sndr
+
+
+class _sched_with_domain:
+    def __init__(self, d) -> None:
+        self.d = d
+
+    def schedule(self):
+        return ex.just()
+
+    def query(self, q):
+        if q is ex.get_domain:
+            return self.d
+        raise LookupError(q)
+
+
+_user_query = ex.query_tag("user_query")  # not forwarding
+
+
+def test_forwarding_keeps_only_the_forwarding_queries_and_is_cached():
+    e = ex.env({ex.get_scheduler: "s", _user_query: 1})
+    f = e.forwarding()
+    assert ex.get_scheduler(f) == "s"
+    assert _user_query(f, "absent") == "absent"
+    assert e.forwarding() is f
+    assert f.forwarding() is f
+
+
+def test_domain_is_get_domain_else_the_schedulers_and_none_without_either():
+    d = _domain()
+    assert ex.env({ex.get_domain: d}).domain() is d
+    assert ex.env({ex.get_scheduler: _sched_with_domain(d)}).domain() is d
+    assert ex.env({ex.get_scheduler: ex.inline_scheduler()}).domain() is None
+    assert ex.empty_env.domain() is None
+
+
+def test_parts_are_what_a_join_copies():
+    props, rest = ex.env({ex.get_scheduler: "s"}, ex.prop(_user_query, 2)).parts()
+    assert props == {ex.get_scheduler: "s", _user_query: 2} and rest == ()
+
+
+def test_with_stop_token_answers_the_token_and_asks_the_base_for_the_rest():
+    src = ex.inplace_stop_source()
+    base = ex.env({ex.get_scheduler: "outer", ex.get_stop_token: ex.never_stop_token(), _user_query: 3})
+    v = ex.with_stop_token(src.get_token(), base)
+    assert ex.get_stop_token(v) == src.get_token()
+    assert ex.get_scheduler(v) == "outer" and _user_query(v) == 3
+    fwd = v.forwarding()
+    assert ex.get_stop_token(fwd) == src.get_token() and ex.get_scheduler(fwd) == "outer"
+    assert _user_query(fwd, "absent") == "absent"
+    joined = ex.env(v)
+    assert ex.get_stop_token(joined) == src.get_token() and ex.get_scheduler(joined) == "outer"
+    with pytest.raises(LookupError, match="get_scheduler"):
+        ex.get_scheduler(ex.with_stop_token(src.get_token(), None))
+
+
+def test_with_stop_token_names_the_domain_of_its_base():
+    d = _domain()
+    assert ex.with_stop_token(ex.never_stop_token(), ex.env({ex.get_domain: d})).domain() is d
+
+
+def test_with_scheduler_answers_the_scheduler_and_its_domain():
+    d = _domain()
+    sch = _sched_with_domain(d)
+    base = ex.env({ex.get_scheduler: "outer", _user_query: 4})
+    v = ex.with_scheduler(sch, base)
+    assert ex.get_scheduler(v) is sch and ex.get_domain(v) is d and v.domain() is d
+    assert _user_query(v) == 4
+    plain = ex.with_scheduler(ex.inline_scheduler(), ex.env({ex.get_domain: d}))
+    assert ex.get_domain(plain) is d  # a scheduler without a domain leaves the base's
+    assert ex.get_scheduler(plain.forwarding()) == ex.inline_scheduler()
+
+
+def test_the_adaptors_give_their_children_these_views():
+    seen = []
+    probe = ex.read_env(ex.get_stop_token) | ex.then(seen.append)
+    ex.sync_wait(ex.when_all(probe))
+    ex.sync_wait(ex.starts_on(ex.inline_scheduler(), ex.read_env(ex.get_scheduler) | ex.then(seen.append)))
+    assert isinstance(seen[0], ex.inplace_stop_token)
+    assert seen[1] == ex.inline_scheduler()

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import (
-    _MISSING,
     env,
     fwd_env,
     get_completion_scheduler,
     get_domain,
     get_env,
-    get_scheduler,
     get_stop_token,
+    with_scheduler,
+    with_stop_token,
 )
 from ..core.sender import _foreign_sender, as_sender, is_sender
 from ..core.signatures import completion_signatures, get_completion_signatures
@@ -99,14 +99,10 @@ def sched_attrs(sch, child=None):
     return env(m, forwarded_attrs(child))
 
 
-def sched_env(sch, outer):
+def sched_env(sch, outer) -> with_scheduler:
     """``JOIN-ENV(SCHED-ENV(sch), FWD-ENV(outer))``: the environment of work started on
     ``sch``: ``get_scheduler`` is ``sch`` (and ``get_domain`` its domain)."""
-    m = {get_scheduler: sch}
-    d = scheduler_domain(sch)
-    if d is not None:
-        m[get_domain] = d
-    return env(m, fwd_env(outer))
+    return with_scheduler(sch, fwd_env(outer))
 
 
 def hop_signatures(ssndr, env=None) -> completion_signatures:
@@ -115,46 +111,11 @@ def hop_signatures(ssndr, env=None) -> completion_signatures:
     return completion_signatures._of(tuple(s for s in cs.sigs if s.channel is not set_value_t), cs.exact)
 
 
-class stop_token_env(env):
-    """``JOIN-ENV(prop(get_stop_token, token), FWD-ENV(outer))`` without copying ``outer``.
-
-    The environment ``when_all``, ``when_any`` and ``split`` give their children: the
-    stop token is the algorithm's own, every other (forwarding) query goes to the
-    consumer's environment. Made once per operation and shared by all children.
-    """
-
-    __slots__ = ("_token", "_parent")
-
-    def __init__(self, token, outer) -> None:
-        self._token = token
-        self._parent = fwd_env(outer) if outer is not None else None
-        self._fwd = self  # every query it answers already forwards
-        # get_domain and get_scheduler forward, so the domain is the consumer's: reuse it
-        # if known (and never make sync_wait build its run loop just to find none).
-        self._dom = getattr(outer, "_dom", _MISSING)
-
-    def query(self, q):
-        if q is get_stop_token:
-            return self._token
-        p = self._parent
-        if p is None:
-            raise LookupError(q)
-        try:
-            return p.query(q)
-        except AttributeError:
-            raise LookupError(q) from None
-
-    # The parts, for env(...) joins that copy them.
-    @property
-    def _map(self):
-        return {get_stop_token: self._token}
-
-    @property
-    def _rest(self):
-        return () if self._parent is None else (self._parent,)
-
-    def __repr__(self) -> str:
-        return f"env(get_stop_token: {self._token!r}, {self._parent!r})"
+def stop_token_env(token, outer) -> with_stop_token:
+    """``JOIN-ENV(prop(get_stop_token, token), FWD-ENV(outer))``: the environment
+    ``when_any``, ``first_successful`` and ``split`` give their children (the
+    algorithm's own stop token, every other forwarding query the consumer's)."""
+    return with_stop_token(token, fwd_env(outer) if outer is not None else None)
 
 
 # -- operations whose children share one stop source (when_any, first_successful,

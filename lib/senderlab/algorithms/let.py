@@ -74,17 +74,13 @@ class _let_env(_env):
             return self._sch
         return self._base.query(q)
 
-    @property
-    def _map(self):
+    def parts(self) -> tuple[dict, tuple]:
+        props, rest = self._base.parts()
         m = {get_scheduler: self._sch}
-        for k, v in self._base._map.items():
+        for k, v in props.items():
             if k not in m:
                 m[k] = v
-        return m
-
-    @property
-    def _rest(self):
-        return self._base._rest
+        return m, rest
 
 
 class _let_receiver(forwarding_receiver):

@@ -94,21 +94,16 @@ def completion_domain(sndr):
 get_completion_scheduler_value = get_completion_scheduler(set_value_t)
 
 
-def _compute_env_domain(e):
+def env_domain(e):
+    """The domain an environment names, or ``None`` (:meth:`senderlab.env.domain`, which
+    caches it, for :class:`~senderlab.env` objects)."""
+    if isinstance(e, _env_cls):
+        d = e._dom
+        return e.domain() if d is _MISSING else d
     d = get_domain(e, None)
     if d is None:
         d = _scheduler_domain(get_scheduler(e, None))
     return d
-
-
-def env_domain(e):
-    """The domain an environment names, or ``None`` (cached on :class:`env` objects)."""
-    if isinstance(e, _env_cls):
-        d = e._dom
-        if d is _MISSING:
-            d = e._dom = _compute_env_domain(e)
-        return d
-    return _compute_env_domain(e)
 
 
 def get_domain_late(sndr, env):

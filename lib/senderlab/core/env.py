@@ -13,11 +13,30 @@ Environments flow *backward*, from a receiver to the sender connected to it
 * ``forwarding_query(q)`` tells whether adaptors pass ``q`` through unchanged
   ([exec.fwd.env]); every standard query here forwards, user queries do not unless
   made with ``forwarding=True``.
+
+The interface of an :class:`env` (what adaptors use, and what a subclass that computes
+its answers overrides):
+
+* ``query(q)``: the answer, or :class:`LookupError`;
+* ``forwarding()``: ``FWD-ENV`` of it, the view an adaptor gives its child (cached;
+  :func:`fwd_env` calls it);
+* ``domain()``: the domain it names for late customization, ``get_domain`` else the
+  domain of ``get_scheduler``, or ``None`` (cached; ``get-domain-late``'s environment
+  part, [exec.snd.transform]);
+* ``parts()``: ``(props, rest)``, what ``env(...)`` copies when it joins this one.
+
+Two views make the environments adaptors give their children without copying the
+outer one: :class:`with_stop_token` (``JOIN-ENV(prop(get_stop_token, token), base)``:
+``when_all``, ``when_any``, ``split``, ``stop_when``, a scope's token) and
+:class:`with_scheduler` (``JOIN-ENV(SCHED-ENV(sch), base)``: ``starts_on``,
+``finally_``).
 """
 
 from __future__ import annotations
 
-from .channels import as_channel, channel, set_value_t
+from typing import Any
+
+from .channels import as_channel, channel
 
 __all__ = [
     "query_tag",
@@ -34,6 +53,8 @@ __all__ = [
     "get_allocator",
     "get_completion_scheduler",
     "query_or_default",
+    "with_stop_token",
+    "with_scheduler",
 ]
 
 _MISSING = object()
@@ -95,8 +116,10 @@ class env:
     """
 
     __slots__ = ("_map", "_rest", "_fwd", "_dom")
+    _fwd: "env | None"
+    _dom: Any
 
-    def __init__(self, *parts) -> None:
+    def __init__(self, *parts: Any) -> None:
         m: dict = {}
         rest: list = []
         for p in parts:
@@ -106,10 +129,11 @@ class env:
                 # a foreign part came earlier: keep this one after it, in order
                 rest.append(p if isinstance(p, env) else env(p))
             elif isinstance(p, env):
-                for k, v in p._map.items():
+                props, more = p.parts()
+                for k, v in props.items():
                     if k not in m:
                         m[k] = v
-                rest.extend(p._rest)
+                rest.extend(more)
             elif type(p) is dict:
                 for k, v in p.items():
                     if not isinstance(k, query_tag):
@@ -120,8 +144,8 @@ class env:
                 rest.append(p)
         self._map = m
         self._rest = tuple(rest)
-        self._fwd = None
-        self._dom = _MISSING
+        self._fwd: env | None = None  # forwarding()'s answer, once computed
+        self._dom: Any = _MISSING  # domain()'s answer, once computed
 
     def query(self, q):
         try:
@@ -135,6 +159,37 @@ class env:
                 if type(r) is dict and q in r:
                     return r[q]
         raise LookupError(q)
+
+    def parts(self) -> tuple[dict, tuple]:
+        """``(props, rest)``: the queries answered from a mapping, and the parts asked
+        in turn after it; what ``env(...)`` copies when it joins this environment."""
+        return self._map, self._rest
+
+    def forwarding(self) -> "env":
+        """``FWD-ENV(self)`` ([exec.fwd.env]): only the forwarding queries; cached."""
+        f = self._fwd
+        if f is None:
+            props, rest = self.parts()
+            if not rest and all(forwarding_query(k) for k in props):
+                f = self
+            else:
+                f = env({k: v for k, v in props.items() if forwarding_query(k)}, *(_fwd_view(r) for r in rest))
+                f._fwd = f
+            self._fwd = f
+        return f
+
+    def domain(self) -> Any:
+        """The domain this environment names: ``get_domain``, else the domain of
+        ``get_scheduler``; ``None`` for none. Cached (environments are immutable)."""
+        d = self._dom
+        if d is _MISSING:
+            d = get_domain(self, None)
+            if d is None:
+                sch = get_scheduler(self, None)
+                if sch is not None:
+                    d = get_domain(sch, None)
+            self._dom = d
+        return d
 
     def __contains__(self, q) -> bool:
         try:
@@ -204,19 +259,111 @@ class _fwd_view:
         return self._env.query(q)
 
 
-def fwd_env(e):
+def fwd_env(e: Any) -> Any:
     """``FWD-ENV(e)``: the environment an adaptor gives its child ([exec.fwd.env])."""
     if isinstance(e, env):
-        f = e._fwd
-        if f is None:
-            if all(forwarding_query(k) for k in e._map) and not e._rest:
-                f = e
-            else:
-                f = env({k: v for k, v in e._map.items() if forwarding_query(k)}, *(_fwd_view(r) for r in e._rest))
-                f._fwd = f
-            e._fwd = f
-        return f
+        f = e._fwd  # the cached answer, without a method call: this is on every connect
+        return f if f is not None else e.forwarding()
     return _fwd_view(e)
+
+
+class with_stop_token(env):
+    """``JOIN-ENV(prop(get_stop_token, token), base)`` as a view of ``base``, not a copy:
+    the stop token is ``token``, every other query is ``base``'s (``None``: none).
+
+    Made once per operation by the adaptors that give their children a stop token of
+    their own. ``get_stop_token`` forwards and names no domain, so the view's domain is
+    ``base``'s and it is its own ``FWD-ENV`` when ``base`` is. A subclass that makes
+    its token only when asked overrides :meth:`stop_token`.
+    """
+
+    __slots__ = ("_token", "_base")
+
+    def __init__(self, token: Any, base: Any) -> None:
+        self._token = token
+        self._base = base
+        self._fwd = None
+        self._dom = _MISSING
+        if base is None:
+            self._fwd = self
+            self._dom = None
+        elif isinstance(base, env):
+            d = base._dom
+            self._dom = base.domain() if d is _MISSING else d
+            if base.forwarding() is base:
+                self._fwd = self
+
+    def stop_token(self) -> Any:
+        return self._token
+
+    def query(self, q: Any) -> Any:
+        if q is get_stop_token:
+            return self.stop_token()
+        b = self._base
+        if b is None:
+            raise LookupError(q)
+        try:
+            return b.query(q)
+        except AttributeError:
+            if type(b) is dict and q in b:
+                return b[q]
+            raise LookupError(q) from None
+
+    def parts(self) -> tuple[dict, tuple]:
+        return {get_stop_token: self.stop_token()}, (() if self._base is None else (self._base,))
+
+    def forwarding(self) -> env:
+        f = self._fwd
+        if f is None:
+            f = self._fwd = with_stop_token(self.stop_token(), fwd_env(self._base))
+        return f
+
+    def __repr__(self) -> str:
+        return f"env(get_stop_token: {self.stop_token()!r}, {self._base!r})"
+
+
+class with_scheduler(env):
+    """``JOIN-ENV(SCHED-ENV(sch), base)`` as a view of ``base``: ``get_scheduler`` is
+    ``sch`` and ``get_domain`` the domain ``sch`` names, where it names one; every other
+    query is ``base``'s ([exec.starts.on]'s environment for the work started on ``sch``).
+    """
+
+    __slots__ = ("_sch", "_sch_domain", "_base")
+
+    def __init__(self, sch: Any, base: Any) -> None:
+        self._sch = sch
+        self._sch_domain = get_domain(sch, None)
+        self._base = base
+        self._fwd = self if isinstance(base, env) and base.forwarding() is base else None
+        self._dom = self._sch_domain if self._sch_domain is not None else _MISSING
+
+    def query(self, q: Any) -> Any:
+        if q is get_scheduler:
+            return self._sch
+        if q is get_domain and self._sch_domain is not None:
+            return self._sch_domain
+        try:
+            return self._base.query(q)
+        except AttributeError:
+            b = self._base
+            if type(b) is dict and q in b:
+                return b[q]
+            raise LookupError(q) from None
+
+    def parts(self) -> tuple[dict, tuple]:
+        props = {get_scheduler: self._sch}
+        if self._sch_domain is not None:
+            props[get_domain] = self._sch_domain
+        return props, (self._base,)
+
+    def forwarding(self) -> env:
+        f = self._fwd
+        if f is None:
+            f = self._fwd = with_scheduler(self._sch, fwd_env(self._base))
+        return f
+
+    def __repr__(self) -> str:
+        return f"env(get_scheduler: {self._sch!r}, {self._base!r})"
 
 
 get_scheduler = query_tag("get_scheduler", forwarding=True)
@@ -244,6 +391,3 @@ def get_completion_scheduler(ch) -> query_tag:
         t = _completion_scheduler_tags[c] = query_tag(f"get_completion_scheduler[{c.name}]", forwarding=True)
     return t
 
-
-def _value_completion_scheduler_tag() -> query_tag:
-    return get_completion_scheduler(set_value_t)

@@ -163,12 +163,9 @@ class consumer_receiver(env):
             return self._stop_source().get_token()
         raise LookupError(q)
 
-    @property
-    def _map(self) -> dict:
+    def parts(self) -> tuple[dict, tuple]:
         sch = self._scheduler()
-        return {get_scheduler: sch, get_delegation_scheduler: sch, get_stop_token: self._stop_source().get_token()}
-
-    _rest = ()
+        return {get_scheduler: sch, get_delegation_scheduler: sch, get_stop_token: self._stop_source().get_token()}, ()
 
     def _scheduler(self) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError

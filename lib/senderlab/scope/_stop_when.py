@@ -17,8 +17,7 @@ stops the work).
 
 from __future__ import annotations
 
-from ..core.domain import env_domain
-from ..core.env import _MISSING, env as _env, fwd_env, get_stop_token
+from ..core.env import _MISSING, get_stop_token, with_stop_token
 from ..core.sender import adaptor_sender, forwarding_receiver
 from ..core.signatures import get_completion_signatures
 from ..core.stop_token import inplace_stop_source
@@ -26,47 +25,10 @@ from ..core.stop_token import inplace_stop_source
 __all__ = ["stop_when", "token_env", "traced_root"]
 
 
-class token_env(_env):
+def token_env(token, outer) -> with_stop_token:
     """``JOIN-ENV(prop(get_stop_token, token), outer)`` without copying ``outer``: the
     environment ``write_env(sndr, prop(get_stop_token, token))`` gives its child."""
-
-    __slots__ = ("_token", "_outer")
-
-    def __init__(self, token, outer) -> None:
-        self._token = token
-        self._outer = outer
-        self._fwd = None
-        self._dom = _MISSING
-        if isinstance(outer, _env):
-            # Only get_stop_token differs from ``outer``, and it forwards and names no
-            # domain: reuse what ``outer`` has cached rather than recompute per spawn.
-            d = outer._dom
-            self._dom = env_domain(outer) if d is _MISSING else d
-            if fwd_env(outer) is outer:
-                self._fwd = self
-
-    def query(self, q):
-        if q is get_stop_token:
-            return self._token
-        o = self._outer
-        try:
-            return o.query(q)
-        except AttributeError:
-            if type(o) is dict and q in o:
-                return o[q]
-            raise LookupError(q) from None
-
-    # The parts, for env(...) joins that copy them.
-    @property
-    def _map(self):
-        return {get_stop_token: self._token}
-
-    @property
-    def _rest(self):
-        return (self._outer,)
-
-    def __repr__(self) -> str:
-        return f"env(get_stop_token: {self._token!r}, {self._outer!r})"
+    return with_stop_token(token, outer)
 
 
 class _stop_when_receiver(forwarding_receiver):

@@ -184,15 +184,11 @@ class _task_env(_env):
 
     # What env(...) reads when it joins this environment with others (write_env, the hop):
     # the task's own answers now, then its context.
-    @property
-    def _map(self):
+    def parts(self) -> tuple[dict, tuple]:
         op = self.op
-        return {get_scheduler: op.sch, get_stop_token: op.token, get_allocator: DEFAULT_ALLOCATOR}
-
-    @property
-    def _rest(self):
-        ctx = self.op.context
-        return () if ctx is None else (ctx,)
+        ctx = op.context
+        return ({get_scheduler: op.sch, get_stop_token: op.token, get_allocator: DEFAULT_ALLOCATOR},
+                () if ctx is None else (ctx,))
 
     def __repr__(self) -> str:
         return f"<environment of {self.op._task!r}: scheduler {self.op.sch!r}>"
@@ -217,13 +213,9 @@ class _task_fwd_env(_env):
     def _dom(self):
         return self.inner._dom
 
-    @property
-    def _map(self):
-        return self.inner._map
-
-    @property
-    def _rest(self):
-        return tuple(_fwd_view(r) for r in self.inner._rest)
+    def parts(self) -> tuple[dict, tuple]:
+        props, rest = self.inner.parts()
+        return props, tuple(_fwd_view(r) for r in rest)
 
     def __repr__(self) -> str:
         return f"FWD-ENV({self.inner!r})"
