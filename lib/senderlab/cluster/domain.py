@@ -13,9 +13,12 @@ cluster (or, naming no scheduler, is started there: the inside of ``starts_on(cl
   a chunk ``[b, e)`` calls ``f(i, *values)`` for ``i`` in it (``f(b, e, *values)`` for
   ``bulk_chunked``). Each chunk sends back, for every NumPy array value, the rows
   ``[b, e)`` of its first axis if it changed them; those rows are written into the
-  array. **Writes outside a chunk's own rows are not gathered**: each worker works on its
-  own copy of the values, so such a write is lost (or seen by only some chunks).
-  Every policy runs its chunks in parallel, as on the GPU;
+  array. **Writes outside a chunk's own rows are not gathered back**: each worker
+  works on its own copy of the values, so such a write is lost, or seen only by the
+  chunks on the same worker (in the rows they send back, too): a data race, as it would
+  be in C++. Which arrays a chunk wrote is found by comparing its rows before and after
+  (a copy and a comparison of each array's rows on the worker: the price of not being
+  told). Every policy runs its chunks in parallel, as on the GPU;
 * ``continues_on(cluster)`` moves host values onto the cluster; ``when_all`` of cluster
   senders joins the children's values in one task of the same graph.
 

@@ -48,14 +48,20 @@ def run_then(f, cv):
 
 
 def _same(before: np.ndarray, after: np.ndarray) -> bool:
-    if before.flags.c_contiguous and after.flags.c_contiguous and before.dtype.hasobject is False:
-        b, a = before.reshape(-1).view(np.uint8), after.reshape(-1).view(np.uint8)
-        step = _BLOCK * 8
-        for i in range(0, b.size, step):
-            if not np.array_equal(b[i : i + step], a[i : i + step]):
-                return False
-        return True
-    return bool(np.array_equal(before, after))
+    """Whether the rows are bit for bit the same: compared a block at a time into one
+    reused buffer, stopping at the first block that differs."""
+    if not (before.flags.c_contiguous and after.flags.c_contiguous) or before.dtype.hasobject:
+        return bool(np.array_equal(before, after))
+    b, a = before.reshape(-1).view(np.uint8), after.reshape(-1).view(np.uint8)
+    if b.size % 8 == 0:
+        b, a = b.view(np.int64), a.view(np.int64)
+    buf = np.empty(min(_BLOCK, b.size), dtype=bool)
+    for i in range(0, b.size, _BLOCK):
+        out = buf[: min(_BLOCK, b.size - i)]
+        np.not_equal(b[i : i + _BLOCK], a[i : i + _BLOCK], out=out)
+        if out.any():
+            return False
+    return True
 
 
 def run_chunk(f, chunked: bool, begin: int, end: int, cv):
