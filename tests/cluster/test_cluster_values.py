@@ -116,3 +116,10 @@ def test_tracing_names_the_cluster_steps_and_draws_a_lane_per_worker(ctx, cl):
     chunks = [e for e in log if e.algorithm == "chunk [cluster]" and e.kind == "set_value"]
     assert {e.thread for e in chunks} == {f"dask-worker {w}" for w, _ in ctx.workers()}
     np.testing.assert_array_equal(y, np.arange(4.0) + 1)
+
+
+def test_a_context_with_an_address_connects_to_a_running_cluster_and_leaves_it_running(ctx, cl):
+    with ex.cluster.dask_context(ctx.client.scheduler.address) as other:
+        assert other.cluster is None and other.workers() == ctx.workers()
+        assert ex.sync_wait(ex.schedule(other.get_scheduler()) | ex.then(lambda: os.getpid()))[0] != os.getpid()
+    assert ex.sync_wait(ex.schedule(cl) | ex.then(lambda: 7)) == (7,)  # the cluster is still up
