@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import senderlab as ex
 from helpers import recording_receiver, stop_env
 from loop_helpers import CHECKED_RUN, STOPPED, error, scripted_sender, stack_depth, value
-from senderlab.algorithms import sublanguage as sl
+from senderlab.transcriptions import sublanguage as sl
 from senderlab.algorithms.any_sender import any_sender
 from senderlab.algorithms.retry import retry
 

@@ -33,7 +33,7 @@ def test_source_of_an_object_without_source_says_to_pass_a_string():
 
 
 def test_alias_line_finds_a_module_level_alias_and_names_a_missing_one():
-    from senderlab.algorithms import sublanguage
+    from senderlab.transcriptions import sublanguage
 
     assert alias_line(sublanguage, "any_node_sender").startswith("any_node_sender = ")
     with pytest.raises(LookupError, match=r"sublanguage has no line starting 'no_such = '"):

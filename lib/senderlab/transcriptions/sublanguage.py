@@ -54,15 +54,15 @@ from ..core.env import get_env, get_scheduler
 from ..core.scheduler import schedule
 from ..core.sender import connect, operation_state, receiver, sender, start
 from ..core.signatures import completion_signatures, get_completion_signatures
+from ..algorithms.any_sender import any_sender_of
+from ..algorithms.just import just
+from ..algorithms.let import let_value
+from ..algorithms.read_env import read_env
+from ..algorithms.repeat import repeat_effect_until
+from ..algorithms.starts_on import starts_on
+from ..algorithms.then import then
+from ..algorithms.variant_sender import variant_sender
 from ..task.task import task
-from .any_sender import any_sender_of
-from .just import just
-from .let import let_value
-from .read_env import read_env
-from .repeat import repeat_effect_until
-from .starts_on import starts_on
-from .then import then
-from .variant_sender import variant_sender
 
 __all__ = [
     "branch_t",
