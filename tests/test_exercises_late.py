@@ -47,6 +47,27 @@ class retry_op(ex.operation_state):
         ex.start(ex.connect(self.child, retry_receiver(self)))
 """
 
+#: Exercise 14's server, the reference's technique, for the wrong answers to change.
+SCOPE_SERVER = """
+def scope_server(acceptor, session):
+    def run():
+        scope = ex.counting_scope()
+
+        def spawn_session(sock):
+            work = ex.finally_(session(sock), ex.just() | ex.let_value(lambda: ex.io.async_close(sock)))
+            ex.spawn(work | ex.then(lambda *_: None) | ex.upon_error(lambda e: None), scope.get_token())
+            return False
+
+        def stop_sessions():
+            scope.request_stop()
+            return scope.join()
+
+        accept_loop = ex.io.async_accept(acceptor) | ex.then(spawn_session) | ex.repeat_effect_until()
+        return ex.finally_(accept_loop, ex.just() | ex.let_value(stop_sessions))
+
+    return ex.just() | ex.let_value(run)
+"""
+
 # -- the wrong-technique answers: (exercise name, what it does wrong, the cell run after the reference) --
 
 WRONG = [
@@ -198,7 +219,20 @@ WRONG = [
                 | ex.repeat_effect_until()
                 | ex.then(lambda: shared_count[0])
             )
+    """),    ("scope-server", "each session runs inside the accept loop, one after another", """
+        def scope_server(acceptor, session):
+            def serve_one(sock):
+                work = ex.finally_(session(sock), ex.just() | ex.let_value(lambda: ex.io.async_close(sock)))
+                return work | ex.then(lambda *_: False) | ex.upon_error(lambda e: False)
+
+            return ex.io.async_accept(acceptor) | ex.let_value(serve_one) | ex.repeat_effect_until()
     """),
+    ("scope-server", "on stop the server completes at once, leaving its sessions running", SCOPE_SERVER.replace(
+        "scope.request_stop()\n            return scope.join()", "return ex.just()")),
+    ("scope-server", "on stop the server joins the scope without asking the sessions to stop", SCOPE_SERVER.replace(
+        "scope.request_stop()\n", "")),
+    ("scope-server", "the sessions' sockets are never closed", SCOPE_SERVER.replace(
+        "ex.finally_(session(sock), ex.just() | ex.let_value(lambda: ex.io.async_close(sock)))", "session(sock)")),
 ]
 
 LATE = ["retry-sender", "trampoline", "partial-read", "echo-session", "scope-server", "bulk-scan", "domain-bulk", "gpu-bulk"]
