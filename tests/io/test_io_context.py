@@ -134,3 +134,41 @@ def test_bad_arguments_say_what_to_do():
         c.run()
         with pytest.raises(RuntimeError, match="stopped"):
             c.sync_wait(ex.schedule(c.get_scheduler()))
+
+
+# -- a virtual clock (contexts.mock_clock, after trio's MockClock) ----------------------------
+
+
+def test_timers_on_a_virtual_clock_fire_when_it_jumps_past_their_deadline_and_not_before():
+    from senderlab.contexts.mock_clock import mock_clock
+
+    clock = mock_clock()
+    with io.io_context(clock=clock) as ctx:
+        sch = ctx.get_scheduler()
+        r = recording_receiver()
+        ex.connect(ex.schedule_after(sch, 5), r).start()
+        assert ctx.poll() == 0 and ctx.pending() == 1  # time has not moved: nothing to run
+        clock.jump(4.5)
+        assert ctx.poll() == 0 and ctx.pending() == 1 and not r.completed
+        clock.jump(0.5)
+        assert ctx.pending() == 0  # due: taken out by the jump
+        assert ctx.poll() == 1
+        assert r.completions == [("set_value", ())]
+        assert sch.now() == 5.0
+
+
+def test_a_context_running_on_its_thread_wakes_for_a_jump():
+    from senderlab.contexts.mock_clock import mock_clock
+
+    clock = mock_clock()
+    with io.io_context(clock=clock) as ctx:
+        ctx.start_thread()
+        first, second = recording_receiver(), recording_receiver()
+        ex.connect(ex.schedule_after(ctx.get_scheduler(), 10), first).start()
+        ex.connect(ex.schedule_after(ctx.get_scheduler(), 20), second).start()
+        clock.jump(10)
+        assert first.done.wait(30)
+        assert ctx.pending() == 1 and not second.completed  # still waiting, however long this took
+        clock.jump(10)
+        assert second.done.wait(30)
+        assert first.threads == second.threads == ["senderlab-io"]

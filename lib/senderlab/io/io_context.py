@@ -52,7 +52,7 @@ from ..core.sender import basic_sender
 from ..core.scheduler import schedule_sender
 from ..core.signatures import completion_signatures
 from ..contexts._threads import report_exception, stop_at_exit
-from ..contexts.timer import _EARLY, deadline_heap, timed_scheduler_mixin, timer_op
+from ..contexts.timer import _EARLY, _clocked_timer_op, deadline_heap, timed_scheduler_mixin, timer_op
 
 if TYPE_CHECKING:
     from .runner import coroutine_runner
@@ -251,15 +251,18 @@ class io_context:
     """A reactor (Asio's ``io_context``): see the module docstring.
 
     ``io_context(poller="epoll"|"selectors"|None)``; the default is ``epoll`` where the
-    platform has it. ``with io_context() as ctx:`` stops it, joins its thread (if
+    platform has it. ``clock=senderlab.contexts.mock_clock.mock_clock()`` makes its timers
+    follow a virtual clock that moves only when a test calls ``jump`` (the default is
+    :func:`time.monotonic`); a timer it makes due runs on the context's thread, as usual. ``with io_context() as ctx:`` stops it, joins its thread (if
     :meth:`start_thread` made one) and closes it on exit."""
 
     __slots__ = (
         "_poller", "_states", "_ready", "_lock", "_wake_r", "_wake_w", "_timers", "_stopped",
-        "_interrupted", "_tid", "_work", "_guards", "_thread", "_closed", "_sch", "_finalizer", "__weakref__",
+        "_interrupted", "_tid", "_work", "_guards", "_thread", "_closed", "_sch", "_finalizer", "_clock",
+        "__weakref__",
     )
 
-    def __init__(self, poller: str | None = None) -> None:
+    def __init__(self, poller: str | None = None, *, clock: Any = None) -> None:
         if poller is None:
             poller = "epoll" if _HAVE_EPOLL else "selectors"
         if poller == "epoll":
@@ -274,6 +277,9 @@ class io_context:
         self._ready: deque = deque()
         self._lock = threading.Lock()
         self._timers = deadline_heap()
+        self._clock = clock
+        if clock is not None:
+            clock._attach(self)
         self._stopped = False
         self._interrupted = False
         self._tid: int | None = None
@@ -481,6 +487,8 @@ class io_context:
         states = self._states
         timers = self._timers
         waiting = timers._ops  # truthy while a timer waits (cheaper than len(timers))
+        clock = self._clock
+        now = _monotonic if clock is None else clock.current_time
         lock = self._lock
         n = 0
         try:
@@ -490,7 +498,7 @@ class io_context:
                 if waiting:
                     with lock:
                         due: list = []
-                        timers.pop_due(_monotonic(), due)
+                        timers.pop_due(now(), due)
                     for op in due:
                         ready.append(op._fire)
                 if ready:
@@ -512,7 +520,12 @@ class io_context:
                 else:
                     with lock:
                         d = timers.next_deadline()
-                    timeout = -1.0 if d is None else max(0.0, d - _monotonic())
+                    if d is None:
+                        timeout = -1.0
+                    elif clock is None:
+                        timeout = max(0.0, d - _monotonic())
+                    else:  # virtual time moves only in a jump, which wakes the poller
+                        timeout = 0.0 if d <= now() else -1.0
                 got = poller.poll(timeout, states)
                 n += got
                 if not block and not got and not ready:
@@ -593,6 +606,17 @@ class io_context:
         with self._lock:
             return len(self._timers)
 
+    def _advance(self, now: float) -> None:
+        """The virtual clock moved to ``now``: the timers now due leave the heap at once
+        and are queued for the context's thread."""
+        due: list = []
+        with self._lock:
+            self._timers.pop_due(now, due)
+        for op in due:
+            self._ready.append(op._fire)
+        if not self._owner():
+            self._wake()
+
 
 def _close_fds(r: int, w: int) -> None:
     os.close(r)
@@ -634,7 +658,7 @@ def _as_sender(s):
 class io_scheduler(timed_scheduler_mixin):
     """The scheduler of an :class:`io_context` (Asio's executor): ``schedule()`` completes
     on the context's thread; ``schedule_after``/``schedule_at``/``now`` are its timers
-    (:func:`time.monotonic`). Equal for the same context."""
+    (:func:`time.monotonic`, or the context's virtual clock). Equal for the same context."""
 
     __slots__ = ("_ctx", "_attrs")
 
@@ -650,7 +674,14 @@ class io_scheduler(timed_scheduler_mixin):
         return _schedule_sender(self)
 
     def _timer_op(self, rcvr, env_, when, absolute) -> timer_op:
+        if self._ctx._clock is not None:
+            return _clocked_timer_op(self._ctx, rcvr, env_, when, absolute, self)
         return timer_op(self._ctx, rcvr, env_, when, absolute, self)
+
+    def now(self) -> float:  # type: ignore[override]  # the mixin's is static: time.monotonic
+        """The context's clock: :func:`time.monotonic`, or its virtual clock."""
+        c = self._ctx._clock
+        return _monotonic() if c is None else c.current_time()
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, io_scheduler) and other._ctx is self._ctx
