@@ -62,14 +62,51 @@ def execute(nb, path: Path, timeout: int = NOTEBOOK_TIMEOUT):
         def _default_kernel_spec_manager(self):
             return KernelSpecManager(kernel_dirs=[], ensure_native_kernel=True)
 
+    class _client(NotebookClient):
+        # A %%sender run still going when its cell ends finishes in the background and
+        # sends its final state (graph, trace, status) while a later cell runs. nbclient
+        # drops every message of an earlier cell; the widget state in them is kept here.
+        async def _async_poll_output_msg(self, parent_msg_id, cell, cell_index):
+            while True:
+                msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=None))
+                if msg["parent_header"].get("msg_id") == parent_msg_id:
+                    try:
+                        self.process_message(msg, cell, cell_index)
+                    except CellExecutionComplete:
+                        return
+                elif msg["msg_type"] == "comm_msg":
+                    self.handle_comm_msg([], msg, cell_index)
+
+    import nbformat
+    from nbclient.exceptions import CellExecutionComplete
+    from nbclient.util import ensure_async
+
+    # last, a cell of the build's own waits for the runs still going in the background
+    # (their final pictures), at most IN_FLIGHT_S seconds, and is taken out again
+    nb.cells.append(nbformat.v4.new_code_cell(_WAIT_FOR_RUNS))
     with tempfile.TemporaryDirectory(prefix="senderlab-site-") as tmp:
         env = dict(os.environ, IPYTHONDIR=str(Path(tmp) / "ipython"), JUPYTER_RUNTIME_DIR=str(Path(tmp) / "rt"),
                    PYDEVD_DISABLE_FILE_VALIDATION="1")
-        client = NotebookClient(nb, kernel_name=NATIVE_KERNEL_NAME, kernel_manager_class=_this_python,
-                                timeout=timeout, startup_timeout=60, store_widget_state=True,
-                                resources={"metadata": {"path": str(path.parent)}})
-        client.execute(env=env)
+        client = _client(nb, kernel_name=NATIVE_KERNEL_NAME, kernel_manager_class=_this_python,
+                         timeout=timeout, startup_timeout=60, store_widget_state=True,
+                         resources={"metadata": {"path": str(path.parent)}})
+        try:
+            client.execute(env=env)
+        finally:
+            nb.cells.pop()
     return nb
+
+
+#: Seconds the build waits, after the last cell, for %%sender runs still in the background.
+IN_FLIGHT_S = 30
+_WAIT_FOR_RUNS = f"""
+import asyncio as _sl_asyncio, time as _sl_time
+from senderlab_kernel import runner as _sl_runner
+_sl_deadline = _sl_time.monotonic() + {IN_FLIGHT_S}
+while _sl_runner.in_flight and _sl_time.monotonic() < _sl_deadline:
+    await _sl_asyncio.sleep(0.05)
+await _sl_asyncio.sleep(0.2)  # the last state messages of the runs that just finished
+"""
 
 
 # -- stamping the stored welcome -------------------------------------------------------------
