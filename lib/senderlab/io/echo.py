@@ -46,7 +46,6 @@ import math
 import signal
 import sys
 import threading
-from time import monotonic as _monotonic
 from typing import Any, Callable
 
 import senderlab as ex
@@ -421,27 +420,28 @@ class _idle_watch:
     its last echo) looks at when each one last echoed. Closing the socket ends the
     session's pending read or write with an error, and the session ends as any other."""
 
-    __slots__ = ("ctx", "timeout", "last")
+    __slots__ = ("ctx", "timeout", "last", "now")
 
     def __init__(self, ctx: Any, timeout: float) -> None:
         self.ctx = ctx
         self.timeout = timeout
-        self.last: dict = {}  # socket -> monotonic time of its last echo (or its start)
+        self.last: dict = {}  # socket -> time of its last echo (or its start)
+        self.now = ctx.get_scheduler().now  # the clock the sweep's timer follows
 
     def watch(self, sock: Any, on_echo: Callable[[int], None] | None) -> Callable[[int], None]:
         """Start watching ``sock``; the ``on_echo`` for its session (calls ``on_echo`` too)."""
-        last = self.last
-        last[sock] = _monotonic()
+        last, now = self.last, self.now
+        last[sock] = now()
 
         def echoed(nbytes: int) -> None:
-            last[sock] = _monotonic()
+            last[sock] = now()
             if on_echo is not None:
                 on_echo(nbytes)
 
         return echoed
 
     def sweep(self) -> bool:
-        limit = _monotonic() - self.timeout
+        limit = self.now() - self.timeout
         for sock, t in list(self.last.items()):
             if not sock.is_open():
                 del self.last[sock]
