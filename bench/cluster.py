@@ -18,9 +18,11 @@ one thread each:
   and the rows written into ``y``.
 
 What the domain does beyond the hand-written version: it cannot know which arrays a
-chunk writes, so each chunk keeps a copy of its rows of every array and compares after
-(``x``'s rows are compared in full; ``y``'s differ at once), plus the sender machinery
-(one completion thread hop, a small task that says which values to send back).
+chunk writes, so each chunk copies a block of rows (1 MB) of every array into a scratch
+buffer before the calls of that block and compares after, and sends back the changed
+rows (``x``'s are compared and stay; ``y``'s come back); plus the sender machinery (a
+completion-thread hop, an observer per chunk, a small task that says which values to
+send back).
 
 Method: ``time.perf_counter`` around one whole operation (scatter, compute, gather,
 write back); one untimed warm-up of each case; then ``--rounds`` rounds, each timing the

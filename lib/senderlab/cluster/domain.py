@@ -10,15 +10,16 @@ cluster (or, naming no scheduler, is started there: the inside of ``starts_on(cl
 * ``then(f)`` ([exec.then]) becomes one Dask task running ``f(*values)`` on a worker;
 * ``bulk``, ``bulk_chunked``, ``bulk_unchunked`` ([exec.bulk]) become one task per
   chunk, at least one chunk per worker thread, each pinned (loosely) to its own worker:
-  a chunk ``[b, e)`` calls ``f(i, *values)`` for ``i`` in it (``f(b, e, *values)`` for
-  ``bulk_chunked``). Each chunk sends back, for every NumPy array value, the rows
-  ``[b, e)`` of its first axis if it changed them; those rows are written into the
-  array. **Writes outside a chunk's own rows are not gathered back**: each worker
-  works on its own copy of the values, so such a write is lost, or seen only by the
-  chunks on the same worker (in the rows they send back, too): a data race, as it would
-  be in C++. Which arrays a chunk wrote is found by comparing its rows before and after
-  (a copy and a comparison of each array's rows on the worker: the price of not being
-  told). Every policy runs its chunks in parallel, as on the GPU;
+  a chunk ``[b, e)`` calls ``f(i, *values)`` for ``i`` in it (``bulk_chunked``: ``f(b2,
+  e2, *values)`` over sub-ranges covering it). A call ``f(i)`` (``f(b2, e2)``) may write
+  rows ``i`` (``[b2, e2)``) of the first axis of the NumPy array values; the chunk finds
+  the rows that changed (it copies a block of rows of each array into a small scratch
+  buffer before the calls of that block and compares after: the price of not being
+  told what ``f`` writes) and sends them back, to be written into the arrays. **Other
+  writes are not gathered back**: each worker works on its own copy of the values, so a
+  write to the rows of another index is lost, or seen only by the calls on the same
+  worker: a data race, as it would be in C++ under a parallel policy. Every policy runs
+  its chunks in parallel, as on the GPU;
 * ``continues_on(cluster)`` moves host values onto the cluster; ``when_all`` of cluster
   senders joins the children's values in one task of the same graph.
 
@@ -126,9 +127,9 @@ class chain:
             self.host = None
             self.futures.append(self.fut)
         if self.patches is not None:
-            spans, futs, _ = self.patches
+            futs, _ = self.patches
             self.patches = None
-            self.submit("bulk-join", tasks.apply_patches, self.fut, spans, *futs)
+            self.submit("bulk-join", tasks.apply_patches, self.fut, *futs)
         return self.fut
 
     def submit(self, name, fn, *args, **kw):
@@ -199,7 +200,7 @@ class _leaving:
         else:
             self.want = [ch.ctx.client.submit(tasks.outgoing, ch.fut, key=task_key("gather"), pure=False)]
             if ch.patches is not None:
-                self.want.extend(ch.patches[1])
+                self.want.extend(ch.patches[0])
         self.left = len(self.want)
 
     def wait(self) -> None:
@@ -214,7 +215,7 @@ class _leaving:
         if self.ch.patches is not None:
             # The chunks' observers report after their own completion on their lanes, so
             # a trace shows every chunk done before the bulk.
-            for obs in self.ch.patches[2]:
+            for obs in self.ch.patches[1]:
                 obs.on_done(self._one)
 
     def _one(self, fut) -> None:  # on a Dask callback thread or a lane: only count
@@ -284,9 +285,8 @@ def _gather(ch: chain, want) -> tuple:
             np.copyto(host, v)
             out[j] = host
     if ch.patches is not None:
-        spans = ch.patches[0]
-        for (b, e), rows in zip(spans, got[1:]):
-            for j, part in zip(rows[::2], rows[1::2]):
+        for rows in got[1:]:
+            for j, b, e, part in tasks.patches_of(rows):
                 v = out[j]
                 if not v.flags.writeable:
                     v = out[j] = v.copy()
@@ -470,7 +470,7 @@ class _cluster_bulk_sender(_cluster_sender):
             s = _chunk_sender(self.ctx, fut, slots[k], spans[k])
             connect(s, _SINK).start()
             observers.append(s)
-        ch.patches = (spans, futs, observers)
+        ch.patches = (futs, observers)
 
 
 class _chunk_sender:

@@ -23,6 +23,7 @@ __all__ = ["SAME", "pack", "unpack", "run_then", "run_chunk", "apply_patches", "
 SAME = "senderlab.cluster.same"
 
 _BLOCK = 1 << 20  # elements compared at a time (an early difference stops the comparison)
+_SCRATCH = 1 << 20  # bytes of rows a chunk copies, runs and compares at a time
 
 
 def pack(values, src, dirty) -> tuple:
@@ -66,31 +67,65 @@ def _same(before: np.ndarray, after: np.ndarray) -> bool:
 
 def run_chunk(f, chunked: bool, begin: int, end: int, cv):
     """One chunk of a ``bulk``: ``f(i, *values)`` for ``i`` in ``[begin, end)``, or
-    ``f(begin, end, *values)`` for ``bulk_chunked``. Returns ``(j, rows, j2, rows2,
-    ...)``: for each array value ``j`` whose rows ``[begin, end)`` (first axis) the chunk
-    changed, those rows. Writes elsewhere in an array are not returned."""
+    ``f(b, e, *values)`` for ``bulk_chunked`` over sub-ranges covering it.
+
+    The chunk goes a *block* of about ``_SCRATCH`` bytes of rows at a time: it copies the
+    block's rows of every array into a scratch buffer, runs the calls of those indices,
+    and compares; a call ``f(i)`` (``f(b, e)``) may write rows ``i`` (``[b, e)``) of the
+    arrays, and the blocks where it did are sent back. (Blocks keep the copy small enough
+    to stay in the cache; ``bulk_chunked`` lets the implementation choose its chunks.)
+    Returns ``(j, b, e, rows, ...)``: for each array value ``j``, each run ``[b, e)`` of
+    changed blocks and those rows. A write to rows of other indices is not returned."""
     values = cv[:-1]
-    arrays = [(j, v, v[begin:end].copy()) for j, v in enumerate(values) if isinstance(v, np.ndarray) and v.ndim]
-    if chunked:
-        f(begin, end, *values)
-    else:
-        for i in range(begin, end):
-            f(i, *values)
-    out = []
-    for j, v, before in arrays:
-        if not _same(before, v[begin:end]):
-            out += (j, v[begin:end])  # a view: nothing writes these rows before they are read
+    arrays = [(j, v) for j, v in enumerate(values) if isinstance(v, np.ndarray) and v.ndim and len(v) > begin]
+    if not arrays:
+        _calls(f, chunked, begin, end, values)
+        return ()
+    row_bytes = max(max(v[:1].nbytes for _, v in arrays), 1)
+    step = max(1, _SCRATCH // row_bytes)
+    scratch = [np.empty((min(step, end - begin),) + v.shape[1:], v.dtype) for _, v in arrays]
+    runs: list = [[] for _ in arrays]  # per array: [begin, end] of runs of changed blocks
+    for b in range(begin, end, step):
+        e = min(b + step, end)
+        for (_, v), buf in zip(arrays, scratch):
+            rows = v[b:e]
+            np.copyto(buf[: len(rows)], rows)
+        _calls(f, chunked, b, e, values)
+        for k, ((_, v), buf) in enumerate(zip(arrays, scratch)):
+            rows = v[b:e]
+            if len(rows) and not _same(buf[: len(rows)], rows):
+                r = runs[k]
+                if r and r[-1][1] == b:
+                    r[-1][1] = b + len(rows)
+                else:
+                    r.append([b, b + len(rows)])
+    out: list = []
+    for (j, v), r in zip(arrays, runs):
+        for b, e in r:
+            out += (j, b, e, v[b:e])  # a view: only this chunk writes these rows
     return tuple(out)
 
 
-def apply_patches(cv, spans, *patches):
-    """The values after a ``bulk``: the rows each chunk returned, written into them.
-    ``spans[k]`` is chunk ``k``'s ``(begin, end)``."""
+def _calls(f, chunked, b, e, values) -> None:
+    if chunked:
+        f(b, e, *values)
+    else:
+        for i in range(b, e):
+            f(i, *values)
+
+
+def patches_of(rows):
+    """The ``(j, b, e, rows)`` entries of what :func:`run_chunk` returned."""
+    return zip(rows[0::4], rows[1::4], rows[2::4], rows[3::4])
+
+
+def apply_patches(cv, *patches):
+    """The values after a ``bulk``: the rows each chunk returned, written into them."""
     values, src, dirty = unpack(cv)
     values = list(values)
     written = set(dirty)
-    for (b, e), rows in zip(spans, patches):
-        for j, part in zip(rows[::2], rows[1::2]):
+    for rows in patches:
+        for j, b, e, part in patches_of(rows):
             v = values[j]
             if not v.flags.writeable:
                 v = values[j] = v.copy()
