@@ -95,6 +95,9 @@ __all__ = [
 # The one switch: True while any trace sink or checked mode is active (flipped by
 # senderlab.core.trace), which turns every fast path off.
 _tracing = False
+# Filled by senderlab.task.asyncio_bridge at import: what ``await sndr`` outside a task
+# delegates to (a function returning the iterator to ``yield from``).
+_await_outside_task: Any = None
 # Filled by senderlab.core.trace at import: the object whose ``begin``/``finish`` the
 # generic connect calls while tracing (the tracing hook; core/sender does not import it).
 _trace_hook: Any = None
@@ -291,14 +294,19 @@ class basic_sender:
         connects and starts it and resumes the coroutine with the result: ``None`` for no
         values, the value for one, the tuple for several; ``set_error(e)`` raises ``e``
         here and ``set_stopped()`` ends the task stopped (see :mod:`senderlab.task`).
-        Anywhere else the await is delegated to
-        :func:`senderlab.task.asyncio_bridge.await_outside_task`.
+        Anywhere else the await is delegated to the hook in ``_await_outside_task``,
+        which :mod:`senderlab.task.asyncio_bridge` fills at import (core imports nothing
+        above it): :func:`senderlab.task.asyncio_bridge.await_outside_task`.
         """
         if _awaiting.cell.driver is not None:
             return (yield self)
-        from ..task.asyncio_bridge import await_outside_task
-
-        return (yield from await_outside_task(self))
+        hook = _await_outside_task
+        if hook is None:
+            raise RuntimeError(
+                f"await {self!r:.60}: no bridge for an await outside a task is installed; "
+                "import senderlab (its task layer installs it) or await inside an @ex.task"
+            )
+        return (yield from hook(self))
 
 
 class _await_cell:

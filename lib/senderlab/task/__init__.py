@@ -14,9 +14,13 @@ Importing this package imports no event loop.
 
 from __future__ import annotations
 
+from . import asyncio_bridge
 from .change_coroutine_scheduler import change_coroutine_scheduler
 from .stopped import task_stopped
 from .task import task
 from .with_error import with_error
 
 __all__ = ["task", "with_error", "change_coroutine_scheduler", "task_stopped"]
+
+# Importing asyncio_bridge installs core's hook for ``await sndr`` outside a task.
+_AWAIT_BRIDGE = asyncio_bridge

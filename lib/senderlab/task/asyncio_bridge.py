@@ -19,12 +19,23 @@ await outside a task actually happens.
 
 from __future__ import annotations
 
+from typing import Any, Generator
+
+from ..contexts.asyncio import await_sender_on_running_loop
+from ..core import sender as _sender_mod
+
 __all__ = ["await_outside_task"]
 
 
-def await_outside_task(sndr):
+def await_outside_task(sndr: Any) -> Generator[Any, Any, Any]:
     """Return a generator that runs ``sndr`` on the running asyncio loop for an
     ``await`` outside a task driver (see :mod:`senderlab.contexts.asyncio`)."""
-    from ..contexts.asyncio import await_sender_on_running_loop
-
     return await_sender_on_running_loop(sndr)
+
+
+def _hook(sndr: Any) -> Generator[Any, Any, Any]:
+    return await_outside_task(sndr)  # looked up per call, so it can be replaced
+
+
+# The slot core's basic_sender.__await__ reads (core imports nothing above it).
+_sender_mod._await_outside_task = _hook
