@@ -1,6 +1,6 @@
 """Errors, stop requests and dead workers on the cluster domain: a worker's exception
 arrives on set_error as the same exception; a stop request cancels the pending futures
-and completes with set_stopped; a killed worker fails the operation with worker_died,
+and completes with set_stopped; a killed worker fails the operation with WorkerDiedError,
 never a hang ([exec.then], [exec.bulk], [exec.when.all]; P2300R10 stop tokens)."""
 
 from __future__ import annotations
@@ -94,8 +94,8 @@ def test_a_killed_worker_fails_the_operation_with_a_clear_error(ctx, cl):
         os.kill(victim, signal.SIGKILL)
         assert r.done.wait(60), "the operation hung after its worker died"
         assert r.channel == "error"
-        assert isinstance(r.result, ex.cluster.worker_died)
-        with pytest.raises(ex.cluster.worker_died, match="worker died while running task .*bulk_chunked-chunk"):
+        assert isinstance(r.result, ex.cluster.WorkerDiedError)
+        with pytest.raises(ex.cluster.WorkerDiedError, match="worker died while running task .*bulk_chunked-chunk"):
             raise r.result
     finally:
         gate.set()

@@ -13,12 +13,12 @@ distributed, cloudpickle). What it offers:
   task and ``bulk``/``bulk_chunked``/``bulk_unchunked`` as one task per chunk on the
   workers, keeps a chain's values on the cluster as futures and gathers them when the
   chain leaves (:mod:`senderlab.cluster.domain`);
-* :class:`worker_died`: the error of an operation whose worker died.
+* :class:`WorkerDiedError`: the error of an operation whose worker died.
 """
 
 from __future__ import annotations
 
 from .context import NANNY_HINT, cluster_scheduler, dask_context
-from .domain import cluster_domain, worker_died
+from .domain import WorkerDiedError, cluster_domain
 
-__all__ = ["NANNY_HINT", "cluster_domain", "cluster_scheduler", "dask_context", "worker_died"]
+__all__ = ["NANNY_HINT", "WorkerDiedError", "cluster_domain", "cluster_scheduler", "dask_context"]

@@ -78,7 +78,7 @@ class dask_context:
     on 127.0.0.1, and Dask's dashboard at ``dashboard_address`` (``None``: no
     dashboard). The local cluster's scheduler fails a task whose worker dies at once
     (``allowed_failures=0``) instead of running it again elsewhere, so a dead worker fails
-    the operation (:class:`~senderlab.cluster.worker_died`); a remote scheduler keeps its
+    the operation (:class:`~senderlab.cluster.WorkerDiedError`); a remote scheduler keeps its
     own setting (Dask's default retries a task on three workers before it fails it).
     """
 

@@ -45,7 +45,7 @@ every other object as a copy.
 
 Errors raised on a worker arrive on ``set_error`` as the same exception (type and
 message; Dask adds the worker's traceback). A worker that dies while running a task
-fails the operation with :class:`worker_died`. A stop request cancels the chain's
+fails the operation with :class:`WorkerDiedError`. A stop request cancels the chain's
 pending futures (tasks already running on a worker run to their end; their results are
 dropped) and completes with ``set_stopped`` once Dask has taken the cancellation.
 Algorithms the domain does not transform (``let_value``, ``upon_error``, ...) run on the
@@ -70,13 +70,13 @@ from ..core.sender import connect, forwarding_receiver
 from ..core.signatures import get_completion_signatures
 from . import tasks
 
-__all__ = ["cluster_domain", "worker_died"]
+__all__ = ["cluster_domain", "WorkerDiedError"]
 
 _BULK_TAGS = {"bulk": False, "bulk_unchunked": False, "bulk_chunked": True}
 _value_scheduler = get_completion_scheduler(set_value_t)
 
 
-class worker_died(RuntimeError):
+class WorkerDiedError(RuntimeError):
     """A Dask worker died (killed, out of memory, crashed) while it ran a task of the
     operation; the operation fails rather than run the work again."""
 
@@ -295,11 +295,11 @@ def _gather(ch: chain, want) -> tuple:
 
 
 def _explain(e: BaseException) -> BaseException:
-    """A worker's death as :class:`worker_died`; every other error as it was raised."""
+    """A worker's death as :class:`WorkerDiedError`; every other error as it was raised."""
     from distributed.scheduler import KilledWorker
 
     if isinstance(e, KilledWorker):
-        err = worker_died(
+        err = WorkerDiedError(
             f"a Dask worker died while running task {e.task!r} (killed, out of memory, or crashed); the operation "
             f"fails rather than run the work again. Dask says: {e}"
         )
