@@ -426,6 +426,22 @@ def test_loop_rounds_are_grouped_under_the_first_with_a_count(shell, capsys):
     assert g["crows"] == 1 and g["rows"] > 3 and g["crow"][rounds[-1]] == g["crow"][head]
 
 
+@pytest.mark.parametrize(("cell", "alg", "rounds"), [
+    ("n = [0]\ndef more():\n    n[0] += 1\n    return n[0] >= 5\njust() | then(more) | repeat_effect_until()", "then", 5),
+    ("n = [0]\ndef flaky(x):\n    n[0] += 1\n    if n[0] < 4:\n        raise ValueError(n[0])\n    return x\n"
+     "retry(just(1) | then(flaky))", "then", 4),
+    ("@ex.task\nasync def total() -> int:\n    s = 0\n    for i in range(6):\n        s += await (just(i) | then(abs))\n"
+     "    return s\ntotal()", "then", 6),
+], ids=["repeat_effect_until", "retry", "task-loop"])
+def test_every_kind_of_loop_is_grouped(shell, capsys, cell, alg, rounds):
+    result, out, err = run(shell, capsys, "%%sender\n" + cell)
+    assert result.success and err == ""
+    g = last_run().widget.graph
+    head = g["alg"].index(alg)
+    assert g["iters"][head] == rounds
+    assert sum(1 for i, r in enumerate(g["rep"]) if r == head) == rounds  # each round drawn on the first
+
+
 def test_two_senders_of_one_algorithm_are_no_loop(shell, capsys):
     run(shell, capsys, "%%sender\njust(1) | let_value(lambda x: just(x + 1))")
     g = last_run().widget.graph
