@@ -2,7 +2,7 @@
 #
 #   make lab     JupyterLab on the course (it opens notebooks/00-welcome.ipynb; exercises/ is
 #                reachable from it), with %load_ext senderlab_kernel done for you
-#   make exercises  the same server, opening exercises/README.md (the graded exercises)
+#   make exercises  the same server, its file browser on exercises/ (the graded exercises)
 #   make grade SUBMISSIONS=dir OUT=dir   grade a folder of submissions (python -m senderlab_grade)
 #   make site    execute the tutorials and the talk into a static HTML site under site/
 #   make test    the test suite (pytest; notebook execution included)
@@ -80,7 +80,7 @@ lab: venv startup
 	  --LabApp.default_url=/lab/tree/$(LAB_OPEN) $(ROOT_ARGS) $(LAB_ARGS)
 
 exercises:
-	$(MAKE) lab LAB_OPEN=exercises/README.md
+	$(MAKE) lab LAB_OPEN=exercises
 
 # The README's grading command, with the venv's Python spelled out.
 grade: venv
