@@ -172,6 +172,7 @@ def test_make_lab_opens_the_welcome_and_its_first_picture_moves(tmp_path):
     the server as it prints it: the time until the welcome's first stored picture moves."""
     wb._need_chromium()
     venv = Path(sys.prefix)
+    assert sys.prefix != sys.base_prefix, "run the suite from the venv `make test` builds: make lab uses it"
     port, token = wb._free_port(), secrets.token_hex(16)
     lab_args = " ".join([
         "--no-browser", "--ip=127.0.0.1", f"--port={port}", f"--ServerApp.token={token}",
