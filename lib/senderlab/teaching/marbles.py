@@ -244,7 +244,7 @@ def marble_widget(children=(("a", 1.0, "value"), ("b", 2.0, "value"), ("c", 3.0,
     rows, controls = [], []
     for name, delay, outcome in children:
         delay_w = w.FloatSlider(value=delay, min=0.1, max=5.0, step=0.1, description=f"{name}: delay", readout_format=".1f")
-        outcome_w = w.ToggleButtons(options=OUTCOMES, value=outcome, style={"button_width": "70px"})
+        outcome_w = w.ToggleButtons(options=OUTCOMES, value=outcome, style={"button_width": "82px"})
         controls.append((name, delay_w, outcome_w))
         rows.append(w.HBox([delay_w, outcome_w]))
     picture = w.HTML()
