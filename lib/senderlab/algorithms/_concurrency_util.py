@@ -17,6 +17,8 @@ from ..core.env import (
     with_scheduler,
     with_stop_token,
 )
+from ..core.domain import scheduler_domain
+from ..core.scheduler import is_scheduler
 from ..core.sender import _foreign_sender, as_sender, is_sender
 from ..core.signatures import completion_signatures, get_completion_signatures
 
@@ -36,13 +38,9 @@ def describe(sndr) -> str:
     return repr(sndr)
 
 
-def is_scheduler_like(x) -> bool:
-    return callable(getattr(x, "schedule", None))
-
-
 def check_scheduler(name: str, sch, what: str = "the scheduler") -> None:
     """Raise a clear :class:`TypeError` unless ``sch`` is a scheduler."""
-    if is_scheduler_like(sch):
+    if is_scheduler(sch):
         return
     hint = ""
     if is_sender(sch):
@@ -53,15 +51,10 @@ def check_scheduler(name: str, sch, what: str = "the scheduler") -> None:
     )
 
 
-def schedule_sender(name: str, sch):
+def checked_schedule(name: str, sch):
     """``schedule(sch)`` as a :class:`basic_sender`, with the algorithm's name in errors."""
     check_scheduler(name, sch)
     return as_sender(sch.schedule(), name)
-
-
-def scheduler_domain(sch):
-    """``query-or-default(get_domain, sch, default_domain())``; ``None`` for the default."""
-    return get_domain(sch, None)
 
 
 class _without_where(object):

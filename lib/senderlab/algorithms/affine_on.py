@@ -44,7 +44,8 @@ from ..core.env import _MISSING, env as _env, fwd_env, get_env, get_scheduler, g
 from ..core.sender import as_sender, forwarding_receiver, is_sender, sender_adaptor_closure
 from ..core.signatures import get_completion_signatures
 from ..core.stop_token import never_stop_token
-from ._concurrency_util import ERROR_SCHEDULER, STOPPED_SCHEDULER, VALUE_SCHEDULER, check_scheduler, is_scheduler_like
+from ..core.scheduler import is_scheduler, same_scheduler
+from ._concurrency_util import ERROR_SCHEDULER, STOPPED_SCHEDULER, VALUE_SCHEDULER, check_scheduler
 from .schedule_from import _ERROR, _STOPPED, _VALUE, _schedule_from_op, _schedule_from_sender
 
 __all__ = ["affine_on"]
@@ -110,15 +111,6 @@ class _affine_receiver:
 _CHANNEL_SCHEDULERS = ((set_value_t, VALUE_SCHEDULER), (set_error_t, ERROR_SCHEDULER), (set_stopped_t, STOPPED_SCHEDULER))
 
 
-def _same(a, b) -> bool:
-    if a is b:
-        return True
-    try:
-        return bool(a == b)
-    except Exception:
-        return False
-
-
 class _affine_on_sender(_schedule_from_sender):
     """``affine_on(sndr, sch)`` (P3552R1 9.1)."""
 
@@ -143,7 +135,7 @@ class _affine_on_sender(_schedule_from_sender):
         cs = self.child._signatures()
         attrs = get_env(self.child)
         for ch, q in _CHANNEL_SCHEDULERS:
-            if any(s.channel is ch for s in cs.sigs) and not _same(q(attrs, None), sch):
+            if any(s.channel is ch for s in cs.sigs) and not same_scheduler(q(attrs, None), sch):
                 return False
         return True
 
@@ -152,7 +144,7 @@ class _affine_on_sender(_schedule_from_sender):
         if self.already_affine():
             return self.child.connect(forwarding_receiver(rcvr, fenv))
         op = _affine_op(rcvr, _env(_UNSTOPPABLE, fenv))
-        op.here = _same(get_scheduler(env, None), self.sch)
+        op.here = same_scheduler(get_scheduler(env, None), self.sch)
         op.starting = 0
         op.child_op = self.child.connect(_affine_receiver(op, fenv))
         op.sched_op = self._ssndr.connect(op)
@@ -182,7 +174,7 @@ def affine_on(*args):
         return sender_adaptor_closure(_make_affine_on, args[0])
     if len(args) == 2:
         sndr, sch = args
-        if is_scheduler_like(sndr) and not is_sender(sndr) and is_sender(sch):
+        if is_scheduler(sndr) and not is_sender(sndr) and is_sender(sch):
             raise TypeError("affine_on takes (sndr, sch): the sender first")
         check_scheduler("affine_on", sch)
         return _make_affine_on(sndr, sch)

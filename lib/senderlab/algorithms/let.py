@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _MISSING, env as _env, fwd_env, get_completion_scheduler, get_env, get_scheduler, prop
-from ..core.domain import _scheduler_domain, completion_domain, env_domain
+from ..core.domain import completion_domain, env_domain, scheduler_domain
 from ..core.sender import as_sender, adaptor_sender, basic_sender, forwarding_receiver
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ._concurrency_util import forwarded_attrs
@@ -177,7 +177,7 @@ class _let_sender(adaptor_sender):
         """``(sch, its domain)`` for the predecessor's completion scheduler of the
         channel, or ``None``: computed once, as the predecessor is immutable."""
         sch = get_completion_scheduler(self._channel)(get_env(self.child), None)
-        r = self._sch = None if sch is None else (sch, _scheduler_domain(sch))
+        r = self._sch = None if sch is None else (sch, scheduler_domain(sch))
         return r
 
     def _connect(self, rcvr, env):

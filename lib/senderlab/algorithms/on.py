@@ -28,7 +28,8 @@ from ..core.channels import set_stopped_t
 from ..core.env import _MISSING, get_env, get_scheduler
 from ..core.sender import as_sender, basic_sender, is_sender, sender_adaptor_closure
 from ..core.signatures import completion_signatures, get_completion_signatures
-from ._concurrency_util import VALUE_SCHEDULER, check_scheduler, forwarded_attrs, is_scheduler_like
+from ..core.scheduler import is_scheduler
+from ._concurrency_util import VALUE_SCHEDULER, check_scheduler, forwarded_attrs
 from ._util import func_name
 from .schedule_from import _continues_on_sender
 from .starts_on import _starts_on_sender
@@ -192,12 +193,12 @@ def on(*args):
     """
     if len(args) == 2:
         a, b = args
-        if is_scheduler_like(a) and not is_sender(a):
+        if is_scheduler(a) and not is_sender(a):
             if is_sender(b) and not isinstance(b, sender_adaptor_closure):
                 return _on_sender(a, as_sender(b, "on"))
             _check_closure(b)
             return sender_adaptor_closure(_make_on_closure, a, b)
-        if is_sender(a) and is_scheduler_like(b):
+        if is_sender(a) and is_scheduler(b):
             raise TypeError(
                 "on takes (sch, sndr): the scheduler first. For 'run sndr, then continue on sch' use "
                 "continues_on(sndr, sch); for 'hop to sch for some work and back' use on(sndr, sch, closure)"

@@ -32,7 +32,9 @@ from ..core.domain import DEFAULT
 from ..core.env import _MISSING, fwd_env
 from ..core.sender import adaptor_sender, as_sender, is_sender, sender_adaptor_closure
 from ..core.signatures import get_completion_signatures
-from ._concurrency_util import check_scheduler, hop_signatures, is_scheduler_like, sched_attrs, schedule_sender, scheduler_domain
+from ..core.domain import scheduler_domain
+from ..core.scheduler import is_scheduler
+from ._concurrency_util import check_scheduler, checked_schedule, hop_signatures, sched_attrs
 
 __all__ = ["schedule_from", "continues_on"]
 
@@ -116,7 +118,7 @@ class _schedule_from_sender(adaptor_sender):
         self._dom = self._cs = _MISSING
         self.child = child
         self.sch = sch
-        self._ssndr = schedule_sender(self._tag, sch)
+        self._ssndr = checked_schedule(self._tag, sch)
         self._attrs = None
 
     def _connect(self, rcvr, env):
@@ -169,7 +171,7 @@ def schedule_from(sch, sndr):
     """``schedule_from(sch, sndr)``: complete on ``sch`` with ``sndr``'s result
     ([exec.schedule.from]). Prefer ``continues_on(sndr, sch)``, which is the same thing
     with the arguments in pipe order and customizable by ``sch``'s domain."""
-    if is_sender(sch) and is_scheduler_like(sndr):
+    if is_sender(sch) and is_scheduler(sndr):
         raise TypeError(
             "schedule_from takes (sch, sndr): the scheduler first; "
             "continues_on(sndr, sch) takes the sender first"
@@ -193,7 +195,7 @@ def continues_on(*args):
         return sender_adaptor_closure(_make_continues_on, args[0])
     if len(args) == 2:
         sndr, sch = args
-        if is_scheduler_like(sndr) and not is_sender(sndr) and is_sender(sch):
+        if is_scheduler(sndr) and not is_sender(sndr) and is_sender(sch):
             raise TypeError(
                 "continues_on takes (sndr, sch): the sender first; "
                 "schedule_from(sch, sndr) takes the scheduler first"

@@ -25,7 +25,9 @@ from __future__ import annotations
 from ..core.env import _MISSING, fwd_env
 from ..core.sender import adaptor_sender, as_sender, forwarding_receiver, is_sender
 from ..core.signatures import get_completion_signatures
-from ._concurrency_util import check_scheduler, hop_signatures, is_scheduler_like, sched_env, schedule_sender, scheduler_domain
+from ..core.domain import scheduler_domain
+from ..core.scheduler import is_scheduler
+from ._concurrency_util import check_scheduler, checked_schedule, hop_signatures, sched_env
 
 __all__ = ["starts_on"]
 
@@ -66,7 +68,7 @@ class _starts_on_sender(adaptor_sender):
         self._dom = self._cs = _MISSING
         self.sch = sch
         self.child = child
-        self._ssndr = schedule_sender("starts_on", sch)
+        self._ssndr = checked_schedule("starts_on", sch)
 
     def _connect(self, rcvr, env):
         op = _starts_on_op(rcvr, fwd_env(env))
@@ -92,7 +94,7 @@ def starts_on(sch, sndr):
     ``sndr`` sees ``get_scheduler`` answer ``sch``; it completes wherever ``sndr``
     completes (use :func:`~senderlab.on` to come back).
     """
-    if is_sender(sch) and is_scheduler_like(sndr) and not is_sender(sndr):
+    if is_sender(sch) and is_scheduler(sndr) and not is_sender(sndr):
         raise TypeError("starts_on takes (sch, sndr): the scheduler first")
     check_scheduler("starts_on", sch)
     return _starts_on_sender(sch, as_sender(sndr, "starts_on"))

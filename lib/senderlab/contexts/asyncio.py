@@ -38,7 +38,7 @@ import time
 from ..core.channels import set_error_t, set_value_t
 from ..core.env import get_stop_token
 from ..core.outcome import as_exception, consumer_receiver, require_one_value_signature
-from ..core.scheduler import schedule_sender
+from ..core.scheduler import schedule_sender, scheduler_base
 from ..core.sender import as_sender
 from .timer import scheduler_attrs, timed_scheduler_mixin
 
@@ -86,7 +86,7 @@ def _post(loop, fn) -> None:
 # -- the scheduler ----------------------------------------------------------------------
 
 
-class asyncio_scheduler(timed_scheduler_mixin):
+class asyncio_scheduler(timed_scheduler_mixin, scheduler_base):
     """A scheduler on an asyncio event loop: ``loop``, or the loop running on the calling
     thread (``asyncio_scheduler()`` inside a coroutine). See the module docstring for
     ``schedule()``, the timers and stopping. Equal for the same loop."""
@@ -129,11 +129,7 @@ class asyncio_scheduler(timed_scheduler_mixin):
     def _timer_op(self, rcvr, env, when, absolute) -> "_asyncio_timer_op":
         return _asyncio_timer_op(self._loop, rcvr, env, when, absolute, self)
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, asyncio_scheduler) and other._loop is self._loop
-
-    def __hash__(self) -> int:
-        return id(self._loop)
+    _resource_slot = "_loop"
 
     def __repr__(self) -> str:
         return f"asyncio_scheduler({type(self._loop).__name__} 0x{id(self._loop):x})"

@@ -4,6 +4,7 @@ section 4.5; stdexec ``inline_scheduler``)."""
 
 from __future__ import annotations
 
+from ..core.scheduler import scheduler_base
 from ..core.channels import set_value_t
 from ..core.env import _MISSING, get_completion_scheduler, prop
 from ..core.sender import basic_sender
@@ -47,22 +48,13 @@ class _inline_sender(basic_sender):
         return "schedule(inline_scheduler())"
 
 
-class inline_scheduler:
+class inline_scheduler(scheduler_base):
     """A scheduler that runs work inline; all instances are equal."""
 
     __slots__ = ()
 
     def schedule(self) -> _inline_sender:
         return _inline_sender()
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, inline_scheduler)
-
-    def __hash__(self) -> int:
-        return 2
-
-    def __repr__(self) -> str:
-        return "inline_scheduler()"
 
 
 _ATTRS = prop(get_completion_scheduler(set_value_t), inline_scheduler())

@@ -24,6 +24,7 @@ from typing import Callable
 
 from ..core.channels import set_stopped_t, set_value_t
 from ..core.env import _MISSING, get_completion_scheduler, get_stop_token, prop
+from ..core.scheduler import scheduler_base
 from ..core.sender import basic_sender
 from ..core.signatures import completion_signatures
 from .timer import _EARLY, deadline_heap, timed_scheduler_mixin, timer_op
@@ -162,11 +163,12 @@ class run_loop:
         return f"<run_loop queued={len(self._q)} timers={self.pending()} finishing={self._finishing}>"
 
 
-class run_loop_scheduler(timed_scheduler_mixin):
+class run_loop_scheduler(timed_scheduler_mixin, scheduler_base):
     """The scheduler of a :class:`run_loop`; equal for the same loop. A timed scheduler:
     ``schedule_after(seconds)``, ``schedule_at(deadline)``, ``now()``."""
 
     __slots__ = ("_loop",)
+    _resource_slot = "_loop"
 
     def __init__(self, loop: run_loop) -> None:
         self._loop = loop
@@ -177,14 +179,6 @@ class run_loop_scheduler(timed_scheduler_mixin):
     def _timer_op(self, rcvr, env, when, absolute) -> timer_op:
         return timer_op(self._loop, rcvr, env, when, absolute, self)
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, run_loop_scheduler) and other._loop is self._loop
-
-    def __hash__(self) -> int:
-        return id(self._loop)
-
-    def __repr__(self) -> str:
-        return f"run_loop_scheduler(0x{id(self._loop):x})"
 
 
 class _run_loop_op:

@@ -44,6 +44,7 @@ from queue import SimpleQueue
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core import sender as _sender_mod
 from ..core.env import _MISSING, get_domain, get_env, get_stop_token
+from ..core.scheduler import scheduler_base
 from ..core.sender import adaptor_sender, basic_sender, forwarding_receiver
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ._threads import report_exception, stop_at_exit
@@ -258,11 +259,12 @@ class static_thread_pool:
         return f"<static_thread_pool threads={len(impl._threads)} queued={impl._q.qsize()} stopping={impl._stopping}>"
 
 
-class _pool_scheduler_base(timed_scheduler_mixin):
+class _pool_scheduler_base(timed_scheduler_mixin, scheduler_base):
     """What the pool's scheduler and the parallel scheduler share: ``_impl`` is the
     pool's state, ``_keep`` the object keeping the pool alive."""
 
     __slots__ = ("_impl", "_keep", "_attrs")
+    _resource_slot = "_impl"
 
     def schedule(self) -> "_pool_schedule_sender":
         """A sender completing with ``set_value()`` on a worker thread."""
@@ -280,11 +282,6 @@ class _pool_scheduler_base(timed_scheduler_mixin):
     def available_parallelism(self) -> int:
         return len(self._impl._threads)
 
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other._impl is self._impl
-
-    def __hash__(self) -> int:
-        return id(self._impl)
 
 
 class static_thread_pool_scheduler(_pool_scheduler_base):

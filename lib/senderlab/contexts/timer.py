@@ -45,7 +45,7 @@ from collections import deque
 from ..core.channels import set_stopped_t, set_value_t
 from ..core.env import _MISSING, env, get_completion_scheduler, get_domain, get_stop_token, prop
 from ..core.sender import basic_sender
-from ..core.scheduler import schedule_sender
+from ..core.scheduler import schedule_sender, scheduler_base
 from ..core.signatures import completion_signatures
 from ._threads import report_exception, stop_at_exit
 
@@ -543,11 +543,12 @@ class timed_thread_context:
         return f"<timed_thread_context {self._tq._thread.name} pending={self.pending()} stopping={self._tq._stopping}>"
 
 
-class timed_thread_scheduler(timed_scheduler_mixin):
+class timed_thread_scheduler(timed_scheduler_mixin, scheduler_base):
     """The scheduler of a :class:`timed_thread_context` (stdexec
     ``exec::timed_thread_scheduler``); equal for the same context."""
 
     __slots__ = ("_ctx", "_tq", "_attrs")
+    _resource_slot = "_tq"
 
     def __init__(self, ctx: timed_thread_context) -> None:
         self._ctx = ctx
@@ -568,14 +569,6 @@ class timed_thread_scheduler(timed_scheduler_mixin):
         c = self._tq._clock
         return _monotonic() if c is None else c.current_time()
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, timed_thread_scheduler) and other._tq is self._tq
-
-    def __hash__(self) -> int:
-        return id(self._tq)
-
-    def __repr__(self) -> str:
-        return f"timed_thread_scheduler(0x{id(self._tq):x})"
 
 
 class _timed_schedule_sender(schedule_sender):

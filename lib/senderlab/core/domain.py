@@ -17,10 +17,12 @@ A domain is any object with ``transform_sender(sndr, env)``; it returns ``sndr``
 
 from __future__ import annotations
 
+from typing import Any
+
 from .channels import set_value_t
 from .env import _MISSING, env as _env_cls, get_completion_scheduler, get_domain, get_env, get_scheduler
 
-__all__ = ["default_domain", "transform_sender", "get_domain_late", "completion_domain", "apply_sender"]
+__all__ = ["default_domain", "transform_sender", "get_domain_late", "completion_domain", "apply_sender", "scheduler_domain", "env_domain"]
 
 
 class default_domain:
@@ -76,7 +78,9 @@ def apply_sender(domain, tag, sndr, *args):
     return f(tag, sndr, *args)
 
 
-def _scheduler_domain(sch):
+def scheduler_domain(sch: Any) -> Any:
+    """The domain scheduler ``sch`` names (``query-or-default(get_domain, sch,
+    default_domain())``), ``None`` for the default or for no scheduler."""
     if sch is None:
         return None
     return get_domain(sch, None)
@@ -87,7 +91,7 @@ def completion_domain(sndr):
     attrs = get_env(sndr)
     d = get_domain(attrs, None)
     if d is None:
-        d = _scheduler_domain(get_completion_scheduler_value(attrs, None))
+        d = scheduler_domain(get_completion_scheduler_value(attrs, None))
     return d
 
 
@@ -102,7 +106,7 @@ def env_domain(e):
         return e.domain() if d is _MISSING else d
     d = get_domain(e, None)
     if d is None:
-        d = _scheduler_domain(get_scheduler(e, None))
+        d = scheduler_domain(get_scheduler(e, None))
     return d
 
 

@@ -4,15 +4,17 @@ compares equal to copies of itself."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from .channels import set_stopped_t, set_value_t
 from .env import _MISSING
 from .sender import basic_sender
 from .signatures import completion_signatures
 
-__all__ = ["schedule", "is_scheduler", "schedule_sender"]
+__all__ = ["schedule", "is_scheduler", "same_scheduler", "scheduler_base", "schedule_sender"]
 
 
-def schedule(sch):
+def schedule(sch: Any) -> Any:
     """``schedule(sch)``: a sender completing with ``set_value()`` on ``sch`` ([exec.schedule])."""
     try:
         m = sch.schedule
@@ -24,8 +26,44 @@ def schedule(sch):
     return m()
 
 
-def is_scheduler(x) -> bool:
+def is_scheduler(x: Any) -> bool:
+    """Whether ``x`` models the scheduler concept: it has ``schedule()`` ([exec.sched])."""
     return callable(getattr(x, "schedule", None))
+
+
+def same_scheduler(a: Any, b: Any) -> bool:
+    """Whether ``a`` and ``b`` are the same scheduler (``a == b``); a comparison that
+    raises counts as different (a user's scheduler may compare badly with ours)."""
+    if a is b:
+        return True
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
+
+
+class scheduler_base:
+    """Equality, hash and repr of the library's schedulers: two schedulers are equal
+    when they are of the same type and drive the same execution resource, the object
+    in the slot ``_resource_slot`` names (all instances are equal when it is ``""``);
+    the repr names the type and that resource."""
+
+    __slots__ = ()
+    _resource_slot = ""
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return False
+        a = self._resource_slot
+        return not a or getattr(other, a) is getattr(self, a)
+
+    def __hash__(self) -> int:
+        a = self._resource_slot
+        return id(getattr(self, a)) if a else hash(type(self))
+
+    def __repr__(self) -> str:
+        a = self._resource_slot
+        return f"{type(self).__name__}(0x{id(getattr(self, a)):x})" if a else f"{type(self).__name__}()"
 
 
 class schedule_sender(basic_sender):

@@ -165,6 +165,3 @@ def get_completion_signatures(sndr, env=None) -> completion_signatures:
             )
     return cs
 
-
-def type_of(v) -> Any:
-    return type(v)

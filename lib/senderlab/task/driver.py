@@ -77,7 +77,7 @@ from ..algorithms.read_env import read_env
 from ..contexts.inline import inline_scheduler
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _fwd_view, env as _env, forwarding_query, get_allocator, get_domain, get_scheduler, get_stop_token, prop
-from ..core.scheduler import schedule
+from ..core.scheduler import same_scheduler, schedule
 from ..core import sender as _sender_mod
 from ..core.sender import ProtocolError, _awaiting, as_sender, basic_sender, connect
 from ..core.outcome import as_exception, one_value_signature_error
@@ -138,15 +138,6 @@ class _sync_receiver:
 
 _SUSPENDED = object()
 _UNSTOPPABLE = prop(get_stop_token, never_stop_token())
-
-
-def _same(a, b) -> bool:
-    if a is b:
-        return True
-    try:
-        return bool(a == b)
-    except Exception:
-        return False
 
 
 class _task_env(_env):
@@ -508,7 +499,7 @@ class _task_op:
 
     def _change_scheduler(self, new):
         prev = self.sch
-        if isinstance(new, inline_scheduler) or _same(new, prev):
+        if isinstance(new, inline_scheduler) or same_scheduler(new, prev):
             self._set_scheduler(new)
             return prev
         self._kind = _VALUE

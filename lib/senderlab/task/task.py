@@ -65,9 +65,10 @@ from ..contexts.inline import inline_scheduler
 from ..core.channels import set_error_t, set_stopped_t
 from ..core.env import env as _env, get_scheduler
 from ..core.sender import basic_sender
+from ..core.scheduler import same_scheduler
 from ..core.signatures import completion_signatures
 from . import driver as _driver
-from .driver import _same, _task_op
+from .driver import _task_op
 from .stack import max_stack_depth, stack_depth
 
 __all__ = ["task"]
@@ -232,7 +233,7 @@ class task(basic_sender):
                     "@ex.task(scheduler=ex.inline_scheduler) to resume wherever awaited senders complete."
                 )
         elif not isinstance(sch, inline_scheduler):
-            start_hop = not _same(get_scheduler(env, None), sch)
+            start_hop = not same_scheduler(get_scheduler(env, None), sch)
         return _task_op(self, rcvr, env, sch, cfg.make_context(env), start_hop, cfg.naive)
 
     def get_completion_signatures(self, env=None):
