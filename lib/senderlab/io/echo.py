@@ -55,7 +55,7 @@ from .ops import async_accept, async_close, async_read_some, async_write
 from .result import error_code
 from .socket import acceptor
 from .streams import write
-from ..core.env import _MISSING, env, get_stop_token, prop
+from ..core.env import _MISSING, get_stop_token, prop, with_stop_token
 from ..core.stop_token import inplace_stop_source
 
 __all__ = [
@@ -173,7 +173,7 @@ class _accept_each_op:
         self.token = get_stop_token(env_)
         self.src = inplace_stop_source()
         self.cb = None
-        self.env = env(prop(get_stop_token, self.src.get_token()), env_)
+        self.env = with_stop_token(self.src.get_token(), env_)
         self.active = 0
         self.accepting = False
         self.error = None

@@ -758,19 +758,6 @@ class sender_face(basic_sender):
     def _tag(self):
         return "async_" + self.core._tag
 
-    def connect(self, rcvr: Any) -> Any:
-        # basic_sender.connect without its call to _connect when no domain is named
-        # (this sender names none; a loop's let_value connects one per message).
-        if not _sender_mod._tracing and type(self) is sender_face:  # subclasses connect their own way
-            try:
-                env = rcvr.get_env()
-                d = env._dom
-            except AttributeError:
-                d = _MISSING
-            if d is None:
-                return io_op(self.core, rcvr, env, 1)
-        return basic_sender.connect(self, rcvr)
-
     def _connect(self, rcvr, env):
         return io_op(self.core, rcvr, env, 1)
 

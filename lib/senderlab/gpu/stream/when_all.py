@@ -9,8 +9,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from ...algorithms._concurrency_util import stop_token_env
-from ...core.env import _MISSING, get_stop_token
+from ...core.env import _MISSING, fwd_env, get_stop_token, with_stop_token
 from ...core.sender import basic_sender
 from ...core.signatures import get_completion_signatures
 from ...core.stop_token import inplace_stop_source
@@ -50,7 +49,7 @@ class _gpu_when_all_op:
         self.rcvr = rcvr
         self.outer = outer
         self.src = inplace_stop_source()
-        self.env = stop_token_env(self.src.get_token(), outer)
+        self.env = with_stop_token(self.src.get_token(), fwd_env(outer))  # [exec.when.all]'s env
         self.cb = None
         self.results: Any = [None] * n  # None once the values are handed on
         self.ops: list[Any] = []
