@@ -7,8 +7,13 @@ State lives in traitlets; the event stream travels as binary buffers:
   ``sync_wait`` would print, or the error), ``error_chain`` (node indices of the async
   stack trace), ``speed``, ``animate``, ``title``;
 * ``trace`` and ``strings``: the whole recorded event stream (:data:`.recorder.RECORD`
-  records) and its string table, set when the run has finished. They are synced traits,
-  so a notebook saved with its widget state shows the final picture without a kernel.
+  records, at most ``graph["max_events"]`` of them; ``graph["truncated"]`` counts the rest
+  by kind) and its string table, set when the run has finished. They are synced traits,
+  so a notebook saved with its widget state shows the final picture without a kernel
+  (JupyterLab's ``saveState``, on wherever senderlab starts Lab, and ``make site``'s pages):
+  a view opened long after the run (``finished_at``) starts on the final picture and
+  replays it once, when it first comes into view. The status and result show once the
+  playhead reaches the consumer's completion.
 * While the run is live, new events go to the front end as ``{"type": "events"}``
   custom messages with one binary buffer, batched: at most :data:`FLUSH_HZ` messages a
   second (JupyterLab's server drops iopub messages above about 1,000 a second).
