@@ -232,7 +232,35 @@ WRONG = [
     ("scope-server", "on stop the server joins the scope without asking the sessions to stop", SCOPE_SERVER.replace(
         "scope.request_stop()\n", "")),
     ("scope-server", "the sessions' sockets are never closed", SCOPE_SERVER.replace(
-        "ex.finally_(session(sock), ex.just() | ex.let_value(lambda: ex.io.async_close(sock)))", "session(sock)")),
+        "ex.finally_(session(sock), ex.just() | ex.let_value(lambda: ex.io.async_close(sock)))", "session(sock)")),    ("domain-bulk", "the domain runs the whole loop in one then instead of a bulk", """
+        class tiled_domain:
+            def __init__(self, tile):
+                self.tile = tile
+
+            def transform_sender(self, sndr, env=None):
+                if getattr(sndr, "tag", None) != "bulk":
+                    return sndr
+                f, n = sndr.f, sndr.shape
+
+                def all_of_it(*values):
+                    for i in range(n):
+                        f(i, *values)
+                    return values[0] if len(values) == 1 else values
+
+                return sndr.child | ex.then(all_of_it)
+    """),
+    ("domain-bulk", "the domain leaves bulk as it is", """
+        class tiled_domain:
+            def __init__(self, tile):
+                self.tile = tile
+
+            def transform_sender(self, sndr, env=None):
+                return sndr
+    """),
+    ("domain-bulk", "with_tiles transforms the outermost sender by hand, once, while building", """
+        def with_tiles(sndr, tile):
+            return tiled_domain(tile).transform_sender(sndr)
+    """),
 ]
 
 LATE = ["retry-sender", "trampoline", "partial-read", "echo-session", "scope-server", "bulk-scan", "domain-bulk", "gpu-bulk"]
@@ -265,3 +293,9 @@ def test_a_wrong_technique_answer_scores_below_full_marks(name, what, cell, refe
         sys.setrecursionlimit(limit)  # an answer that raised it
     assert got < possible, f"{exercise}: {what}: scored {got} of {possible}"
     assert failed, "a score below full marks has failed tests"
+
+
+def test_every_exercise_of_10_to_17_has_two_wrong_technique_answers():
+    assert [_id(name)[:2] for name in LATE] == [f"{i}" for i in range(10, 18)]
+    counts = {name: sum(1 for w in WRONG if w[0] == name) for name in LATE}
+    assert all(n >= 2 for n in counts.values()), counts
