@@ -1,8 +1,8 @@
 """Senders on a Dask cluster (P2300 sender algorithm customization, [exec.domain.default],
 [exec.snd.transform]; HPX's distributed senders in the C++ world).
 
-``import senderlab as ex`` does not import this package; ``ex.cluster`` loads it (and Dask)
-on first use. It needs the ``cluster`` extra (``pip install senderlab[cluster]``: dask,
+``import senderlab as ex`` does not import this package; ``ex.cluster`` loads it on first
+use, and Dask loads with the first :class:`dask_context`. It needs the ``cluster`` extra (``pip install senderlab[cluster]``: dask,
 distributed, cloudpickle). What it offers:
 
 * :class:`dask_context`: ``with ex.cluster.dask_context() as ctx:`` starts a
