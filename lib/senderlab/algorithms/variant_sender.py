@@ -47,7 +47,6 @@ Senders are immutable here, so there is no ``emplace``: make a new ``variant_sen
 from __future__ import annotations
 
 from ..core.channels import sig
-from ..core import sender as _sender_mod
 from ..core.env import _MISSING, empty_env
 from ..core.sender import as_sender, basic_sender, is_sender
 from ..core.signatures import completion_signatures, get_completion_signatures
@@ -146,21 +145,10 @@ class variant_sender(basic_sender):
         """Which alternative this is (0-based), as ``exec::variant_sender::index()``."""
         return self._index
 
-    def connect(self, rcvr):
+    def _connect(self, rcvr, env):
         """Connect the held alternative to ``rcvr`` (``exec::variant_sender`` visits and
         connects it). The variant itself names no domain; one that ``rcvr``'s
-        environment names still gets to transform it first."""
-        if _sender_mod._tracing:
-            return basic_sender.connect(self, rcvr)
-        try:
-            d = rcvr.get_env()._dom
-        except AttributeError:
-            return basic_sender.connect(self, rcvr)
-        if d is None:  # no domain anywhere: nothing would transform this sender
-            return self.child.connect(rcvr)
-        return basic_sender.connect(self, rcvr)
-
-    def _connect(self, rcvr, env):
+        environment names still gets to transform it first (the generic connect)."""
         return self.child.connect(rcvr)
 
     def _late_domain(self):

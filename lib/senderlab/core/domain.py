@@ -22,7 +22,7 @@ from typing import Any
 from .channels import set_value_t
 from .env import _MISSING, env as _env_cls, get_completion_scheduler, get_domain, get_env, get_scheduler
 
-__all__ = ["default_domain", "transform_sender", "get_domain_late", "completion_domain", "apply_sender", "scheduler_domain", "env_domain"]
+__all__ = ["default_domain", "transform_sender", "get_domain_late", "completion_domain", "apply_sender", "scheduler_domain", "env_domain", "late_domain"]
 
 
 class default_domain:
@@ -110,10 +110,32 @@ def env_domain(e):
     return d
 
 
-def get_domain_late(sndr, env):
-    """``get-domain-late(sndr, env)``: the domain that transforms ``sndr`` at connect."""
-    late = getattr(sndr, "_late_domain", None)
-    d = late() if late is not None else completion_domain(sndr)
+def late_domain(sndr: Any, env: Any) -> Any:
+    """The domain that transforms ``sndr`` when it is connected to a receiver whose
+    environment is ``env`` (``get-domain-late``, [exec.snd.transform]), or ``None``:
+    the domain the sender's attributes name (for an adaptor, its predecessor's
+    completion domain; cached on the sender as ``_dom``), else the environment's
+    (cached on :class:`~senderlab.env` objects). This is the one place the rule lives:
+    :meth:`senderlab.basic_sender.connect` and :func:`get_domain_late` ask it."""
+    try:
+        d = sndr._dom
+    except AttributeError:  # not a basic_sender
+        d = completion_domain(sndr)
+    else:
+        if d is _MISSING:
+            d = sndr._dom = sndr._late_domain()
     if d is None:
-        d = env_domain(env)
+        try:
+            d = env._dom
+        except AttributeError:
+            return env_domain(env)
+        if d is _MISSING:
+            d = env.domain()
+    return d
+
+
+def get_domain_late(sndr: Any, env: Any) -> Any:
+    """``get-domain-late(sndr, env)``: the domain that transforms ``sndr`` at connect;
+    :data:`DEFAULT` where neither names one."""
+    d = late_domain(sndr, env)
     return DEFAULT if d is None else d

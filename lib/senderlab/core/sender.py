@@ -74,7 +74,7 @@ import threading
 
 from typing import Any
 
-from .domain import DEFAULT, completion_domain, env_domain, transform_sender
+from .domain import DEFAULT, completion_domain, late_domain, transform_sender
 from .env import _MISSING, empty_env, env as _env_cls, fwd_env, get_env
 from .signatures import UNKNOWN_SIGNATURES, completion_signatures, get_completion_signatures
 
@@ -193,17 +193,7 @@ class basic_sender:
         hook = _trace_hook if _tracing else None
         trace = None
         while True:
-            d = sndr._dom
-            if d is _MISSING:
-                d = sndr._dom = sndr._late_domain()
-            if d is None:
-                try:
-                    d = env._dom
-                except AttributeError:
-                    d = env_domain(env)
-                else:
-                    if d is _MISSING:
-                        d = env_domain(env)
+            d = late_domain(sndr, env)
             if d is not None and d is not DEFAULT:
                 new = transform_sender(d, sndr, env)
                 if new is not sndr:
