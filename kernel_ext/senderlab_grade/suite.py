@@ -50,7 +50,7 @@ class test_case:
         self.question = question
         self.fn = fn
         self.name = fn.__name__.replace("_", " ")
-        self.hints = tuple(hints)
+        self.hints = (hints,) if isinstance(hints, str) else tuple(hints)
 
     @property
     def hint(self) -> str | None:
