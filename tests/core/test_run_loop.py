@@ -201,3 +201,53 @@ def test_a_schedule_sender_can_be_started_many_times():
     loop.finish()
     loop.run()
     assert [r.completions for r in recs] == [[(SET_VALUE, ())]] * 3
+
+
+# -- run_until: how a blocking consumer drives the loop --------------------------------
+
+
+def test_run_until_runs_queued_work_until_the_condition_holds_and_the_queue_is_empty():
+    loop = ex.run_loop()
+    rec = start_on(loop, lambda s: s | ex.then(lambda: "ran"))
+    assert rec.completions == []
+    assert loop.run_until(lambda: bool(rec.completions)) is True
+    assert rec.completions == [(SET_VALUE, ("ran",))]
+
+
+def test_run_until_returns_false_at_the_deadline_when_the_condition_never_holds():
+    import time
+
+    loop = ex.run_loop()
+    t0 = time.monotonic()
+    assert loop.run_until(lambda: False, deadline=t0 + 0.05, poll=0.01) is False
+    assert time.monotonic() - t0 >= 0.05
+
+
+def test_run_until_picks_up_work_posted_from_another_thread():
+    loop = ex.run_loop()
+    ready = threading.Event()
+    rec: list = []
+
+    def post():
+        ready.wait(WAIT)
+        rec.append(start_on(loop))
+
+    t = threading.Thread(target=post, daemon=True)
+    t.start()
+    ready.set()
+    assert loop.run_until(lambda: bool(rec) and bool(rec[0].completions), deadline=None, poll=0.01)
+    t.join(WAIT)
+    assert rec[0].completions == [(SET_VALUE, ())]
+
+
+# -- the scheduler base ------------------------------------------------------------------
+
+
+def test_schedulers_share_one_equality_hash_and_repr_rule():
+    a, b = ex.run_loop(), ex.run_loop()
+    sa = a.get_scheduler()
+    assert sa == a.get_scheduler() and hash(sa) == hash(a.get_scheduler())
+    assert sa != b.get_scheduler() and sa != ex.inline_scheduler()
+    assert repr(sa) == f"run_loop_scheduler(0x{id(a):x})"
+    assert ex.inline_scheduler() == ex.inline_scheduler() and repr(ex.inline_scheduler()) == "inline_scheduler()"
+    assert len({ex.inline_scheduler(), ex.inline_scheduler(), sa, a.get_scheduler()}) == 2

@@ -1,0 +1,111 @@
+"""The vocabulary consumers share (``senderlab.core.outcome``): ``ErrorValue`` and the
+exception conversion, the one-value-signature check C++ makes at compile time, and the
+one consumer receiver whose channel is a channel tag."""
+
+from __future__ import annotations
+
+import pytest
+
+import senderlab as ex
+from senderlab.core import outcome
+
+
+def test_error_value_is_the_one_class_everywhere():
+    from senderlab.algorithms import sync_wait as sync_wait_mod
+
+    assert ex.ErrorValue is outcome.ErrorValue is sync_wait_mod.ErrorValue
+
+
+def test_as_exception_keeps_exceptions_and_wraps_other_errors():
+    e = KeyError("k")
+    assert outcome.as_exception(e) is e
+    wrapped = outcome.as_exception(42)
+    assert isinstance(wrapped, ex.ErrorValue) and wrapped.value == 42
+    assert str(wrapped) == "the sender completed with set_error(42)"
+
+
+def test_sync_wait_raises_a_non_exception_error_as_error_value():
+    with pytest.raises(ex.ErrorValue, match=r"set_error\('bad'\)") as info:
+        ex.sync_wait(ex.just_error("bad"))
+    assert info.value.value == "bad"
+
+
+def test_require_one_value_signature_names_the_consumer_the_sender_and_the_fix():
+    two = ex.completion_signatures(ex.set_value_t(int), ex.set_value_t(str))
+    with pytest.raises(TypeError, match=r"^me: <sndr> can complete with 2 different value signatures "
+                                        r"\(set_value_t\(int\), set_value_t\(str\)\); do this$"):
+        outcome.require_one_value_signature(two, "me", "do this", _named("<sndr>"))
+
+
+class _named:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def test_one_value_signature_or_unknown_ones_pass():
+    for cs in (
+        ex.completion_signatures(ex.set_value_t(int), ex.set_error_t(Exception)),
+        ex.completion_signatures(ex.set_value_t(int), ex.set_value_t(...)),
+        ex.completion_signatures(ex.set_stopped_t()),
+    ):
+        outcome.require_one_value_signature(cs, "me", "never said")
+        assert outcome.one_value_signature_error(cs, "me", "never said") is None
+
+
+def test_the_consumer_name_may_be_made_only_for_the_message():
+    calls = []
+
+    def who() -> str:
+        calls.append(1)
+        return "lazy"
+
+    one = ex.completion_signatures(ex.set_value_t(int))
+    assert outcome.one_value_signature_error(one, who, "fix") is None and calls == []
+    two = ex.completion_signatures(ex.set_value_t(int), ex.set_value_t(str))
+    assert str(outcome.one_value_signature_error(two, who, "fix")).startswith("lazy can complete")
+
+
+class _probe(outcome.consumer_receiver):
+    __slots__ = ("woken",)
+
+    def __init__(self) -> None:
+        outcome.consumer_receiver.__init__(self)
+        self.woken = 0
+
+    def _completed(self) -> None:
+        self.woken += 1
+
+    def _scheduler(self):
+        return ex.inline_scheduler()
+
+
+@pytest.mark.parametrize("sndr, channel, shape", [
+    (ex.just(1, 2), ex.set_value_t, (1, 2)),
+    (ex.just_stopped(), ex.set_stopped_t, None),
+])
+def test_the_consumer_receiver_records_a_channel_tag_and_wakes_its_consumer(sndr, channel, shape):
+    r = _probe()
+    assert r.channel is None
+    ex.connect(sndr, r).start()
+    assert r.channel is channel and r.woken == 1
+    assert r.outcome("probe") == shape
+
+
+def test_the_consumer_receiver_raises_the_error_and_answers_its_environment():
+    r = _probe()
+    ex.connect(ex.just_error(ValueError("v")), r).start()
+    assert r.channel is ex.set_error_t
+    with pytest.raises(ValueError, match="^v$"):
+        r.outcome("probe")
+    assert ex.get_scheduler(r) == ex.inline_scheduler()
+    assert isinstance(ex.get_stop_token(r), ex.inplace_stop_token)
+    r.request_stop()
+    assert ex.get_stop_token(r).stop_requested()
+
+
+def test_an_unfinished_consumer_receiver_says_so():
+    with pytest.raises(RuntimeError, match="probe: the operation never completed"):
+        _probe().outcome("probe")
