@@ -74,3 +74,20 @@ def test_a_sender_looping_inside_its_own_start_is_still_timed_out(timer):
     forever = ex.repeat_effect(ex.just())
     with pytest.raises(TimeoutError, match=r"timeout: just\(\) \| repeat_effect\(\) did not complete within"):
         ex.sync_wait(forever | ex.timeout(0.05, scheduler=timer))
+
+
+def test_on_a_virtual_clock_the_timer_wins_when_the_duration_has_elapsed_and_not_before():
+    from helpers import recording_receiver
+    from senderlab.contexts.mock_clock import mock_clock
+
+    clock = mock_clock()
+    with ex.timed_thread_context(clock=clock) as ctx:
+        slow = wait_for_stop("slow")
+        r = recording_receiver()
+        ex.connect(ex.timeout(slow, 10, scheduler=ctx.get_scheduler()), r).start()
+        clock.jump(9.5)  # however long this takes in real time, 10 s have not elapsed
+        assert ctx.pending() == 1 and not r.completed and not slow.finished.is_set()
+        clock.jump(0.5)
+        assert r.done.wait(10)
+        assert isinstance(r.error, TimeoutError) and "did not complete within 10 s" in str(r.error)
+        assert slow.finished.is_set()
