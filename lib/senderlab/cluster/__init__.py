@@ -1,13 +1,14 @@
 """Senders on a Dask cluster (P2300 sender algorithm customization, [exec.domain.default],
 [exec.snd.transform]; HPX's distributed senders in the C++ world).
 
-``import senderlab as ex`` does not import this package; ``ex.cluster`` loads it on first
-use, and Dask loads with the first :class:`dask_context`. It needs the ``cluster`` extra (``pip install senderlab[cluster]``: dask,
-distributed, cloudpickle). What it offers:
+``import senderlab as ex`` does not import this package; ``ex.cluster`` loads it on
+first use, and Dask loads with the first :class:`dask_context`. It needs the ``cluster``
+extra (``pip install senderlab[cluster]``: dask, distributed, cloudpickle). What it
+offers:
 
 * :class:`dask_context`: ``with ex.cluster.dask_context() as ctx:`` starts a
-  ``distributed.LocalCluster`` of worker processes (``dask_context(address)`` connects to
-  a running scheduler); ``ctx.client`` is Dask's client, ``ctx.dashboard_link`` its
+  ``distributed.LocalCluster`` of worker processes (``dask_context(address)`` connects
+  to a running scheduler); ``ctx.client`` is Dask's client, ``ctx.dashboard_link`` its
   dashboard (:mod:`senderlab.cluster.context`);
 * ``ctx.get_scheduler()``, whose domain (:class:`cluster_domain`) runs ``then`` as a
   task and ``bulk``/``bulk_chunked``/``bulk_unchunked`` as one task per chunk on the

@@ -120,9 +120,9 @@ class chain:
                 [self.fut] = client.scatter([self.host], broadcast=broadcast, hash=False)
             except TypeError as e:
                 raise TypeError(
-                    f"cannot send the values {tasks.unpack(self.host)[0]!r:.120} to the cluster: Dask could not serialize them "
-                    f"with pickle or cloudpickle ({e}). Locks, open files, sockets, generators and objects of C "
-                    "extensions without pickle support cannot travel; send what they hold instead"
+                    f"cannot send the values {tasks.unpack(self.host)[0]!r:.120} to the cluster: Dask could not "
+                    f"serialize them with pickle or cloudpickle ({e}). Locks, open files, sockets, generators and "
+                    "objects of C extensions without pickle support cannot travel; send what they hold instead"
                 ) from e
             self.host = None
             self.futures.append(self.fut)
@@ -641,7 +641,8 @@ class _cluster_when_all_sender(_cluster_sender):
 
 
 # What a trace calls these operations: the algorithm, marked as run on the cluster.
-for _cls, _trace_name in ((_chunk_sender, "chunk [cluster]"), (_cluster_transfer_sender, "continues_on [cluster]"), (_cluster_then_sender, "then [cluster]"),
-                    (_cluster_bulk_sender, "bulk [cluster]"), (_cluster_when_all_sender, "when_all [cluster]")):
+for _cls, _trace_name in ((_chunk_sender, "chunk [cluster]"), (_cluster_transfer_sender, "continues_on [cluster]"),
+                         (_cluster_then_sender, "then [cluster]"), (_cluster_bulk_sender, "bulk [cluster]"),
+                         (_cluster_when_all_sender, "when_all [cluster]")):
     _cls.__name__ = _trace_name
 del _cls, _trace_name

@@ -3,11 +3,12 @@ customization, [exec.snd.transform]; the work of [exec.then] and [exec.bulk]).
 
 A chain's values live on the cluster as one Dask future of a *cluster value*: the flat
 tuple ``(*values, (src, dirty))`` (flat, so that Dask serializes each array on its own,
-without copying it into a pickle; :func:`pack`, :func:`unpack`). ``src[j]`` is the index of the caller's (host) array that value
-``j`` came from, or ``None``; ``dirty`` is the set of those indices whose array a step may
-have written. When the chain leaves the cluster, :func:`outgoing` sends back only the
-values the caller does not already hold unchanged, so a ``bulk`` that writes ``y`` and
-only reads ``x`` gathers ``y``'s chunks and never ``x``.
+without copying it into a pickle; :func:`pack`, :func:`unpack`). ``src[j]`` is the index
+of the caller's (host) array that value ``j`` came from, or ``None``; ``dirty`` is the
+set of those indices whose array a step may have written. When the chain leaves the
+cluster, :func:`outgoing` sends back only the values the caller does not already hold
+unchanged, so a ``bulk`` that writes ``y`` and only reads ``x`` gathers ``y``'s chunks
+and never ``x``.
 
 This module is imported by the workers by name (``senderlab.cluster.tasks``), so they
 need senderlab installed; the user's functions travel with cloudpickle.
