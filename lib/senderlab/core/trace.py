@@ -76,7 +76,14 @@ class trace_event(tuple):
     parent = property(itemgetter(2), doc="the id of the operation that connected or started it, or None")
     algorithm = property(itemgetter(3), doc="the sender's tag (then, when_all, ...)")
     channel = property(itemgetter(4), doc="the completion's channel name, for completions")
-    payload = property(itemgetter(5), doc="a short repr of the values or the error")
+    @property
+    def payload(self) -> str | None:
+        """A short repr of the values or the error. Values that are all small immutable
+        objects (numbers, short strings, None) are kept as they are and turned into text
+        when read, which costs nothing while the pipeline runs; others are abbreviated
+        (reprlib) when the event is made, while they still hold what was sent."""
+        p = self[5]
+        return repr(p) if type(p) is tuple else p
     thread = property(itemgetter(7), doc="the name of the thread it happened on")
     ns = property(itemgetter(8), doc="time.monotonic_ns() when it happened")
     sender = property(itemgetter(9), doc="the connected sender (connect events only; not in as_dict)")
@@ -107,9 +114,10 @@ _CHANNEL_OF_KIND = {"set_value": set_value_t, "set_error": set_error_t, "set_sto
 _SIMPLE = frozenset((int, float, bool, type(None)))
 
 
-def _payload(values) -> str:
-    """``repr`` of a values tuple, abbreviated (reprlib) unless every value is small and
-    simple, the common case, where plain ``repr`` is much faster."""
+def _payload(values: tuple) -> str | tuple:
+    """What a set_value event keeps of the values: the tuple itself when every value is
+    small, simple and immutable (the common case; :attr:`trace_event.payload` makes its
+    repr when read), else the abbreviated (reprlib) repr made now."""
     for v in values:
         t = type(v)
         if t in _SIMPLE:
@@ -117,7 +125,7 @@ def _payload(values) -> str:
                 return _repr.repr(values)
         elif t is not str or len(v) > 40:
             return _repr.repr(values)
-    return repr(values)
+    return values
 
 
 class _thread_state:
