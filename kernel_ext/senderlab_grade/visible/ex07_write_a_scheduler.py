@@ -11,14 +11,10 @@ import threading
 
 import senderlab as ex
 
-from senderlab_grade.suite import outcome_of, sandboxed, suite, trace_of, type_name
+from senderlab_grade.suite import outcome_of, sandboxed, suite, trace_of
 from senderlab_grade.technique import describe_algorithms, nested_sync_waits, uses
 
 tests = suite("07-write-a-scheduler", "Write a scheduler", points={"q1": 3, "q2": 3, "q3": 3})
-
-
-def _threads_named(name):
-    return sum(1 for t in threading.enumerate() if t.name == name)
 
 
 @sandboxed

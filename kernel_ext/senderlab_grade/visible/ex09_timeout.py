@@ -2,7 +2,7 @@
 
 import senderlab as ex
 
-from senderlab_grade.suite import outcome_of, run, sandboxed, suite, trace_of
+from senderlab_grade.suite import outcome_of, sandboxed, suite, trace_of
 from senderlab_grade.technique import describe_algorithms, nested_sync_waits, uses
 
 tests = suite("09-timeout", "A timeout from when_any and a timer", points={"q1": 4, "q2": 3})
