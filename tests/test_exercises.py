@@ -119,6 +119,18 @@ def test_strip_solutions_keeps_indentation_and_rejects_unbalanced_markers():
             strip_solutions(bad)
 
 
+def test_release_writes_the_named_exercises_and_refuses_an_unknown_one(tmp_path, capsys):
+    from senderlab_grade.__main__ import main
+
+    assert main(["release", "01-pipeline", _id("loop-fold"), "--out", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["01-pipeline.ipynb", f"{_id('loop-fold')}.ipynb"]
+    assert _code(_read(tmp_path / "01-pipeline.ipynb")) == _code(_read(EXERCISES / "01-pipeline.ipynb"))
+    capsys.readouterr()
+    assert main(["release", "99-nope", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "99-nope.ipynb" in err and "give exercise ids such as 01-pipeline" in err, err
+
+
 def test_exercise_of_reads_metadata_then_checker_then_file_name():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('check = checker("05-loop-fold")')])
     assert exercise_of(nb) == "05-loop-fold"
