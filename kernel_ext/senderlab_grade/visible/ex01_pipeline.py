@@ -60,7 +60,8 @@ def the_words_are_counted_by_then_stages(ns):
     t = trace_of(ns.word_lengths("lazy words"))
     assert t["outcome"] == ("value", ([4, 5],)), f"word_lengths('lazy words') completed with {t['outcome']!r}"
     firsts = [e["payload"] for e in t["events"] if e["kind"] == "set_value" and e["algorithm"] == "just"]
-    assert firsts[:1] == [repr(("lazy words",))], (
+    # just(sentence), or a just() whose thens read the sentence: either way, nothing counted yet
+    assert firsts[:1] in ([repr(("lazy words",))], ["()"]), (
         f"the first just completed with {firsts[:1]!r}, not with the sentence: the words were counted before the sender ran"
     )
     assert uses(t, "then"), f"no then ran (the run used: {describe_algorithms(t)})"
