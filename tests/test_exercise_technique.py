@@ -366,6 +366,63 @@ def test_every_exercise_of_01_to_09_has_two_wrong_technique_answers():
     assert all(n >= 2 for n in counts.values()), counts
 
 
+# -- other right answers: the technique checks must not reject a different good technique --
+
+RIGHT = [
+    ("pipeline", "just() and thens that read the sentence", """
+        def word_lengths(sentence):
+            return ex.just() | ex.then(lambda: sentence.split()) | ex.then(lambda ws: [len(w) for w in ws])
+    """),
+    ("loop-fold", "a step that tests for the end before it adds (one more time round)", """
+        def sum_below(t):
+            def body(k):
+                state = {"n": 0, "acc": 0}
+
+                def step():
+                    if state["n"] >= k:
+                        return True
+                    state["acc"] += state["n"]
+                    state["n"] += 1
+                    return False
+
+                return ex.just() | ex.then(step) | ex.repeat_effect_until() | ex.then(lambda: state["acc"])
+
+            return ex.just(t) | ex.let_value(body)
+    """),
+    ("scheduler-hops", "hop starts on sch_a with starts_on", """
+        def hop(sch_a, sch_b, f, g):
+            return ex.starts_on(sch_a, ex.just() | ex.then(f)) | ex.continues_on(sch_b) | ex.then(g)
+    """),
+    ("timeout", "the timer's then raises the TimeoutError", """
+        def with_timeout(sndr, seconds):
+            def expired():
+                raise TimeoutError(f"no answer within {seconds} s")
+
+            return ex.when_any(sndr, ex.schedule_after(sch, seconds) | ex.then(expired))
+    """),
+    ("build-it-yourself", "my_just as a function that returns an object of one's own class", """
+        class values_sender:
+            def __init__(self, values):
+                self.values = values
+
+            def connect(self, rcvr):
+                return just_op(lambda: rcvr.set_value(*self.values))
+
+        def my_just(*values):
+            return values_sender(values)
+    """),
+]
+
+
+@pytest.mark.parametrize("name,what,cell", RIGHT, ids=[f"{w[0]}: {w[1]}" for w in RIGHT])
+def test_another_right_technique_scores_full_marks(name, what, cell, references):
+    exercise = _id(name)
+    ns = dict(_reference(references, exercise))
+    exec(compile(textwrap.dedent(cell), f"<right {exercise}>", "exec"), ns)
+    got, possible, failed = score(exercise, ns)
+    assert got == possible, (exercise, what, failed)
+
+
 # -- staged hints ---------------------------------------------------------------------------
 
 
