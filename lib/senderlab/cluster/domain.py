@@ -137,6 +137,12 @@ class chain:
         self.futures.append(f)
         return f
 
+    def release(self) -> None:
+        """Drop every future of the pass (Dask releases what nothing else holds)."""
+        self.futures = []
+        self.fut = self.host = self.patches = None
+        self.origins = []
+
     def cancel(self) -> None:
         if self.futures:
             self.ctx.client.cancel(self.futures)
@@ -211,17 +217,17 @@ class _leaving:
         tok = get_stop_token(_env(self.rcvr))
         if self.kind == _VALUE and tok.stop_possible():
             self.cb = tok.callback(self._stop)
-        self.want[0].add_done_callback(self._one)
+        self.want[0].add_done_callback(lambda fut: self._one(fut.status))
         if self.ch.patches is not None:
             # The chunks' observers report after their own completion on their lanes, so
             # a trace shows every chunk done before the bulk.
             for obs in self.ch.patches[1]:
                 obs.on_done(self._one)
 
-    def _one(self, fut) -> None:  # on a Dask callback thread or a lane: only count
+    def _one(self, status: str) -> None:  # on a Dask callback thread or a lane: only count
         with self.lock:
             self.left -= 1
-            go = not self.fired and (self.left == 0 or fut.status != "finished")
+            go = not self.fired and (self.left == 0 or status != "finished")
             if go:
                 self.fired = True
         if go:
@@ -251,21 +257,29 @@ class _leaving:
     def _complete(self) -> None:  # on the completion thread
         if self.cb is not None:
             self.cb.close()
-        ch, rcvr = self.ch, self.rcvr
+        ch, rcvr, want, payload = self.ch, self.rcvr, self.want, self.payload
+        # Nothing of the pass outlives its completion: the futures are released (and the
+        # workers free their data) as soon as the receiver has been completed.
+        self.ch = self.rcvr = self.want = self.payload = self.cb = None
         if self.stop or self.kind == _STOPPED:
             ch.cancel()
+            ch.release()
             rcvr.set_stopped()
             return
         if self.kind == _ERROR:
             ch.cancel()
-            rcvr.set_error(self.payload)
+            ch.release()
+            rcvr.set_error(payload)
             return
         try:
-            values = _gather(ch, self.want)
+            values = _gather(ch, want)
         except BaseException as e:
             ch.cancel()
+            ch.release()
             rcvr.set_error(_explain(e))
             return
+        ch.release()
+        del want
         rcvr.set_value(*values)
 
 
@@ -479,28 +493,29 @@ class _chunk_sender:
     (``set_error``) or been cancelled (``set_stopped``). The values flow through the
     chain's futures, not through it; it is what a trace draws as the chunk."""
 
-    __slots__ = ("ctx", "fut", "worker", "span", "lock", "done", "listeners")
+    __slots__ = ("ctx", "fut", "worker", "span", "lock", "status", "listeners")
 
     def __init__(self, ctx, fut, worker, span) -> None:
         self.ctx, self.fut, self.worker, self.span = ctx, fut, worker, span
         self.lock = threading.Lock()
-        self.done = False
+        self.status = None
         self.listeners: list = []
 
     def on_done(self, fn) -> None:
-        """Call ``fn(fut)`` once the chunk has completed (at once if it has)."""
+        """Call ``fn(status)`` once the chunk has completed (at once if it has)."""
         with self.lock:
-            if not self.done:
+            if self.status is None:
                 self.listeners.append(fn)
                 return
-        fn(self.fut)
+        fn(self.status)
 
     def _finished(self) -> None:
         with self.lock:
-            self.done = True
+            self.status = self.fut.status
+            self.fut = None
             fns, self.listeners = self.listeners, []
         for fn in fns:
-            fn(self.fut)
+            fn(self.status)
 
     def connect(self, rcvr):
         return _chunk_op(self, rcvr)
