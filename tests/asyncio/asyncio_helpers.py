@@ -37,13 +37,15 @@ class stop_probe:
     """A sender that completes only when stopped: its stop callback (which records the
     thread it ran on) starts a thread named ``name`` that waits ``delay`` seconds and
     then completes with ``set_stopped()``, or with ``set_error(error)`` if one is given.
-    ``finished`` is set just before that completion, so a test can tell that whoever
-    awaited the probe waited for it."""
+    With ``gate`` (a :class:`threading.Event`) that thread also waits until the test sets
+    it, so the operation cannot finish before the test says. ``finished`` is set just
+    before that completion, so a test can tell that whoever awaited the probe waited for it."""
 
-    def __init__(self, name: str = "probe", delay: float = 0.0, error=None) -> None:
+    def __init__(self, name: str = "probe", delay: float = 0.0, error=None, gate=None) -> None:
         self.name = name
         self.delay = delay
         self.error = error
+        self.gate = gate
         self.started = threading.Event()
         self.stop_callback_ran = threading.Event()
         self.finished = threading.Event()
@@ -81,6 +83,8 @@ class _stop_probe_op:
 
     def _finish(self) -> None:
         time.sleep(self.sndr.delay)
+        if self.sndr.gate is not None:
+            self.sndr.gate.wait(EVENTUALLY)
         self.registered.wait(EVENTUALLY)
         self.cb.close()
         self.sndr.finished.set()

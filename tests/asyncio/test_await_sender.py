@@ -264,13 +264,15 @@ def test_the_stop_callback_runs_on_the_loops_thread(arun):
 
 def test_repeated_cancellation_still_waits_for_the_operation(arun):
     async def main():
-        probe = stop_probe(delay=0.1)
+        probe = stop_probe(gate=threading.Event())  # stopping it takes until the gate opens
         t = asyncio.ensure_future(awaitable(probe))
         await wait_event(probe.started)
         for _ in range(3):
             t.cancel()
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0)  # the task takes the cancellation
+        await wait_event(probe.stop_callback_ran)
         assert not t.done(), "cancelling again does not abandon the running operation"
+        probe.gate.set()
         await asyncio.wait([t])
         assert t.cancelled() and probe.finished.is_set()
 
@@ -308,13 +310,13 @@ def test_an_error_that_arrives_after_cancellation_is_kept_as_context(arun):
 
 def test_a_value_that_arrives_with_the_cancellation_is_dropped(arun):
     async def main():
-        gate = threading.Event()
+        gate, running = threading.Event(), threading.Event()
         with ex.static_thread_pool(1) as pool:
-            sndr = ex.schedule(pool.get_scheduler()) | ex.then(lambda: gate.wait(EVENTUALLY) and "late")
+            sndr = ex.schedule(pool.get_scheduler()) | ex.then(lambda: running.set() or gate.wait(EVENTUALLY) and "late")
             t = asyncio.ensure_future(awaitable(sndr))
-            await asyncio.sleep(0.01)
+            await wait_event(running)  # then() runs on the pool now
             t.cancel()
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0)  # the task takes the cancellation and requests stop
             gate.set()  # then() ignores stop: the operation still completes with a value
             with pytest.raises(asyncio.CancelledError, match=r"^$"):
                 await t
