@@ -89,6 +89,30 @@
       case "ButtonModel":
         el("button", "sl-static-control", host, s.description || "").disabled = true;
         return;
+      case "ToggleButtonsModel": case "DropdownModel": case "RadioButtonsModel": case "SelectModel": {
+        // the choices, the one made shown pressed; nothing to change without a kernel
+        const row = el("div", "sl-static-choices", host);
+        if (s.description) el("span", "sl-static-label", row, s.description);
+        (s._options_labels || []).forEach((label, k) => {
+          const b = el("button", k === s.index ? "sl-static-control sl-static-on" : "sl-static-control", row, label);
+          b.disabled = true;
+        });
+        return;
+      }
+      case "FloatSliderModel": case "IntSliderModel": case "FloatLogSliderModel": {
+        const row = el("label", "sl-static-control", host, s.description ? `${s.description} ` : "");
+        const input = el("input", null, row);
+        Object.assign(input, { type: "range", min: s.min, max: s.max, step: s.step || "any", value: s.value, disabled: true });
+        el("span", "sl-static-value", row, ` ${s.value}`);
+        return;
+      }
+      case "CheckboxModel": {
+        const row = el("label", "sl-static-control", host);
+        const input = el("input", null, row);
+        Object.assign(input, { type: "checkbox", checked: !!s.value, disabled: true });
+        row.appendChild(document.createTextNode(` ${s.description || ""}`));
+        return;
+      }
       default:
         if ("value" in s && m.name.endsWith("TextModel")) {
           const label = el("label", "sl-static-control", host, s.description ? `${s.description} ` : "");
