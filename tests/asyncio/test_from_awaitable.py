@@ -281,7 +281,10 @@ def test_cancelling_the_awaiting_task_cancels_the_inner_task(arun):
 
 
 def test_an_awaitable_that_swallows_the_cancellation_completes_as_it_chooses(arun):
+    running = asyncio.Event()
+
     async def stubborn():
+        running.set()
         try:
             await asyncio.sleep(30)
         except asyncio.CancelledError:
@@ -290,7 +293,7 @@ def test_an_awaitable_that_swallows_the_cancellation_completes_as_it_chooses(aru
     async def main():
         src = ex.inplace_stop_source()
         rcvr = started(from_awaitable(stubborn), stop_env(src))
-        await asyncio.sleep(0.01)
+        await running.wait()  # stubborn awaits its sleep now
         src.request_stop()
         assert (await completed(rcvr)).values == ("kept going",)
 
