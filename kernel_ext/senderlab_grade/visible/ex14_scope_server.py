@@ -29,7 +29,7 @@ def serve_and_stop(scope_server, clients, hold, *, wait_replies=True, failing=()
 
     from senderlab_grade.probes import outcome_of
 
-    log, lock, started, count = [], threading.Lock(), threading.Event(), [0]
+    log, lock, ready, count = [], threading.Lock(), threading.Event(), [0]  # ready: all started, or the server ended
     ctx = ex.io.io_context()
     ctx.start_thread(name="scope-server-io")
     acc = ex.io.acceptor(ctx, ("127.0.0.1", 0))
@@ -43,7 +43,7 @@ def serve_and_stop(scope_server, clients, hold, *, wait_replies=True, failing=()
         def begin():
             log.append(("start", i))
             if sum(e[0] == "start" for e in log) >= clients:
-                started.set()
+                ready.set()
             if i in failing:
                 raise ValueError(f"session {i} fails")
 
@@ -61,6 +61,7 @@ def serve_and_stop(scope_server, clients, hold, *, wait_replies=True, failing=()
         except BaseException as e:  # the student's server raised: report it
             result.append(("raised", f"{type(e).__name__}: {e}"))
         log.append(("server done",))
+        ready.set()
 
     replies = [None] * clients
 
@@ -81,8 +82,10 @@ def serve_and_stop(scope_server, clients, hold, *, wait_replies=True, failing=()
         for c in threads:
             c.start()
         if clients:
-            started.wait(5)
-        if wait_replies:
+            ready.wait(5)
+        if result:  # the server ended by itself: the clients would wait for nothing
+            acc.close()
+        elif wait_replies:
             for c in threads:
                 c.join(5)
         done_before_stop = bool(result)
