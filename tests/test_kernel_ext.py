@@ -459,6 +459,8 @@ def test_a_trace_longer_than_the_cap_keeps_the_first_part_and_counts_the_rest(sh
     g = w.graph
     assert g["max_events"] == 100 and sum(g["truncated"].values()) == 6 * 500 + 3 - 101
     assert len(last_run().trace) == 101  # the table holds what was kept
+    rec = last_run().recorder  # operations that completed past the cap are forgotten
+    assert len(rec._vis) <= 100 and len(rec.ops) <= 100 and len(rec._raw) <= recorder_mod._PILE
 
 
 def test_the_cap_bounds_the_kernels_memory_and_the_state_per_event(shell, capsys):

@@ -49,6 +49,8 @@ RECORD = struct.Struct("<fiiiiii")
 MAX_NODES = 240
 MAX_CHILDREN = 12
 MAX_DEPTH = 24
+_PILE = 1 << 16  # events the sink lets pile up on the kernel's thread before processing them
+
 #: Rounds from which a loop is drawn collapsed (two rounds may well be a let_value's
 #: source and its inner sender of the same algorithm).
 LOOP_ROUNDS = 3
@@ -103,7 +105,10 @@ class recorder:
         self._raw = []  # trace_events as the sink saw them, in order
         self._roots = set()  # ops connected with no parent while connecting() was active
         self._tid = None
+        self._home = threading.get_ident()
         self._drained = 0
+        self._op_count = 0
+        self._cap_op: int | None = None  # operations numbered up to here when the cap was reached
         self.nodes = [_node(0, None, consumer, None, 0, "consumer")]
         self._vis = {}  # op id -> node
         self._started = set()  # ops started (a child connected later is dynamic)
@@ -120,10 +125,15 @@ class recorder:
 
     # -- collecting (any thread) --------------------------------------------------------
     def sink(self, ev) -> None:
-        """The trace sink: cheap, any thread."""
+        """The trace sink: cheap, any thread. On the thread that made the recorder (the
+        kernel's) it processes what has piled up now and then, so a long run that nothing
+        drains meanwhile (``sync_wait`` blocking the thread) keeps few events alive."""
         if ev.parent is None and ev.kind == "connect" and self._tid == threading.get_ident():
             self._roots.add(ev.op)
-        self._raw.append(ev)
+        raw = self._raw
+        raw.append(ev)
+        if len(raw) > _PILE and threading.get_ident() == self._home:
+            self.drain()
 
     def connecting(self):
         """Context manager: a parentless connect on this thread inside it is this run's root."""
@@ -185,7 +195,8 @@ class recorder:
                 parent = self._vis[ev.parent]
             else:
                 return  # not this run's operation
-            self.ops[op] = len(self.ops) + 1
+            self._op_count += 1
+            self.ops[op] = self._op_count
             node = self._vis[op] = self._place(op, ev.algorithm, parent, ev.parent in self._started)
             sender = getattr(ev, "sender", None)
             if node.op == op and sender is not None:
@@ -207,6 +218,13 @@ class recorder:
             self._t0 = ev.ns
         if len(self.records) >= self.max_events * RECORD.size and node.parent is not self.nodes[0]:
             self.truncated[kind] = self.truncated.get(kind, 0) + 1
+            if self._cap_op is None:
+                self._cap_op = self._op_count
+            if kind.startswith("set_"):  # done: no child can connect to it any more
+                del self._vis[op]
+                self._started.discard(op)
+                if self.ops[op] > self._cap_op:  # (an earlier one numbers rows of the table)
+                    del self.ops[op]
             return
         t = (ev.ns - self._t0) / 1e6
         lane = self._lane(ev.thread)
