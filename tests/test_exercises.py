@@ -252,6 +252,11 @@ def graded(tmp_path_factory):
     ref_retry = next(c.source for c in _read(EXERCISES / "solutions" / f"{retry}.ipynb").cells if start in c.source)
     naive = ref_retry[: ref_retry.index(start)] + NAIVE_RETRY_OP.lstrip("\n") + ref_retry[ref_retry.index("class retry_sender") + len("class retry_sender") :]
     nbformat.write(_variant(retry, [(ref_retry, naive)]), wrong / "retry.ipynb")
+    # right values, wrong technique, graded through the sandbox: a sum in one then, the
+    # library's timeout, the library's sync_wait instead of one's own
+    nbformat.write(_variant(_id("loop-fold"), [("    return ex.just(t) | ex.let_value(body)", "    return ex.just(t) | ex.then(lambda t: sum(range(t)))")]), wrong / "loop.ipynb")
+    nbformat.write(_variant(_id("timeout"), [("    return ex.when_any(sndr, ex.schedule_after(sch, seconds) | ex.let_value(expired))", "    return ex.timeout(sndr, seconds, scheduler=sch)")]), wrong / "timeout.ipynb")
+    nbformat.write(_variant(_id("build-it-yourself"), [], ["my_sync_wait = ex.sync_wait"]), wrong / "build.ipynb")
 
     chaos = subs / "chaos"
     chaos.mkdir()
@@ -292,6 +297,16 @@ def test_untouched_stubs_score_zero(graded):
 
 def test_wrong_solutions_score_in_between(graded):
     wrong = graded["book"]["wrong"]
+    technique = {  # the test that sees the wrong technique, by exercise
+        _id("loop-fold"): "the sum is a loop of steps",
+        _id("timeout"): "the timeout is a race with a timer",
+        _id("build-it-yourself"): "the loop is yours and runs here",
+    }
+    for exercise, test in technique.items():
+        g = wrong[exercise]
+        assert g.status == "graded" and 0 < g.score < g.possible, (exercise, g.score, g.possible, g.reason)
+        outcomes = {t["name"]: t["outcome"] for t in g.tests}
+        assert outcomes[test] == "fail", (exercise, outcomes)
     for exercise in ("01-pipeline", _id("retry-sender")):
         g = wrong[exercise]
         assert g.status == "graded"
