@@ -504,3 +504,15 @@ def test_the_graders_feedback_shows_the_first_stage_of_visible_tests_only():
     assert text.count("(hint: the concept)") == 1 and "the API" not in text and "the code" not in text
     hidden_lines = [line for line in text.splitlines() if line.startswith("- held-back test")]
     assert len(hidden_lines) == 2 and all("hint" not in line and "expected" not in line for line in hidden_lines)
+
+
+@pytest.mark.parametrize("name", MINE)
+def test_each_exercise_says_which_notebooks_it_needs(name):
+    import re
+
+    exercise = _id(name)
+    nb = nbformat.read(EXERCISES / "solutions" / f"{exercise}.ipynb", as_version=4)
+    first = nb.cells[0].source
+    assert "**Needs notebook" in first, f"{exercise}: the first cell has no 'Needs notebook NN' line"
+    links = re.findall(r"\]\(\.\./notebooks/([^)]+\.ipynb)\)", first)
+    assert links and all((ROOT / "notebooks" / link).is_file() for link in links), (exercise, links)
