@@ -150,6 +150,13 @@ WRONG = [
 
             return ex.schedule(sch) | ex.then(all_at_once) | ex.bulk(ex.par, len(y), lambda i, y: None)
     """),
+    ("bulk-scan", "saxpy runs its bulk with a nested sync_wait inside a then", """
+        def saxpy(sch, a, x, y):
+            def element(i, y):
+                y[i] = a * x[i] + y[i]
+
+            return ex.just() | ex.then(lambda: ex.sync_wait(ex.schedule(sch) | ex.then(lambda: y) | ex.bulk(ex.par, len(y), element))[0])
+    """),
     ("bulk-scan", "the scan's passes are sequential bulks on the thread that builds (no pool, no par)", """
         def inclusive_scan(sch, xs, chunks):
             n = len(xs)

@@ -47,7 +47,7 @@ class marking_list(list):
 
 
 def traced_with_marks(build):
-    """Run ``build(log)`` (which returns a sender and may make :class:`marking_list`\\ s on
+    """Run ``build(log)`` (which returns a sender and may make :class:`marking_list` lists on
     ``log``) with tracing on, events and marks in one log: ``(outcome, log)``. Called
     inside a probe."""
     from senderlab_grade.probes import outcome_of
@@ -63,7 +63,10 @@ def traced_with_marks(build):
 def read_log(log) -> dict:
     """What a merged log says, as plain data: the ``bulk`` operations (algorithm, sender
     class, shape, policy) in order of completion, the algorithms in order of completion,
-    the marks made outside every ``bulk``'s window and the threads of all marks."""
+    the marks made outside every ``bulk``'s window, the threads of all marks, and how
+    many ``run_loop`` schedulers besides the outermost one received operations (each a
+    ``sync_wait`` nested inside the run, as :func:`senderlab_grade.technique.nested_sync_waits`
+    counts them)."""
     bulks = {}
     order = []
     child_of = {}
@@ -90,7 +93,10 @@ def read_log(log) -> dict:
             elif item.op in bulks:
                 open_windows.discard(item.op)
                 done.append(bulks[item.op])
-    return {"bulks": done, "order": order, "marks": marks, "outside": outside, "threads": sorted(threads)}
+    loops = [str(e.scheduler) for e in log if type(e) is not tuple and e.kind == "connect"]
+    loops = [s for s in loops if s.startswith("run_loop_scheduler")]
+    nested = len(set(loops) - {loops[0]}) if loops else 0
+    return {"bulks": done, "order": order, "marks": marks, "outside": outside, "threads": sorted(threads), "nested": nested}
 
 
 @sandboxed
@@ -123,6 +129,7 @@ def scan_run(inclusive_scan, sch, xs, chunks):
 
 
 def assert_in_bulk(r, what, data):
+    assert not r["nested"], f"{what} calls sync_wait inside the sender: let the pipeline continue with bulk instead of blocking a thread"
     assert r["before"] == 0, f"{what} touched {data} {r['before']} time(s) while the sender was being built: work belongs in the sender"
     assert r["marks"], f"{what} never touched {data}"
     assert r["outside"] == 0, (

@@ -54,6 +54,7 @@ def on_a_pool(scan_on_pool, xs, tiles):
 
 def assert_on_the_gpu(r, what, shape, steps):
     assert r["kind"] == "value", f"{what} completed with {r['kind']} {r['error'] or ''}"
+    assert not r["nested"], f"{what} calls sync_wait inside the sender: let the chain continue on the GPU instead"
     gpu_bulks = [b for b in r["bulks"] if b[0] == "bulk [gpu]"]
     assert gpu_bulks, (
         f"no bulk ran on the GPU (the steps that completed: {', '.join(r['order']) or 'none'}): "
