@@ -306,3 +306,102 @@ def test_every_exercise_of_10_to_17_has_two_wrong_technique_answers():
     assert [_id(name)[:2] for name in LATE] == [f"{i}" for i in range(10, 18)]
     counts = {name: sum(1 for w in WRONG if w[0] == name) for name in LATE}
     assert all(n >= 2 for n in counts.values()), counts
+
+
+# -- other right answers: the checks of the technique are not a check of one way to write it --
+
+RIGHT = [
+    ("trampoline", "the loop counts the failures it owes instead of a flag", """
+        class retry_op(ex.operation_state):
+            def __init__(self, child, rcvr):
+                self.child = child
+                self.rcvr = rcvr
+                self.lock = threading.Lock()
+                self.owed = 0  # attempts to make; the thread that raises it from 0 runs the loop
+
+            def start(self):
+                self.failed()
+
+            def failed(self):
+                with self.lock:
+                    self.owed += 1
+                    if self.owed > 1:
+                        return  # the loop running now will make this attempt
+                self.attempts()
+
+            def attempts(self):
+                while True:
+                    if ex.get_stop_token(ex.get_env(self.rcvr)).stop_requested():
+                        self.rcvr.set_stopped()
+                        return
+                    ex.start(ex.connect(self.child, retry_receiver(self)))
+                    with self.lock:
+                        self.owed -= 1
+                        if not self.owed:
+                            return
+    """),
+    ("partial-read", "the loop's state in a dict, the step a then that returns whether it is done", """
+        def read_exactly_sender(stream, n):
+            def body():
+                st = {"data": b"", "ec": ex.io.success}
+
+                def got(result):
+                    ec, chunk = result
+                    if ec:
+                        st["ec"] = ec
+                        return True
+                    st["data"] += chunk
+                    return len(st["data"]) >= n
+
+                def step():
+                    if len(st["data"]) >= n:
+                        return ex.just(True)
+                    return stream.read_some(n - len(st["data"])) | ex.then(got)
+
+                return ex.just() | ex.let_value(step) | ex.repeat_effect_until() | ex.then(lambda: (st["ec"], st["data"]))
+
+            return ex.just() | ex.let_value(body)
+    """),
+    ("scope-server", "the clean stop with let_stopped instead of finally_", SCOPE_SERVER.replace(
+        "ex.finally_(accept_loop, ex.just() | ex.let_value(stop_sessions))",
+        "accept_loop | ex.let_stopped(lambda: stop_sessions() | ex.let_value(ex.just_stopped))")),
+    ("bulk-scan", "saxpy moves y onto the pool with continues_on", """
+        def saxpy(sch, a, x, y):
+            def element(i, y):
+                y[i] = a * x[i] + y[i]
+
+            return ex.just(y) | ex.continues_on(sch) | ex.bulk(ex.par, len(y), element)
+    """),
+    ("domain-bulk", "the tile count from math.ceil and a tile_runner keyed on its own attributes", """
+        import math
+
+        class tiled_domain:
+            def __init__(self, tile):
+                self.tile = tile
+
+            def transform_sender(self, sndr, env=None):
+                if getattr(sndr, "tag", None) == "bulk" and not isinstance(sndr.f, tile_runner):
+                    f = tile_runner(sndr.f, self.tile, sndr.shape)
+                    return ex.bulk(sndr.child, sndr.policy, math.ceil(sndr.shape / self.tile), f)
+                return sndr
+    """),
+]
+
+
+@pytest.mark.parametrize("name,what,cell", RIGHT, ids=[f"{w[0]}: {w[1]}" for w in RIGHT])
+def test_another_right_technique_scores_full_marks(name, what, cell):
+    exercise = _id(name)
+    ns = reference_namespace(exercise)
+    exec(compile(textwrap.dedent(cell), f"<right {exercise}>", "exec"), ns)
+    got, possible, failed = score(exercise, ns)
+    assert got == possible, (exercise, what, failed)
+
+
+@pytest.mark.parametrize("name", LATE)
+def test_every_visible_test_has_three_staged_hints(name):
+    shared.test_every_visible_test_has_three_staged_hints(name)
+
+
+@pytest.mark.parametrize("name", LATE)
+def test_each_exercise_says_which_notebooks_it_needs(name):
+    shared.test_each_exercise_says_which_notebooks_it_needs(name)
