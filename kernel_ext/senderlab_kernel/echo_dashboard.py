@@ -337,14 +337,17 @@ class echo_dashboard:
         edges = _latency_bins()
         self.hist = ColumnDataSource({"left": list(edges[:-1]), "right": list(edges[1:]), "count": [0] * (len(edges) - 1)})
         # room on the right for the last tick label of an axis (the log axis's 10^3 ms)
-        common = dict(width=320, height=220, toolbar_location=None, min_border_right=28, min_border_left=44)
+        # the three share the output area's width (any from about 700 px up: a 1280 px window
+        # with the file browser open), with room on the right for the log axis's last label
+        common = dict(height=220, min_width=220, sizing_mode="stretch_width", toolbar_location=None,
+                      min_border_right=28, min_border_left=44)
         conn = figure(title="open connections", x_axis_label="s", **common)
         conn.step("t", "open", source=self.series, mode="after", line_width=2)
         rate = figure(title="messages / s", x_axis_label="s", **common)
         rate.line("t", "rate", source=self.series, line_width=2, color="darkorange")
         lat = figure(title="round-trip latency (panel clients)", x_axis_type="log", x_axis_label="ms", **common)
         lat.quad(left="left", right="right", top="count", bottom=0, source=self.hist, alpha=0.7)
-        self.layout = row(conn, rate, lat)
+        self.layout = row(conn, rate, lat, sizing_mode="stretch_width")
         self.plots = BokehModel(self.layout)
         self.totals = ipywidgets.HTML()
         self.samples = 0

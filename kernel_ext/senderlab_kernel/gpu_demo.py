@@ -218,8 +218,8 @@ def throughput_plot(figures: dict):
 
     where = "Numba's CUDA simulator" if "simulator" in figures["device"] else figures["device"]
     p = figure(title=f"SAXPY y = a*x + y, float64: elements per second (GPU: {where})", x_axis_type="log",
-               y_axis_type="log", width=820, height=360, x_axis_label="N", y_axis_label="elements / s",
-               toolbar_location=None)
+               y_axis_type="log", height=360, min_width=480, max_width=980, sizing_mode="stretch_width",
+               x_axis_label="N", y_axis_label="elements / s", toolbar_location=None)
     for (name, ys), color in zip(figures["series"].items(), Category10[10]):
         pts = [(n, y) for n, y in zip(figures["sizes"], ys) if y]
         if not pts:

@@ -30,6 +30,13 @@ SERIES = """() => { let r = [0, 0]; for (const d of window.Bokeh.documents) for 
     if (m.data && 'count' in m.data) r[1] = Array.from(m.data.count).reduce((a, b) => a + b, 0); }
     return r; }"""
 
+# Each Bokeh plot's box against the output area it is drawn in.
+PLOT_BOXES = """() => Array.from(document.querySelectorAll('.jp-OutputArea-output')).flatMap(area => {
+    const a = area.getBoundingClientRect();
+    return Array.from(area.querySelectorAll('.bk-Figure, .bk-Row, .bk-root')).map(p => {
+      const r = p.getBoundingClientRect();
+      return {cls: p.className, left: r.left - a.left, right: a.right - r.right, width: r.width, area: a.width}; }); })"""
+
 HTML_TEXT = "() => Array.from(document.querySelectorAll('.widget-html-content')).map(e => e.textContent).join('\\n')"
 
 
@@ -70,13 +77,19 @@ def test_echo_dashboard_and_gpu_plot_render_and_update(jupyterlab):
             page.wait_for_function(f"({HTML_TEXT})().includes('burst of 40 clients: 40 echoed')", timeout=60_000)
             page.get_by_role("button", name="reset connection").click()
             page.wait_for_function(f"({HTML_TEXT})().includes('still serving')", timeout=60_000)
-            text = page.evaluate(HTML_TEXT)
-            assert "(1 reset, 0 errors)" in text, text
+            # the totals line follows at the dashboard's next sample
+            page.wait_for_function(f"({HTML_TEXT})().includes('(1 reset, 0 errors)')", timeout=30_000)
             # the burst's 40 and the reset's 2 (a line first, then a fresh client) streamed to BokehJS
             page.wait_for_function(f"({SERIES})()[1] === 42", timeout=30_000)
             points = page.evaluate(SERIES)[0]
             page.wait_for_function(f"({SERIES})()[0] > {points}", timeout=30_000)  # and still sampling
             page.screenshot(path=str(ARTIFACTS / "live-demos.png"), full_page=True)
+            # at 1280 and 1920 px the dashboard and the GPU plot lie inside their output areas
+            for width in (1280, 1920):
+                page.set_viewport_size({"width": width, "height": 1600})
+                page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+                for box in page.evaluate(PLOT_BOXES):
+                    assert box["right"] >= -0.5 and box["left"] >= -0.5, (width, box)
             said = page.locator(".jp-OutputArea").nth(1).text_content()
             assert "`gpu` runs on Numba's CUDA simulator" in said or "`gpu` runs on CUDA device" in said, said
             assert elsewhere == [], f"fetched from outside the Jupyter server: {elsewhere[:5]}"
