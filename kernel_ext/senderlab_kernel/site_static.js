@@ -62,6 +62,9 @@
     if (s.graph !== undefined && s.trace !== undefined && window.senderlabFlow) { // a %%sender run
       host.classList.add("sl-static-flow");
       window.senderlabFlow.render({ model: readOnlyModel(s), el: host });
+      if (s.status === "running") {
+        el("div", "sl-static-live", host, "(this run was still going when the page was made: run the notebook to see it end)");
+      }
       return;
     }
     switch (m.name) {
