@@ -184,6 +184,8 @@ def test_make_lab_opens_the_welcome_and_its_first_picture_moves(tmp_path):
     # a user's own Jupyter folders, empty: nothing trusted or configured before make lab
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path / "config"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
                JUPYTER_DATA_DIR=str(tmp_path / "data"), PYDEVD_DISABLE_FILE_VALIDATION="1")
+    for name in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL"):  # as typed in a shell, not as a sub-make of make test
+        env.pop(name, None)
     welcome_before = (ROOT / "notebooks" / "00-welcome.ipynb").read_bytes()
     ARTIFACTS.mkdir(exist_ok=True)
     with wb.chromium_page(1280) as page:
