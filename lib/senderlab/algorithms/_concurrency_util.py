@@ -6,6 +6,8 @@ algorithm's own."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import (
     env,
@@ -31,14 +33,14 @@ STOPPED_SCHEDULER = get_completion_scheduler(set_stopped_t)
 _WHERE_QUERIES = frozenset((VALUE_SCHEDULER, ERROR_SCHEDULER, STOPPED_SCHEDULER, get_domain))
 
 
-def describe(sndr) -> str:
+def describe(sndr: Any) -> str:
     """The repr a user recognizes: a user-written sender's own, not its adapter's."""
     if isinstance(sndr, _foreign_sender):
         return repr(sndr.s)
     return repr(sndr)
 
 
-def check_scheduler(name: str, sch, what: str = "the scheduler") -> None:
+def check_scheduler(name: str, sch: Any, what: str = "the scheduler") -> None:
     """Raise a clear :class:`TypeError` unless ``sch`` is a scheduler."""
     if is_scheduler(sch):
         return
@@ -51,7 +53,7 @@ def check_scheduler(name: str, sch, what: str = "the scheduler") -> None:
     )
 
 
-def checked_schedule(name: str, sch):
+def checked_schedule(name: str, sch: Any) -> Any:
     """``schedule(sch)`` as a :class:`basic_sender`, with the algorithm's name in errors."""
     check_scheduler(name, sch)
     return as_sender(sch.schedule(), name)
@@ -75,12 +77,12 @@ class _without_where(object):
         return f"{self._e!r} (without completion schedulers)"
 
 
-def forwarded_attrs(child):
+def forwarded_attrs(child: Any) -> Any:
     """FWD-ENV of ``child``'s attributes minus its completion schedulers and domain."""
     return _without_where(fwd_env(get_env(child)))
 
 
-def sched_attrs(sch, child=None):
+def sched_attrs(sch: Any, child: Any = None) -> Any:
     """``JOIN-ENV(SCHED-ATTRS(sch), FWD-ENV(get_env(child)))``: completes with a value or
     stopped on ``sch``, in ``sch``'s domain; other forwarding queries from ``child``."""
     m = {VALUE_SCHEDULER: sch, STOPPED_SCHEDULER: sch}
@@ -92,19 +94,19 @@ def sched_attrs(sch, child=None):
     return env(m, forwarded_attrs(child))
 
 
-def sched_env(sch, outer) -> with_scheduler:
+def sched_env(sch: Any, outer: Any) -> with_scheduler:
     """``JOIN-ENV(SCHED-ENV(sch), FWD-ENV(outer))``: the environment of work started on
     ``sch``: ``get_scheduler`` is ``sch`` (and ``get_domain`` its domain)."""
     return with_scheduler(sch, fwd_env(outer))
 
 
-def hop_signatures(ssndr, env=None) -> completion_signatures:
+def hop_signatures(ssndr: Any, env: Any = None) -> completion_signatures:
     """The error and stopped signatures a hop through ``schedule(sch)`` may add."""
     cs = get_completion_signatures(ssndr, env)
     return completion_signatures._of(tuple(s for s in cs.sigs if s.channel is not set_value_t), cs.exact)
 
 
-def stop_token_env(token, outer) -> with_stop_token:
+def stop_token_env(token: Any, outer: Any) -> with_stop_token:
     """``JOIN-ENV(prop(get_stop_token, token), FWD-ENV(outer))``: the environment
     ``when_any``, ``first_successful`` and ``split`` give their children (the
     algorithm's own stop token, every other forwarding query the consumer's)."""
@@ -123,20 +125,20 @@ class arrival_receiver:
 
     __slots__ = ("op", "tag")
 
-    def __init__(self, op, tag=None) -> None:
+    def __init__(self, op: Any, tag: Any = None) -> None:
         self.op = op
         self.tag = tag
 
-    def set_value(self, *values) -> None:
+    def set_value(self, *values: Any) -> None:
         self.op._arrive(VALUE, values, self.tag)
 
-    def set_error(self, err) -> None:
+    def set_error(self, err: Any) -> None:
         self.op._arrive(ERROR, err, self.tag)
 
     def set_stopped(self) -> None:
         self.op._arrive(STOPPED, None, self.tag)
 
-    def get_env(self):
+    def get_env(self) -> Any:
         return self.op.cenv
 
 
@@ -148,7 +150,7 @@ class linked_children_op:
 
     __slots__ = ("rcvr", "env", "ops", "lock", "count", "source", "cenv", "on_stop")
 
-    def __init__(self, rcvr, env, n) -> None:
+    def __init__(self, rcvr: Any, env: Any, n: Any) -> None:
         import threading
 
         from ..core.stop_token import inplace_stop_source
@@ -191,7 +193,7 @@ class linked_children_op:
         raise NotImplementedError
 
 
-def union_signatures(children, env, *extra) -> completion_signatures:
+def union_signatures(children: Any, env: Any, *extra: Any) -> completion_signatures:
     """The union of the children's completion signatures, plus ``extra``."""
     sigs: dict = {}
     exact = True
@@ -205,7 +207,7 @@ def union_signatures(children, env, *extra) -> completion_signatures:
     return completion_signatures._of(tuple(sigs), exact)
 
 
-def complete_with(rcvr, kind, payload) -> None:
+def complete_with(rcvr: Any, kind: Any, payload: Any) -> None:
     """Deliver a stored completion."""
     if kind == VALUE:
         rcvr.set_value(*payload)

@@ -10,12 +10,12 @@ from ..core.sender import as_sender, sender_adaptor_closure, sender_closure
 _NO_ANNOTATION = object()
 
 
-def check_callable(name: str, f) -> None:
+def check_callable(name: str, f: Any) -> None:
     if not callable(f):
         raise TypeError(f"{name}: expected a callable, got {type(f).__name__} {f!r:.60}")
 
 
-def pipeable(name: str, fn, args: tuple, nargs: int):
+def pipeable(name: str, fn: Any, args: tuple, nargs: int) -> Any:
     """Split ``args`` into ``(sender, *rest)`` or make a closure awaiting the sender.
 
     ``fn(sndr, *rest)`` builds the sender. ``nargs`` is the number of non-sender
@@ -29,7 +29,7 @@ def pipeable(name: str, fn, args: tuple, nargs: int):
     raise TypeError(f"{name} takes ({expected}) or, in a pipe, ({expected[6:]}); got {len(args)} arguments")
 
 
-def result_signature(f):
+def result_signature(f: Any) -> Any:
     """The value signature of ``f``'s result, from its return annotation.
 
     ``-> None`` gives ``set_value_t()`` (the C++ ``void`` case); another annotation
@@ -57,7 +57,7 @@ def result_signature(f):
     return set_value_t(ann)
 
 
-def func_name(f) -> str:
+def func_name(f: Any) -> str:
     return getattr(f, "__qualname__", None) or getattr(f, "__name__", None) or repr(f)
 
 
@@ -71,7 +71,7 @@ def _coercing(name, fn):
     return apply
 
 
-def function_adaptor(name: str, cls, doc: str):
+def function_adaptor(name: str, cls, doc: str) -> Any:
     """Build the public function of an adaptor that takes one callable, such as
     ``then``: ``name(sndr, f)`` or, in a pipe, ``name(f)``."""
 

@@ -36,6 +36,8 @@ attributes of ``sndr``). Domain: as ``schedule_from``'s (``sch``'s, else the rec
 
 from __future__ import annotations
 
+from typing import Any
+
 import threading
 
 from ..contexts.inline import inline_scheduler
@@ -166,7 +168,7 @@ def _make_affine_on(sndr, sch):
 _make_affine_on.__name__ = "affine_on"
 
 
-def affine_on(*args):
+def affine_on(*args: Any) -> Any:
     """``affine_on(sndr, sch)`` or ``sndr | affine_on(sch)``: complete on ``sch``,
     skipping the hop where ``sndr`` is known to complete there already (P3552R1 9.1)."""
     if len(args) == 1:

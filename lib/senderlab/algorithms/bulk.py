@@ -15,6 +15,8 @@ Here every policy runs sequentially on the thread that completed the predecessor
 
 from __future__ import annotations
 
+from typing import Any
+
 import operator
 
 from ..core.channels import set_error_t
@@ -145,19 +147,19 @@ def _applier(cls):
 _APPLY = {c: _applier(c) for c in (_bulk_sender, _bulk_chunked_sender, _bulk_unchunked_sender)}
 
 
-def bulk(*args):
+def bulk(*args: Any) -> Any:
     """``bulk(sndr, [policy,] shape, f)`` or ``sndr | bulk([policy,] shape, f)``:
     call ``f(i, *values)`` for each ``i < shape``, then forward the values ([exec.bulk])."""
     return _parse("bulk", _bulk_sender, args)
 
 
-def bulk_chunked(*args):
+def bulk_chunked(*args: Any) -> Any:
     """``bulk_chunked(sndr, [policy,] shape, f)``: call ``f(begin, end, *values)`` for
     chunks covering ``range(shape)``, then forward the values ([exec.bulk])."""
     return _parse("bulk_chunked", _bulk_chunked_sender, args)
 
 
-def bulk_unchunked(*args):
+def bulk_unchunked(*args: Any) -> Any:
     """``bulk_unchunked(sndr, [policy,] shape, f)``: call ``f(i, *values)`` once per
     index, each conceptually its own agent, then forward the values ([exec.bulk])."""
     return _parse("bulk_unchunked", _bulk_unchunked_sender, args)

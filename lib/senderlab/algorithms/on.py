@@ -24,6 +24,8 @@ depend on the receiver; it is also the ``transform_sender`` hook a domain sees.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..core.channels import set_stopped_t
 from ..core.env import _MISSING, get_env, get_scheduler
 from ..core.sender import as_sender, basic_sender, is_sender, sender_adaptor_closure
@@ -183,7 +185,7 @@ def _make_on_closure(sndr, sch, closure):
 _make_on_closure.__name__ = "on"
 
 
-def on(*args):
+def on(*args: Any) -> Any:
     """``on(sch, sndr)``, ``on(sndr, sch, closure)`` or ``sndr | on(sch, closure)``
     ([exec.on]).
 

@@ -27,6 +27,8 @@ receiver's.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.domain import DEFAULT
 from ..core.env import _MISSING, fwd_env
@@ -167,7 +169,7 @@ class _continues_on_sender(_schedule_from_sender):
         return f"{self.child!r} | continues_on({self.sch!r})"
 
 
-def schedule_from(sch, sndr):
+def schedule_from(sch: Any, sndr: Any) -> Any:
     """``schedule_from(sch, sndr)``: complete on ``sch`` with ``sndr``'s result
     ([exec.schedule.from]). Prefer ``continues_on(sndr, sch)``, which is the same thing
     with the arguments in pipe order and customizable by ``sch``'s domain."""
@@ -187,7 +189,7 @@ def _make_continues_on(sndr, sch):
 _make_continues_on.__name__ = "continues_on"
 
 
-def continues_on(*args):
+def continues_on(*args: Any) -> Any:
     """``continues_on(sndr, sch)`` or ``sndr | continues_on(sch)``: complete on ``sch``
     with ``sndr``'s values, error or stopped ([exec.continues.on])."""
     if len(args) == 1:

@@ -30,6 +30,8 @@ consumer may complete on the source's thread or inline in its own ``start``).
 
 from __future__ import annotations
 
+from typing import Any
+
 import threading
 
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
@@ -214,7 +216,7 @@ def _make_split(sndr):
 _make_split.__name__ = "split"
 
 
-def split(*args):
+def split(*args: Any) -> Any:
     """``split(sndr)`` or ``sndr | split()``: a sender that may be started many times
     over one run of ``sndr``; every consumer gets the same result ([exec.split])."""
     return pipeable("split", _make_split, args, 0)

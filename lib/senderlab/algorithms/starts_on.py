@@ -22,6 +22,8 @@ Attributes: ``sndr``'s, forwarded. Domain: ``sndr``'s completion domain, else ``
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..core.env import _MISSING, fwd_env
 from ..core.sender import adaptor_sender, as_sender, forwarding_receiver, is_sender
 from ..core.signatures import get_completion_signatures
@@ -88,7 +90,7 @@ class _starts_on_sender(adaptor_sender):
         return f"starts_on({self.sch!r}, {self.child!r})"
 
 
-def starts_on(sch, sndr):
+def starts_on(sch: Any, sndr: Any) -> Any:
     """``starts_on(sch, sndr)``: start ``sndr`` on ``sch`` ([exec.starts.on]).
 
     ``sndr`` sees ``get_scheduler`` answer ``sch``; it completes wherever ``sndr``

@@ -107,13 +107,13 @@ class _stopped_as_error_sender(adaptor_sender):
         return f"{self.child!r} | stopped_as_error({self.err!r:.40})"
 
 
-def stopped_as_optional(*args):
+def stopped_as_optional(*args: Any) -> Any:
     """``stopped_as_optional(sndr)`` or ``sndr | stopped_as_optional()``: the value, or
     ``None`` if stopped ([exec.stopped.opt])."""
     return pipeable("stopped_as_optional", _stopped_as_optional_sender, args, 0)
 
 
-def stopped_as_error(*args):
+def stopped_as_error(*args: Any) -> Any:
     """``stopped_as_error(sndr, err)`` or ``sndr | stopped_as_error(err)``: stopped
     becomes ``set_error(err)`` ([exec.stopped.err])."""
     return pipeable("stopped_as_error", _stopped_as_error_sender, args, 1)

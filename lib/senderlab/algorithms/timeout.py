@@ -15,6 +15,8 @@ seconds) | let_value(lambda: just_error(TimeoutError(...))), sndr)``, timer firs
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..core.channels import set_error_t
 from ..core.env import _MISSING, get_scheduler
 from ..core.sender import as_sender, basic_sender, sender_adaptor_closure
@@ -94,7 +96,7 @@ def _apply(sndr, seconds, scheduler=None):
 _apply.__name__ = "timeout"
 
 
-def timeout(*args, scheduler=None):
+def timeout(*args: Any, scheduler: Any = None) -> Any:
     """``timeout(sndr, seconds)`` or ``sndr | timeout(seconds)``: complete with
     ``set_error(TimeoutError)`` if ``sndr`` takes longer than ``seconds`` (it is stopped
     first). ``scheduler=`` names the timed scheduler for the timer."""

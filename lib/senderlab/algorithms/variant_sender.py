@@ -46,6 +46,8 @@ Senders are immutable here, so there is no ``emplace``: make a new ``variant_sen
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..core.channels import sig
 from ..core.env import _MISSING, empty_env
 from ..core.sender import as_sender, basic_sender, is_sender
@@ -99,7 +101,7 @@ class variant_sender(basic_sender):
     _tag = "variant_sender"
     _declared: tuple = ()
 
-    def __init__(self, sndr, alternatives=None) -> None:
+    def __init__(self, sndr: Any, alternatives: Any = None) -> None:
         self._dom = None  # what _late_domain says, known now: no lookup at connect
         self._cs = _MISSING
         if type(sndr) is type(self) and alternatives is None:  # a copy: hold the same sender
@@ -121,7 +123,7 @@ class variant_sender(basic_sender):
         self._index = 0 if alternatives[0] is child else self._find(child)
 
     @classmethod
-    def of(cls, *alternatives) -> type:
+    def of(cls, *alternatives: Any) -> type:
         """The variant type of these alternatives (``using v = variant_sender<A, B>;``):
         a subclass whose instances are made with one sender, ``v(sndr)``."""
         if not alternatives:
@@ -154,10 +156,10 @@ class variant_sender(basic_sender):
     def _late_domain(self):
         return None
 
-    def get_env(self):
+    def get_env(self) -> Any:
         return empty_env
 
-    def get_completion_signatures(self, env=None):
+    def get_completion_signatures(self, env: Any = None) -> completion_signatures:
         out: list = []
         exact = True
         for alt in self.alternatives:

@@ -41,6 +41,8 @@ different domains are an error (``TypeError`` at ``connect``), as in C++.
 
 from __future__ import annotations
 
+from typing import Any
+
 import threading
 from itertools import chain
 
@@ -349,13 +351,13 @@ class _when_all_with_variant_sender(_when_all_sender):
         return f"when_all_with_variant({shown})"
 
 
-def when_all(*sndrs):
+def when_all(*sndrs: Any) -> Any:
     """``when_all(*sndrs)``: run all, complete with all their values concatenated, or
     with the first error / stopped once every child has finished ([exec.when.all])."""
     return _when_all_sender(tuple([as_sender(s, "when_all") for s in sndrs]))
 
 
-def when_all_with_variant(*sndrs):
+def when_all_with_variant(*sndrs: Any) -> Any:
     """``when_all_with_variant(*sndrs)``: ``when_all`` of ``into_variant`` of each child
     ([exec.when.all]); every child contributes one value, the tuple of its values."""
     return _when_all_with_variant_sender(tuple([into_variant(as_sender(s, "when_all_with_variant")) for s in sndrs]))

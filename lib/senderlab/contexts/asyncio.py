@@ -33,6 +33,8 @@ Importing this module does not import :mod:`asyncio`; that happens on first use,
 
 from __future__ import annotations
 
+from typing import Any
+
 import time
 
 from ..core.channels import set_error_t, set_value_t
@@ -93,7 +95,7 @@ class asyncio_scheduler(timed_scheduler_mixin, scheduler_base):
 
     __slots__ = ("_loop", "_attrs")
 
-    def __init__(self, loop=None) -> None:
+    def __init__(self, loop: Any = None) -> None:
         if loop is None:
             loop = _running_loop()
             if loop is None:
@@ -109,7 +111,7 @@ class asyncio_scheduler(timed_scheduler_mixin, scheduler_base):
         self._attrs = scheduler_attrs(self)
 
     @property
-    def loop(self):
+    def loop(self) -> Any:
         """The event loop this scheduler runs work on."""
         return self._loop
 
@@ -121,7 +123,7 @@ class asyncio_scheduler(timed_scheduler_mixin, scheduler_base):
         """The loop's clock, ``loop.time()``: the clock of ``schedule_at`` deadlines."""
         return self._loop.time()
 
-    def schedule_at(self, deadline):
+    def schedule_at(self, deadline: Any) -> Any:
         """A sender completing with ``set_value()`` on the loop at ``deadline``, a time on
         the loop's clock (:meth:`now`), through ``loop.call_at``."""
         return timed_scheduler_mixin.schedule_at(self, deadline)
@@ -329,7 +331,7 @@ def _outcome(r: _await_receiver):
     raise _aio().CancelledError("the awaited sender completed with set_stopped()")
 
 
-def await_sender_on_running_loop(sndr):
+def await_sender_on_running_loop(sndr: Any) -> Any:
     """``await sndr`` in an asyncio coroutine: a generator for ``yield from`` inside an
     ``__await__`` method.
 

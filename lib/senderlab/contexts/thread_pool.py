@@ -36,6 +36,8 @@ parallel.
 
 from __future__ import annotations
 
+from typing import Any
+
 import operator
 import threading
 import weakref
@@ -390,10 +392,10 @@ class static_thread_pool_domain:
 
     __slots__ = ("_impl",)
 
-    def __init__(self, impl) -> None:
+    def __init__(self, impl: Any) -> None:
         self._impl = impl
 
-    def transform_sender(self, sndr, env=None):
+    def transform_sender(self, sndr: Any, env: Any = None) -> Any:
         tag = getattr(sndr, "tag", None)
         if tag in _BULK_TAGS and not isinstance(sndr, _pool_bulk_sender):
             policy = getattr(sndr, "policy", None)

@@ -12,6 +12,8 @@ the C++ function types do: ``set_value_t(int, str)`` is ``set_value_t(int, str)`
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "channel",
     "set_value_t",
@@ -86,7 +88,7 @@ class sig:
 
     __slots__ = ("channel", "args", "_hash")
 
-    def __init__(self, ch: channel, args) -> None:
+    def __init__(self, ch: channel, args: Any) -> None:
         self.channel = ch
         self.args = args
         self._hash = hash((ch.name, args))
@@ -108,12 +110,12 @@ class sig:
         return f"{self.channel.name}({', '.join(_type_name(a) for a in self.args)})"
 
 
-def set_value(rcvr, *values) -> None:
+def set_value(rcvr: Any, *values: Any) -> None:
     """Complete ``rcvr`` on the value channel ([exec.set.value])."""
     rcvr.set_value(*values)
 
 
-def set_error(rcvr, error) -> None:
+def set_error(rcvr: Any, error: Any) -> None:
     """Complete ``rcvr`` on the error channel ([exec.set.error]).
 
     The error is usually an exception; as in C++, any value may be an error.
@@ -121,7 +123,7 @@ def set_error(rcvr, error) -> None:
     rcvr.set_error(error)
 
 
-def set_stopped(rcvr) -> None:
+def set_stopped(rcvr: Any) -> None:
     """Complete ``rcvr`` on the stopped channel ([exec.set.stopped])."""
     rcvr.set_stopped()
 
@@ -131,7 +133,7 @@ set_error.channel = set_error_t  # type: ignore[attr-defined]
 set_stopped.channel = set_stopped_t  # type: ignore[attr-defined]
 
 
-def as_channel(c) -> channel:
+def as_channel(c: Any) -> channel:
     """Accept a channel tag or a completion function and return the tag."""
     if isinstance(c, channel):
         return c

@@ -34,13 +34,13 @@ class default_domain:
 
     __slots__ = ()
 
-    def transform_sender(self, sndr, env=None):
+    def transform_sender(self, sndr: Any, env: Any = None) -> Any:
         hook = getattr(sndr, "transform_sender", None)
         if hook is not None:
             return hook(env)
         return sndr
 
-    def apply_sender(self, tag, sndr, *args):
+    def apply_sender(self, tag: Any, sndr: Any, *args: Any) -> Any:
         return tag.apply_sender(sndr, *args)
 
     def __eq__(self, other: object) -> bool:
@@ -56,7 +56,7 @@ class default_domain:
 DEFAULT = default_domain()
 
 
-def transform_sender(domain, sndr, env=None):
+def transform_sender(domain: Any, sndr: Any, env: Any = None) -> Any:
     """Let ``domain`` transform ``sndr`` until it returns a sender of the same type.
 
     A domain without a ``transform_sender`` method defers to :class:`default_domain`.
@@ -70,7 +70,7 @@ def transform_sender(domain, sndr, env=None):
     raise RecursionError(f"transform_sender: {domain!r} keeps transforming {type(sndr).__name__} (64 steps)")
 
 
-def apply_sender(domain, tag, sndr, *args):
+def apply_sender(domain: Any, tag: Any, sndr: Any, *args: Any) -> Any:
     """``apply_sender(domain, tag, sndr, args...)`` ([exec.snd.apply])."""
     f = getattr(domain, "apply_sender", None)
     if f is None:
@@ -86,7 +86,7 @@ def scheduler_domain(sch: Any) -> Any:
     return get_domain(sch, None)
 
 
-def completion_domain(sndr):
+def completion_domain(sndr: Any) -> Any:
     """The domain named by a sender's attributes, or ``None``."""
     attrs = get_env(sndr)
     d = get_domain(attrs, None)
@@ -98,7 +98,7 @@ def completion_domain(sndr):
 get_completion_scheduler_value = get_completion_scheduler(set_value_t)
 
 
-def env_domain(e):
+def env_domain(e: Any) -> Any:
     """The domain an environment names, or ``None`` (:meth:`senderlab.env.domain`, which
     caches it, for :class:`~senderlab.env` objects)."""
     if isinstance(e, _env_cls):

@@ -71,7 +71,7 @@ class query_tag:
 
     __slots__ = ("name", "forwarding", "_default", "__weakref__")
 
-    def __init__(self, name: str, *, forwarding: bool = False, default=_MISSING) -> None:
+    def __init__(self, name: str, *, forwarding: bool = False, default: Any = _MISSING) -> None:
         self.name = name
         self.forwarding = forwarding
         self._default = default
@@ -101,7 +101,7 @@ class query_tag:
         return self.name
 
 
-def query_or_default(q: query_tag, obj, default):
+def query_or_default(q: query_tag, obj: Any, default: Any) -> Any:
     """``query-or-default`` from [exec.general]."""
     return q(obj, default)
 
@@ -147,7 +147,7 @@ class env:
         self._fwd: env | None = None  # forwarding()'s answer, once computed
         self._dom: Any = _MISSING  # domain()'s answer, once computed
 
-    def query(self, q):
+    def query(self, q: Any) -> Any:
         try:
             return self._map[q]
         except KeyError:
@@ -209,7 +209,7 @@ class prop(env):
 
     __slots__ = ()
 
-    def __init__(self, query: query_tag, value) -> None:
+    def __init__(self, query: query_tag, value: Any) -> None:
         if not isinstance(query, query_tag):
             raise TypeError(f"prop: the first argument must be a query tag such as get_scheduler, got {query!r}")
         self._map = {query: value}
@@ -221,7 +221,7 @@ class prop(env):
 empty_env = env()
 
 
-def get_env(obj):
+def get_env(obj: Any) -> Any:
     """``get_env(obj)``: a receiver's environment or a sender's attributes ([exec.get.env]).
 
     Objects without a ``get_env`` method have the empty environment.
@@ -234,7 +234,7 @@ def get_env(obj):
         return empty_env
 
 
-def forwarding_query(q) -> bool:
+def forwarding_query(q: Any) -> bool:
     """Whether adaptors forward ``q`` unchanged ([exec.fwd.env])."""
     f = getattr(q, "forwarding", None)
     if f is not None:
@@ -379,7 +379,7 @@ get_stop_token = query_tag("get_stop_token", forwarding=True, default=_never())
 _completion_scheduler_tags: dict = {}
 
 
-def get_completion_scheduler(ch) -> query_tag:
+def get_completion_scheduler(ch: Any) -> query_tag:
     """``get_completion_scheduler<Channel>``: the query for a channel's scheduler.
 
     ``get_completion_scheduler(set_value_t)(get_env(sndr))`` returns the scheduler on

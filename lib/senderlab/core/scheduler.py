@@ -76,17 +76,17 @@ class schedule_sender(basic_sender):
     _tag = "schedule"
     _SIGS = completion_signatures(set_value_t(), set_stopped_t())
 
-    def __init__(self, sch) -> None:
+    def __init__(self, sch: Any) -> None:
         self._dom = self._cs = _MISSING
         self.sch = sch
 
     def _late_domain(self):
         return None
 
-    def get_env(self):
+    def get_env(self) -> Any:
         return self.sch._attrs
 
-    def get_completion_signatures(self, env=None):
+    def get_completion_signatures(self, env: Any = None) -> completion_signatures:
         return self._SIGS
 
     def __repr__(self) -> str:

@@ -118,10 +118,10 @@ class sender:
 
     __slots__ = ()
 
-    def get_env(self):
+    def get_env(self) -> Any:
         return empty_env
 
-    def get_completion_signatures(self, env=None):
+    def get_completion_signatures(self, env: Any = None) -> completion_signatures:
         return UNKNOWN_SIGNATURES
 
 
@@ -134,7 +134,7 @@ class receiver:
 
     __slots__ = ()
 
-    def get_env(self):
+    def get_env(self) -> Any:
         return empty_env
 
 
@@ -190,23 +190,32 @@ class basic_sender:
         except AttributeError:
             env = get_env(rcvr)
         sndr = self
-        hook = _trace_hook if _tracing else None
-        trace = None
+        trace = None  # while tracing: the trace hook's record of the levels connected
         while True:
-            d = late_domain(sndr, env)
+            d = sndr._dom
+            # The rule is late_domain's; this only skips the call where both caches
+            # already say "no domain" (the common case: just, then, a sync_wait).
+            if d is None:
+                try:
+                    if env._dom is not None:
+                        d = late_domain(sndr, env)
+                except AttributeError:
+                    d = late_domain(sndr, env)
+            elif d is _MISSING:
+                d = late_domain(sndr, env)
             if d is not None and d is not DEFAULT:
                 new = transform_sender(d, sndr, env)
                 if new is not sndr:
                     sndr = new if isinstance(new, basic_sender) else as_sender(new)
                     continue
-            if hook is not None:
-                rcvr, trace = hook.begin(sndr, rcvr, env, trace)
+            if _tracing:
+                rcvr, trace = _trace_hook.begin(sndr, rcvr, env, trace)
             if not sndr._generic:
                 break
             fe = env._fwd if isinstance(env, _env_cls) else None  # FWD-ENV(env), cached on env
             if fe is None:
                 fe = fwd_env(env)
-            step = sndr._fast_step if hook is None else None
+            step = sndr._fast_step if not _tracing else None
             if step is not None:
                 child, rcvr = step(rcvr, fe)
             else:
@@ -214,9 +223,9 @@ class basic_sender:
                 rcvr = sndr._make_receiver(rcvr, fe)
             sndr = child if isinstance(child, basic_sender) else as_sender(child)
             env = fe
-        if hook is None:
+        if trace is None:
             return sndr._connect(rcvr, env)
-        return hook.finish(sndr, rcvr, env, trace)
+        return _trace_hook.finish(sndr, rcvr, env, trace)
 
     @property
     def tag(self) -> str:
@@ -240,10 +249,10 @@ class basic_sender:
     def _connect(self, rcvr, env):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def get_env(self):
+    def get_env(self) -> Any:
         return empty_env
 
-    def get_completion_signatures(self, env=None):
+    def get_completion_signatures(self, env: Any = None) -> completion_signatures:
         return UNKNOWN_SIGNATURES
 
     def _signatures(self):
@@ -361,7 +370,7 @@ class adaptor_sender(basic_sender):
             p._dom = d
         return d
 
-    def get_env(self):
+    def get_env(self) -> Any:
         return child_attrs(self.child)
 
 
@@ -391,12 +400,12 @@ class _foreign_sender(basic_sender):
         return get_completion_signatures(self.s, env)
 
 
-def is_sender(x) -> bool:
+def is_sender(x: Any) -> bool:
     """Whether ``x`` models the sender concept (it has ``connect``)."""
     return isinstance(x, basic_sender) or hasattr(type(x), "connect")
 
 
-def as_sender(x, where: str = "connect") -> basic_sender:
+def as_sender(x: Any, where: str = "connect") -> basic_sender:
     """Return ``x`` as a :class:`basic_sender`, or raise a clear :class:`TypeError`."""
     if isinstance(x, basic_sender):
         return x
@@ -411,14 +420,14 @@ def as_sender(x, where: str = "connect") -> basic_sender:
     raise TypeError(f"{where}: expected a sender, got {type(x).__name__} {x!r:.60}; {hint}")
 
 
-def connect(sndr, rcvr):
+def connect(sndr: Any, rcvr: Any) -> Any:
     """``connect(sndr, rcvr)``: return an operation state ([exec.connect])."""
     if isinstance(sndr, basic_sender):
         return sndr.connect(rcvr)
     return as_sender(sndr).connect(rcvr)
 
 
-def start(op) -> None:
+def start(op: Any) -> None:
     """``start(op)``: start an operation state ([exec.opstate.start])."""
     op.start()
 
@@ -433,7 +442,7 @@ class sender_adaptor_closure:
 
     __slots__ = ("_fn", "_args", "_kw")
 
-    def __init__(self, fn=None, *args, **kw) -> None:
+    def __init__(self, fn: Any = None, *args: Any, **kw: Any) -> None:
         self._fn = fn
         self._args = args
         self._kw = kw
@@ -513,23 +522,23 @@ class forwarding_receiver:
 
     __slots__ = ("rcvr", "env")
 
-    def __init__(self, rcvr, env) -> None:
+    def __init__(self, rcvr: Any, env: Any) -> None:
         self.rcvr = rcvr
         self.env = env
 
-    def set_value(self, *values) -> None:
+    def set_value(self, *values: Any) -> None:
         self.rcvr.set_value(*values)
 
-    def set_error(self, err) -> None:
+    def set_error(self, err: Any) -> None:
         self.rcvr.set_error(err)
 
     def set_stopped(self) -> None:
         self.rcvr.set_stopped()
 
-    def get_env(self):
+    def get_env(self) -> Any:
         return self.env
 
 
-def child_attrs(child):
+def child_attrs(child: Any) -> Any:
     """FWD-ENV of a child's attributes: what most adaptors report as their own."""
     return fwd_env(get_env(child))

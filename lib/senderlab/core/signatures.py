@@ -81,10 +81,10 @@ class completion_signatures:
     def sends_stopped(self) -> bool:
         return any(s.channel is set_stopped_t for s in self.sigs)
 
-    def without(self, channel) -> "completion_signatures":
+    def without(self, channel: Any) -> "completion_signatures":
         return completion_signatures(*(s for s in self.sigs if s.channel is not channel), exact=self.exact)
 
-    def map_values(self, fn) -> "completion_signatures":
+    def map_values(self, fn: Any) -> "completion_signatures":
         """Replace each value signature ``s`` by the signatures in ``fn(s)``."""
         out: list = []
         for s in self.sigs:
@@ -134,7 +134,7 @@ def sends_stopped(cs: completion_signatures) -> bool:
 UNKNOWN_SIGNATURES = completion_signatures(set_value_t(...), set_error_t(Exception), set_stopped_t(), exact=False)
 
 
-def get_completion_signatures(sndr, env=None) -> completion_signatures:
+def get_completion_signatures(sndr: Any, env: Any = None) -> completion_signatures:
     """``get_completion_signatures(sndr, env)`` ([exec.getcomplsigs]).
 
     Senders report their signatures with a ``get_completion_signatures(env)`` method;

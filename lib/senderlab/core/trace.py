@@ -435,14 +435,14 @@ def _refresh() -> None:
 _lock = threading.Lock()
 
 
-def add_trace_sink(fn) -> None:
+def add_trace_sink(fn: Any) -> None:
     """Call ``fn(event)`` for every :class:`trace_event` until removed."""
     with _lock:
         _sinks.append(fn)
         _refresh()
 
 
-def remove_trace_sink(fn) -> None:
+def remove_trace_sink(fn: Any) -> None:
     with _lock:
         _sinks.remove(fn)
         _refresh()
@@ -468,7 +468,7 @@ class tracing:
 
 
 @contextlib.contextmanager
-def checked():
+def checked() -> Any:
     """Verify the sender/receiver protocol inside the ``with`` block (checked mode)."""
     global _checked_depth
     with _lock:

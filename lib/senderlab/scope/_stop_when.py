@@ -17,6 +17,8 @@ stops the work).
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..core.env import _MISSING, get_stop_token, with_stop_token
 from ..core.sender import adaptor_sender, forwarding_receiver
 from ..core.signatures import get_completion_signatures
@@ -25,7 +27,7 @@ from ..core.stop_token import inplace_stop_source
 __all__ = ["stop_when", "token_env", "traced_root"]
 
 
-def token_env(token, outer) -> with_stop_token:
+def token_env(token: Any, outer: Any) -> with_stop_token:
     """``JOIN-ENV(prop(get_stop_token, token), outer)`` without copying ``outer``: the
     environment ``write_env(sndr, prop(get_stop_token, token))`` gives its child."""
     return with_stop_token(token, outer)
@@ -108,7 +110,7 @@ class _stop_when_sender(adaptor_sender):
         return f"{self.child!r} | stop_when({self.token!r})"
 
 
-def stop_when(sndr, token):
+def stop_when(sndr: Any, token: Any) -> Any:
     """``stop-when(sndr, token)`` ([exec.stop.when]); ``sndr`` must be a basic_sender."""
     if not token.stop_possible():
         return sndr
@@ -139,6 +141,6 @@ class _root_sender(adaptor_sender):
         return f"{self._tag}({self.child!r})"
 
 
-def traced_root(sndr, tag):
+def traced_root(sndr: Any, tag: Any) -> Any:
     """``sndr`` named ``tag`` in traces (only called while tracing is on)."""
     return _root_sender(sndr, tag)

@@ -18,6 +18,8 @@ raised at the ``await`` and the scheduler stays unchanged.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..core.sender import _awaiting
 
 __all__ = ["change_coroutine_scheduler"]
@@ -29,7 +31,7 @@ class change_coroutine_scheduler:
 
     __slots__ = ("scheduler",)
 
-    def __init__(self, sch) -> None:
+    def __init__(self, sch: Any) -> None:
         if not callable(getattr(sch, "schedule", None)):
             raise TypeError(
                 f"change_coroutine_scheduler: expected a scheduler (an object with schedule()), got "

@@ -25,6 +25,8 @@ stack reached while it ran (on the calling thread).
 
 from __future__ import annotations
 
+from typing import Any
+
 import sys
 
 __all__ = ["stack_depth", "max_stack_depth"]
@@ -40,7 +42,7 @@ def stack_depth() -> int:
     return n
 
 
-def max_stack_depth(sndr):
+def max_stack_depth(sndr: Any) -> Any:
     """``(sync_wait(sndr), depth)``: run ``sndr`` and report the deepest Python stack
     reached on this thread while it ran, in frames below this call.
 

@@ -12,6 +12,8 @@ completes with ``set_stopped()``.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["task_stopped"]
 
 
@@ -28,5 +30,5 @@ class task_stopped(BaseException):
     yourself ends the task with ``set_stopped()``, as ``await ex.just_stopped()`` does.
     """
 
-    def __init__(self, *args) -> None:
+    def __init__(self, *args: Any) -> None:
         super().__init__(*args or ("the awaited sender completed with set_stopped()",))

@@ -58,6 +58,8 @@ arrives as ``set_error(TypeError)``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import functools
 
 from ..algorithms._util import result_signature
@@ -236,7 +238,7 @@ class task(basic_sender):
             start_hop = not same_scheduler(get_scheduler(env, None), sch)
         return _task_op(self, rcvr, env, sch, cfg.make_context(env), start_hop, cfg.naive)
 
-    def get_completion_signatures(self, env=None):
+    def get_completion_signatures(self, env: Any = None) -> completion_signatures:
         return self._cfg.sigs
 
     def _late_domain(self):

@@ -15,6 +15,8 @@ so ``except`` clauses for its type do not see it.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["with_error"]
 
 
@@ -29,7 +31,7 @@ class with_error(BaseException):
     into ``set_error(e)`` when it leaves the coroutine, from nested plain coroutines too.
     """
 
-    def __init__(self, error) -> None:
+    def __init__(self, error: Any) -> None:
         super().__init__(error)
         self.error = error
 

@@ -101,10 +101,10 @@ __all__ = [
 branch_t = variant_sender.of(just(0), just(0) | then(operator.neg))
 
 
-def branching(v):
+def branching(v: Any) -> Any:
     """``just(v) | let_value(...)`` whose two branches are senders of different types."""
 
-    def choose(v) -> branch_t:
+    def choose(v) -> branch_t:  # type: ignore[valid-type]  # the paper's type: a value here
         if v > 0:
             return branch_t(just(v * 2))
         return branch_t(just(v) | then(operator.neg))
@@ -112,7 +112,7 @@ def branching(v):
     return just(v) | let_value(choose)
 
 
-def branching_plain(v):
+def branching_plain(v: Any) -> Any:
     # int v = 42; if (v > 0) v = v * 2; else v = -v;
     if v > 0:
         v = v * 2
@@ -126,7 +126,7 @@ def branching_plain(v):
 # =========================================================================================
 
 
-def loop(t):
+def loop(t: Any) -> Any:
     """The sum ``0 + 1 + ... + (t - 1)`` as P4014R0 5.4 writes it: a ``then`` whose
     function mutates captured state, repeated by ``repeat_effect_until`` until it
     returns true. For ``t <= 0`` it never ends (see the module docstring)."""
@@ -151,7 +151,7 @@ def loop(t):
     return just(t) | let_value(body)
 
 
-def loop_plain(t):
+def loop_plain(t: Any) -> Any:
     # int acc = 0; for (int n = 0; n < t; ++n) acc += n; return acc;
     acc = 0
     for n in range(t):
@@ -175,7 +175,7 @@ async def loop_task(t) -> int:
 any_int_sender = any_sender_of(set_value_t(int), set_stopped_t(), set_error_t(Exception))
 
 
-def loop_recursive(t, n=0, acc=0) -> any_int_sender:
+def loop_recursive(t: Any, n: Any = 0, acc: Any = 0) -> any_int_sender:  # type: ignore[valid-type]  # the paper's type: a value here
     """The same sum as the table of section 2 writes a loop: "recursive ``let_value``
     with type-erased return". Each step binds the next one; the return type is erased
     because the recursive type would be infinite. The stack grows with ``t``."""
@@ -196,7 +196,7 @@ def _result_type(f):
         return Any
 
 
-def fold_left(xs, init, f, first=0):
+def fold_left(xs: Any, init: Any, f: Any, first: Any = 0) -> Any:
     """``fold_left(xs, init, f)``: ``f(...f(f(init, xs[0]), xs[1])..., xs[-1])`` as a
     recursive Kleisli composition with a type-erased return (P4014R0 5.5).
 
@@ -215,7 +215,7 @@ def fold_left(xs, init, f, first=0):
     return any_u_sender(nxt)
 
 
-def fold_left_plain(xs, init, f):
+def fold_left_plain(xs: Any, init: Any, f: Any) -> Any:
     for x in xs:
         init = f(init, x)
     return init
@@ -251,7 +251,7 @@ class tree_node:
 
     __slots__ = ("data", "left", "right")
 
-    def __init__(self, data, left=None, right=None) -> None:
+    def __init__(self, data: Any, left: Any = None, right: Any = None) -> None:
         self.data = data
         self.left = left
         self.right = right
@@ -260,7 +260,7 @@ class tree_node:
         return f"tree_node({self.data!r})"
 
 
-def tree_insert(value, root):
+def tree_insert(value: Any, root: Any) -> Any:
     """``tree::Tree<int>::insert(value, root)``: insert into a binary search tree (no
     rebalancing, so ``1, 2, 3, ...`` in order make a chain). Returns the root."""
     new = tree_node(value)
@@ -284,7 +284,7 @@ def tree_insert(value, root):
 any_node_sender = any_sender_of(set_value_t(tree_node | None), set_stopped_t(), set_error_t(Exception))
 
 
-def search_tree(test, tree, sch, fail) -> any_node_sender:
+def search_tree(test: Any, tree: Any, sch: Any, fail: Any) -> any_node_sender:  # type: ignore[valid-type]  # the paper's type: a value here
     """Depth-first search with continuation-passing failure recovery (P4014R0 5.6).
 
     ``fail`` is the sender to continue with if nothing under ``tree`` passes ``test``.
@@ -306,7 +306,7 @@ def search_tree(test, tree, sch, fail) -> any_node_sender:
     return any_node_sender(starts_on(sch, just()) | let_value(left))
 
 
-def search_tree_plain(test, node):
+def search_tree_plain(test: Any, node: Any) -> Any:
     # if (node == nullptr) return nullptr; if (test(node)) return node;
     # if (auto found = search_tree(test, node->left())) return found;
     # return search_tree(test, node->right());
@@ -320,7 +320,7 @@ def search_tree_plain(test, node):
     return search_tree_plain(test, node.right)
 
 
-def backtrack(tree, target, sch=None):
+def backtrack(tree: Any, target: Any, sch: Any = None) -> Any:
     """The paper's ``main``: search ``tree`` for the node holding ``target``; completes
     with the node, or ``None``. ``sch`` defaults to the consumer's scheduler."""
     if sch is None:
@@ -336,7 +336,7 @@ def backtrack(tree, target, sch=None):
     return begin | let_value(lambda: search_tree(test, tree, sch, any_node_sender(fail)))
 
 
-def backtrack_plain(tree, target):
+def backtrack_plain(tree: Any, target: Any) -> Any:
     return search_tree_plain(lambda t: t.data == target if t is not None else False, tree)
 
 
@@ -459,7 +459,7 @@ class _paper_retry_sender(sender):
         return get_env(self.s)
 
 
-def paper_retry(s):
+def paper_retry(s: Any) -> Any:
     """P4014R0 5.7's ``retry(S s)``, translated as the paper writes it (no trampoline,
     no stop check): use :func:`senderlab.retry` in programs."""
     return _paper_retry_sender(s)
