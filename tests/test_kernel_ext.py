@@ -408,6 +408,13 @@ def test_a_non_finite_speed_never_reaches_the_widget():
         FlowWidget(recorder_mod.recorder(), speed=float("nan"))
 
 
+def test_the_widgets_text_says_what_ran_and_how_it_ended(shell, capsys):
+    run(shell, capsys, "%%sender\njust(20) | then(lambda x: x + 22)")
+    text = repr(last_run().widget)  # the text/plain a notebook stores beside the picture
+    assert text == ("%%sender animation of `just(20) | then(lambda x: x + 22)` (value: (42,)): "
+                    "it plays in JupyterLab and on the pages of make site")
+
+
 def test_the_title_is_the_whole_last_expression(shell, capsys):
     run(shell, capsys, "%%sender\nx = 1\n(just(x)\n   | then(lambda v: v + 1))")
     assert last_run().widget.title == "(just(x)\n   | then(lambda v: v + 1))"

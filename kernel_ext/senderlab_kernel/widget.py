@@ -83,6 +83,15 @@ class FlowWidget(anywidget.AnyWidget):
         self._graph_sent = -1
         self.on_msg(self._on_front_end_msg)
 
+    def __repr__(self) -> str:
+        # the text/plain a notebook stores beside the widget: what GitHub and plain-text
+        # viewers show in its place
+        title = self.title.splitlines()[0] if self.title else ""
+        if len(title) > 60:
+            title = title[:59] + "…"
+        ending = "still running" if self.status == "running" else f"{self.status}: {self.result}"
+        return f"%%sender animation of `{title}` ({ending}): it plays in JupyterLab and on the pages of make site"
+
     # -- messages from the front end ------------------------------------------------------
     def _on_front_end_msg(self, _widget, content, _buffers) -> None:
         if self.dispatch is not None:
