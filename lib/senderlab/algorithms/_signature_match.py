@@ -29,7 +29,7 @@ __all__ = ["type_accepts", "value_accepts", "covers", "uncovered", "as_signature
 _PROMOTIONS = {float: (int,), complex: (int, float)}
 
 
-def type_accepts(declared, t) -> bool:
+def type_accepts(declared: Any, t: Any) -> bool:
     """Whether a value of static type ``t`` may go where ``declared`` is declared."""
     if declared is Any or declared is object or t is Any or declared is t:
         return True
@@ -41,7 +41,7 @@ def type_accepts(declared, t) -> bool:
         return True  # cannot tell statically: the runtime check decides
 
 
-def value_accepts(declared, v) -> bool:
+def value_accepts(declared: Any, v: Any) -> bool:
     """Whether the value ``v`` fits the declared type."""
     if declared is Any or declared is object:
         return True
@@ -82,7 +82,7 @@ def uncovered(cs: completion_signatures, declared: completion_signatures) -> lis
     return [s for s in known if not covers(declared, s)]
 
 
-def as_signatures(where: str, items) -> completion_signatures:
+def as_signatures(where: str, items: Any) -> completion_signatures:
     """Flatten signatures and sets of signatures into one :class:`completion_signatures`."""
     out: list = []
     exact = True
@@ -142,5 +142,5 @@ class runtime_check:
             return True
         return any(all(value_accepts(t, v) for t, v in zip(types, values)) for types in alts)
 
-    def error_ok(self, err) -> bool:
+    def error_ok(self, err: Any) -> bool:
         return self.any_error or any(value_accepts(t, err) for t in self.error_types)

@@ -46,13 +46,15 @@ trace shows each connect.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..core import sender as _sender_mod
 from ..core.env import fwd_env, get_stop_token
 
 __all__ = ["trampoline_op", "stop_possible"]
 
 
-def stop_possible(env) -> bool:
+def stop_possible(env: Any) -> bool:
     """Whether the stop check between iterations may end the loop with ``set_stopped``.
 
     With no environment (the environment-independent signatures) it may.
@@ -74,7 +76,7 @@ class trampoline_op:
 
     __slots__ = ("child", "rcvr", "env", "token", "_gate", "_first", "_reuse")
 
-    def __init__(self, child, rcvr, env, connect_now: bool = True) -> None:
+    def __init__(self, child: Any, rcvr: Any, env: Any, connect_now: bool = True) -> None:
         self.child = child
         self.rcvr = rcvr
         self.env = fwd_env(env)
@@ -132,7 +134,7 @@ class trampoline_op:
             # start() had already returned: nobody is looping, so loop here.
             self._run()
 
-    def get_env(self):
+    def get_env(self) -> Any:
         return self.env
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from ..core.channels import set_value_t
 from ..core.sender import as_sender, sender_adaptor_closure, sender_closure
@@ -64,7 +64,7 @@ def func_name(f: Any) -> str:
 def _coercing(name, fn):
     """``fn`` with its sender argument passed through ``as_sender`` (for closures)."""
 
-    def apply(sndr, *rest):
+    def apply(sndr: Any, *rest: Any) -> Any:
         return fn(as_sender(sndr, name), *rest)
 
     apply.__name__ = name
@@ -75,13 +75,13 @@ def function_adaptor(name: str, cls, doc: str) -> Any:
     """Build the public function of an adaptor that takes one callable, such as
     ``then``: ``name(sndr, f)`` or, in a pipe, ``name(f)``."""
 
-    def make(sndr, f):
+    def make(sndr: Any, f: Callable[..., Any]) -> Any:
         check_callable(name, f)
         return cls(sndr, f)
 
     make.__name__ = name
 
-    def adaptor(*args):
+    def adaptor(*args: Any) -> Any:
         if len(args) == 1:
             f = args[0]
             if not callable(f):

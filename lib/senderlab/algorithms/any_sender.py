@@ -41,6 +41,8 @@ environment: Python needs no table of queries to erase a receiver.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..core.env import _MISSING, empty_env, fwd_env
 from ..core.sender import as_sender, basic_sender, forwarding_receiver
 from ..core.signatures import completion_signatures
@@ -106,7 +108,7 @@ class any_sender(basic_sender):
     signatures = completion_signatures()
     _rt = runtime_check(signatures)
 
-    def __init__(self, sndr) -> None:
+    def __init__(self, sndr: Any) -> None:
         if type(self) is any_sender:
             raise TypeError("make the class with any_sender_of(*signatures), then call it with the sender")
         self._dom = self._cs = _MISSING
@@ -139,17 +141,17 @@ class any_sender(basic_sender):
     def _late_domain(self):
         return None
 
-    def get_env(self):
+    def get_env(self) -> Any:
         return empty_env
 
-    def get_completion_signatures(self, env=None):
+    def get_completion_signatures(self, env: Any = None) -> completion_signatures:
         return self.signatures
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.child!r})"
 
 
-def any_sender_of(*sigs):
+def any_sender_of(*sigs: Any) -> Any:
     """``any_sender_of(*signatures)``: the type-erased sender class with those completion
     signatures (stdexec ``exec::any_sender_of``; P4014R0 sections 5.5, 5.6).
 

@@ -27,6 +27,8 @@ replaces the one in flight.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _MISSING, empty_env, fwd_env, get_completion_scheduler, get_env
 from ..core.sender import as_sender, basic_sender
@@ -166,7 +168,7 @@ def _make(sndr, final):
     return _finally_sender(sndr, as_sender(final, "finally_"))
 
 
-def finally_(*args):
+def finally_(*args: Any) -> Any:
     """``finally_(sndr, final)`` or ``sndr | finally_(final)``: run ``final`` after
     ``sndr`` whatever its completion, then complete as ``sndr`` did, unless ``final``
     fails or stops (then that wins) (stdexec ``exec::finally``)."""

@@ -11,6 +11,8 @@ unless a child had already succeeded).
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..core.channels import set_stopped_t
 from ..core.env import _MISSING, get_stop_token
 from ..core.sender import as_sender, basic_sender
@@ -74,7 +76,7 @@ class _first_successful_sender(basic_sender):
         return f"first_successful({', '.join(describe(c) for c in self.children)})"
 
 
-def first_successful(*sndrs):
+def first_successful(*sndrs: Any) -> Any:
     """``first_successful(*sndrs)``: the first child to succeed wins and the rest are
     stopped; if none succeeds, the first error (or stopped)."""
     if not sndrs:

@@ -45,6 +45,8 @@ coroutine, ``await`` the sender instead.
 
 from __future__ import annotations
 
+from typing import Any
+
 import collections.abc
 
 from ..contexts import asyncio as _ctx
@@ -156,7 +158,7 @@ class from_awaitable(basic_sender):
     __slots__ = ("aw", "_factory", "_once", "_used")
     _tag = "from_awaitable"
 
-    def __init__(self, aw) -> None:
+    def __init__(self, aw: Any) -> None:
         self._dom = self._cs = _MISSING
         if hasattr(type(aw), "__await__"):
             self._factory = False
@@ -219,7 +221,7 @@ class from_awaitable(basic_sender):
     def _late_domain(self):
         return None
 
-    def get_completion_signatures(self, env=None):
+    def get_completion_signatures(self, env: Any = None) -> completion_signatures:
         return _SIGS
 
     def __repr__(self) -> str:

@@ -8,6 +8,8 @@ This is the fix for consumers that need one value signature (``sync_wait``,
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..core.channels import set_value_t
 from ..core.env import _MISSING, fwd_env
 from ..core.sender import adaptor_sender, forwarding_receiver
@@ -46,7 +48,7 @@ class _into_variant_sender(adaptor_sender):
         return f"{self.child!r} | into_variant()"
 
 
-def into_variant(*args):
+def into_variant(*args: Any) -> Any:
     """``into_variant(sndr)`` or ``sndr | into_variant()``: send the tuple of values as
     one value ([exec.into.variant])."""
     return pipeable("into_variant", _into_variant_sender, args, 0)

@@ -7,6 +7,8 @@ Each completes inline, inside ``start``, on the channel it names:
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _MISSING
 from ..core.sender import basic_sender
@@ -61,7 +63,7 @@ class just(basic_sender):
     __slots__ = ("values",)
     _tag = "just"
 
-    def __init__(self, *values) -> None:
+    def __init__(self, *values: Any) -> None:
         self._dom = None  # what _late_domain says, known now: no lookup at connect
         self._cs = _MISSING
         self.values = values
@@ -72,7 +74,7 @@ class just(basic_sender):
     def _late_domain(self):
         return None
 
-    def get_completion_signatures(self, env=None):
+    def get_completion_signatures(self, env: Any = None) -> completion_signatures:
         types = tuple(map(type, self.values))
         cs = _VALUE_SIGS.get(types)
         if cs is None:
@@ -94,7 +96,7 @@ class just_error(basic_sender):
     __slots__ = ("error",)
     _tag = "just_error"
 
-    def __init__(self, error) -> None:
+    def __init__(self, error: Any) -> None:
         self._dom = self._cs = _MISSING
         self.error = error
 
@@ -104,7 +106,7 @@ class just_error(basic_sender):
     def _late_domain(self):
         return None
 
-    def get_completion_signatures(self, env=None):
+    def get_completion_signatures(self, env: Any = None) -> completion_signatures:
         return completion_signatures(set_error_t(type(self.error)))
 
     def __repr__(self) -> str:
@@ -126,7 +128,7 @@ class just_stopped(basic_sender):
     def _late_domain(self):
         return None
 
-    def get_completion_signatures(self, env=None):
+    def get_completion_signatures(self, env: Any = None) -> completion_signatures:
         return completion_signatures(set_stopped_t())
 
     def __repr__(self) -> str:

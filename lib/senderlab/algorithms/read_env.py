@@ -38,7 +38,7 @@ class read_env(basic_sender):
     __slots__ = ("q",)
     _tag = "read_env"
 
-    def __init__(self, q) -> None:
+    def __init__(self, q: Any) -> None:
         if not isinstance(q, query_tag) and not callable(q):
             raise TypeError(f"read_env: expected a query such as get_scheduler, got {q!r:.60}")
         self._dom = self._cs = _MISSING
@@ -57,7 +57,7 @@ class read_env(basic_sender):
     def _late_domain(self):
         return None
 
-    def get_completion_signatures(self, env=None):
+    def get_completion_signatures(self, env: Any = None) -> completion_signatures:
         return _SIGS
 
     def __repr__(self) -> str:

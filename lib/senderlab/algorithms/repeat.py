@@ -34,6 +34,8 @@ with ``set_error(TypeError(...))``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import operator
 
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
@@ -210,7 +212,7 @@ def _make_n(sndr, n):
     return _repeat_n_sender(sndr, n)
 
 
-def repeat_effect_until(*args):
+def repeat_effect_until(*args: Any) -> Any:
     """``repeat_effect_until(sndr)`` or ``sndr | repeat_effect_until()``: run ``sndr``
     until it completes with a true value, then complete with ``set_value()`` (stdexec
     ``exec::repeat_effect_until``, now ``exec::repeat_until``; P4014R0 section 5.4).
@@ -222,7 +224,7 @@ def repeat_effect_until(*args):
     return pipeable("repeat_effect_until", _repeat_sender, args, 0)
 
 
-def repeat_effect(*args):
+def repeat_effect(*args: Any) -> Any:
     """``repeat_effect(sndr)`` or ``sndr | repeat_effect()``: run ``sndr`` (a sender of
     no values) again and again until it completes with an error or stopped, or until
     stop is requested (stdexec ``exec::repeat_effect``, now ``exec::repeat``). It never
@@ -230,7 +232,7 @@ def repeat_effect(*args):
     return pipeable("repeat_effect", _repeat_forever_sender, args, 0)
 
 
-def repeat_n(*args):
+def repeat_n(*args: Any) -> Any:
     """``repeat_n(sndr, n)`` or ``sndr | repeat_n(n)``: run ``sndr`` (a sender of no
     values) ``n`` times, one after the other, then complete with ``set_value()``
     (stdexec ``exec::repeat_n``). ``n == 0`` completes at once without starting

@@ -29,6 +29,8 @@ Python add to that object's ``__traceback__`` each time: raise a new one.)
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..core.channels import set_error_t, set_stopped_t
 from ..core.env import _MISSING
 from ..core.sender import adaptor_sender
@@ -80,7 +82,7 @@ class _retry_sender(adaptor_sender):
         return f"{self.child!r} | retry()"
 
 
-def retry(*args):
+def retry(*args: Any) -> Any:
     """``retry(sndr)`` or ``sndr | retry()``: on ``set_error``, connect ``sndr`` again and
     restart it; values and stopped pass through (stdexec ``examples/algorithms/
     retry.hpp``; P4014R0 section 5.7). Retries forever; a stop request ends it with

@@ -13,6 +13,8 @@ Children may complete on any threads. Completion signatures: ``sndr``'s, plus
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..core.channels import set_stopped_t
 from ..core.env import _MISSING
 from ..core.sender import as_sender, basic_sender
@@ -75,7 +77,7 @@ class _stop_when_sender(basic_sender):
         return f"stop_when({describe(self.sndr)}, {describe(self.trigger)})"
 
 
-def stop_when(*args):
+def stop_when(*args: Any) -> Any:
     """``stop_when(sndr, trigger)`` or ``sndr | stop_when(trigger)``: ask ``sndr`` to
     stop when ``trigger`` completes; complete with ``sndr``'s result (P2175R0)."""
     from ._util import pipeable

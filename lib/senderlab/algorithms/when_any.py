@@ -19,6 +19,8 @@ may send different values (the receiver gets whichever won).
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..core.channels import set_stopped_t
 from ..core.env import _MISSING, get_stop_token
 from ..core.sender import as_sender, basic_sender
@@ -99,7 +101,7 @@ class _when_any_sender(basic_sender):
         return f"when_any({shown})"
 
 
-def when_any(*sndrs):
+def when_any(*sndrs: Any) -> Any:
     """``when_any(*sndrs)``: complete with the first child's completion (any channel)
     once all children have finished; the others are asked to stop (stdexec
     ``exec::when_any``)."""

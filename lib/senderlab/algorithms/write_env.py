@@ -7,6 +7,8 @@ from ``e`` first and then from the outer receiver's environment. ``e`` may be an
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..core.env import _MISSING, env as _env
 from ..core.sender import adaptor_sender, forwarding_receiver
 from ..core.signatures import get_completion_signatures
@@ -50,7 +52,7 @@ def _make(sndr, e):
 _make.__name__ = "write_env"
 
 
-def write_env(*args):
+def write_env(*args: Any) -> Any:
     """``write_env(sndr, e)`` or ``sndr | write_env(e)``: connect ``sndr`` with ``e``
     added to the receiver's environment ([exec.write.env])."""
     if len(args) == 1:

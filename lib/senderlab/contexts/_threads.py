@@ -17,6 +17,8 @@ threads, the hook :mod:`concurrent.futures` uses for the same purpose. A plain
 
 from __future__ import annotations
 
+from typing import Any
+
 import sys
 import threading
 import weakref
@@ -48,7 +50,7 @@ def _stop_all() -> None:
             report_exception()
 
 
-def stop_at_exit(resource) -> None:
+def stop_at_exit(resource: Any) -> None:
     """Request stop on ``resource`` and join it at interpreter exit unless it is gone by
     then. ``resource`` has ``request_stop()`` and ``join()`` and supports weak references.
     """

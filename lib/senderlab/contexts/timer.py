@@ -35,6 +35,8 @@ then exits; an operation started afterwards completes with ``set_stopped()`` ins
 
 from __future__ import annotations
 
+from typing import Any
+
 import heapq
 import itertools
 import threading
@@ -67,7 +69,7 @@ _monotonic = time.monotonic
 _EARLY = object()
 
 
-def scheduler_attrs(sch):
+def scheduler_attrs(sch: Any) -> Any:
     """The attributes of a scheduler's senders: value and stopped completions on ``sch``."""
     return env(prop(_VALUE_SCHED, sch), prop(_STOPPED_SCHED, sch))
 
@@ -92,7 +94,7 @@ def _seconds(where: str, x) -> float:
     raise TypeError(f"{where}: expected seconds as a number or a datetime.timedelta, got {type(x).__name__} {x!r:.40}")
 
 
-def schedule_after(sch, seconds):
+def schedule_after(sch: Any, seconds: Any) -> Any:
     """``schedule_after(sch, seconds)``: a sender completing with ``set_value()`` on
     ``sch`` ``seconds`` after it is started (stdexec ``exec::schedule_after``).
 
@@ -106,7 +108,7 @@ def schedule_after(sch, seconds):
     return m(seconds)
 
 
-def schedule_at(sch, deadline):
+def schedule_at(sch: Any, deadline: Any) -> Any:
     """``schedule_at(sch, deadline)``: a sender completing with ``set_value()`` on ``sch``
     at ``deadline``, a :func:`time.monotonic` time (stdexec ``exec::schedule_at``)."""
     m = getattr(sch, "schedule_at", None)
@@ -115,7 +117,7 @@ def schedule_at(sch, deadline):
     return m(deadline)
 
 
-def now(sch) -> float:
+def now(sch: Any) -> float:
     """``now(sch)``: the current time on ``sch``'s clock, :func:`time.monotonic`
     (stdexec ``exec::now``)."""
     m = getattr(sch, "now", None)
@@ -124,7 +126,7 @@ def now(sch) -> float:
     return m()
 
 
-def is_timed_scheduler(x) -> bool:
+def is_timed_scheduler(x: Any) -> bool:
     """Whether ``x`` is a scheduler with ``schedule_after``, ``schedule_at`` and ``now``."""
     return all(callable(getattr(x, m, None)) for m in ("schedule", "schedule_after", "schedule_at", "now"))
 
@@ -135,11 +137,11 @@ class timed_scheduler_mixin:
 
     __slots__ = ()
 
-    def schedule_after(self, seconds) -> "_schedule_after_sender":
+    def schedule_after(self, seconds: Any) -> "_schedule_after_sender":
         """A sender completing with ``set_value()`` here ``seconds`` after it starts."""
         return _schedule_after_sender(self, _seconds("schedule_after", seconds))
 
-    def schedule_at(self, deadline) -> "_schedule_at_sender":
+    def schedule_at(self, deadline: Any) -> "_schedule_at_sender":
         """A sender completing with ``set_value()`` here at ``deadline`` (monotonic)."""
         return _schedule_at_sender(self, _seconds("schedule_at", deadline))
 
@@ -172,7 +174,7 @@ class deadline_heap:
     def __len__(self) -> int:
         return len(self._ops)
 
-    def push(self, op, deadline: float) -> bool:
+    def push(self, op: Any, deadline: float) -> bool:
         """Add ``op``; True if it is now the earliest (the host should wake its waiter)."""
         k = next(self._keys)
         op._key = k
@@ -181,7 +183,7 @@ class deadline_heap:
         heapq.heappush(heap, (deadline, k))
         return heap[0][1] == k
 
-    def remove(self, op) -> bool:
+    def remove(self, op: Any) -> bool:
         """Forget ``op`` if it is waiting; True if it was."""
         if self._ops.pop(op._key, None) is None:
             return False
@@ -194,7 +196,7 @@ class deadline_heap:
             self._garbage = 0
         return True
 
-    def next_deadline(self):
+    def next_deadline(self) -> Any:
         """The earliest deadline still waiting, or ``None``."""
         heap, ops = self._heap, self._ops
         while heap and heap[0][1] not in ops:
@@ -202,7 +204,7 @@ class deadline_heap:
             self._garbage -= 1
         return heap[0][0] if heap else None
 
-    def pop_due(self, now: float, out) -> None:
+    def pop_due(self, now: float, out: Any) -> None:
         """Move every operation whose deadline is ``<= now`` to ``out``, in order."""
         heap, ops = self._heap, self._ops
         while heap and heap[0][0] <= now:
@@ -238,7 +240,7 @@ class timer_op:
 
     __slots__ = ("host", "rcvr", "env", "when", "absolute", "keep", "_key", "_cb")
 
-    def __init__(self, host, rcvr, env, when: float, absolute: bool, keep) -> None:
+    def __init__(self, host: Any, rcvr: Any, env: Any, when: float, absolute: bool, keep: Any) -> None:
         self.host = host
         self.rcvr = rcvr
         self.env = env
@@ -368,7 +370,7 @@ class timer_queue:
 
     __slots__ = ("_lock", "_cv", "_timers", "_ready", "_stopping", "_thread", "_clock", "__weakref__")
 
-    def __init__(self, name: str, *, stop_at_exit_: bool = True, clock=None) -> None:
+    def __init__(self, name: str, *, stop_at_exit_: bool = True, clock: Any = None) -> None:
         # clock: None (time.monotonic), or a virtual clock (senderlab.contexts.mock_clock)
         # that calls _advance(now) whenever its time moves.
         self._clock = clock
@@ -508,7 +510,7 @@ class timed_thread_context:
 
     __slots__ = ("_tq", "__weakref__")
 
-    def __init__(self, name: str = "senderlab-timer", *, clock=None) -> None:
+    def __init__(self, name: str = "senderlab-timer", *, clock: Any = None) -> None:
         self._tq = timer_queue(name, clock=clock)
         weakref.finalize(self, self._tq.request_stop).atexit = False
 

@@ -4,6 +4,8 @@ fire-and-forget operation has nobody to deliver to."""
 
 from __future__ import annotations
 
+from typing import Any
+
 
 from ..core.env import empty_env, env as _env
 
@@ -15,7 +17,7 @@ from ..core.unraisable import report_unraisable  # noqa: E402  (re-exported)
 _token_types: set = set()
 
 
-def is_scope_token(x) -> bool:
+def is_scope_token(x: Any) -> bool:
     """Whether ``x`` models ``scope_token``: it has ``try_associate()``,
     ``disassociate()`` and ``wrap(sndr)`` ([exec.scope.concepts])."""
     t = type(x)
@@ -29,7 +31,7 @@ def is_scope_token(x) -> bool:
     return ok
 
 
-def check_token(name: str, token, sndr=None) -> None:
+def check_token(name: str, token: Any, sndr: Any = None) -> None:
     """Raise a clear :class:`TypeError` unless ``token`` is a scope token."""
     if type(token) in _token_types or is_scope_token(token):
         return
@@ -46,7 +48,7 @@ def check_token(name: str, token, sndr=None) -> None:
     )
 
 
-def as_env(name: str, e):
+def as_env(name: str, e: Any) -> Any:
     """The ``env`` argument of ``spawn`` / ``spawn_future`` as an environment."""
     if e is None:
         return empty_env

@@ -26,6 +26,8 @@ The completion signatures are those of ``sndr`` plus ``set_stopped_t()``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..core.channels import set_stopped_t
 from ..core.env import _MISSING
 from ..core.sender import as_sender, basic_sender, forwarding_receiver
@@ -152,7 +154,7 @@ def _make(sndr, token):
 _make.__name__ = "associate"
 
 
-def associate(*args):
+def associate(*args: Any) -> Any:
     """``associate(sndr, token)`` or ``sndr | associate(token)``: a lazy sender
     associated with the token's scope, or completing with ``set_stopped()`` if the scope
     refused ([exec.associate]). See the module documentation for when the association

@@ -31,6 +31,8 @@ accepts the sender and discards whatever values arrive.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..core.channels import set_error_t, set_value_t
 from ..core.env import empty_env, get_stop_token
 from ..core.sender import ProtocolError, as_sender, basic_sender, connect
@@ -94,7 +96,7 @@ class _spawn_state:
         return f"<spawn of {self.sndr!r}>"
 
 
-def check_spawnable(s, where: str = "spawn") -> None:
+def check_spawnable(s: Any, where: str = "spawn") -> None:
     """Raise :class:`TypeError` if ``s``'s signatures say it completes with values or with
     an error: [exec.spawn]'s receiver has only ``set_value()`` and ``set_stopped()``."""
     cs = s._signatures()
@@ -126,7 +128,7 @@ def check_spawnable(s, where: str = "spawn") -> None:
     )
 
 
-def spawn(sndr, token, env=None) -> None:
+def spawn(sndr: Any, token: Any, env: Any = None) -> None:
     """``spawn(sndr, token[, env])``: start ``sndr`` eagerly in the token's scope and
     forget it ([exec.spawn]).
 

@@ -28,6 +28,8 @@ lasts until the work itself has completed, so ``join`` always waits for the work
 
 from __future__ import annotations
 
+from typing import Any
+
 import threading
 
 from ..core.channels import set_stopped_t
@@ -244,7 +246,7 @@ class _future_sender(basic_sender):
         return f"spawn_future({self._sndr!r})"
 
 
-def spawn_future(sndr, token, env=None) -> _future_sender:
+def spawn_future(sndr: Any, token: Any, env: Any = None) -> _future_sender:
     """``spawn_future(sndr, token[, env])``: start ``sndr`` eagerly in the token's scope
     and return a sender of its result ([exec.spawn.future]).
 
