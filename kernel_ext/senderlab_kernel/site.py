@@ -253,9 +253,15 @@ def build(out: Path, notebooks: list[Path], stored: tuple[Path, ...] = (), exerc
     return index
 
 
+def _inline_code(title: str) -> str:
+    """A heading's Markdown `code` spans as <code>, the rest escaped."""
+    parts = html.escape(title).split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+
+
 def _index(entries) -> str:
     def items(rows):
-        return "\n".join(f'<li><a href="{html.escape(str(rel.as_posix()))}">{html.escape(title)}</a> '
+        return "\n".join(f'<li><a href="{html.escape(str(rel.as_posix()))}">{_inline_code(title)}</a> '
                          f'<span>{html.escape(rel.stem)}</span></li>' for rel, title in rows)
 
     return f"""<!DOCTYPE html>
