@@ -516,3 +516,27 @@ def test_each_exercise_says_which_notebooks_it_needs(name):
     assert "**Needs notebook" in first, f"{exercise}: the first cell has no 'Needs notebook NN' line"
     links = re.findall(r"\]\(\.\./notebooks/([^)]+\.ipynb)\)", first)
     assert links and all((ROOT / "notebooks" / link).is_file() for link in links), (exercise, links)
+
+
+def test_each_test_runs_with_the_recursion_limit_pinned_even_after_an_earlier_cell_raised_it():
+    from senderlab_grade.running import PINNED_RECURSION_LIMIT
+
+    s = suite("99-demo", points={"q1": 1})
+
+    @s.test("q1")
+    def recurses_3000_deep(ns):
+        def down(n):
+            return 0 if n == 0 else 1 + down(n - 1)
+
+        assert down(3000) == 3000
+
+    before = sys.getrecursionlimit()
+    raised = 8000  # an earlier cell raised it (tracing used to, and never lowered it)
+    sys.setrecursionlimit(raised)
+    try:
+        [result] = run_tests(s.tests, {})
+        assert result.outcome == "error" and result.message.startswith("RecursionError"), (result.outcome, result.message)
+        assert sys.getrecursionlimit() == raised  # restored after the test
+        assert PINNED_RECURSION_LIMIT == 1000
+    finally:
+        sys.setrecursionlimit(before)
