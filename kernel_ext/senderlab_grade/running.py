@@ -16,9 +16,10 @@ It needs the main thread of a POSIX process (a Jupyter kernel runs cells there, 
 does the grading process); elsewhere tests run without a limit.
 
 Each test runs with the interpreter's recursion limit pinned to
-:data:`PINNED_RECURSION_LIMIT` (and the previous limit restored after it): tracing
-(``ex.tracing()``, ``trace_of``) raises the limit and never lowers it, so without the pin a
-recursion that a test means to catch would pass whenever an earlier cell had traced.
+:data:`PINNED_RECURSION_LIMIT` (and the previous limit restored after it): an earlier
+cell may have raised the limit (``sys.setrecursionlimit``, or tracing in the versions
+that raised it and never lowered it), and without the pin a recursion that a test means
+to catch would then pass or fail depending on what ran before.
 """
 
 from __future__ import annotations
