@@ -25,11 +25,15 @@ completion-thread hop, an observer per chunk, a small task that says which value
 send back).
 
 Method: ``time.perf_counter`` around one whole operation (scatter, compute, gather,
-write back); one untimed warm-up of each case; then ``--rounds`` rounds, each timing the
-two cases back to back in alternating order. Per N and worker count: the median time of
-each case, its spread (interquartile range / median), and the ratio domain / direct
-computed per round (median and min-max over the rounds: the pairs are interleaved, so
-the ratio is steadier than either time). Results are checked against NumPy.
+write back); one untimed warm-up of each case; then rounds (``--rounds``, 7 by default,
+3 for N >= 1e8), each timing the two cases back to back in alternating order. Per N and
+worker count: the median and the best time of each case, the spread of the times
+(interquartile range / median), and the ratio domain / direct computed per round
+(median and min-max over the rounds: the pairs are interleaved, so the ratio is steadier
+than either time) and between the best times. Results are checked against NumPy. On a
+shared machine the times are mostly the transfers (the scatter of ``x`` and ``y`` to the
+workers and the rows coming back) and vary with its load; the ratio of the best times is
+the least affected.
 
 Usage: ``python bench/cluster.py [--quick] [--rounds R] [--sizes 1e7,1e8]
 [--workers 1,2] [--json PATH]``. ``--quick`` runs N = 1e6, 1e7 with 3 rounds.
@@ -119,6 +123,9 @@ def measure(ctx, n, rounds):
         ratios.append(got["domain"] / got["direct"])
     return {
         "n": n,
+        "domain_best_s": min(times["domain"]),
+        "direct_best_s": min(times["direct"]),
+        "best_ratio": min(times["domain"]) / min(times["direct"]),
         "domain_s": statistics.median(times["domain"]),
         "domain_spread": _iqr(times["domain"]),
         "direct_s": statistics.median(times["direct"]),
@@ -139,29 +146,34 @@ def main(argv=None) -> int:
     p.add_argument("--json", default=None)
     args = p.parse_args(argv)
     sizes = [int(float(v)) for v in (args.sizes or ("1e6,1e7" if args.quick else "1e7,1e8")).split(",")]
-    rounds = args.rounds or (3 if args.quick else 5)
+    rounds = args.rounds or (3 if args.quick else 7)
     results = []
-    print(f"cluster bulk: domain vs direct Dask, float64 saxpy, {os.cpu_count()} CPUs, {rounds} rounds")
-    print(f"{'workers':>7} {'N':>6} {'domain s':>9} {'spread':>7} {'direct s':>9} {'spread':>7} "
-          f"{'domain/direct':>13} {'(min-max)':>13}")
+    print(f"cluster bulk: domain vs direct Dask, float64 saxpy, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    print(f"{'workers':>7} {'N':>6} {'rounds':>6} {'domain s':>9} {'spread':>7} {'direct s':>9} {'spread':>7} "
+          f"{'domain/direct':>13} {'(min-max)':>13} {'best: domain':>12} {'direct':>7} {'ratio':>6}")
     for w in [int(v) for v in args.workers.split(",")]:
         with ex.cluster.dask_context(n_workers=w, threads_per_worker=1, dashboard_address=None) as ctx:
             ctx.client.wait_for_workers(w, timeout=120)
             for n in sizes:
-                r = measure(ctx, n, rounds)
+                r = measure(ctx, n, rounds if args.rounds or n < 10**8 else 3)
                 r["workers"] = w
                 results.append(r)
-                print(f"{w:>7} {n:>6.0e} {r['domain_s']:>9.3f} {r['domain_spread']:>6.0%} {r['direct_s']:>9.3f} "
-                      f"{r['direct_spread']:>6.0%} {r['ratio']:>13.3f} {r['ratio_min']:>6.3f}-{r['ratio_max']:.3f}",
-                      flush=True)
+                print(f"{w:>7} {n:>6.0e} {r['rounds']:>6} {r['domain_s']:>9.3f} {r['domain_spread']:>6.0%} "
+                      f"{r['direct_s']:>9.3f} {r['direct_spread']:>6.0%} {r['ratio']:>13.3f} "
+                      f"{r['ratio_min']:>6.3f}-{r['ratio_max']:.3f} {r['domain_best_s']:>12.3f} "
+                      f"{r['direct_best_s']:>7.3f} {r['best_ratio']:>6.3f}", flush=True)
     print()
     for n in sizes:
         by_w = {r["workers"]: r for r in results if r["n"] == n}
         if 1 in by_w and 2 in by_w:
-            print(f"N={n:.0e}: 1 -> 2 workers: domain x{by_w[1]['domain_s'] / by_w[2]['domain_s']:.2f}, "
-                  f"direct x{by_w[1]['direct_s'] / by_w[2]['direct_s']:.2f} (speed-up)")
+            print(f"N={n:.0e}: 1 -> 2 workers (speed-up of the best times): "
+                  f"domain x{by_w[1]['domain_best_s'] / by_w[2]['domain_best_s']:.2f}, "
+                  f"direct x{by_w[1]['direct_best_s'] / by_w[2]['direct_best_s']:.2f}")
     worst = max(r["ratio"] for r in results)
-    print(f"target: the domain adds at most 10 % (domain/direct <= 1.10); worst median ratio {worst:.3f}")
+    worst_best = max(r["best_ratio"] for r in results)
+    print(f"target: the domain adds at most 10 % (domain/direct <= 1.10); worst median ratio {worst:.3f}, "
+          f"worst ratio of best times {worst_best:.3f}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)
