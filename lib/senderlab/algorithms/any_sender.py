@@ -44,7 +44,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.env import _MISSING, empty_env, fwd_env
-from ..core.sender import as_sender, basic_sender, forwarding_receiver
+from ..core.sender import as_sender, basic_sender, forwarding_receiver, no_late_domain
 from ..core.signatures import completion_signatures
 from ._signature_match import as_signatures, runtime_check, uncovered
 
@@ -138,8 +138,7 @@ class any_sender(basic_sender):
             return self.child.connect(rcvr)
         return self.child.connect(_any_receiver(rcvr, fwd_env(env), self))
 
-    def _late_domain(self):
-        return None
+    _late_domain = no_late_domain  # its attributes name no domain
 
     def get_env(self) -> Any:
         return empty_env

@@ -31,7 +31,7 @@ from typing import Any
 
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _MISSING, empty_env, fwd_env, get_completion_scheduler, get_env
-from ..core.sender import as_sender, basic_sender
+from ..core.sender import as_sender, basic_sender, no_late_domain
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ._concurrency_util import sched_env
 from ._util import pipeable
@@ -146,8 +146,7 @@ class _finally_sender(basic_sender):
         op.op1 = self.child.connect(op)
         return op
 
-    def _late_domain(self):
-        return None
+    _late_domain = no_late_domain  # its attributes name no domain
 
     def get_env(self):
         return empty_env

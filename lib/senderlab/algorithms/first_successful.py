@@ -15,7 +15,7 @@ from typing import Any
 
 from ..core.channels import set_stopped_t
 from ..core.env import _MISSING, get_stop_token
-from ..core.sender import as_sender, basic_sender
+from ..core.sender import as_sender, basic_sender, no_late_domain
 from ._concurrency_util import ERROR, VALUE, arrival_receiver, describe, linked_children_op, union_signatures
 
 __all__ = ["first_successful"]
@@ -66,8 +66,7 @@ class _first_successful_sender(basic_sender):
         op.ops = tuple([c.connect(r) for c in self.children])
         return op
 
-    def _late_domain(self):
-        return None
+    _late_domain = no_late_domain  # its attributes name no domain
 
     def get_completion_signatures(self, env=None):
         return union_signatures(self.children, env, set_stopped_t())

@@ -52,7 +52,7 @@ import collections.abc
 from ..contexts import asyncio as _ctx
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _MISSING, get_scheduler, get_stop_token
-from ..core.sender import basic_sender
+from ..core.sender import basic_sender, no_late_domain
 from ..core.signatures import completion_signatures
 
 __all__ = ["from_awaitable"]
@@ -218,8 +218,7 @@ class from_awaitable(basic_sender):
         if self._once:
             self.aw.close()
 
-    def _late_domain(self):
-        return None
+    _late_domain = no_late_domain  # its attributes name no domain
 
     def get_completion_signatures(self, env: Any = None) -> completion_signatures:
         return _SIGS

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _MISSING
-from ..core.sender import basic_sender
+from ..core.sender import basic_sender, no_late_domain
 from ..core.signatures import completion_signatures
 
 __all__ = ["just", "just_error", "just_stopped"]
@@ -71,8 +71,7 @@ class just(basic_sender):
     def _connect(self, rcvr, env):
         return _just_value_op(rcvr, self.values)
 
-    def _late_domain(self):
-        return None
+    _late_domain = no_late_domain  # its attributes name no domain
 
     def get_completion_signatures(self, env: Any = None) -> completion_signatures:
         types = tuple(map(type, self.values))
@@ -103,8 +102,7 @@ class just_error(basic_sender):
     def _connect(self, rcvr, env):
         return _just_error_op(rcvr, self.error)
 
-    def _late_domain(self):
-        return None
+    _late_domain = no_late_domain  # its attributes name no domain
 
     def get_completion_signatures(self, env: Any = None) -> completion_signatures:
         return completion_signatures(set_error_t(type(self.error)))
@@ -125,8 +123,7 @@ class just_stopped(basic_sender):
     def _connect(self, rcvr, env):
         return _just_stopped_op(rcvr)
 
-    def _late_domain(self):
-        return None
+    _late_domain = no_late_domain  # its attributes name no domain
 
     def get_completion_signatures(self, env: Any = None) -> completion_signatures:
         return completion_signatures(set_stopped_t())

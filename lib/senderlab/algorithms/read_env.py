@@ -13,7 +13,7 @@ from typing import Any
 
 from ..core.channels import set_value_t
 from ..core.env import _MISSING, query_tag
-from ..core.sender import basic_sender
+from ..core.sender import basic_sender, no_late_domain
 from ..core.signatures import completion_signatures
 
 __all__ = ["read_env"]
@@ -54,8 +54,7 @@ class read_env(basic_sender):
             ) from None
         return _read_env_op(rcvr, value)
 
-    def _late_domain(self):
-        return None
+    _late_domain = no_late_domain  # its attributes name no domain
 
     def get_completion_signatures(self, env: Any = None) -> completion_signatures:
         return _SIGS

@@ -37,7 +37,7 @@ import threading
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.domain import DEFAULT, completion_domain, transform_sender
 from ..core.env import _MISSING, get_stop_token, prop
-from ..core.sender import basic_sender
+from ..core.sender import basic_sender, no_late_domain
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ..core.stop_token import inplace_stop_source
 from ._util import pipeable
@@ -190,8 +190,7 @@ class _split_sender(basic_sender):
     def _connect(self, rcvr, env):
         return _split_op(self.state, rcvr, env)
 
-    def _late_domain(self):
-        return None
+    _late_domain = no_late_domain  # its attributes name no domain
 
     def get_completion_signatures(self, env=None):
         # The source runs with an environment of its own (a stop token only).

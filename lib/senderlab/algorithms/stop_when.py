@@ -17,7 +17,7 @@ from typing import Any
 
 from ..core.channels import set_stopped_t
 from ..core.env import _MISSING
-from ..core.sender import as_sender, basic_sender
+from ..core.sender import as_sender, basic_sender, no_late_domain
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ._concurrency_util import STOPPED, arrival_receiver, complete_with, describe, linked_children_op
 
@@ -66,8 +66,7 @@ class _stop_when_sender(basic_sender):
         op.ops = (self.sndr.connect(arrival_receiver(op, _SOURCE)), self.trigger.connect(arrival_receiver(op, _TRIGGER)))
         return op
 
-    def _late_domain(self):
-        return None
+    _late_domain = no_late_domain  # its attributes name no domain
 
     def get_completion_signatures(self, env=None):
         cs = get_completion_signatures(self.sndr, env)

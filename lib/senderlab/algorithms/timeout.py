@@ -19,7 +19,7 @@ from typing import Any
 
 from ..core.channels import set_error_t
 from ..core.env import _MISSING, get_scheduler
-from ..core.sender import as_sender, basic_sender, sender_adaptor_closure
+from ..core.sender import as_sender, basic_sender, no_late_domain, sender_adaptor_closure
 from ..core.signatures import completion_signatures, get_completion_signatures
 from .just import just_error
 from .let import let_value
@@ -61,8 +61,7 @@ class _timeout_sender(basic_sender):
         # (an inline loop that only a stop request ends) is still timed out.
         return when_any(timer, self.child).connect(rcvr)
 
-    def _late_domain(self):
-        return None
+    _late_domain = no_late_domain  # its attributes name no domain
 
     def get_completion_signatures(self, env=None):
         cs = get_completion_signatures(self.child, env)

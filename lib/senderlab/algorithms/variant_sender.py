@@ -50,7 +50,7 @@ from typing import Any
 
 from ..core.channels import sig
 from ..core.env import _MISSING, empty_env
-from ..core.sender import as_sender, basic_sender, is_sender
+from ..core.sender import as_sender, basic_sender, is_sender, no_late_domain
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ._signature_match import as_signatures, uncovered
 
@@ -153,8 +153,7 @@ class variant_sender(basic_sender):
         environment names still gets to transform it first (the generic connect)."""
         return self.child.connect(rcvr)
 
-    def _late_domain(self):
-        return None
+    _late_domain = no_late_domain  # its attributes name no domain
 
     def get_env(self) -> Any:
         return empty_env

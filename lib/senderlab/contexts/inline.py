@@ -7,7 +7,7 @@ from __future__ import annotations
 from ..core.scheduler import scheduler_base
 from ..core.channels import set_value_t
 from ..core.env import _MISSING, get_completion_scheduler, prop
-from ..core.sender import basic_sender
+from ..core.sender import basic_sender, no_late_domain
 from ..core.signatures import completion_signatures
 
 __all__ = ["inline_scheduler"]
@@ -35,8 +35,7 @@ class _inline_sender(basic_sender):
     def _connect(self, rcvr, env):
         return _inline_op(rcvr)
 
-    def _late_domain(self):
-        return None
+    _late_domain = no_late_domain  # its attributes name no domain
 
     def get_env(self):
         return _ATTRS

@@ -25,7 +25,7 @@ from typing import Callable
 from ..core.channels import set_stopped_t, set_value_t
 from ..core.env import _MISSING, get_completion_scheduler, get_stop_token, prop
 from ..core.scheduler import scheduler_base
-from ..core.sender import basic_sender
+from ..core.sender import basic_sender, no_late_domain
 from ..core.signatures import completion_signatures
 from .timer import _EARLY, deadline_heap, timed_scheduler_mixin, timer_op
 
@@ -210,8 +210,7 @@ class _run_loop_sender(basic_sender):
     def _connect(self, rcvr, env):
         return _run_loop_op(self.sch._loop, rcvr, env)
 
-    def _late_domain(self):
-        return None
+    _late_domain = no_late_domain  # its attributes name no domain
 
     def get_env(self):
         from ..core.env import env

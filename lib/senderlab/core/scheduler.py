@@ -8,7 +8,7 @@ from typing import Any
 
 from .channels import set_stopped_t, set_value_t
 from .env import _MISSING
-from .sender import basic_sender
+from .sender import basic_sender, no_late_domain
 from .signatures import completion_signatures
 
 __all__ = ["schedule", "is_scheduler", "same_scheduler", "scheduler_base", "schedule_sender"]
@@ -80,8 +80,7 @@ class schedule_sender(basic_sender):
         self._dom = self._cs = _MISSING
         self.sch = sch
 
-    def _late_domain(self):
-        return None
+    _late_domain = no_late_domain  # its attributes name no domain
 
     def get_env(self) -> Any:
         return self.sch._attrs

@@ -90,6 +90,7 @@ __all__ = [
     "as_sender",
     "sender_adaptor_closure",
     "ProtocolError",
+    "no_late_domain",
 ]
 
 # The one switch: True while any trace sink or checked mode is active (flipped by
@@ -306,6 +307,13 @@ class basic_sender:
                 "import senderlab (its task layer installs it) or await inside an @ex.task"
             )
         return (yield from hook(self))
+
+
+def no_late_domain(self: Any) -> None:
+    """The ``_late_domain`` hook of a sender whose attributes name no domain (``just``,
+    ``schedule`` on a context without one, the scope and task senders): assign it,
+    ``_late_domain = no_late_domain``, instead of writing the method again."""
+    return None
 
 
 class _await_cell:

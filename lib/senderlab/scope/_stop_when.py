@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.env import _MISSING, get_stop_token, with_stop_token
-from ..core.sender import adaptor_sender, forwarding_receiver
+from ..core.sender import adaptor_sender, forwarding_receiver, no_late_domain
 from ..core.signatures import get_completion_signatures
 from ..core.stop_token import inplace_stop_source
 
@@ -131,8 +131,7 @@ class _root_sender(adaptor_sender):
     def _connect(self, rcvr, env):
         return self.child.connect(rcvr)
 
-    def _late_domain(self):
-        return None
+    _late_domain = no_late_domain  # its attributes name no domain
 
     def get_completion_signatures(self, env=None):
         return get_completion_signatures(self.child, env)

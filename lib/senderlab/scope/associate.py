@@ -30,7 +30,7 @@ from typing import Any
 
 from ..core.channels import set_stopped_t
 from ..core.env import _MISSING
-from ..core.sender import as_sender, basic_sender, forwarding_receiver
+from ..core.sender import as_sender, basic_sender, forwarding_receiver, no_late_domain
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ..algorithms._util import pipeable
 from ._util import check_token
@@ -131,8 +131,7 @@ class _associate_sender(basic_sender):
             raise
         return _associate_op(op, rcvr)
 
-    def _late_domain(self):
-        return None
+    _late_domain = no_late_domain  # its attributes name no domain
 
     def get_completion_signatures(self, env=None):
         return get_completion_signatures(self.sndr, env) + _STOPPED_SIGS

@@ -49,7 +49,7 @@ import warnings
 
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _MISSING, get_scheduler
-from ..core.sender import ProtocolError, as_sender, basic_sender
+from ..core.sender import as_sender, basic_sender, no_late_domain, ProtocolError
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ..core.stop_token import inplace_stop_source
 from ._stop_when import stop_when
@@ -323,8 +323,7 @@ class _join_sender(basic_sender):
             )
         return _join_op(self.scope, rcvr, as_sender(sch.schedule(), "join").connect(rcvr))
 
-    def _late_domain(self):
-        return None
+    _late_domain = no_late_domain  # its attributes name no domain
 
     def get_completion_signatures(self, env=None):
         sch = None if env is None else get_scheduler(env, None)

@@ -34,7 +34,7 @@ import threading
 
 from ..core.channels import set_stopped_t
 from ..core.env import _MISSING, empty_env, get_stop_token
-from ..core.sender import ProtocolError, as_sender, basic_sender, connect
+from ..core.sender import as_sender, basic_sender, connect, no_late_domain, ProtocolError
 from ..core.signatures import completion_signatures
 from ..core.stop_token import inplace_stop_source
 from ..core import sender as _sender_mod
@@ -230,8 +230,7 @@ class _future_sender(basic_sender):
         self._state = None
         return _future_op(st, rcvr, env)
 
-    def _late_domain(self):
-        return None
+    _late_domain = no_late_domain  # its attributes name no domain
 
     def get_completion_signatures(self, env=None):
         return self._sndr._signatures() + _STOPPED_SIGS

@@ -66,7 +66,7 @@ from ..algorithms._util import result_signature
 from ..contexts.inline import inline_scheduler
 from ..core.channels import set_error_t, set_stopped_t
 from ..core.env import env as _env, get_scheduler
-from ..core.sender import basic_sender
+from ..core.sender import basic_sender, no_late_domain
 from ..core.scheduler import same_scheduler
 from ..core.signatures import completion_signatures
 from . import driver as _driver
@@ -241,8 +241,7 @@ class task(basic_sender):
     def get_completion_signatures(self, env: Any = None) -> completion_signatures:
         return self._cfg.sigs
 
-    def _late_domain(self):
-        return None
+    _late_domain = no_late_domain  # its attributes name no domain
 
     @property
     def name(self) -> str:
