@@ -278,12 +278,17 @@ def _classify(g: graded, rc: int, output: Path, where: str, lim: limits, deadlin
         g.reason = f"printed more than {lim.output_mb:g} MB of output (while running {where}); print less."
         return
     g.status = "crashed"
+    # A signal that ended the agent: its own status (no sandbox), or bubblewrap's 128 + N.
+    sig = -rc if rc < 0 and rc != -signal.SIGKILL else rc - 128 if 128 < rc < 128 + 65 else 0
     if rc == KERNEL_DIED or "the kernel died" in tail:
         what = "the kernel died (a crash, os._exit, or out of memory)"
     elif "malformed" in why:
         what = why
+    elif sig:
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else f"signal {sig}"
+        what = f"the notebook's process was killed by {name}" + (" (out of memory?)" if name == "SIGKILL" else "")
     else:
-        what = f"the notebook's process ended ({why})"
+        what = f"the notebook's process ended (exit status {rc}: {why})"
     g.reason = f"{what} while running {where}." + (f"\nLast output:\n{tail[-400:]}" if tail else "")
 
 
