@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...algorithms.split import _split_sender
+from ...algorithms.then import _then_sender
+from ...algorithms.when_all import _when_all_sender
 from ...core.domain import completion_domain, env_domain
 from .bulk import _BULK_KINDS, _gpu_bulk_sender
 from .scheduler import stream_scheduler
@@ -58,10 +61,10 @@ class stream_domain:
             sch = getattr(sndr, "sch", None)
             if type(sch) is stream_scheduler and sch.ctx is ctx:
                 return _gpu_transfer_sender(sndr.child, ctx, sndr)
-        elif tag == "split" and type(sndr).__name__ == "_split_sender":
+        elif tag == "split" and type(sndr) is _split_sender:
             if self._here(sndr.child, env):
                 return _gpu_split_sender(sndr.child, ctx, sndr)
-        elif tag == "when_all" and type(sndr).__name__ == "_when_all_sender":
+        elif tag == "when_all" and type(sndr) is _when_all_sender:
             if any(self._here(c) for c in sndr.children):
                 return _gpu_when_all_sender(sndr.children, ctx, sndr)
         else:
@@ -69,7 +72,7 @@ class stream_domain:
             if child is not None and self._here(child, env):
                 if tag in _BULK_KINDS:
                     return _gpu_bulk_sender(child, ctx, sndr)
-                if tag == "then" and type(sndr).__name__ == "_then_sender":
+                if tag == "then" and type(sndr) is _then_sender:
                     return _gpu_then_sender(child, ctx, sndr)
                 if tag in _UNSUPPORTED and not getattr(child, "host_values", False):
                     raise TypeError(
