@@ -36,9 +36,11 @@ __all__ = ["build", "execute", "export", "store_welcome", "sources_digest", "fro
            "ROOT", "WELCOME"]
 
 _KERNEL_EXT = Path(__file__).resolve().parent
-ROOT = _KERNEL_EXT.parent.parent
+# the repository: where this file lies in a checkout (make's editable install), else the
+# folder it is run from (an installed copy, e.g. Binder's)
+ROOT = _KERNEL_EXT.parent.parent if (_KERNEL_EXT.parent.parent / "notebooks").is_dir() else Path.cwd()
 WELCOME = ROOT / "notebooks" / "00-welcome.ipynb"
-#: A notebook executes within this many seconds, kernel start included.
+#: Seconds one cell may run.
 NOTEBOOK_TIMEOUT = 300
 #: The key in a notebook's metadata under which the stored welcome records what made it.
 STAMP_KEY = "senderlab"
