@@ -5,6 +5,7 @@
 #   make exercises  the same server, its file browser on exercises/ (the graded exercises)
 #   make grade SUBMISSIONS=dir OUT=dir   grade a folder of submissions (python -m senderlab_grade)
 #   make site    execute the tutorials and the talk into a static HTML site under site/
+#   make welcome re-execute notebooks/00-welcome.ipynb and store it with its outputs
 #   make test    the test suite (pytest; notebook execution included)
 #   make test-312  the same suite on Python 3.12, Binder's, in .venv312 (CI runs both)
 #   make bench   every benchmark: ratios against plain Python, asyncio, uvloop, reactivex, executors
