@@ -31,6 +31,7 @@ from typing import Any
 
 from ..core.env import _MISSING, fwd_env, get_domain
 from ..core.domain import completion_domain
+from ..core.scheduler import scheduler_base
 from ..core.sender import adaptor_sender, forwarding_receiver
 from ..core.signatures import get_completion_signatures
 from ..contexts.inline import _inline_sender
@@ -77,7 +78,7 @@ def _loop(f, kind: int, nargs: int, parallel: bool):
     return run
 
 
-class numba_parallel_scheduler:
+class numba_parallel_scheduler(scheduler_base):
     """A scheduler completing inline whose domain runs ``bulk`` compiled by Numba
     (see the module docstring). All instances are equal."""
 
@@ -93,15 +94,6 @@ class numba_parallel_scheduler:
         if q is get_domain:
             return _DOMAIN
         raise LookupError(q)
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is numba_parallel_scheduler
-
-    def __hash__(self) -> int:
-        return 3
-
-    def __repr__(self) -> str:
-        return "numba_parallel_scheduler()"
 
 
 class _numba_schedule_sender(_inline_sender):

@@ -56,6 +56,7 @@ from .result import error_code
 from .socket import acceptor
 from .streams import write
 from ..core.env import _MISSING, get_stop_token, prop, with_stop_token
+from ..core.sender import no_late_domain
 from ..core.stop_token import inplace_stop_source
 
 __all__ = [
@@ -377,8 +378,7 @@ class accept_each(ex.basic_sender):
     def _connect(self, rcvr, env_):
         return _accept_each_op(self.acc, self.fn, self.max_connections, rcvr, env_, self.retry_accept_errors)
 
-    def _late_domain(self):
-        return None
+    _late_domain = no_late_domain
 
     def get_completion_signatures(self, env_: Any = None) -> ex.completion_signatures:
         return ex.completion_signatures(ex.set_error_t(Exception), ex.set_stopped_t())

@@ -48,8 +48,8 @@ from typing import TYPE_CHECKING, Any, Callable, Coroutine
 
 from ..core.channels import set_stopped_t, set_value_t
 from ..core.env import _MISSING, env, get_completion_scheduler, get_stop_token, prop
-from ..core.sender import basic_sender
-from ..core.scheduler import schedule_sender
+from ..core.sender import basic_sender, no_late_domain
+from ..core.scheduler import schedule_sender, scheduler_base
 from ..core.signatures import completion_signatures
 from ..contexts._threads import report_exception, stop_at_exit
 from ..contexts.timer import _EARLY, _clocked_timer_op, deadline_heap, timed_scheduler_mixin, timer_op
@@ -655,12 +655,13 @@ def _as_sender(s):
 # -- the scheduler --------------------------------------------------------------------
 
 
-class io_scheduler(timed_scheduler_mixin):
+class io_scheduler(scheduler_base, timed_scheduler_mixin):
     """The scheduler of an :class:`io_context` (Asio's executor): ``schedule()`` completes
     on the context's thread; ``schedule_after``/``schedule_at``/``now`` are its timers
     (:func:`time.monotonic`, or the context's virtual clock). Equal for the same context."""
 
     __slots__ = ("_ctx", "_attrs")
+    _resource_slot = "_ctx"  # equal for the same context (scheduler_base)
 
     def __init__(self, ctx: io_context) -> None:
         self._ctx = ctx
@@ -682,15 +683,6 @@ class io_scheduler(timed_scheduler_mixin):
         """The context's clock: :func:`time.monotonic`, or its virtual clock."""
         c = self._ctx._clock
         return _monotonic() if c is None else c.current_time()
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, io_scheduler) and other._ctx is self._ctx
-
-    def __hash__(self) -> int:
-        return id(self._ctx)
-
-    def __repr__(self) -> str:
-        return f"io_scheduler(0x{id(self._ctx):x})"
 
 
 class _schedule_op:
@@ -770,8 +762,7 @@ class _run_sender(basic_sender):
     def _connect(self, rcvr, env_):
         return _run_op(self.ctx, rcvr, env_)
 
-    def _late_domain(self):
-        return None
+    _late_domain = no_late_domain
 
     def get_completion_signatures(self, env_=None):
         return _SIGS

@@ -35,7 +35,7 @@ from typing import Any
 
 from ..core.channels import set_value_t
 from ..core.env import _MISSING
-from ..core.sender import basic_sender
+from ..core.sender import basic_sender, no_late_domain
 from ..core.signatures import completion_signatures
 from .endpoints import needs_lookup
 from .resolve import connect_by_name, resolve, resolve_sender
@@ -141,8 +141,7 @@ class _close_sender(basic_sender):
     def _connect(self, rcvr, env):
         return _close_op(self.sock, rcvr)
 
-    def _late_domain(self):
-        return None
+    _late_domain = no_late_domain
 
     def get_env(self):
         return self.sock._ctx.get_scheduler()._attrs

@@ -43,7 +43,7 @@ from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _MISSING, get_stop_token
 from ..core.stop_token import inplace_stop_callback as _inplace_callback, inplace_stop_token as _inplace_token
 from ..core import sender as _sender_mod
-from ..core.sender import _awaiting, basic_sender
+from ..core.sender import _awaiting, basic_sender, no_late_domain
 from ..core.signatures import completion_signatures
 from . import runner as _runner
 from .endpoints import connect_error, needs_lookup
@@ -761,8 +761,7 @@ class sender_face(basic_sender):
     def _connect(self, rcvr, env):
         return io_op(self.core, rcvr, env, 1)
 
-    def _late_domain(self):
-        return None
+    _late_domain = no_late_domain
 
     def get_env(self) -> Any:
         return self.core.sock._ctx.get_scheduler()._attrs

@@ -47,7 +47,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from ..core.channels import set_error_t, set_value_t
 from ..core.env import _MISSING, fwd_env, get_stop_token
-from ..core.sender import basic_sender
+from ..core.sender import basic_sender, no_late_domain
 from ..core.signatures import completion_signatures
 from .result import canceled_code, eof_code, from_errno, success
 
@@ -135,8 +135,7 @@ class io_sender(basic_sender):
     __slots__ = ()
     _tag = "io"
 
-    def _late_domain(self):
-        return None
+    _late_domain = no_late_domain
 
     def get_completion_signatures(self, env: Any = None) -> completion_signatures:
         return IO_SIGNATURES

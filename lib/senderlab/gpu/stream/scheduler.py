@@ -9,6 +9,7 @@ from typing import Any
 
 from ...core.channels import set_stopped_t, set_value_t
 from ...core.env import _MISSING, get_domain, get_stop_token
+from ...core.scheduler import scheduler_base
 from ...core.sender import basic_sender
 from ...core.signatures import completion_signatures
 from ...contexts.timer import scheduler_attrs
@@ -19,12 +20,13 @@ __all__ = ["stream_scheduler"]
 _SCHEDULE_SIGS = completion_signatures(set_value_t(), set_stopped_t())
 
 
-class stream_scheduler:
+class stream_scheduler(scheduler_base):
     """The scheduler of a :class:`~senderlab.gpu.stream.stream_context` (nvexec
     ``stream_scheduler``; [exec.sched]); equal for the same context. ``schedule()``
     completes on a fresh stream of the device."""
 
     __slots__ = ("ctx", "_attrs")
+    _resource_slot = "ctx"  # equal for the same context (scheduler_base)
 
     def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
@@ -39,12 +41,6 @@ class stream_scheduler:
         if q is get_domain:
             return self.ctx._domain
         raise LookupError(q)
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is stream_scheduler and other.ctx is self.ctx
-
-    def __hash__(self) -> int:
-        return id(self.ctx)
 
     def __repr__(self) -> str:
         return f"stream_scheduler({self.ctx._backend!r})"
