@@ -264,11 +264,15 @@ def test_callbacks_registered_while_another_thread_requests_stop_each_run_once()
             cb.close()
 
 
-def test_threads_hammering_register_close_and_request_stop_run_each_live_callback_once():
-    """Registration, close and request_stop from several threads at once (the source
-    takes its lock for each, so this holds without the GIL too): a callback closed
-    before it ran never runs, every other callback runs exactly once, and a callback
-    registered after the request runs on its registering thread."""
+@pytest.mark.parametrize("locked", [True, False], ids=["locked (free-threaded scheme)", "GIL scheme"])
+def test_threads_hammering_register_close_and_request_stop_run_each_live_callback_once(locked, monkeypatch):
+    """Registration, close and request_stop from several threads at once, under both
+    schemes (the locked one free-threaded CPython uses, the lock-free one that relies on
+    the GIL): a callback closed before it ran never runs, every other callback runs
+    exactly once."""
+    from senderlab.core import stop_token
+
+    monkeypatch.setattr(stop_token, "LOCKED_REGISTRATION", locked)
     for _ in range(30):
         src = ex.inplace_stop_source()
         n_threads, per_thread = 4, 40

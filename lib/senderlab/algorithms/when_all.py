@@ -252,7 +252,7 @@ class _when_all_sender(basic_sender):
     def _check_child(self, i: int, c, cs) -> None:
         require_one_value_signature(
             cs,
-            f"{self._tag}: child {i} ({describe(c):.80})",
+            lambda: f"{self._tag}: child {i} ({describe(c):.80})",  # made only for the message
             "when_all needs at most one per child. "
             "Wrap that child with into_variant(...) (it then sends the tuple of values it got), "
             "or use when_all_with_variant(...) for all of them.",

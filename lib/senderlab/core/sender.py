@@ -168,6 +168,7 @@ class basic_sender:
     _generic = False
     _fast_step = None
     _completion_domain_is_late = True
+    _own_connect = False
     #: True where the sender completes with at most one value signature whatever its
     #: predecessors do (``then``: only ``f``'s result), so consumers that need one
     #: (``sync_wait``, ``await``) can skip computing the signatures.
@@ -178,6 +179,9 @@ class basic_sender:
         # Whether the domain its successors are transformed by is its own late domain
         # (the default _completion_domain): then a successor made from it can take it.
         cls._completion_domain_is_late = cls._completion_domain is basic_sender._completion_domain
+        # Whether it overrides connect (a direct connect as a fast path, which falls
+        # back to this one while tracing): the walk down a chain then calls it.
+        cls._own_connect = cls.connect is not basic_sender.connect
 
     def connect(self, rcvr: Any) -> Any:
         """Connect to ``rcvr``: the generic operation (see the module docstring).
@@ -224,6 +228,8 @@ class basic_sender:
                 rcvr = sndr._make_receiver(rcvr, fe)
             sndr = child if isinstance(child, basic_sender) else as_sender(child)
             env = fe
+            if sndr._own_connect and not _tracing:
+                return sndr.connect(rcvr)  # its own connect: a fast path of its own
         if trace is None:
             return sndr._connect(rcvr, env)
         return _trace_hook.finish(sndr, rcvr, env, trace)

@@ -14,13 +14,19 @@ Guarantees, as in C++:
   If it is running on the calling thread (a callback closing itself), ``close()``
   returns at once.
 
-Registration, deregistration and the taking of each callback by ``request_stop`` happen
-under the source's lock, so they are correct without the GIL (free-threaded CPython) as
-well as with it: nothing here relies on one ``dict`` operation being atomic.
+Thread safety, with and without the GIL. ``request_stop`` takes each callback out of the
+source's dict under the source's lock. On free-threaded CPython (no GIL) registration
+and deregistration take that lock too, so nothing relies on the GIL. With the GIL they
+take no lock: each is one ``dict`` operation (atomic under the GIL) followed by a second
+look at the request flag, so a callback registered while stop is being requested is run
+exactly once, by whichever side takes it out of the dict first. Which scheme is used is
+decided once, at import, from ``sys._is_gil_enabled()`` (3.13+; the GIL is always on
+before).
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import Any, Callable
 
@@ -33,6 +39,9 @@ __all__ = [
 ]
 
 _get_ident = threading.get_ident
+
+#: True on free-threaded CPython with the GIL off: registration and close take the lock.
+LOCKED_REGISTRATION = not getattr(sys, "_is_gil_enabled", lambda: True)()
 
 
 class inplace_stop_source:
@@ -77,12 +86,10 @@ class inplace_stop_source:
         me = _get_ident()
         while True:
             with self._lock:
-                cbs = self._callbacks
-                if not cbs:
+                cb = _take_first(self._callbacks)
+                if cb is None:
                     self._running = None
                     return True
-                cb = next(iter(cbs))
-                del cbs[cb]
                 self._running = cb
                 self._running_thread = me
                 self._done = None
@@ -125,6 +132,21 @@ class inplace_stop_source:
 
     def __repr__(self) -> str:
         return f"<inplace_stop_source stop_requested={self._requested}>"
+
+
+def _take_first(cbs: dict) -> "inplace_stop_callback | None":
+    """Remove and return the oldest callback of ``cbs`` (callbacks run in registration
+    order), or None. With the GIL a close() may pop one at the same time without the
+    lock: whoever pops a callback owns it, so a lost race just means trying again."""
+    while True:
+        try:
+            cb = next(iter(cbs))
+        except StopIteration:
+            return None
+        except RuntimeError:  # the dict changed between iter() and next()
+            continue
+        if cbs.pop(cb, False):
+            return cb
 
 
 def _report_callback_error(e: BaseException, cb) -> None:
@@ -181,10 +203,19 @@ class inplace_stop_callback:
         self._source = source
         if source is None:
             return
-        # Under the source's lock: either the callback is registered before the request
-        # (request_stop runs it) or stop was requested first (it runs here, at once).
-        if not source._requested and source._register(self):
-            return
+        if LOCKED_REGISTRATION:
+            # Under the source's lock: either the callback is registered before the
+            # request (request_stop runs it) or stop was requested first (it runs here).
+            if not source._requested and source._register(self):
+                return
+        elif not source._requested:
+            # With the GIL: add (atomic), then look at the flag again. If stop was
+            # requested in between, whichever of us and request_stop takes this callback
+            # out of the dict runs it, so it runs exactly once.
+            cbs = source._callbacks
+            cbs[self] = True
+            if not source._requested or not cbs.pop(self, False):
+                return
         self._source = None
         fn()
 
@@ -192,7 +223,8 @@ class inplace_stop_callback:
         s = self._source
         if s is not None:
             self._source = None
-            s._deregister(self)
+            if LOCKED_REGISTRATION or not s._callbacks.pop(self, False):  # popped: never runs
+                s._deregister(self)
 
     def __enter__(self) -> "inplace_stop_callback":
         return self
