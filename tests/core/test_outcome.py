@@ -74,8 +74,9 @@ class _probe(outcome.consumer_receiver):
     def __init__(self) -> None:
         outcome.consumer_receiver.__init__(self)
         self.woken = 0
+        self._wake = self._woken
 
-    def _completed(self) -> None:
+    def _woken(self) -> None:
         self.woken += 1
 
     def _scheduler(self):

@@ -25,6 +25,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ..core.channels import set_value_t
 from ..core.outcome import ErrorValue, _init_lock, consumer_receiver, require_one_value_signature
 from ..core.sender import as_sender
 from ..contexts.run_loop import run_loop, run_loop_scheduler
@@ -49,11 +50,6 @@ class _sync_wait_receiver(consumer_receiver):
         consumer_receiver.__init__(self)
         self._loop: run_loop | None = None
 
-    def _completed(self) -> None:
-        loop = self._loop
-        if loop is not None:
-            loop.finish()
-
     def completed(self) -> bool:
         return self.channel is not None
 
@@ -72,6 +68,7 @@ class _sync_wait_receiver(consumer_receiver):
         if loop is None:
             loop = run_loop()
             self._loop = loop
+            self._wake = loop.finish  # a completion from now on lets the loop finish
             if self.channel is not None:  # completed on another thread while we made the loop
                 loop.finish()
         return loop
@@ -95,6 +92,8 @@ def _wait(sndr: Any, where: str) -> tuple | None:
         if r._loop is not None:
             r._loop.run_until(r.completed, deadline=time.monotonic() + INTERRUPT_GRACE, poll=_POLL)
         raise
+    if r.channel is set_value_t:  # the common case, without a call
+        return r.result
     return r.outcome(where)
 
 
@@ -104,9 +103,9 @@ def sync_wait(sndr: Any) -> tuple | None:
     Returns the tuple of values, or ``None`` if stopped; raises the error.
     """
     s = as_sender(sndr, "sync_wait")
-    if not s._one_value_signature:
+    if not s._one_value_signature and len(cs := s._signatures()) > 1:  # one cannot conflict
         require_one_value_signature(
-            s._signatures(),
+            cs,
             "sync_wait",
             "sync_wait needs exactly one. Use sync_wait_with_variant(sndr) or sync_wait(sndr | into_variant()).",
             s,

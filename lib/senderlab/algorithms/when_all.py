@@ -250,6 +250,8 @@ class _when_all_sender(basic_sender):
             self._signatures()
 
     def _check_child(self, i: int, c, cs) -> None:
+        if len(cs.sigs) < 2:  # one signature cannot conflict
+            return
         require_one_value_signature(
             cs,
             lambda: f"{self._tag}: child {i} ({describe(c):.80})",  # made only for the message

@@ -278,18 +278,19 @@ class _await_receiver(consumer_receiver):
         consumer_receiver.__init__(self)
         self.loop = loop
         self.waiter = None
+        self._wake = self._on_completion
 
-    def _completed(self) -> None:
+    def _on_completion(self) -> None:
         loop = self.loop
         if _running_loop() is loop:
-            self._wake()
+            self._resume_waiter()
         else:
             try:
-                loop.call_soon_threadsafe(self._wake)
+                loop.call_soon_threadsafe(self._resume_waiter)
             except RuntimeError:
                 pass  # the loop is closed: no coroutine is left waiting on it
 
-    def _wake(self) -> None:
+    def _resume_waiter(self) -> None:
         w = self.waiter
         if w is not None and not w.done():
             w.set_result(None)

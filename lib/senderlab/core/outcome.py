@@ -14,8 +14,8 @@ The pieces they all need live here, once:
   naming the consumer and the fix.
 * :class:`consumer_receiver`: the one receiver of a consumer waiting for one result. It
   records the channel as a channel tag (``set_value_t``, ``set_error_t``,
-  ``set_stopped_t``; ``None`` until it completes) and the payload, calls
-  :meth:`consumer_receiver._completed` to wake its consumer, and is its own
+  ``set_stopped_t``; ``None`` until it completes) and the payload, calls ``_wake``
+  (when its consumer has set one) to wake the consumer, and is its own
   environment: ``get_scheduler``/``get_delegation_scheduler`` answer the consumer's
   scheduler and ``get_stop_token`` the token of a stop source of its own (so an
   interrupt or a cancellation can request stop). Both are made only when somebody asks.
@@ -107,16 +107,25 @@ _init_lock = threading.Lock()
 
 class consumer_receiver(env):
     """Records one completion: ``channel`` (a channel tag, ``None`` until then) and
-    ``result`` (the values tuple, or the error). Subclasses define ``_scheduler()`` and
-    may override ``_completed()``, called after the completion has been recorded."""
+    ``result`` (the values tuple, or the error), then calls ``_wake()`` if set
+    (``None``: the consumer looks at ``channel`` itself, as a ``sync_wait`` whose
+    operation completed inside ``start`` does). A subclass that overrides
+    ``_completed()`` gets it as its ``_wake``; one may also set ``_wake`` later (when
+    its consumer starts waiting). Subclasses define ``_scheduler()``."""
 
-    __slots__ = ("channel", "result", "_sch", "_source")
+    __slots__ = ("channel", "result", "_sch", "_source", "_wake")
+    _has_completed = False
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        cls._has_completed = cls._completed is not consumer_receiver._completed
 
     def __init__(self) -> None:
         self.channel: channel | None = None
         self.result: Any = None
         self._sch = None
         self._source: inplace_stop_source | None = None
+        self._wake: Callable[[], object] | None = self._completed if self._has_completed else None
         self._fwd = self  # every query it answers forwards
         self._dom = None  # and names no domain
 
@@ -124,19 +133,25 @@ class consumer_receiver(env):
     def set_value(self, *values: Any) -> None:
         self.result = values
         self.channel = set_value_t
-        self._completed()
+        w = self._wake
+        if w is not None:
+            w()
 
     def set_error(self, err: object) -> None:
         self.result = err
         self.channel = set_error_t
-        self._completed()
+        w = self._wake
+        if w is not None:
+            w()
 
     def set_stopped(self) -> None:
         self.channel = set_stopped_t
-        self._completed()
+        w = self._wake
+        if w is not None:
+            w()
 
     def _completed(self) -> None:
-        """Wake the consumer (nothing by default: it looks at ``channel`` itself)."""
+        """What wakes the consumer after a completion (override it, or set ``_wake``)."""
 
     def outcome(self, who: str) -> tuple | None:
         """``sync_wait``'s shape of the completion: the values tuple, ``None`` for
