@@ -126,8 +126,16 @@ class _when_all_op(with_stop_token):
         self._dom = getattr(env, "_dom", _MISSING)
 
     # -- the children's environment: with_stop_token, the token made on demand ----------
-    def stop_token(self):
+    def stop_token(self) -> Any:
         return self._stop_source().get_token()
+
+    def query(self, q: Any) -> Any:
+        if q is get_stop_token:
+            return self._stop_source().get_token()
+        try:
+            return self._base.query(q)
+        except AttributeError:
+            raise LookupError(q) from None
 
     def _stop_source(self):
         """The operation's stop source, made when first needed: when a child asks for

@@ -274,7 +274,7 @@ class with_stop_token(env):
     Made once per operation by the adaptors that give their children a stop token of
     their own. ``get_stop_token`` forwards and names no domain, so the view's domain is
     ``base``'s and it is its own ``FWD-ENV`` when ``base`` is. A subclass that makes
-    its token only when asked overrides :meth:`stop_token`.
+    its token only when asked overrides :meth:`stop_token` and ``query``.
     """
 
     __slots__ = ("_token", "_base")
@@ -298,7 +298,7 @@ class with_stop_token(env):
 
     def query(self, q: Any) -> Any:
         if q is get_stop_token:
-            return self.stop_token()
+            return self._token  # (a subclass whose token is made lazily overrides query)
         b = self._base
         if b is None:
             raise LookupError(q)
