@@ -86,15 +86,21 @@ def run_chunk(f, chunked: bool, begin: int, end: int, cv):
     step = max(1, _SCRATCH // row_bytes)
     scratch = [np.empty((min(step, end - begin),) + v.shape[1:], v.dtype) for _, v in arrays]
     runs: list = [[] for _ in arrays]  # per array: [begin, end] of runs of changed blocks
+    # Once a block of an array has changed, the rest of the chunk's rows of that array are
+    # sent back without looking (unchanged rows hold the caller's values anyway): an
+    # array that is written is compared once, an array that is only read in every block.
+    watched = [True] * len(arrays)
     for b in range(begin, end, step):
         e = min(b + step, end)
-        for (_, v), buf in zip(arrays, scratch):
-            rows = v[b:e]
-            np.copyto(buf[: len(rows)], rows)
+        for k, ((_, v), buf) in enumerate(zip(arrays, scratch)):
+            if watched[k]:
+                rows = v[b:e]
+                np.copyto(buf[: len(rows)], rows)
         _calls(f, chunked, b, e, values)
         for k, ((_, v), buf) in enumerate(zip(arrays, scratch)):
             rows = v[b:e]
-            if len(rows) and not _same(buf[: len(rows)], rows):
+            if len(rows) and (not watched[k] or not _same(buf[: len(rows)], rows)):
+                watched[k] = False
                 r = runs[k]
                 if r and r[-1][1] == b:
                     r[-1][1] = b + len(rows)
