@@ -19,8 +19,9 @@ one thread each:
 
 What the domain does beyond the hand-written version: it cannot know which arrays a
 chunk writes, so each chunk copies a block of rows (1 MB) of every array into a scratch
-buffer before the calls of that block and compares after, and sends back the changed
-rows (``x``'s are compared and stay; ``y``'s come back); plus the sender machinery (a
+buffer before the calls of that block and compares after, until an array is seen
+written, and sends back the changed rows (``x``'s are compared block by block and stay;
+``y``'s differ in the first block and come back); plus the sender machinery (a
 completion-thread hop, an observer per chunk, a small task that says which values to
 send back).
 

@@ -14,8 +14,9 @@ cluster (or, naming no scheduler, is started there: the inside of ``starts_on(cl
   e2, *values)`` over sub-ranges covering it). A call ``f(i)`` (``f(b2, e2)``) may write
   rows ``i`` (``[b2, e2)``) of the first axis of the NumPy array values; the chunk finds
   the rows that changed (it copies a block of rows of each array into a small scratch
-  buffer before the calls of that block and compares after: the price of not being
-  told what ``f`` writes) and sends them back, to be written into the arrays. **Other
+  buffer before the calls of that block and compares after, until the array is seen
+  written: the price of not being told what ``f`` writes) and sends them back, to be
+  written into the arrays. **Other
   writes are not gathered back**: each worker works on its own copy of the values, so a
   write to the rows of another index is lost, or seen only by the calls on the same
   worker: a data race, as it would be in C++ under a parallel policy. Every policy runs
