@@ -103,7 +103,7 @@ def sync_wait(sndr: Any) -> tuple | None:
     Returns the tuple of values, or ``None`` if stopped; raises the error.
     """
     s = as_sender(sndr, "sync_wait")
-    if not s._one_value_signature and len(cs := s._signatures()) > 1:  # one cannot conflict
+    if not s._one_value_signature and len((cs := s._signatures()).sigs) > 1:  # one cannot conflict
         require_one_value_signature(
             cs,
             "sync_wait",
