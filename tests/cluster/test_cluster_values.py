@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import senderlab as ex
-from cluster_work import arange, record_pid, record_pid_each, saxpy, saxpy_chunk, traveller
+from cluster_work import arange, record_pid, record_pid_each, saxpy, saxpy_chunk, sparse_marks, traveller
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -123,3 +123,13 @@ def test_a_context_with_an_address_connects_to_a_running_cluster_and_leaves_it_r
         assert other.cluster is None and other.workers() == ctx.workers()
         assert ex.sync_wait(ex.schedule(other.get_scheduler()) | ex.then(lambda: os.getpid()))[0] != os.getpid()
     assert ex.sync_wait(ex.schedule(cl) | ex.then(lambda: 7)) == (7,)  # the cluster is still up
+
+
+def test_rows_written_here_and_there_all_come_back_and_read_arrays_are_untouched(cl):
+    n = 3_500_000
+    z, short = np.zeros((n, 2)), np.zeros(10)
+    ex.sync_wait(ex.just(z, short) | ex.continues_on(cl) | ex.bulk_chunked(ex.par, n, sparse_marks))
+    marked = np.flatnonzero(z[:, 1])
+    np.testing.assert_array_equal(marked, [0, 1_000_003, 2_000_006, 3_000_009])
+    np.testing.assert_array_equal(z[marked, 1], marked + 1)
+    assert z[:, 0].sum() == 0 and short.sum() == 0
