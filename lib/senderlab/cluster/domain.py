@@ -41,8 +41,10 @@ cannot travel fails the step with ``set_error`` (Dask's ``TypeError``/``Pickling
 open files and sockets, locks, generators, objects of C extensions without pickle
 support; a module-level function of a module the workers cannot import travels by name
 and fails there. A value a ``then`` on the cluster changes in place but does not return
-is not copied back, and identity is not kept: the caller receives its own arrays back,
-every other object as a copy.
+is not copied back, and only arrays' rows come back from a ``bulk`` (the other values
+it forwards are the caller's own: a chunk's change to them is made on a worker's copy).
+Identity is not kept: the caller receives its own arrays back, every other object made
+on the cluster as a copy.
 
 Errors raised on a worker arrive on ``set_error`` as the same exception (type and
 message; Dask adds the worker's traceback). A worker that dies while running a task
@@ -93,9 +95,12 @@ class chain:
     :mod:`senderlab.cluster.tasks`), plus ``patches``: the chunk futures of the last
     ``bulk``, applied on the cluster only when a later step needs the values, and here
     when the chain leaves. ``origins`` are the caller's arrays; ``futures`` every future
-    of the pass, cancelled together on a stop request."""
+    of the pass, cancelled together on a stop request. ``local``: the caller's own values
+    while only steps that keep them in place (``bulk``) have run since they entered, so
+    that leaving needs only the rows the chunks wrote; ``None`` once a step made new
+    values on the cluster."""
 
-    __slots__ = ("ctx", "host", "fut", "origins", "patches", "futures")
+    __slots__ = ("ctx", "host", "fut", "origins", "patches", "futures", "local")
 
     def __init__(self, ctx, values, origins, fut=None) -> None:
         self.ctx = ctx
@@ -104,13 +109,16 @@ class chain:
         self.fut = fut
         self.patches = None
         self.futures: list = []
+        self.local = None
 
     @classmethod
     def from_host(cls, ctx, values) -> "chain":
         origins = [v for v in values if isinstance(v, np.ndarray)]
         ids = {id(v): k for k, v in enumerate(origins)}
         src = tuple([ids.get(id(v)) if isinstance(v, np.ndarray) else None for v in values])
-        return cls(ctx, tasks.pack(values, src, frozenset()), origins)
+        ch = cls(ctx, tasks.pack(values, src, frozenset()), origins)
+        ch.local = tuple(values)
+        return ch
 
     def value_future(self, broadcast: bool = False):
         """The future of the values, sending them or applying a bulk's rows first."""
@@ -130,10 +138,13 @@ class chain:
         if self.patches is not None:
             futs, _ = self.patches
             self.patches = None
+            self.local = None  # the rows are written on the cluster, not here
             self.submit("bulk-join", tasks.apply_patches, self.fut, *futs)
         return self.fut
 
     def submit(self, name, fn, *args, **kw):
+        """Submit the task that makes the chain's next values."""
+        self.local = None
         f = self.fut = self.ctx.client.submit(fn, *args, key=task_key(name), pure=False, **kw)
         self.futures.append(f)
         return f
@@ -141,7 +152,7 @@ class chain:
     def release(self) -> None:
         """Drop every future of the pass (Dask releases what nothing else holds)."""
         self.futures = []
-        self.fut = self.host = self.patches = None
+        self.fut = self.host = self.patches = self.local = None
         self.origins = []
 
     def cancel(self) -> None:
@@ -204,6 +215,8 @@ class _leaving:
         self.stop = False
         if kind != _VALUE or ch.fut is None:
             self.want = []
+        elif ch.local is not None:  # the caller holds the values: only the written rows come back
+            self.want = [] if ch.patches is None else list(ch.patches[0])
         else:
             self.want = [ch.ctx.client.submit(tasks.outgoing, ch.fut, key=task_key("gather"), pure=False)]
             if ch.patches is not None:
@@ -214,11 +227,12 @@ class _leaving:
         if not self.want:
             self._fire()
             return
-        self.ch.futures.extend(self.want[:1])
         tok = get_stop_token(_env(self.rcvr))
         if self.kind == _VALUE and tok.stop_possible():
             self.cb = tok.callback(self._stop)
-        self.want[0].add_done_callback(lambda fut: self._one(fut.status))
+        if self.ch.local is None:
+            self.ch.futures.append(self.want[0])
+            self.want[0].add_done_callback(lambda fut: self._one(fut.status))
         if self.ch.patches is not None:
             # The chunks' observers report after their own completion on their lanes, so
             # a trace shows every chunk done before the bulk.
@@ -285,27 +299,30 @@ class _leaving:
 
 
 def _gather(ch: chain, want) -> tuple:
-    if not want:
+    """The values the chain leaves with (on the completion thread, its work done)."""
+    if ch.local is not None:  # the caller's values, and the rows the chunks wrote
+        out, written = list(ch.local), ch.ctx.client.gather(want) if want else []
+    elif not want:
         return tasks.unpack(ch.host)[0]
-    got = ch.ctx.client.gather(want)
-    out, src = list(got[0][:-1]), got[0][-1]
-    for j, v in enumerate(out):
-        s = src[j]
-        if s is None:
-            continue
-        host = ch.origins[s]
-        if isinstance(v, str) and v == tasks.SAME:
-            out[j] = host
-        elif isinstance(v, np.ndarray) and v.shape == host.shape and v.dtype == host.dtype and host.flags.writeable:
-            np.copyto(host, v)
-            out[j] = host
-    if ch.patches is not None:
-        for rows in got[1:]:
-            for j, b, e, part in tasks.patches_of(rows):
-                v = out[j]
-                if not v.flags.writeable:
-                    v = out[j] = v.copy()
-                v[b:e] = part
+    else:
+        got = ch.ctx.client.gather(want)
+        out, src, written = list(got[0][:-1]), got[0][-1], got[1:]
+        for j, v in enumerate(out):
+            s = src[j]
+            if s is None:
+                continue
+            host = ch.origins[s]
+            if isinstance(v, str) and v == tasks.SAME:
+                out[j] = host
+            elif isinstance(v, np.ndarray) and v.shape == host.shape and v.dtype == host.dtype and host.flags.writeable:
+                np.copyto(host, v)
+                out[j] = host
+    for rows in written:
+        for j, b, e, part in tasks.patches_of(rows):
+            v = out[j]
+            if not v.flags.writeable:
+                v = out[j] = v.copy()
+            v[b:e] = part
     return tuple(out)
 
 
