@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 from queue import SimpleQueue
+from typing import Any
 
 from ..core.channels import set_stopped_t, set_value_t
 from ..core.env import env, get_completion_scheduler, get_domain, get_stop_token, prop
@@ -82,8 +83,8 @@ class dask_context:
     own setting (Dask's default retries a task on three workers before it fails it).
     """
 
-    def __init__(self, address=None, *, n_workers: int = 2, threads_per_worker: int = 1,
-                 dashboard_address=":8787") -> None:
+    def __init__(self, address: str | None = None, *, n_workers: int = 2, threads_per_worker: int = 1,
+                 dashboard_address: str | None = ":8787") -> None:
         from distributed import Client, LocalCluster
 
         from .domain import cluster_domain
@@ -110,7 +111,7 @@ class dask_context:
         self._closed = False
 
     @property
-    def dashboard_link(self):
+    def dashboard_link(self) -> str | None:
         """The URL of Dask's dashboard (task stream, workers, progress), or ``None``."""
         try:
             return self.client.dashboard_link
@@ -191,10 +192,10 @@ class cluster_scheduler:
         self._attrs = env(prop(get_completion_scheduler(set_value_t), self),
                           prop(get_completion_scheduler(set_stopped_t), self))
 
-    def schedule(self):
+    def schedule(self) -> "_cluster_schedule_sender":
         return _cluster_schedule_sender(self)
 
-    def query(self, q):
+    def query(self, q: Any) -> Any:
         if q is get_domain:
             return self.ctx._domain
         raise LookupError(q)
@@ -238,13 +239,13 @@ class _cluster_schedule_sender:
     def __init__(self, sch) -> None:
         self.sch = sch
 
-    def connect(self, rcvr):
+    def connect(self, rcvr: Any) -> "_cluster_schedule_op":
         return _cluster_schedule_op(self.sch.ctx, rcvr)
 
-    def get_env(self):
+    def get_env(self) -> Any:
         return self.sch._attrs
 
-    def get_completion_signatures(self, env=None):
+    def get_completion_signatures(self, env: Any = None) -> completion_signatures:
         return _SCHEDULE_SIGS
 
     def __repr__(self) -> str:

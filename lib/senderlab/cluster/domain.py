@@ -63,6 +63,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from typing import Any
 
 import numpy as np
 
@@ -371,7 +372,7 @@ class cluster_domain:
             d = get_domain(sch, None) if sch is not None else None
         return d == self
 
-    def transform_sender(self, sndr, env_=None):
+    def transform_sender(self, sndr: Any, env_: Any = None) -> Any:
         if isinstance(sndr, _cluster_sender):
             return sndr
         tag = getattr(sndr, "tag", None)
