@@ -58,9 +58,9 @@ class inplace_stop_source:
         # callback -> True, in registration order; read and written under _lock only.
         self._callbacks: dict = {}
         self._requested = False
-        self._running = None  # the callback being executed by request_stop
+        self._running: inplace_stop_callback | None = None  # the callback request_stop is running
         self._running_thread = 0
-        self._done = None  # threading.Event set when the running callback returns
+        self._done: threading.Event | None = None  # set when the running callback returns
         self._owner = None  # trace id of the operation owning this source (tracing only)
         if _trace_hook[0] is not None:
             _trace_hook[0](self)
