@@ -244,6 +244,7 @@ class _when_all_sender(basic_sender):
 
     __slots__ = ("children", "_checked", "_attrs")
     _tag = "when_all"
+    _one_value_signature = True  # the children's values concatenated: one signature
 
     def __init__(self, children: tuple) -> None:
         self._dom = self._cs = _MISSING
