@@ -133,3 +133,12 @@ def test_rows_written_here_and_there_all_come_back_and_read_arrays_are_untouched
     np.testing.assert_array_equal(marked, [0, 1_000_003, 2_000_006, 3_000_009])
     np.testing.assert_array_equal(z[marked, 1], marked + 1)
     assert z[:, 0].sum() == 0 and short.sum() == 0
+
+
+def test_a_read_only_array_travels_read_only_and_is_not_watched(cl):
+    x, y = arange(1000), np.ones(1000)
+    x.flags.writeable = False
+    ex.sync_wait(ex.just(2.0, x, y) | ex.continues_on(cl) | ex.bulk_chunked(ex.par, 1000, saxpy_chunk))
+    np.testing.assert_array_equal(y, 2.0 * np.arange(1000) + 1.0)
+    with pytest.raises(ValueError, match="read-only"):
+        ex.sync_wait(ex.just(x) | ex.continues_on(cl) | ex.bulk(1000, lambda i, x: x.__setitem__(i, 0)))

@@ -15,7 +15,8 @@ cluster (or, naming no scheduler, is started there: the inside of ``starts_on(cl
   rows ``i`` (``[b2, e2)``) of the first axis of the NumPy array values; the chunk finds
   the rows that changed (it copies a block of rows of each array into a small scratch
   buffer before the calls of that block and compares after, until the array is seen
-  written: the price of not being told what ``f`` writes) and sends them back, to be
+  written: the price of not being told what ``f`` writes; an array the caller made
+  read-only, ``x.flags.writeable = False``, is not watched) and sends them back, to be
   written into the arrays. **Other
   writes are not gathered back**: each worker works on its own copy of the values, so a
   write to the rows of another index is lost, or seen only by the calls on the same

@@ -78,7 +78,10 @@ def run_chunk(f, chunked: bool, begin: int, end: int, cv):
     Returns ``(j, b, e, rows, ...)``: for each array value ``j``, each run ``[b, e)`` of
     changed blocks and those rows. A write to rows of other indices is not returned."""
     values = cv[:-1]
-    arrays = [(j, v) for j, v in enumerate(values) if isinstance(v, np.ndarray) and v.ndim and len(v) > begin]
+    # A read-only array (NumPy's writeable flag, which travels with it) cannot be written:
+    # it is neither watched nor sent back.
+    arrays = [(j, v) for j, v in enumerate(values)
+              if isinstance(v, np.ndarray) and v.ndim and len(v) > begin and v.flags.writeable]
     if not arrays:
         _calls(f, chunked, begin, end, values)
         return ()
