@@ -66,8 +66,10 @@ from .registry import default_exercises_dir, hidden_suite, visible_suite, visibl
 
 __all__ = ["limits", "graded", "grade_notebook", "grade_folder", "find_submissions", "feedback", "feedback_name"]
 
-#: Exit status of the agent when the kernel it started died (the kernel engine).
+#: Exit statuses of the agent when the kernel it started died, or printed too much
+#: (the kernel engine; :mod:`senderlab_grade.kernel_engine`).
 KERNEL_DIED = 26
+OUTPUT_EXCEEDED = 25
 #: The longest test message the feedback shows.
 MESSAGE_CHARS = 500
 
@@ -273,7 +275,7 @@ def _classify(g: graded, rc: int, output: Path, where: str, lim: limits, deadlin
                     "Look for a loop that never ends or a wait for a completion that never comes.")  # fmt: skip
         return
     tail = _tail(output)
-    if rc == -signal.SIGXFSZ or rc == 128 + signal.SIGXFSZ or "File size limit exceeded" in tail:
+    if rc in (-signal.SIGXFSZ, 128 + signal.SIGXFSZ, OUTPUT_EXCEEDED):
         g.status = "output"
         g.reason = f"printed more than {lim.output_mb:g} MB of output (while running {where}); print less."
         return

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import sys
 import threading
@@ -24,8 +25,8 @@ __all__ = ["run_in_kernel", "serve_from"]
 
 #: Exit status when the kernel died under the agent.
 KERNEL_DIED = 26
-
-_PREPARE = "__import__('senderlab_grade.kernel_engine').kernel_engine._prepare()"
+#: Exit status when the kernel printed more than the output limit.
+OUTPUT_EXCEEDED = 25
 
 
 def _prepare() -> None:
@@ -38,7 +39,27 @@ def _prepare() -> None:
     _baseline = agent._fingerprint()
 
 
-_baseline: dict = {}
+#: An IPython startup file for the kernel: it counts what the kernel's streams write and
+#: ends the kernel with SIGXFSZ past the limit, as the file-size limit ends the process
+#: engine. Counted where the output is made, at start-up (outside any cell, so IPython's
+#: per-cell capture of ``write`` wraps the counter instead of replacing it): the
+#: kernel's messages cannot be counted instead, as its publishing socket drops what a
+#: slow reader cannot take.
+_LIMIT_STARTUP = """\
+import os, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # CPython ignores it; the default ends the process
+def _senderlab_limit(stream, written=[0], limit={limit}):
+    inner = stream.write
+    def write(text, *args, **kwargs):
+        written[0] += len(text)
+        if written[0] > limit:
+            os.kill(os.getpid(), signal.SIGXFSZ)
+        return inner(text, *args, **kwargs)
+    stream.write = write
+for _s in (sys.stdout, sys.stderr):
+    _senderlab_limit(_s)
+del _s, _senderlab_limit
+"""
 
 
 def serve_from(path: str, errors: list) -> None:
@@ -76,7 +97,13 @@ def run_in_kernel(sock: socket.socket, cells: list[str], output_mb: int) -> None
 
     work = Path.cwd()
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(_PREPARE)] + [nbformat.v4.new_code_cell(c) for c in cells]
+    ipython_dir = work / ".ipython-kernel"  # this sandbox's own: no user's startup files
+    startup = ipython_dir / "profile_default" / "startup"
+    startup.mkdir(parents=True, exist_ok=True)
+    (startup / "00-senderlab-grade-limit.py").write_text(_LIMIT_STARTUP.format(limit=output_mb * 1024 * 1024))
+    os.environ["IPYTHONDIR"] = str(ipython_dir)
+    prepare = "__import__('senderlab_grade.kernel_engine').kernel_engine._prepare()"
+    nb.cells = [nbformat.v4.new_code_cell(prepare)] + [nbformat.v4.new_code_cell(c) for c in cells]
     client = limited_client(
         nb, kernel_name=NATIVE_KERNEL_NAME, kernel_manager_class=this_python_kernel_manager(), allow_errors=True,
         timeout=None, startup_timeout=60, resources={"metadata": {"path": str(work)}},
@@ -89,6 +116,8 @@ def run_in_kernel(sock: socket.socket, cells: list[str], output_mb: int) -> None
         while not done.wait(0.25):
             proc = getattr(getattr(client.km, "provisioner", None), "process", None)
             if proc is not None and proc.poll() is not None:
+                if proc.returncode == -signal.SIGXFSZ:
+                    os._exit(OUTPUT_EXCEEDED)
                 print(f"the kernel died ({proc.returncode})", flush=True)
                 os._exit(KERNEL_DIED)
 

@@ -95,6 +95,9 @@ def agent_command(agent_args: list[str], *, hidden: list[Path] = (), sandboxed: 
     dirs = _package_dirs()
     args = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
             "--cap-drop", "ALL", "--hostname", "sandbox", "--clearenv"]  # fmt: skip
+    # The private /tmp first: the binds below go on top of it, so an installation that
+    # lives under /tmp (a CI checkout) stays visible while the rest of /tmp does not.
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     args += _system_binds()
     for d in dirs:
         if not _inside(Path(d), ["/usr", "/etc", "/opt"]):
@@ -103,7 +106,7 @@ def agent_command(agent_args: list[str], *, hidden: list[Path] = (), sandboxed: 
         h = Path(h).resolve()
         if _inside(h, dirs + ["/usr", "/etc", "/opt"]):
             args += ["--tmpfs", str(h)]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/tmp/work", "--chdir", "/tmp/work"]
+    args += ["--dir", "/tmp/work", "--chdir", "/tmp/work"]
     env = {
         "HOME": "/tmp/work", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
         "MALLOC_ARENA_MAX": "2", "SENDERLAB_GRADING": "1", "MPLBACKEND": "Agg", "NUMBA_CACHE_DIR": "/tmp/numba",
