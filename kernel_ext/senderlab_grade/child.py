@@ -1,6 +1,6 @@
 """The kernel manager that starts a Jupyter kernel running *this* interpreter.
 
-Shared by the grader's kernel engine (:mod:`senderlab_grade.kernel_engine`, inside the
+Shared by the grader's kernel engine (:mod:`senderlab_grade.agent`, inside the
 sandbox) and the tests that execute exercise notebooks. The grading of one notebook
 itself is :mod:`senderlab_grade.agent` (in the sandbox) and :mod:`senderlab_grade.grade`
 (outside it).

@@ -67,7 +67,7 @@ from .registry import default_exercises_dir, hidden_suite, visible_suite, visibl
 __all__ = ["limits", "graded", "grade_notebook", "grade_folder", "find_submissions", "feedback", "feedback_name"]
 
 #: Exit statuses of the agent when the kernel it started died, or printed too much
-#: (the kernel engine; :mod:`senderlab_grade.kernel_engine`).
+#: (the kernel engine; :mod:`senderlab_grade.agent`).
 KERNEL_DIED = 26
 OUTPUT_EXCEEDED = 25
 #: The longest test message the feedback shows.
