@@ -314,6 +314,10 @@ KERNEL_DIED = 26
 OUTPUT_EXCEEDED = 25
 
 
+#: The kernel's fingerprint of the library before the notebook ran (:func:`_prepare`).
+_baseline: dict = {}
+
+
 def _prepare() -> None:
     """The first cell, run in the kernel before the notebook's: the fingerprint of the
     library as it was before the notebook ran."""
