@@ -1,5 +1,7 @@
 """One real Dask ``LocalCluster`` for the cluster tests: two worker processes, one thread
-each, no dashboard, started once per session and closed at its end.
+each, no dashboard, started once per test module and closed at its end: a cluster left
+running (its nannies restart killed workers, its comms reconnect) would open and close
+descriptors under the later tests' leak checks.
 
 Dask is the ``cluster`` extra; ``make venv`` installs it (EXTRAS in the Makefile).
 """
@@ -11,7 +13,7 @@ import pytest
 import senderlab as ex
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ctx():
     with ex.cluster.dask_context(n_workers=2, threads_per_worker=1, dashboard_address=None) as c:
         c.client.wait_for_workers(2, timeout=60)
