@@ -22,13 +22,18 @@ import signal
 import threading
 import traceback
 import types
+from typing import TYPE_CHECKING, Any, Callable
 
 import senderlab
 from senderlab.algorithms import sync_wait as _sync_wait_mod
-from senderlab.core.consumer import consumer_receiver
+from senderlab.core.channels import channel, set_error_t, set_stopped_t, set_value_t
+from senderlab.core.outcome import consumer_receiver, require_one_value_signature
 
 from .recorder import recorder
 from .widget import FLUSH_HZ, FlowWidget
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["sender_run", "GRACE", "in_flight"]
 
@@ -38,48 +43,41 @@ GRACE = 0.3
 _SLICE = 0.05
 
 #: Runs still going in the background (the kernel's interrupt stops them).
-in_flight: set = set()
+in_flight: set[sender_run] = set()
 
 
-_LIBRARY_DIRS = tuple(os.path.dirname(m.__file__) + os.sep for m in (senderlab,)) + (os.path.dirname(__file__) + os.sep,)
+_LIBRARY_DIRS = (os.path.dirname(senderlab.__file__ or "") + os.sep, os.path.dirname(__file__) + os.sep)
 
 
 def _is_library_frame(filename: str) -> bool:
     return filename.startswith(_LIBRARY_DIRS)
 
 
-def running_loop():
+def running_loop() -> asyncio.AbstractEventLoop | None:
     import asyncio
 
     return asyncio._get_running_loop()
 
 
+#: How the run names the channel its operation completed on.
+_CHANNEL_NAMES: dict[channel, str] = {set_value_t: "value", set_error_t: "error", set_stopped_t: "stopped"}
+
+
 class _run_receiver(consumer_receiver):
-    """Records the one completion; offers the loop's scheduler and a stop token."""
+    """The consumer receiver (:mod:`senderlab.core.outcome`): records the one completion
+    and wakes the run; offers the loop's scheduler and a stop token."""
 
     __slots__ = ("loop", "run")
 
-    def __init__(self, loop, run) -> None:
-        consumer_receiver.__init__(self)
+    def __init__(self, loop: asyncio.AbstractEventLoop, run: sender_run) -> None:
         self.loop = loop
         self.run = run
+        consumer_receiver.__init__(self)
 
-    def set_value(self, *values) -> None:
-        self.result = values
-        self._complete(1)
-
-    def set_error(self, err) -> None:
-        self.result = err
-        self._complete(2)
-
-    def set_stopped(self) -> None:
-        self._complete(3)
-
-    def _complete(self, channel) -> None:
-        self.channel = channel
+    def _completed(self) -> None:
         self.run._completed()
 
-    def _scheduler(self):
+    def _scheduler(self) -> Any:
         if self._sch is None:
             self._sch = senderlab.asyncio_scheduler(self.loop)
         return self._sch
@@ -88,17 +86,14 @@ class _run_receiver(consumer_receiver):
         return "<%%sender receiver>"
 
 
-def check_one_value_signature(sndr) -> None:
+def check_one_value_signature(sndr: Any) -> None:
     """What ``sync_wait`` checks before connecting: one value signature, at most."""
-    sigs = senderlab.get_completion_signatures(sndr)
-    from senderlab.core.signatures import distinct_value_signatures
-
-    distinct = distinct_value_signatures(sigs)
-    if len(distinct) > 1:
-        raise TypeError(
-            f"%%sender: {sndr!r:.80} can complete with {len(distinct)} different value signatures "
-            f"({', '.join(map(repr, distinct))}); like sync_wait it needs exactly one. "
-            "End the cell with sndr | into_variant().")
+    require_one_value_signature(
+        senderlab.get_completion_signatures(sndr),
+        "%%sender",
+        "like sync_wait it needs exactly one. End the cell with sndr | into_variant().",
+        sndr,
+    )
 
 
 class sender_run:
@@ -108,25 +103,27 @@ class sender_run:
     ``"value"``, ``"error"`` or ``"stopped"`` and ``result`` holds the values tuple, the
     error or ``None``. ``trace`` is the :class:`~.recorder.trace_table` of its events."""
 
-    def __init__(self, sndr, *, title: str = "", speed: float = 1.0, animate: bool = True,
+    def __init__(self, sndr: Any, *, title: str = "", speed: float = 1.0, animate: bool = True,
                  blocking: bool = False, max_events: int | None = None) -> None:
         self.sndr = senderlab.as_sender(sndr, "%%sender")
         self.loop = None if blocking else running_loop()  # blocking: sync_wait, loop or not
         self.recorder = recorder("sync_wait" if self.loop is None else "%%sender", max_events=max_events)
         self.widget = FlowWidget(self.recorder, title=title, speed=speed, animate=animate)
-        self.widget.on_stop = self.request_stop
+        # FlowWidget declares both as None until set (widget.py): mypy infers type None.
+        self.widget.on_stop = self.request_stop  # type: ignore[assignment]
         if self.loop is not None:
-            self.widget.dispatch = self._post
-        self.channel = None
-        self.result = None
+            self.widget.dispatch = self._post  # type: ignore[assignment]
+        self.channel: str | None = None
+        self.result: Any = None
         self.full_traceback = ""
         self.interrupted = False
-        self.output = None  # the output area under a background run's widget
+        self.output: Any = None  # the output area under a background run's widget
         self._done = threading.Event()
-        self._receiver = None
+        self._receiver: _run_receiver | None = None
         self._reported = False
-        self._tick = None
-        self.on_finish = []  # callbacks(run), called once when the run has finished
+        self._tick: asyncio.TimerHandle | None = None
+        #: callbacks(run), called once when the run has finished
+        self.on_finish: list[Callable[[sender_run], object]] = []
 
     # -- results --------------------------------------------------------------------------
     @property
@@ -209,18 +206,19 @@ class sender_run:
             self._finish("stopped" if values is None else "value", values)
 
     def _run_on_loop(self) -> None:
+        assert self.loop is not None  # run() chose this way because there is a loop
         r = self._receiver = _run_receiver(self.loop, self)
         try:
             with self.recorder.connecting():
                 op = senderlab.connect(self.sndr, r)
             op.start()
         except BaseException:
-            if r.channel == 0:
+            if r.channel is None:
                 senderlab.remove_trace_sink(self.recorder.sink)
             raise
-        if r.channel == 0:
+        if r.channel is None:
             self._wait(GRACE)
-        if r.channel != 0:
+        if r.channel is not None:
             self._report()
         else:
             in_flight.add(self)
@@ -231,6 +229,8 @@ class sender_run:
         requests stop, waits for the stop to arrive and is re-raised."""
         import time
 
+        r = self._receiver
+        assert r is not None  # _run_on_loop made it before waiting
         deadline = time.monotonic() + seconds
         try:
             while not self._done.is_set() and time.monotonic() < deadline:
@@ -241,7 +241,7 @@ class sender_run:
             try:
                 self._done.wait(_sync_wait_mod.INTERRUPT_GRACE)  # sync_wait's grace, the same
             finally:
-                if self._receiver.channel != 0:
+                if r.channel is not None:
                     self._report()
                 else:
                     in_flight.add(self)
@@ -251,6 +251,7 @@ class sender_run:
     def _post(self, fn) -> None:
         """Queue ``fn`` as a callback of the loop, from whichever thread this is."""
         loop = self.loop
+        assert loop is not None  # only a run on a loop dispatches
         try:
             if running_loop() is loop:
                 loop.call_soon(fn)
@@ -262,8 +263,8 @@ class sender_run:
     def request_stop(self) -> None:
         """Ask the running operation to stop (the widget's stop button, an interrupt)."""
         r = self._receiver
-        if r is not None and r.channel == 0:
-            r._stop_source().request_stop()
+        if r is not None and r.channel is None:
+            r.request_stop()
 
     def _completed(self) -> None:
         """The receiver completed, on any thread."""
@@ -282,7 +283,8 @@ class sender_run:
         if not in_flight:
             _restore_sigint()
         r = self._receiver
-        channel = {1: "value", 2: "error", 3: "stopped"}[r.channel]
+        assert r is not None and r.channel is not None  # called once it completed
+        channel = _CHANNEL_NAMES[r.channel]
         self._finish(channel, r.result)
         out = self.output
         if out is not None:
@@ -304,6 +306,7 @@ class sender_run:
 
     # -- in the background: flushing the live stream, the interrupt button -----------------
     def _schedule_tick(self, delay: float = 1 / FLUSH_HZ) -> None:
+        assert self.loop is not None  # only a run on a loop goes on in the background
         self._tick = self.loop.call_later(delay, self._on_tick)
 
     def _on_tick(self) -> None:
@@ -316,7 +319,7 @@ class sender_run:
         self._schedule_tick(1 / FLUSH_HZ if self.recorder.count != before else 0.25)
 
 
-_saved_sigint = []  # the handler ours replaced, while ours is installed
+_saved_sigint: list[Any] = []  # the handler ours replaced, while ours is installed
 
 
 def _install_sigint() -> None:
@@ -343,8 +346,9 @@ def _restore_sigint() -> None:
         pass
 
 
-def _on_sigint(signum, frame) -> None:
+def _on_sigint(signum: int, frame: types.FrameType | None) -> None:
     """The kernel's interrupt button while background runs are in flight: stop them."""
     for run in list(in_flight):
         run.interrupted = True
-        run.loop.call_soon_threadsafe(run.request_stop)
+        if run.loop is not None:  # always: only runs on a loop go on in the background
+            run.loop.call_soon_threadsafe(run.request_stop)

@@ -123,7 +123,7 @@ class consumer_receiver(env):
     def __init__(self) -> None:
         self.channel: channel | None = None
         self.result: Any = None
-        self._sch = None
+        self._sch: Any = None  # the consumer's scheduler, made by _scheduler() when asked
         self._source: inplace_stop_source | None = None
         self._wake: Callable[[], object] | None = self._completed if self._has_completed else None
         self._fwd = self  # every query it answers forwards
