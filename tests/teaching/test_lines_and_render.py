@@ -46,6 +46,10 @@ def test_side_by_side_counts_each_column_and_shows_them_as_html():
     page = view._repr_html_()
     assert "<b>one</b> — 3 lines" in page and "<b>two</b> — 2 lines" in page
     assert "&lt;" not in page or "<pre" in page
+    # code as written whatever the page's stylesheet: left-aligned, never broken inside a word
+    # (how it lays out in JupyterLab and on the site: tests/browser/test_layout_browser.py)
+    assert page.count("white-space: pre; word-break: normal; overflow-wrap: normal") == 2, page
+    assert page.count("text-align: left") == 5, page
     with pytest.raises(TypeError, match=r"side_by_side takes a dict"):
         side_by_side([documented])
 
@@ -78,7 +82,7 @@ def test_the_equivalents_registry_runs_each_row_and_refuses_a_disagreement():
         return 86, ex.sync_wait(ex.just(42) | ex.then(lambda v: (v + 1) * 2))[0]
 
     assert len(table) == 1 and sequential() == (86, 86)
-    assert "| Sequential statements | `|` pipe chaining | `86` | `86` | ✅ |" in table.table()
+    assert "| Sequential statements | `|` pipe chaining | `86` | `86` | ✓ |" in table.table()
 
     @table.row("`throw`", "`set_error`")
     def wrong():

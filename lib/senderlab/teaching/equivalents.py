@@ -51,7 +51,7 @@ class equivalents:
         lines = ["| Regular C++ | Sender sub-language | plain Python gives | the sender gives | |",
                  "| --- | --- | --- | --- | :---: |"]
         for construct, equivalent, plain, sender in self.results():
-            lines.append(f"| {construct} | {equivalent} | `{plain!r}` | `{sender!r}` | ✅ |")
+            lines.append(f"| {construct} | {equivalent} | `{plain!r}` | `{sender!r}` | ✓ |")
         return "\n".join(lines)
 
     def __len__(self) -> int:

@@ -37,6 +37,14 @@ class svg:
         return f"<svg picture, {len(self.text)} characters>"
 
 
+# The style of code in an HTML output: left-aligned, lines and indentation kept, never
+# broken inside a word; a line longer than its box scrolls sideways.
+_CODE_STYLE = ("margin: 4px 0 0; padding: 0 0 4px; font-size: 80%; line-height: 1.4; text-align: left; "
+               "white-space: pre; word-break: normal; overflow-wrap: normal; overflow-x: auto; tab-size: 4")
+_ROW_STYLE = "display: flex; flex-wrap: wrap; gap: 0.5em 1.5em; align-items: flex-start; text-align: left"
+_COLUMN_STYLE = "flex: 1 1 24em; min-width: 0; text-align: left"
+
+
 class side_by_side:
     """Sources next to each other, as HTML, each titled with its line count.
 
@@ -52,11 +60,15 @@ class side_by_side:
         self.counts = {title: count_lines(text) for title, text in self.sources.items()}
 
     def _repr_html_(self) -> str:
+        # Inline styles, so that they win over the page's: JupyterLab's output area (and the
+        # site nbconvert writes) sets ``white-space: pre-wrap; word-break: break-all`` on
+        # <pre> and right-aligns table cells. Code keeps its lines and indentation and
+        # scrolls sideways in its column; columns wrap under each other when the area is narrow.
         columns = "".join(
-            f"<div style='flex: 1; min-width: 20em'><b>{html.escape(title)}</b> — {self.counts[title]} lines"
-            f"<pre style='font-size: 80%; overflow-x: auto'>{html.escape(text)}</pre></div>"
+            f"<div class='sl-sbs-column' style='{_COLUMN_STYLE}'><b>{html.escape(title)}</b> — {self.counts[title]} lines"
+            f"<pre class='sl-sbs-code' style='{_CODE_STYLE}'>{html.escape(text)}</pre></div>"
             for title, text in self.sources.items())
-        return f"<div style='display: flex; gap: 1em; align-items: flex-start'>{columns}</div>"
+        return f"<div class='sl-side-by-side' style='{_ROW_STYLE}'>{columns}</div>"
 
     def __repr__(self) -> str:
         return "side_by_side(" + ", ".join(f"{t}: {n} lines" for t, n in self.counts.items()) + ")"
