@@ -44,6 +44,7 @@ import sys
 import threading
 import time
 from concurrent.futures import Future
+from typing import Any
 
 import senderlab as ex
 
@@ -292,11 +293,12 @@ class echo_clients:
 
     def _reset_kept(self, stats) -> dict:
         if self.kept is None:
-            self._send("about to be reset")
+            self._send("about to be reset")  # opens the kept connection, or raises
         before = None if stats is None else stats.resets + stats.errors
         sock, self.kept = self.kept, None
+        assert sock is not None  # (opened above)
         _reset(sock)
-        report = {"action": "reset", "counted": None, "still_serving": None}
+        report: dict[str, Any] = {"action": "reset", "counted": None, "still_serving": None}
         if stats is None:
             return report
         report["counted"] = stats.wait_for(lambda s: s.resets + s.errors > before)
@@ -339,8 +341,8 @@ class echo_dashboard:
         # room on the right for the last tick label of an axis (the log axis's 10^3 ms)
         # the three share the output area's width (any from about 700 px up: a 1280 px window
         # with the file browser open), with room on the right for the log axis's last label
-        common = dict(height=220, min_width=220, sizing_mode="stretch_width", toolbar_location=None,
-                      min_border_right=28, min_border_left=44)
+        common: dict[str, Any] = dict(height=220, min_width=220, sizing_mode="stretch_width",
+                                      toolbar_location=None, min_border_right=28, min_border_left=44)
         conn = figure(title="open connections", x_axis_label="s", **common)
         conn.step("t", "open", source=self.series, mode="after", line_width=2)
         rate = figure(title="messages / s", x_axis_label="s", **common)
@@ -401,7 +403,7 @@ class echo_demo:
             backend = "asyncio" if self.loop is not None else "reactor"
         self.on_loop = backend == "asyncio" and self.loop is not None
         self.stats = echo_stats()
-        kw = dict(max_connections=max_connections, stats=self.stats)
+        kw: dict[str, Any] = dict(max_connections=max_connections, stats=self.stats)
         if self.on_loop:
             loop = self.loop
             kw["loop_factory"] = lambda: loop
@@ -414,8 +416,8 @@ class echo_demo:
         else:
             self.server.start_thread()
         self.clients = echo_clients(self.address, max_connections, on_done=self._after_action)
-        self.dashboard = None
-        self.panel = None
+        self.dashboard: echo_dashboard | None = None
+        self.panel: Any = None  # the ipywidgets.VBox, once widgets() made it (with the dashboard)
         self._tick = None
 
     # -- the widgets ----------------------------------------------------------------------------
@@ -445,7 +447,7 @@ class echo_demo:
         return self.panel
 
     def _on_tick(self) -> None:
-        if self.stopped:
+        if self.stopped or self.dashboard is None:  # (scheduled only once the dashboard exists)
             return
         self.dashboard.sample()
         self._tick = self.loop.call_later(SAMPLE_S, self._on_tick)
@@ -462,7 +464,7 @@ class echo_demo:
             self._show(text)
 
     def _show(self, text: str) -> None:
-        if self.panel is None or self.stopped:
+        if self.panel is None or self.dashboard is None or self.stopped:  # (a panel comes with its dashboard)
             return
         self.log.value = f"<code>{text}</code>"
         self.dashboard.sample()
@@ -496,7 +498,7 @@ class echo_demo:
             srv.join(CLIENT_TIMEOUT)
         # the clients end once their action in progress has its answer (or its error)
         self.clients.close(wait=not on_this_loop)
-        if self.panel is not None:
+        if self.panel is not None and self.dashboard is not None:  # (a panel comes with its dashboard)
             self.dashboard.sample()
             self.panel.children[0].value = f"<b>echo server (stopped)</b> {self.describe()}"
 
@@ -533,7 +535,7 @@ def describe_report(r: dict) -> str:
     return text
 
 
-def _size(n: int) -> str:
+def _size(n: float) -> str:
     for unit in ("B", "kB", "MB", "GB"):
         if n < 1000 or unit == "GB":
             return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"

@@ -112,9 +112,10 @@ def sender(line: str, cell: str | None = None):
     if opts["gpu"]:
         from . import gpu_demo
 
-        source = gpu_demo.prepare(ipython, source)
-        if source is None:
+        prepared = gpu_demo.prepare(ipython, source)
+        if prepared is None:
             return None
+        source = prepared
     sndr = evaluate_sender(ipython, source)
     if sndr is None:
         return None

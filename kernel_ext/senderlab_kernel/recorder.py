@@ -37,6 +37,7 @@ from __future__ import annotations
 import html
 import struct
 import threading
+from typing import Any
 
 __all__ = ["recorder", "trace_table", "KINDS", "RECORD", "MAX_NODES", "MAX_CHILDREN", "MAX_DEPTH", "MAX_EVENTS"]
 
@@ -69,20 +70,20 @@ class _node:
         self.parent = parent
         self.depth = depth
         self.kind = kind  # "consumer", "static", "dynamic", "await" or "fold"
-        self.children = []
-        self.fold = None  # this node's "+N more" child, once it has one
+        self.children: list[_node] = []
+        self.fold: _node | None = None  # this node's "+N more" child, once it has one
         self.folded = 0  # operations folded into this (fold) node
         self.seq = 0  # an await's position in its task
         self.awaits = 0  # a task's awaits so far
-        self.channel = None  # how the operation completed (final state, for tests and the table)
-        self.payload = None
-        self.sender = None  # the sender connected, until its label is made
-        self.label = None
-        self.shares = None  # a split sharing its source with this earlier split node
-        self.rep = self  # the node of the loop's first round this one is drawn on, collapsed
-        self.group = None  # the first round's top node, for a node of a later round
+        self.channel: str | None = None  # how the operation completed (final state, for tests and the table)
+        self.payload: str | None = None
+        self.sender: Any = None  # the sender connected, until its label is made
+        self.label: str | None = None
+        self.shares: _node | None = None  # a split sharing its source with this earlier split node
+        self.rep: _node = self  # the node of the loop's first round this one is drawn on, collapsed
+        self.group: _node | None = None  # the first round's top node, for a node of a later round
         self.iterations = 0  # a loop's first round: how many rounds it stands for
-        self.heads = None  # algorithm -> this node's first dynamic child of that algorithm
+        self.heads: dict[str, _node] | None = None  # algorithm -> this node's first dynamic child of that algorithm
 
 
 def _rep(node) -> _node:
@@ -101,26 +102,26 @@ class recorder:
         if max_events is not None and (not isinstance(max_events, int) or max_events < 1):
             raise ValueError(f"max_events must be a positive int, not {max_events!r}")
         self.max_events = MAX_EVENTS if max_events is None else max_events
-        self.truncated = {}  # kind -> events past the cap, not recorded
-        self._raw = []  # trace_events as the sink saw them, in order
-        self._roots = set()  # ops connected with no parent while connecting() was active
-        self._tid = None
+        self.truncated: dict[str, int] = {}  # kind -> events past the cap, not recorded
+        self._raw: list[Any] = []  # trace_events as the sink saw them, in order
+        self._roots: set[int] = set()  # ops connected with no parent while connecting() was active
+        self._tid: int | None = None
         self._home = threading.get_ident()
         self._drained = 0
         self._op_count = 0
         self._cap_op: int | None = None  # operations numbered up to here when the cap was reached
         self.nodes = [_node(0, None, consumer, None, 0, "consumer")]
-        self._vis = {}  # op id -> node
-        self._started = set()  # ops started (a child connected later is dynamic)
-        self.ops = {}  # op id -> operation number (1, 2, ... in connect order)
-        self.events = []  # (ms, trace_event) of this run, for the table
+        self._vis: dict[int, _node] = {}  # op id -> node
+        self._started: set[int] = set()  # ops started (a child connected later is dynamic)
+        self.ops: dict[int, int] = {}  # op id -> operation number (1, 2, ... in connect order)
+        self.events: list[tuple[float, Any]] = []  # (ms, trace_event) of this run, for the table
         self.records = bytearray()
-        self.strings = []
-        self._string_index = {}
-        self.lanes = []
-        self._lane_index = {}
-        self._t0 = None
-        self._splits = {}  # id(split sender) -> (its first node, the sender, kept alive)
+        self.strings: list[str] = []
+        self._string_index: dict[str, int] = {}
+        self.lanes: list[str] = []
+        self._lane_index: dict[str, int] = {}
+        self._t0: int | None = None
+        self._splits: dict[int, tuple[_node, Any]] = {}  # id(split sender) -> (its first node, the sender, kept alive)
         self.graph_version = 0
 
     # -- collecting (any thread) --------------------------------------------------------

@@ -53,11 +53,11 @@ class FlowWidget(anywidget.AnyWidget):
     graph = traitlets.Dict().tag(sync=True)
     status = traitlets.Unicode("running").tag(sync=True)
     result = traitlets.Unicode("").tag(sync=True)
-    error_chain = traitlets.List().tag(sync=True)
+    error_chain: traitlets.List[int] = traitlets.List().tag(sync=True)
     speed = traitlets.Float(1.0).tag(sync=True)
     animate = traitlets.Bool(True).tag(sync=True)
     trace = traitlets.Bytes(b"").tag(sync=True)
-    strings = traitlets.List().tag(sync=True)
+    strings: traitlets.List[str] = traitlets.List().tag(sync=True)
     finished_at = traitlets.Float(0.0).tag(sync=True)  # ms since the epoch; a view opened
     # long after (a saved notebook) starts on the final picture instead of replaying
 

@@ -177,7 +177,9 @@ class _then_sender(adaptor_sender):
 
 class _upon_error_sender(_then_sender):
     __slots__ = ()
-    _fast_step = None  # no fusion: only then chains fuse
+    # No fusion: only then chains fuse. The hook is optional (core declares it None) and
+    # this switches then's back off; mypy sees only then's method here.
+    _fast_step = None  # type: ignore[assignment]
     _tag = "upon_error"
     _one_value_signature = False  # the predecessor's values pass through
     _receiver = _upon_error_receiver
@@ -186,7 +188,7 @@ class _upon_error_sender(_then_sender):
 
 class _upon_stopped_sender(_then_sender):
     __slots__ = ()
-    _fast_step = None
+    _fast_step = None  # type: ignore[assignment]  # as in _upon_error_sender
     _tag = "upon_stopped"
     _one_value_signature = False
     _receiver = _upon_stopped_receiver

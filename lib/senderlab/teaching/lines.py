@@ -28,15 +28,17 @@ def source_of(obj) -> str:
     try:
         text = textwrap.dedent(inspect.getsource(obj))
     except (OSError, TypeError) as e:
-        text = _class_source(obj) if isinstance(obj, type) else None
-        if text is None:
+        found = _class_source(obj) if isinstance(obj, type) else None
+        if found is None:
             raise TypeError(f"source_of: no source for {obj!r} ({e}); pass its source text as a string instead") from None
+        text = found
     docstrings: set[int] = set()
     for node in ast.walk(ast.parse(text)):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body:
             first = node.body[0]
             if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
-                docstrings.update(range(first.lineno, first.end_lineno + 1))
+                end = first.end_lineno  # ast.parse sets it; typeshed has it Optional for hand-made nodes
+                docstrings.update(range(first.lineno, (end if end is not None else first.lineno) + 1))
     return "\n".join(line for i, line in enumerate(text.splitlines(), 1) if i not in docstrings)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import html
 import itertools
+from typing import Any
 
 from .render import CHANNEL_COLOURS, svg
 
@@ -109,7 +110,8 @@ class _after_op:
 class _result_receiver:
     def __init__(self, clock: virtual_clock) -> None:
         self.clock = clock
-        self.result = None
+        #: (virtual time, channel name, values / error / None) once it completed.
+        self.result: tuple[float, str, Any] | None = None
 
     def set_value(self, *values) -> None:
         self.result = (self.clock.now, "value", values)
