@@ -35,25 +35,48 @@ Every sender (``impls-for<Tag>`` members in brackets):
     object with ``start()``.
 
 A sender adaptor with one predecessor (:class:`adaptor_sender`, which has ``child``)
-usually needs no operation state of its own: its operation is the child's, connected
-to a receiver that implements the adaptor's completion. It then defines, instead of
-``_connect``:
+defines, instead of ``_connect``, one of two hooks. Most need no operation state of
+their own: their operation is the child's, connected to a receiver that implements the
+adaptor's completion. They define:
 
 ``_make_receiver(self, rcvr, env)`` [``complete``]
     the receiver the child is connected to. Its ``set_value``, ``set_error`` and
     ``set_stopped`` are the per-channel completion (a :class:`forwarding_receiver`
     subclass overrides the channels it changes and forwards the others to ``rcvr``);
-    ``env`` is ``FWD-ENV`` of the outer receiver's environment, what the child sees.
+    ``env`` is what the child sees, by default ``FWD-ENV`` of the outer receiver's
+    environment. State that lives as long as the operation may live in the receiver
+    (``let_value``'s second operation: a loop re-arms such a receiver in place).
+``_get_env(self, env)`` [``get-env``] (optional)
+    the environment the child sees, given the outer receiver's: ``write_env`` joins its
+    own in front. Default: ``FWD-ENV(env)``.
 ``_fast_step(self, rcvr, env)`` (optional)
     a fast path that connects several levels at once (``then`` fusion). It is used
     only while the fast paths are on, that is, while tracing and checked mode are off.
+
+An adaptor that does more than complete differently (starts something else first,
+holds a completion while another operation runs) has an operation state of its own:
+
+``_get_state(self, rcvr, env)`` [``get-state``]
+    returns an :class:`adaptor_state`: the operation state, which the generic connect
+    makes the child's receiver and gives the child's operation (``child_op``). ``env``
+    is ``FWD-ENV`` of the outer receiver's environment; the state's ``env`` is what the
+    child sees. The state's methods are the remaining hooks: ``start()`` [``start``]
+    (default: start the child's operation), ``set_value``/``set_error``/``set_stopped``
+    [``complete``] (default: forward to ``rcvr``) and, for a second operation
+    ``_get_state`` connects to :class:`second_receiver`, ``second_value``/
+    ``second_error``/``second_stopped`` (stdexec's per-algorithm second receiver).
+    ``schedule_from`` (store the completion, start the hop), ``starts_on`` (start the
+    hop, then the child) and ``finally_`` are such states.
 
 The generic connect walks down a chain of such adaptors in a loop, one level per
 iteration, so a chain of thousands of adaptors connects without recursion: at each
 level it resolves the domain (the sender's late domain, else the receiver
 environment's) and lets it transform the sender, emits the trace event when tracing,
-then builds the child's receiver and goes on with the child. A leaf's ``_connect``
-ends the walk.
+then builds the child's receiver (or state) and goes on with the child. A leaf's
+``_connect`` ends the walk; the states passed are then given their children's
+operations, innermost first, and the outermost operation is returned. While tracing,
+the walk ends at a stateful level instead, whose ``_connect`` connects its child with a
+connect of its own (so the trace shows each state's start and completion).
 
 The worked example: ``then`` (:mod:`senderlab.algorithms.then`) is
 ``_tag = "then"``, ``get_completion_signatures`` (the value channel replaced by ``f``'s
@@ -102,6 +125,12 @@ _await_outside_task: Any = None
 # Filled by senderlab.core.trace at import: the object whose ``begin``/``finish`` the
 # generic connect calls while tracing (the tracing hook; core/sender does not import it).
 _trace_hook: Any = None
+
+
+# The kinds of generic adaptor (basic_sender._generic), from the hooks a class defines:
+_RECEIVER = 1  # _make_receiver: the child's operation and a receiver, which sees FWD-ENV
+_RECEIVER_ENV = 2  # _make_receiver and _get_env: the same, with an environment of its own
+_STATE = 3  # _get_state: an operation state of its own around the child's
 
 
 class ProtocolError(RuntimeError):
@@ -163,9 +192,10 @@ class basic_sender:
 
     __slots__ = ("_dom", "_cs")
     _tag = "sender"
-    #: Whether ``connect`` goes on to ``child`` through ``_make_receiver`` (set for
-    #: each :class:`adaptor_sender` subclass that does not define its own ``_connect``).
-    _generic = False
+    #: How ``connect`` goes on to ``child``: 0 for a leaf (``_connect`` ends the walk),
+    #: else ``_RECEIVER``, ``_RECEIVER_ENV`` or ``_STATE`` (set for each
+    #: :class:`adaptor_sender` subclass from the hooks it defines).
+    _generic = 0
     _fast_step = None
     _completion_domain_is_late = True
     _own_connect = False
@@ -196,6 +226,7 @@ class basic_sender:
             env = get_env(rcvr)
         sndr = self
         trace = None  # while tracing: the trace hook's record of the levels connected
+        states = None  # the adaptor_state of each stateful level passed, outermost first
         while True:
             d = sndr._dom
             # The rule is late_domain's; this only skips the call where both caches
@@ -215,24 +246,47 @@ class basic_sender:
                     continue
             if _tracing:
                 rcvr, trace = _trace_hook.begin(sndr, rcvr, env, trace)
-            if not sndr._generic:
+            g = sndr._generic
+            if g == _RECEIVER:
+                fe = env._fwd if isinstance(env, _env_cls) else None  # FWD-ENV(env), cached on env
+                if fe is None:
+                    fe = fwd_env(env)
+                step = sndr._fast_step if not _tracing else None
+                if step is not None:
+                    child, rcvr = step(rcvr, fe)
+                else:
+                    child = sndr.child
+                    rcvr = sndr._make_receiver(rcvr, fe)
+                env = fe
+            elif not g or (g == _STATE and trace is not None):
+                # A leaf; or, while tracing, a stateful level: its _connect connects the
+                # child (a nested connect, which the trace shows as that level's child).
                 break
-            fe = env._fwd if isinstance(env, _env_cls) else None  # FWD-ENV(env), cached on env
-            if fe is None:
-                fe = fwd_env(env)
-            step = sndr._fast_step if not _tracing else None
-            if step is not None:
-                child, rcvr = step(rcvr, fe)
-            else:
+            elif g == _STATE:
+                fe = env._fwd if isinstance(env, _env_cls) else None
+                if fe is None:
+                    fe = fwd_env(env)
+                st = sndr._get_state(rcvr, fe)
+                if states is None:
+                    states = [st]
+                else:
+                    states.append(st)
                 child = sndr.child
-                rcvr = sndr._make_receiver(rcvr, fe)
+                rcvr = st
+                env = st.env
+            else:  # _RECEIVER_ENV: a receiver with an environment of its own
+                env = sndr._get_env(env)
+                child = sndr.child
+                rcvr = sndr._make_receiver(rcvr, env)
             sndr = child if isinstance(child, basic_sender) else as_sender(child)
-            env = fe
             if sndr._own_connect and not _tracing:
-                return sndr.connect(rcvr)  # its own connect: a fast path of its own
+                op = sndr.connect(rcvr)  # its own connect: a fast path of its own
+                return op if states is None else _nest(states, op)
         if trace is None:
-            return sndr._connect(rcvr, env)
-        return _trace_hook.finish(sndr, rcvr, env, trace)
+            op = sndr._connect(rcvr, env)
+        else:
+            op = _trace_hook.finish(sndr, rcvr, env, trace)
+        return op if states is None else _nest(states, op)
 
     @property
     def tag(self) -> str:
@@ -356,16 +410,36 @@ class adaptor_sender(basic_sender):
 
     def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)
-        # Generic: its completion is a receiver (_make_receiver), its operation the child's.
-        cls._generic = cls._connect is adaptor_sender._connect and cls._make_receiver is not adaptor_sender._make_receiver
+        # Generic (walked by connect) unless it writes its own _connect.
+        if cls._connect is not adaptor_sender._connect:
+            cls._generic = 0
+        elif cls._get_state is not adaptor_sender._get_state:
+            cls._generic = _STATE
+        elif cls._make_receiver is not adaptor_sender._make_receiver:
+            cls._generic = _RECEIVER_ENV if cls._get_env is not adaptor_sender._get_env else _RECEIVER
+        else:
+            cls._generic = 0
 
     def _make_receiver(self, rcvr: Any, env: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _get_env(self, env: Any) -> Any:
+        """[``get-env``] The environment of the child's receiver, given the outer
+        receiver's; by default its FWD-ENV ([exec.fwd.env])."""
+        return fwd_env(env)
+
+    def _get_state(self, rcvr: Any, env: Any) -> adaptor_state:  # pragma: no cover - abstract
+        raise NotImplementedError
+
     def _connect(self, rcvr: Any, env: Any) -> Any:
-        # What connect does for one level; for callers holding one sender and its env.
-        fe = fwd_env(env)
-        return self.child.connect(self._make_receiver(rcvr, fe))
+        # What connect does for one level (tracing ends its walk at a stateful level and
+        # calls this); for callers holding one sender and its env.
+        g = self._generic
+        if g == _STATE:
+            st = self._get_state(rcvr, fwd_env(env))
+            st.child_op = self.child.connect(st)
+            return st
+        return self.child.connect(self._make_receiver(rcvr, self._get_env(env)))
 
     def _late_domain(self):
         # Iterative, so that a chain of thousands of adaptors does not recurse.
@@ -551,6 +625,73 @@ class forwarding_receiver:
 
     def get_env(self) -> Any:
         return self.env
+
+
+class adaptor_state(forwarding_receiver):
+    """What ``_get_state`` returns [``get-state``]: the operation state of an adaptor
+    with state of its own, around its child's operation, and the child's receiver.
+
+    ``rcvr`` is the outer receiver; ``env`` the environment the child sees (``get_env``;
+    FWD-ENV of the outer one unless ``_get_state`` gives another); ``child_op`` the
+    child's operation, which the generic connect fills in after ``_get_state``. The
+    defaults, each a hook to override:
+
+    * ``start()`` [``start``]: starts the child's operation;
+    * ``set_value``, ``set_error``, ``set_stopped`` [``complete``]: the child's
+      completion, forwarded to ``rcvr``;
+    * ``second_value``, ``second_error``, ``second_stopped``: the completion of a second
+      operation the state runs, connected to ``second_receiver(state, env)`` (the hop of
+      ``schedule_from``, the final sender of ``finally_``): error and stopped are
+      forwarded to ``rcvr``, a value must be handled by the subclass.
+    """
+
+    __slots__ = ("child_op",)
+
+    child_op: Any
+
+    def start(self) -> None:
+        self.child_op.start()
+
+    def second_value(self, *values: Any) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def second_error(self, err: Any) -> None:
+        self.rcvr.set_error(err)
+
+    def second_stopped(self) -> None:
+        self.rcvr.set_stopped()
+
+
+class second_receiver:
+    """The receiver of an :class:`adaptor_state`'s second operation: each channel calls
+    the state's ``second_*`` method (stdexec writes one such receiver per algorithm)."""
+
+    __slots__ = ("state", "env")
+
+    def __init__(self, state: adaptor_state, env: Any) -> None:
+        self.state = state
+        self.env = env
+
+    def set_value(self, *values: Any) -> None:
+        self.state.second_value(*values)
+
+    def set_error(self, err: Any) -> None:
+        self.state.second_error(err)
+
+    def set_stopped(self) -> None:
+        self.state.second_stopped()
+
+    def get_env(self) -> Any:
+        return self.env
+
+
+def _nest(states: list, op: Any) -> Any:
+    """Give each state passed by the walk of ``connect`` (outermost first) its child's
+    operation, innermost first; return the outermost operation."""
+    for st in reversed(states):
+        st.child_op = op
+        op = st
+    return op
 
 
 def child_attrs(child: Any) -> Any:
