@@ -42,13 +42,13 @@ import threading
 
 from ..contexts.inline import inline_scheduler
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
-from ..core.env import _MISSING, env as _env, fwd_env, get_env, get_scheduler, get_stop_token, prop
-from ..core.sender import as_sender, forwarding_receiver, is_sender, sender_adaptor_closure
+from ..core.env import _MISSING, env as _env, get_env, get_scheduler, get_stop_token, prop
+from ..core.sender import adaptor_state, as_sender, is_sender, second_receiver, sender_adaptor_closure
 from ..core.signatures import get_completion_signatures
 from ..core.stop_token import never_stop_token
 from ..core.scheduler import is_scheduler, same_scheduler
 from ._concurrency_util import ERROR_SCHEDULER, STOPPED_SCHEDULER, VALUE_SCHEDULER, check_scheduler
-from .schedule_from import _ERROR, _STOPPED, _VALUE, _schedule_from_op, _schedule_from_sender
+from .schedule_from import _schedule_from_sender, hop_state
 
 __all__ = ["affine_on"]
 
@@ -56,8 +56,16 @@ _get_ident = threading.get_ident
 _UNSTOPPABLE = prop(get_stop_token, never_stop_token())
 
 
-class _affine_op(_schedule_from_op):
+class _affine_state(hop_state):
+    """A hop (``schedule_from``'s state) whose predecessor's completion is sent at once
+    when it happens inline, inside ``start``, with the operation started on ``sch``."""
+
     __slots__ = ("here", "starting")
+
+    def __init__(self, rcvr: Any, env: Any, here: bool) -> None:
+        hop_state.__init__(self, rcvr, env)
+        self.here = here  # started on sch's agent (rule 3)
+        self.starting = 0  # the thread inside start(), while here
 
     def start(self) -> None:
         if self.here:
@@ -69,45 +77,23 @@ class _affine_op(_schedule_from_op):
         else:
             self.child_op.start()
 
+    def set_value(self, *values: Any) -> None:
+        if self.starting == _get_ident():
+            self.rcvr.set_value(*values)
+        else:
+            self._store(set_value_t, values)
 
-class _affine_receiver:
-    """The predecessor's receiver: completes at once when inline on ``sch``'s agent,
-    otherwise stores the completion and starts the hop."""
-
-    __slots__ = ("op", "env")
-
-    def __init__(self, op, env) -> None:
-        self.op = op
-        self.env = env
-
-    def set_value(self, *values) -> None:
-        op = self.op
-        if op.starting == _get_ident():
-            op.rcvr.set_value(*values)
-            return
-        op.kind = _VALUE
-        op.payload = values
-        op.sched_op.start()
-
-    def set_error(self, err) -> None:
-        op = self.op
-        if op.starting == _get_ident():
-            op.rcvr.set_error(err)
-            return
-        op.kind = _ERROR
-        op.payload = err
-        op.sched_op.start()
+    def set_error(self, err: Any) -> None:
+        if self.starting == _get_ident():
+            self.rcvr.set_error(err)
+        else:
+            self._store(set_error_t, err)
 
     def set_stopped(self) -> None:
-        op = self.op
-        if op.starting == _get_ident():
-            op.rcvr.set_stopped()
-            return
-        op.kind = _STOPPED
-        op.sched_op.start()
-
-    def get_env(self):
-        return self.env
+        if self.starting == _get_ident():
+            self.rcvr.set_stopped()
+        else:
+            self._store(set_stopped_t, None)
 
 
 _CHANNEL_SCHEDULERS = ((set_value_t, VALUE_SCHEDULER), (set_error_t, ERROR_SCHEDULER), (set_stopped_t, STOPPED_SCHEDULER))
@@ -141,16 +127,13 @@ class _affine_on_sender(_schedule_from_sender):
                 return False
         return True
 
-    def _connect(self, rcvr, env):
-        fenv = fwd_env(env)
+    def _get_state(self, rcvr, env):
         if self.already_affine():
-            return self.child.connect(forwarding_receiver(rcvr, fenv))
-        op = _affine_op(rcvr, _env(_UNSTOPPABLE, fenv))
-        op.here = same_scheduler(get_scheduler(env, None), self.sch)
-        op.starting = 0
-        op.child_op = self.child.connect(_affine_receiver(op, fenv))
-        op.sched_op = self._ssndr.connect(op)
-        return op
+            return adaptor_state(rcvr, env)  # the child's completion, forwarded
+        st = _affine_state(rcvr, env, same_scheduler(get_scheduler(env, None), self.sch))
+        # The hop sees a stop token that is never stopped (see the module docstring).
+        st.second_op = self._ssndr.connect(second_receiver(st, _env(_UNSTOPPABLE, env)))
+        return st
 
     def get_completion_signatures(self, env=None):
         if self.already_affine():

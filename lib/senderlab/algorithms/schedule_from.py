@@ -31,8 +31,8 @@ from typing import Any
 
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.domain import DEFAULT
-from ..core.env import _MISSING, fwd_env
-from ..core.sender import adaptor_sender, as_sender, is_sender, sender_adaptor_closure
+from ..core.env import _MISSING
+from ..core.sender import adaptor_sender, adaptor_state, as_sender, is_sender, second_receiver, sender_adaptor_closure
 from ..core.signatures import get_completion_signatures
 from ..core.domain import scheduler_domain
 from ..core.scheduler import is_scheduler
@@ -40,74 +40,58 @@ from ._concurrency_util import check_scheduler, checked_schedule, hop_signatures
 
 __all__ = ["schedule_from", "continues_on"]
 
-_VALUE, _ERROR, _STOPPED = set_value_t, set_error_t, set_stopped_t  # which channel completed
 
+class hop_state(adaptor_state):
+    """The operation state of a hop [``get-state``]: the predecessor's completion is
+    stored [``complete``], then the second operation (``schedule(sch)``) is started;
+    its ``set_value()`` sends the stored completion from where it runs, its error or
+    stopped is sent instead (the stored completion is dropped). ``finally_`` is the
+    same state with its final sender as the second operation."""
 
-class _schedule_from_op:
-    """The operation state; it is also the receiver of the ``schedule(sch)`` operation."""
+    __slots__ = ("second_op", "channel", "payload")
 
-    __slots__ = ("rcvr", "env", "child_op", "sched_op", "kind", "payload")
+    second_op: Any
 
-    def __init__(self, rcvr, env) -> None:
+    def __init__(self, rcvr: Any, env: Any) -> None:
         self.rcvr = rcvr
         self.env = env
-        self.kind = None  # the channel tag, once the predecessor completed
-        self.payload = None
+        self.channel: Any = None  # the channel tag, once the predecessor completed
+        self.payload: Any = None
 
-    def start(self) -> None:
-        self.child_op.start()
+    # -- [complete]: the predecessor's completion is kept, then the hop starts --------
+    def _store(self, channel: Any, payload: Any) -> None:
+        self.channel = channel
+        self.payload = payload
+        self.child_op = None  # done with it (stdexec's finally destroys it here)
+        self.second_op.start()
 
-    # -- the receiver of schedule(sch): runs on sch ------------------------------------
-    def set_value(self) -> None:
-        kind, p = self.kind, self.payload
+    def set_value(self, *values: Any) -> None:
+        self._store(set_value_t, values)
+
+    def set_error(self, err: Any) -> None:
+        self._store(set_error_t, err)
+
+    def set_stopped(self) -> None:
+        self._store(set_stopped_t, None)
+
+    # -- the second operation's completion ---------------------------------------------
+    def second_value(self, *ignored: Any) -> None:
+        ch, p = self.channel, self.payload
         self.payload = None
-        if kind is _VALUE:
+        if ch is set_value_t:
             self.rcvr.set_value(*p)
-        elif kind is _ERROR:
+        elif ch is set_error_t:
             self.rcvr.set_error(p)
         else:
             self.rcvr.set_stopped()
 
-    def set_error(self, err) -> None:
+    def second_error(self, err: Any) -> None:
         self.payload = None
         self.rcvr.set_error(err)
 
-    def set_stopped(self) -> None:
+    def second_stopped(self) -> None:
         self.payload = None
         self.rcvr.set_stopped()
-
-    def get_env(self):
-        return self.env
-
-
-class _store_receiver:
-    """The predecessor's receiver: stores the completion, then starts the hop."""
-
-    __slots__ = ("op", "env")
-
-    def __init__(self, op, env) -> None:
-        self.op = op
-        self.env = env
-
-    def set_value(self, *values) -> None:
-        op = self.op
-        op.kind = _VALUE
-        op.payload = values
-        op.sched_op.start()
-
-    def set_error(self, err) -> None:
-        op = self.op
-        op.kind = _ERROR
-        op.payload = err
-        op.sched_op.start()
-
-    def set_stopped(self) -> None:
-        op = self.op
-        op.kind = _STOPPED
-        op.sched_op.start()
-
-    def get_env(self):
-        return self.env
 
 
 class _schedule_from_sender(adaptor_sender):
@@ -123,12 +107,11 @@ class _schedule_from_sender(adaptor_sender):
         self._ssndr = checked_schedule(self._tag, sch)
         self._attrs = None
 
-    def _connect(self, rcvr, env):
-        fenv = fwd_env(env)
-        op = _schedule_from_op(rcvr, fenv)
-        op.child_op = self.child.connect(_store_receiver(op, fenv))
-        op.sched_op = self._ssndr.connect(op)
-        return op
+    def _get_state(self, rcvr, env):
+        # The predecessor and the hop both see the consumer's (forwarded) environment.
+        st = hop_state(rcvr, env)
+        st.second_op = self._ssndr.connect(second_receiver(st, env))
+        return st
 
     def get_env(self):
         a = self._attrs
