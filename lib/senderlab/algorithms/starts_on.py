@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.env import _MISSING, fwd_env
-from ..core.sender import adaptor_sender, as_sender, forwarding_receiver, is_sender
+from ..core.env import _MISSING
+from ..core.sender import adaptor_sender, adaptor_state, as_sender, is_sender, second_receiver
 from ..core.signatures import get_completion_signatures
 from ..core.domain import scheduler_domain
 from ..core.scheduler import is_scheduler
@@ -34,30 +34,19 @@ from ._concurrency_util import check_scheduler, checked_schedule, hop_signatures
 __all__ = ["starts_on"]
 
 
-class _starts_on_op:
-    """The operation state; also the receiver of ``schedule(sch)``."""
+class _starts_on_state(adaptor_state):
+    """[``get-state``]: the hop first, then ``sndr``; ``sndr``'s completion is the
+    whole's (the default ``complete``)."""
 
-    __slots__ = ("rcvr", "env", "sched_op", "child_op")
+    __slots__ = ("second_op",)
 
-    def __init__(self, rcvr, env) -> None:
-        self.rcvr = rcvr
-        self.env = env
+    second_op: Any
 
     def start(self) -> None:
-        self.sched_op.start()
+        self.second_op.start()  # schedule(sch)
 
-    # -- the receiver of schedule(sch) ------------------------------------------------
-    def set_value(self) -> None:
-        self.child_op.start()
-
-    def set_error(self, err) -> None:
-        self.rcvr.set_error(err)
-
-    def set_stopped(self) -> None:
-        self.rcvr.set_stopped()
-
-    def get_env(self):
-        return self.env
+    def second_value(self, *ignored: Any) -> None:
+        self.child_op.start()  # on sch's execution resource
 
 
 class _starts_on_sender(adaptor_sender):
@@ -72,11 +61,11 @@ class _starts_on_sender(adaptor_sender):
         self.child = child
         self._ssndr = checked_schedule("starts_on", sch)
 
-    def _connect(self, rcvr, env):
-        op = _starts_on_op(rcvr, fwd_env(env))
-        op.child_op = self.child.connect(forwarding_receiver(rcvr, sched_env(self.sch, env)))
-        op.sched_op = self._ssndr.connect(op)
-        return op
+    def _get_state(self, rcvr, env):
+        # sndr sees get_scheduler answer sch; the hop, the consumer's environment.
+        st = _starts_on_state(rcvr, sched_env(self.sch, env))
+        st.second_op = self._ssndr.connect(second_receiver(st, env))
+        return st
 
     def _late_domain(self):
         d = adaptor_sender._late_domain(self)
