@@ -29,85 +29,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.channels import set_error_t, set_stopped_t, set_value_t
-from ..core.env import _MISSING, empty_env, fwd_env, get_completion_scheduler, get_env
-from ..core.sender import as_sender, basic_sender, no_late_domain
+from ..core.channels import set_value_t
+from ..core.env import _MISSING, empty_env, get_completion_scheduler, get_env
+from ..core.sender import adaptor_sender, as_sender, no_late_domain, second_receiver
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ._concurrency_util import sched_env
 from ._util import pipeable
+from .schedule_from import hop_state
 
 __all__ = ["finally_"]
-
-
-class _finally_op:
-    """The operation state; also the receiver of ``sndr``."""
-
-    __slots__ = ("rcvr", "env", "op1", "op2", "channel", "result")
-
-    def __init__(self, rcvr, env) -> None:
-        self.rcvr = rcvr
-        self.env = env
-        self.op1 = None
-        self.op2 = None
-        self.channel = None
-        self.result = None
-
-    def start(self) -> None:
-        self.op1.start()
-
-    # -- the receiver of sndr: keep the completion, run final --------------------------
-    def _then_final(self, channel, result) -> None:
-        self.channel = channel
-        self.result = result
-        self.op1 = None  # stdexec destroys the first operation before starting final
-        self.op2.start()
-
-    def set_value(self, *values) -> None:
-        self._then_final(set_value_t, values)
-
-    def set_error(self, err) -> None:
-        self._then_final(set_error_t, err)
-
-    def set_stopped(self) -> None:
-        self._then_final(set_stopped_t, None)
-
-    def get_env(self):
-        return self.env
-
-    # -- final completed with set_value: deliver sndr's completion ---------------------
-    def _deliver(self) -> None:
-        ch, res = self.channel, self.result
-        self.result = None
-        if ch is set_value_t:
-            self.rcvr.set_value(*res)
-        elif ch is set_error_t:
-            self.rcvr.set_error(res)
-        else:
-            self.rcvr.set_stopped()
-
-
-class _final_receiver:
-    __slots__ = ("op", "env")
-
-    def __init__(self, op, env) -> None:
-        self.op = op
-        self.env = env
-
-    def set_value(self, *ignored) -> None:
-        self.op._deliver()
-
-    def set_error(self, err) -> None:
-        op = self.op
-        op.result = None
-        op.rcvr.set_error(err)
-
-    def set_stopped(self) -> None:
-        op = self.op
-        op.result = None
-        op.rcvr.set_stopped()
-
-    def get_env(self):
-        return self.env
 
 
 def _channels(cs) -> set:
@@ -117,8 +47,11 @@ def _channels(cs) -> set:
     return out
 
 
-class _finally_sender(basic_sender):
-    __slots__ = ("child", "final")
+class _finally_sender(adaptor_sender):
+    """``finally_``: a hop (``schedule_from``'s state, :class:`hop_state`) whose second
+    operation is ``final`` instead of ``schedule(sch)``."""
+
+    __slots__ = ("final",)
     _tag = "finally"
 
     def __init__(self, child, final) -> None:
@@ -132,19 +65,18 @@ class _finally_sender(basic_sender):
             sch = get_completion_scheduler(next(iter(chans)))(get_env(self.child), None)
             if sch is not None:
                 return sched_env(sch, env)
-        return fwd_env(env)
+        return env
 
-    def _connect(self, rcvr, env):
+    def _get_state(self, rcvr, env):
         for s in self.final._signatures().value_sigs:
             if s.arity:
                 raise TypeError(
                     f"finally_: the final sender {self.final!r} completes with {s!r}; it must be a sender of "
                     "no values (set_value()). Drop its values with then(lambda *_: None)"
                 )
-        op = _finally_op(rcvr, fwd_env(env))
-        op.op2 = self.final.connect(_final_receiver(op, self._final_env(env)))
-        op.op1 = self.child.connect(op)
-        return op
+        st = hop_state(rcvr, env)
+        st.second_op = self.final.connect(second_receiver(st, self._final_env(env)))
+        return st
 
     _late_domain = no_late_domain  # its attributes name no domain
 
