@@ -15,8 +15,8 @@ that is not a sender, completes with ``set_error``.
 from __future__ import annotations
 
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
-from ..core.env import _MISSING, env as _env, fwd_env, get_completion_scheduler, get_env, get_scheduler, prop
-from ..core.domain import completion_domain, env_domain, scheduler_domain
+from ..core.env import _MISSING, env as _env, get_completion_scheduler, get_env, get_scheduler, prop
+from ..core.domain import env_domain, scheduler_domain
 from ..core.sender import as_sender, adaptor_sender, basic_sender, forwarding_receiver
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ._concurrency_util import forwarded_attrs
@@ -180,19 +180,26 @@ class _let_sender(adaptor_sender):
         r = self._sch = None if sch is None else (sch, scheduler_domain(sch))
         return r
 
-    def _connect(self, rcvr, env):
-        fe = env._fwd if isinstance(env, _env) else None  # fwd_env(env), cached on env
-        if fe is None:
-            fe = fwd_env(env)
-        return self.child.connect(self._receiver(rcvr, fe, self.f, self))
+    # -- [exec.let]'s complete: f's sender connected and started in place -------------
+    def _make_receiver(self, rcvr, env):
+        # The receiver holds the let state (f's values and the second operation), so
+        # the operation is the predecessor's, and a loop may re-arm it in place.
+        return self._receiver(rcvr, env, self.f, self)
 
     def get_env(self):
         # Where the whole operation completes depends on the sender f returns, so the
-        # predecessor's completion schedulers and domain are not forwarded.
-        return forwarded_attrs(self.child)
+        # predecessor's completion schedulers and domain are not forwarded. Below a
+        # let_* that is the same filter again: skip it (a long chain, without recursion).
+        c = self.child
+        while isinstance(c, _let_sender):
+            c = c.child
+        return forwarded_attrs(c)
 
     def _completion_domain(self):
-        return completion_domain(self)
+        # What completion_domain(self) finds in those attributes, which hide the
+        # predecessor's domain and completion schedulers: none. (Asking would build the
+        # attributes of every let_* below, one nested call each.)
+        return None
 
     def get_completion_signatures(self, env=None):
         cs = get_completion_signatures(self.child, env)
