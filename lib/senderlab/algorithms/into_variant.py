@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.channels import set_value_t
-from ..core.env import _MISSING, fwd_env
+from ..core.env import _MISSING
 from ..core.sender import adaptor_sender, forwarding_receiver
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ._util import pipeable
@@ -34,8 +34,8 @@ class _into_variant_sender(adaptor_sender):
         self._dom = self._cs = _MISSING
         self.child = child
 
-    def _connect(self, rcvr, env):
-        return self.child.connect(_into_variant_receiver(rcvr, fwd_env(env)))
+    def _make_receiver(self, rcvr, env):
+        return _into_variant_receiver(rcvr, env)
 
     def get_completion_signatures(self, env=None):
         cs = get_completion_signatures(self.child, env)

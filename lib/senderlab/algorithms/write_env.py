@@ -26,8 +26,13 @@ class _write_env_sender(adaptor_sender):
         self.child = child
         self.env = e
 
-    def _connect(self, rcvr, env):
-        return self.child.connect(forwarding_receiver(rcvr, _env(self.env, env)))
+    # [exec.write.env]: the child sees JOIN-ENV(e, env), the outer environment whole
+    # (not only its forwarding queries); every channel is forwarded.
+    def _get_env(self, env):
+        return _env(self.env, env)
+
+    def _make_receiver(self, rcvr, env):
+        return forwarding_receiver(rcvr, env)
 
     def get_completion_signatures(self, env=None):
         return get_completion_signatures(self.child, _env(self.env, env))
