@@ -37,9 +37,10 @@ class svg:
         return f"<svg picture, {len(self.text)} characters>"
 
 
-# The style of code in an HTML output: left-aligned, lines and indentation kept, never
+# The style of code in an HTML output: monospace, left-aligned, lines and indentation kept, never
 # broken inside a word; a line longer than its box scrolls sideways.
-_CODE_STYLE = ("margin: 4px 0 0; padding: 0 0 4px; font-size: 80%; line-height: 1.4; text-align: left; "
+_CODE_STYLE = ("margin: 4px 0 0; padding: 0 0 4px; font-family: var(--jp-code-font-family, monospace); "
+               "font-size: 80%; line-height: 1.4; text-align: left; "
                "white-space: pre; word-break: normal; overflow-wrap: normal; overflow-x: auto; tab-size: 4")
 _ROW_STYLE = "display: flex; flex-wrap: wrap; gap: 0.5em 1.5em; align-items: flex-start; text-align: left"
 _COLUMN_STYLE = "flex: 1 1 24em; min-width: 0; text-align: left"
