@@ -84,8 +84,8 @@ def main(argv=None) -> int:
         if exercise not in visible_suites():
             print(f"{a.notebook}: which exercise is this? Give --exercise (one of {', '.join(visible_suites())})", file=sys.stderr)
             return 2
-        g = grade_notebook(a.notebook, exercise, _limits(a), a.exercises_dir, a.engine)
-        print(feedback(a.notebook.name, {exercise: g}, []))
+        graded = grade_notebook(a.notebook, exercise, _limits(a), a.exercises_dir, a.engine)
+        print(feedback(a.notebook.name, {exercise: graded}, []))
         return 0
     if a.command == "release":
         from .notebooks import release_all

@@ -30,6 +30,12 @@ import socket
 import struct
 import threading
 import time
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from senderlab.io import asyncio_context, io_context
 
 __all__ = ["serve", "echo_client", "reset_client"]
 
@@ -48,7 +54,9 @@ class serve:
         self.max_connections = max_connections
         self.results: list = []
         self.errors: list = []
-        self.loop = self._thread = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self.ctx: io_context | asyncio_context
         if backend == "reactor":
             self.ctx = ex.io.io_context()
         else:
@@ -129,12 +137,12 @@ class serve:
             self._main = self.ctx.spawn(main, on_error=self.errors.append)
 
         if self.loop is not None:
-            self._thread = threading.Thread(target=self.loop.run_forever, name="echo-exercise", daemon=True)
-            self._thread.start()
+            thread = self._thread = threading.Thread(target=self.loop.run_forever, name="echo-exercise", daemon=True)
+            thread.start()
             self._call(begin)
         else:
             begin()
-            self.ctx.start_thread(name="echo-exercise")
+            cast("io_context", self.ctx).start_thread(name="echo-exercise")  # (no loop: the reactor)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -155,7 +163,8 @@ class serve:
             time.sleep(0.01)
         if self.loop is not None:
             self.loop.call_soon_threadsafe(self.loop.stop)
-            self._thread.join(10)
+            if self._thread is not None:  # (started with the loop, in __enter__)
+                self._thread.join(10)
             self.ctx.close()
             self.loop.close()
         else:

@@ -133,7 +133,7 @@ class _recorder:
     __slots__ = ("result", "done", "env", "loop")
 
     def __init__(self, env, loop) -> None:
-        self.result = None
+        self.result: tuple[str, Any] | None = None  # (channel, values / error / None)
         self.done = threading.Event()
         self.env = env
         self.loop = loop
@@ -149,7 +149,8 @@ class _recorder:
 
     def _finish(self, result) -> None:
         if self.done.is_set():
-            raise AssertionError(f"the operation completed twice: first {self.result[0]}, then {result[0]}")
+            first = self.result[0] if self.result is not None else None  # (set before done)
+            raise AssertionError(f"the operation completed twice: first {first}, then {result[0]}")
         self.result = result
         self.done.set()
         if self.loop is not None:

@@ -59,6 +59,8 @@ def hidden_suite(exercise: str, exercises_dir: Path | None = None) -> suite | No
     if not path.is_file():
         return None
     spec = importlib.util.spec_from_file_location(f"senderlab_grade_hidden_{exercise.replace('-', '_')}", path)
+    if spec is None or spec.loader is None:  # (a .py file always has both)
+        raise ImportError(f"{path}: Python cannot load it as a module; a hidden suite is a .py file")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     s = getattr(mod, "tests", None)

@@ -30,7 +30,9 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
 __all__ = ["probe", "agent_command", "sandbox_status"]
 
@@ -48,6 +50,13 @@ class sandbox_status:
         return f"sandbox_status({self.sandboxed}, {self.why!r})"
 
 
+def _import_root(mod: ModuleType) -> str:
+    """The directory a package of ours was imported from (its folder's parent)."""
+    if mod.__file__ is None:  # a namespace package; senderlab and senderlab_grade are not
+        raise RuntimeError(f"{mod.__name__} has no __file__: install senderlab as a regular package")
+    return str(Path(mod.__file__).resolve().parent.parent)
+
+
 def _package_dirs() -> list[str]:
     """The directories this interpreter loads Python code from: its installation, the
     venv, and the roots of the senderlab packages (an editable install points there)."""
@@ -59,7 +68,7 @@ def _package_dirs() -> list[str]:
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
         dirs.add(sysconfig.get_path(key))
     for mod in (senderlab, senderlab_grade):
-        dirs.add(str(Path(mod.__file__).resolve().parent.parent))
+        dirs.add(_import_root(mod))
     dirs.add(str(Path(sys.executable).resolve().parent))
     return sorted({d for d in dirs if d and Path(d).exists()})
 
@@ -82,7 +91,7 @@ def _inside(path: Path, dirs: list[str]) -> bool:
     return any(path == Path(d) or Path(d) in path.parents for d in dirs)
 
 
-def agent_command(agent_args: list[str], *, hidden: list[Path] = (), sandboxed: bool = True,
+def agent_command(agent_args: list[str], *, hidden: Sequence[Path] = (), sandboxed: bool = True,
                   keep_fds: tuple[int, ...] = ()) -> list[str]:  # fmt: skip
     """The command that runs ``python -m senderlab_grade.agent *agent_args``: inside a
     bubblewrap sandbox when ``sandboxed``, with every path of ``hidden`` (exercises,
@@ -122,7 +131,7 @@ def agent_command(agent_args: list[str], *, hidden: list[Path] = (), sandboxed: 
 
     import senderlab_grade
 
-    roots = dict.fromkeys(str(Path(m.__file__).resolve().parent.parent) for m in (senderlab, senderlab_grade))
+    roots = dict.fromkeys(_import_root(m) for m in (senderlab, senderlab_grade))
     args += ["--setenv", "PYTHONPATH", os.pathsep.join(roots)]
     return args + ["--", *python]
 

@@ -7,6 +7,8 @@ depth of the stack at each attempt, so a retry that only survives because the li
 high still fails.
 """
 
+from types import FrameType
+
 import senderlab as ex
 
 from senderlab_grade.suite import outcome_of, sandboxed, suite
@@ -44,7 +46,8 @@ class _untraced:
 def _depth() -> int:
     import sys
 
-    f, d = sys._getframe(1), 0
+    f: FrameType | None = sys._getframe(1)
+    d = 0
     while f is not None:
         d += 1
         f = f.f_back

@@ -79,7 +79,10 @@ def read_log(log) -> dict:
     for item in log:
         if type(item) is not tuple and item.kind == "connect" and item.parent in bulks:
             child_of[item.op] = item.parent
-    open_windows, outside, threads, done = set(), 0, set(), []
+    open_windows: set[int] = set()  # the bulk operations whose chunks may be running
+    threads: set[str] = set()
+    done: list[tuple] = []
+    outside = 0
     marks = 0
     for item in log:
         if type(item) is tuple:  # a mark (a trace_event may be a tuple subclass)
