@@ -153,11 +153,7 @@ def test_code_side_by_side_is_left_aligned_indented_and_never_broken_mid_word(co
     report: list[str] = []
     with wb.chromium_page(1280) as page:
         try:
-            page.goto(f"{base}/lab/tree/code.ipynb?token={token}", timeout=60_000)
-            page.wait_for_function(
-                "() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
-                timeout=60_000)
-            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            wb.run_all(page, base, token, "code.ipynb", widgets=0)  # no %%sender widget here
             page.wait_for_function(ALL_RUN, timeout=120_000, polling=200)
             errors = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
             assert errors.count() == 0, errors.all_inner_texts()
