@@ -23,8 +23,15 @@ __all__ = ["SAME", "pack", "unpack", "run_then", "run_chunk", "apply_patches", "
 #: Marks, in what :func:`outgoing` returns, a value the caller already holds unchanged.
 SAME = "senderlab.cluster.same"
 
-_BLOCK = 1 << 20  # elements compared at a time (an early difference stops the comparison)
-_SCRATCH = 1 << 20  # bytes of rows a chunk copies, runs and compares at a time
+#: Bytes of rows of the widest array per call of ``f`` while some array is watched: the
+#: temporaries ``f`` makes for its rows stay under glibc's mmap threshold (128 KiB), so
+#: they come from the heap. (Dask's worker processes set ``MALLOC_TRIM_THRESHOLD_``,
+#: which keeps that threshold from growing: a 1 MiB temporary there is a fresh ``mmap``
+#: and 256 page faults on every call, three times the cost of the saxpy itself.)
+_CALL = 1 << 16
+#: Bytes of rows of the widest array copied and compared at a time: small enough to stay
+#: in the cache between the copy, the calls and the comparison.
+_SCRATCH = 1 << 20
 
 
 def pack(values, src, dirty) -> tuple:
@@ -49,18 +56,19 @@ def run_then(f, cv):
     return pack(out, osrc, frozenset(s for s in osrc if s is not None))
 
 
-def _same(before: np.ndarray, after: np.ndarray) -> bool:
-    """Whether the rows are bit for bit the same: compared a block at a time into one
-    reused buffer, stopping at the first block that differs."""
+def _same(before: np.ndarray, after: np.ndarray, buf: np.ndarray) -> bool:
+    """Whether the rows are bit for bit the same: compared as int64 (uint8 where the
+    size is not a multiple of 8; the uint8 comparison is 8x slower) ``buf.size`` at a
+    time into ``buf``, stopping at the first part that differs."""
     if not (before.flags.c_contiguous and after.flags.c_contiguous) or before.dtype.hasobject:
         return bool(np.array_equal(before, after))
     b, a = before.reshape(-1).view(np.uint8), after.reshape(-1).view(np.uint8)
     if b.size % 8 == 0:
         b, a = b.view(np.int64), a.view(np.int64)
-    buf = np.empty(min(_BLOCK, b.size), dtype=bool)
-    for i in range(0, b.size, _BLOCK):
-        out = buf[: min(_BLOCK, b.size - i)]
-        np.not_equal(b[i : i + _BLOCK], a[i : i + _BLOCK], out=out)
+    step = buf.size
+    for i in range(0, b.size, step):
+        out = buf[: min(step, b.size - i)]
+        np.not_equal(b[i : i + step], a[i : i + step], out=out)
         if out.any():
             return False
     return True
@@ -70,49 +78,55 @@ def run_chunk(f, chunked: bool, begin: int, end: int, cv):
     """One chunk of a ``bulk``: ``f(i, *values)`` for ``i`` in ``[begin, end)``, or
     ``f(b, e, *values)`` for ``bulk_chunked`` over sub-ranges covering it.
 
-    The chunk goes a *block* of about ``_SCRATCH`` bytes of rows at a time: it copies the
-    block's rows of every array into a scratch buffer, runs the calls of those indices,
-    and compares; a call ``f(i)`` (``f(b, e)``) may write rows ``i`` (``[b, e)``) of the
-    arrays, and the blocks where it did are sent back. (Blocks keep the copy small enough
-    to stay in the cache; ``bulk_chunked`` lets the implementation choose its chunks.)
-    Returns ``(j, b, e, rows, ...)``: for each array value ``j``, each run ``[b, e)`` of
-    changed blocks and those rows. A write to rows of other indices is not returned."""
+    A call ``f(i)`` (``f(b, e)``) may write rows ``i`` (``[b, e)``) of the writable
+    arrays; the chunk finds the arrays it wrote by watching them: it copies a *block* of
+    about ``_SCRATCH`` bytes of their rows into a scratch buffer, runs the calls of those
+    indices (``bulk_chunked``: ``_CALL`` bytes of rows per call), and compares. An array
+    seen written is watched no more: its rows from that block to the end of the chunk
+    are sent back without looking (the unchanged ones hold the caller's values anyway).
+    Once no array is watched (all written, or none writable: NumPy's writeable flag,
+    which travels with the array), the rest of the chunk is one call. So an array that
+    is written costs one small block of comparison, and one that is only read a copy
+    and a comparison in the cache. Returns ``(j, b, e, rows, ...)``: for each written
+    array value ``j``, its rows ``[b, e)``. A write to rows of other indices is not
+    returned."""
     values = cv[:-1]
-    # A read-only array (NumPy's writeable flag, which travels with it) cannot be written:
-    # it is neither watched nor sent back.
     arrays = [(j, v) for j, v in enumerate(values)
               if isinstance(v, np.ndarray) and v.ndim and len(v) > begin and v.flags.writeable]
     if not arrays:
         _calls(f, chunked, begin, end, values)
         return ()
     row_bytes = max(max(v[:1].nbytes for _, v in arrays), 1)
-    step = max(1, _SCRATCH // row_bytes)
-    scratch = [np.empty((min(step, end - begin),) + v.shape[1:], v.dtype) for _, v in arrays]
-    runs: list = [[] for _ in arrays]  # per array: [begin, end] of runs of changed blocks
-    # Once a block of an array has changed, the rest of the chunk's rows of that array are
-    # sent back without looking (unchanged rows hold the caller's values anyway): an
-    # array that is written is compared once, an array that is only read in every block.
-    watched = [True] * len(arrays)
-    for b in range(begin, end, step):
-        e = min(b + step, end)
-        for k, ((_, v), buf) in enumerate(zip(arrays, scratch)):
-            if watched[k]:
-                rows = v[b:e]
-                np.copyto(buf[: len(rows)], rows)
-        _calls(f, chunked, b, e, values)
-        for k, ((_, v), buf) in enumerate(zip(arrays, scratch)):
-            rows = v[b:e]
-            if len(rows) and (not watched[k] or not _same(buf[: len(rows)], rows)):
-                watched[k] = False
-                r = runs[k]
-                if r and r[-1][1] == b:
-                    r[-1][1] = b + len(rows)
-                else:
-                    r.append([b, b + len(rows)])
+    per_call = max(1, _CALL // row_bytes)
+    per_block = max(1, _SCRATCH // row_bytes // per_call) * per_call
+    since: list = [None] * len(arrays)  # per array: where the rows sent back begin
+    scratch: list = [None] * len(arrays)
+    buf = np.empty(max(1, _SCRATCH // 8), dtype=bool)
+    # The first block is one call's rows: what it writes tells which arrays are written
+    # before much is copied.
+    b, size = begin, per_call
+    while b < end:
+        watched = [k for k, s in enumerate(since) if s is None]
+        if not watched:
+            _calls(f, chunked, b, end, values)
+            break
+        e = min(b + size, end)
+        for k in watched:
+            rows = arrays[k][1][b:e]
+            if scratch[k] is None or len(scratch[k]) < len(rows):
+                scratch[k] = np.empty((min(per_block, end - b),) + rows.shape[1:], rows.dtype)
+            np.copyto(scratch[k][: len(rows)], rows)
+        for c in range(b, e, per_call):
+            _calls(f, chunked, c, min(c + per_call, e), values)
+        for k in watched:
+            rows = arrays[k][1][b:e]
+            if not _same(scratch[k][: len(rows)], rows, buf):
+                since[k] = b
+        b, size = e, per_block
     out: list = []
-    for (j, v), r in zip(arrays, runs):
-        for b, e in r:
-            out += (j, b, e, v[b:e])  # a view: only this chunk writes these rows
+    for (j, v), s in zip(arrays, since):
+        if s is not None:
+            out += (j, s, end, v[s:end])  # a view: only this chunk writes these rows
     return tuple(out)
 
 
