@@ -81,19 +81,19 @@ class _affine_state(hop_state):
         if self.starting == _get_ident():
             self.rcvr.set_value(*values)
         else:
-            self._store(set_value_t, values)
+            hop_state.set_value(self, *values)
 
     def set_error(self, err: Any) -> None:
         if self.starting == _get_ident():
             self.rcvr.set_error(err)
         else:
-            self._store(set_error_t, err)
+            hop_state.set_error(self, err)
 
     def set_stopped(self) -> None:
         if self.starting == _get_ident():
             self.rcvr.set_stopped()
         else:
-            self._store(set_stopped_t, None)
+            hop_state.set_stopped(self)
 
 
 _CHANNEL_SCHEDULERS = ((set_value_t, VALUE_SCHEDULER), (set_error_t, ERROR_SCHEDULER), (set_stopped_t, STOPPED_SCHEDULER))
@@ -103,6 +103,8 @@ class _affine_on_sender(_schedule_from_sender):
     """``affine_on(sndr, sch)`` (P3552R1 9.1)."""
 
     __slots__ = ("_skip",)
+
+    _skip: Any  # already_affine()'s answer, once computed
     _tag = "affine_on"
 
     def __init__(self, sch, child) -> None:

@@ -14,6 +14,8 @@ that is not a sender, completes with ``set_error``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _MISSING, env as _env, get_completion_scheduler, get_env, get_scheduler, prop
 from ..core.domain import env_domain, scheduler_domain
@@ -92,9 +94,9 @@ class _let_receiver(forwarding_receiver):
         self.env = env
         self.f = f
         self.sndr = sndr
-        self.op2 = None
-        self.args = None
-        self.inner = None  # the inner sender's receiver, made at the first completion
+        self.op2: Any = None
+        self.args: tuple | None = None
+        self.inner: Any = None  # the inner sender's receiver, made at the first completion
 
     def _rearm(self) -> None:
         """Back to the just-connected state: the last inner operation and its values go."""
@@ -149,7 +151,8 @@ class _let_value_receiver(_let_receiver):
 class _let_error_receiver(_let_receiver):
     __slots__ = ()
 
-    set_error = _let_receiver._run  # set_error(err)
+    def set_error(self, err: Any) -> None:
+        self._run(err)
 
 
 class _let_stopped_receiver(_let_receiver):
@@ -164,8 +167,8 @@ _INNER = (set_value_t(...), set_error_t(Exception), set_stopped_t())
 class _let_sender(adaptor_sender):
     __slots__ = ("f", "_sch")
     _tag = "let_value"
-    _channel = set_value_t
-    _receiver = _let_value_receiver
+    _channel: Any = set_value_t
+    _receiver: type[_let_receiver] = _let_value_receiver
 
     def __init__(self, child, f) -> None:
         self._dom = self._cs = _MISSING

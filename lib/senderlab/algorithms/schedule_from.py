@@ -58,21 +58,25 @@ class hop_state(adaptor_state):
         self.channel: Any = None  # the channel tag, once the predecessor completed
         self.payload: Any = None
 
-    # -- [complete]: the predecessor's completion is kept, then the hop starts --------
-    def _store(self, channel: Any, payload: Any) -> None:
-        self.channel = channel
-        self.payload = payload
-        self.child_op = None  # done with it (stdexec's finally destroys it here)
+    # -- [complete]: the predecessor's completion is kept, then the hop starts (the
+    # -- child's operation is done with: stdexec's finally destroys it here). Written
+    # -- out per channel: a call less on every hop.
+    def set_value(self, *values: Any) -> None:
+        self.channel = set_value_t
+        self.payload = values
+        self.child_op = None
         self.second_op.start()
 
-    def set_value(self, *values: Any) -> None:
-        self._store(set_value_t, values)
-
     def set_error(self, err: Any) -> None:
-        self._store(set_error_t, err)
+        self.channel = set_error_t
+        self.payload = err
+        self.child_op = None
+        self.second_op.start()
 
     def set_stopped(self) -> None:
-        self._store(set_stopped_t, None)
+        self.channel = set_stopped_t
+        self.child_op = None
+        self.second_op.start()
 
     # -- the second operation's completion ---------------------------------------------
     def second_value(self, *ignored: Any) -> None:

@@ -44,7 +44,7 @@ adaptor's completion. They define:
     ``set_stopped`` are the per-channel completion (a :class:`forwarding_receiver`
     subclass overrides the channels it changes and forwards the others to ``rcvr``);
     ``env`` is what the child sees, by default ``FWD-ENV`` of the outer receiver's
-    environment. State that lives as long as the operation may live in the receiver
+    environment, and must be the receiver's ``get_env()``. State that lives as long as the operation may live in the receiver
     (``let_value``'s second operation: a loop re-arms such a receiver in place).
 ``_get_env(self, env)`` [``get-env``] (optional)
     the environment the child sees, given the outer receiver's: ``write_env`` joins its
@@ -76,7 +76,9 @@ then builds the child's receiver (or state) and goes on with the child. A leaf's
 ``_connect`` ends the walk; the states passed are then given their children's
 operations, innermost first, and the outermost operation is returned. While tracing,
 the walk ends at a stateful level instead, whose ``_connect`` connects its child with a
-connect of its own (so the trace shows each state's start and completion).
+connect of its own: the trace's record of one walk starts the operation that walk ended
+at, which would skip a state's ``start``. (A traced chain of stateful adaptors therefore
+nests one connect per state.)
 
 The worked example: ``then`` (:mod:`senderlab.algorithms.then`) is
 ``_tag = "then"``, ``get_completion_signatures`` (the value channel replaced by ``f``'s
@@ -224,7 +226,7 @@ class basic_sender:
             env = rcvr.get_env()
         except AttributeError:
             env = get_env(rcvr)
-        sndr = self
+        sndr: Any = self  # a basic_sender; an adaptor_sender where _generic says so
         trace = None  # while tracing: the trace hook's record of the levels connected
         states = None  # the adaptor_state of each stateful level passed, outermost first
         while True:
@@ -408,6 +410,8 @@ class adaptor_sender(basic_sender):
 
     __slots__ = ("child",)
 
+    child: Any
+
     def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)
         # Generic (walked by connect) unless it writes its own _connect.
@@ -563,7 +567,7 @@ class sender_closure(sender_adaptor_closure):
 
     __slots__ = ("_cls", "_arg")
 
-    def __init__(self, cls: type, arg: Any) -> None:
+    def __init__(self, cls: type[Any], arg: Any) -> None:
         self._cls = cls
         self._arg = arg
 
