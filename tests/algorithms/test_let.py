@@ -313,3 +313,22 @@ def test_let_value_signatures_keep_the_other_channels_and_are_inexact():
 def test_let_value_of_a_sender_without_values_changes_nothing():
     cs = ex.get_completion_signatures(ex.just_stopped() | ex.let_value(lambda: ex.just()))
     assert list(cs) == [ex.set_stopped_t()] and cs.exact
+
+
+def test_a_chain_of_5000_let_value_connects_and_runs_without_recursion():
+    # let_* is walked by the generic connect's loop (no nested connect per level); each
+    # inner sender completes from the run_loop's queue, so completions do not nest.
+    loop = ex.run_loop()
+    sch = loop.get_scheduler()
+    sndr = ex.just(0)
+    for _ in range(5000):
+        sndr = sndr | ex.let_value(lambda x: ex.schedule(sch) | ex.then(lambda: x + 1))
+    got = []
+
+    class R:
+        def set_value(self, *v):
+            got.append(v)
+
+    ex.start(ex.connect(sndr, R()))
+    assert loop.run_until(lambda: bool(got))
+    assert got == [(5000,)]

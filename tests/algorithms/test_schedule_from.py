@@ -200,3 +200,26 @@ def test_under_checked_mode_with_threads(ctx):
         ex.start(ex.connect(ex.just(1) | continues_on(ctx.get_scheduler()), R()))
         assert done.wait(EVENTUALLY)
     assert got == [((1,), "dest")]
+
+
+# -- the generic operation: deep chains ---------------------------------------------------
+
+
+def test_a_chain_of_3000_hops_connects_and_runs_without_recursion():
+    # Each hop's state is made by the one loop of the generic connect (no nested
+    # connect per level), and each hop completes from the run_loop's queue (no nesting).
+    loop = ex.run_loop()
+    sch = loop.get_scheduler()
+    sndr = ex.just(0)
+    for _ in range(3000):
+        sndr = sndr | ex.then(lambda x: x + 1) | continues_on(sch) | ex.finally_(ex.just())
+    got = []
+
+    class R:
+        def set_value(self, *v):
+            got.append(v)
+
+    op = ex.connect(sndr, R())
+    ex.start(op)
+    assert loop.run_until(lambda: bool(got))
+    assert got == [(3000,)]

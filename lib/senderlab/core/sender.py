@@ -654,7 +654,12 @@ class adaptor_state(forwarding_receiver):
     child_op: Any
 
     def start(self) -> None:
-        self.child_op.start()
+        # The default start is the child's: down a chain of states that keep it, in a
+        # loop (a deep chain of hops starts without recursion).
+        op = self.child_op
+        while type(op).start is _default_start:
+            op = op.child_op
+        op.start()
 
     def second_value(self, *values: Any) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -664,6 +669,9 @@ class adaptor_state(forwarding_receiver):
 
     def second_stopped(self) -> None:
         self.rcvr.set_stopped()
+
+
+_default_start = adaptor_state.start
 
 
 class second_receiver:
