@@ -7,7 +7,11 @@ What is measured (``f = lambda x: x + 1``; every case computes 10 from 0):
     - built each iteration: the ``just(0) | then(f) ...`` expression is evaluated every time;
     - unfusable: ``then(f) | upon_error(g)`` alternating (10 + 10 adaptors), prebuilt; the
       library cannot fuse a run of ``then`` into one receiver here;
-    - ``sync_wait(just(0))`` alone: the fixed cost of connect, start and sync_wait.
+    - ``sync_wait(just(0))`` alone: the fixed cost of connect, start and sync_wait;
+    - let_value: ``just(0) | let_value(lambda x: just(f(x)))`` ten times, prebuilt;
+    - continues_on: ``just(0) | then(f) | continues_on(inline)`` ten times, prebuilt;
+    - starts_on: ``starts_on(inline, ... | then(f))`` nested ten deep, prebuilt
+      (``inline`` is ``inline_scheduler()``: the algorithms' own cost, no queue).
 * plain Python: ten calls ``x = f(x)``.
 * asyncio: ``loop.run_until_complete(ten_awaits())``, where the coroutine does ten
   ``x = await af(x)`` of a trivial ``async def af``; one loop is reused, a new coroutine
@@ -93,6 +97,15 @@ def senderlab_cases(stack: contextlib.ExitStack) -> list[Case]:
 
     fixed = just(0)
 
+    inline = ex.inline_scheduler()
+    lets = just(0)
+    hops = just(0)
+    starts = just(0)
+    for _ in range(10):
+        lets = lets | ex.let_value(lambda x: just(f(x)))
+        hops = hops | then(f) | ex.continues_on(inline)
+        starts = ex.starts_on(inline, starts | then(f))
+
     def built_each_iteration():
         return sync_wait(
             just(0) | then(f) | then(f) | then(f) | then(f) | then(f)
@@ -105,6 +118,9 @@ def senderlab_cases(stack: contextlib.ExitStack) -> list[Case]:
         Case("senderlab_unfusable", "senderlab, then/upon_error x10, prebuilt",
              lambda: sync_wait(unfusable), (10,)),
         Case("senderlab_just", "senderlab, sync_wait(just(0)) alone", lambda: sync_wait(fixed), (0,)),
+        Case("senderlab_let", "senderlab, let_value x10, prebuilt", lambda: sync_wait(lets), (10,)),
+        Case("senderlab_continues_on", "senderlab, then|continues_on x10, prebuilt", lambda: sync_wait(hops), (10,)),
+        Case("senderlab_starts_on", "senderlab, starts_on x10 nested, prebuilt", lambda: sync_wait(starts), (10,)),
     ]
 
 
