@@ -182,3 +182,28 @@ class _counting_op:
     def start(self) -> None:
         self.sch.starts += 1
         self.op.start()
+
+
+def naive_retry_op(*, checks_stop: bool = True) -> str:
+    """The source of a wrong answer to the retry exercises (10 and 11): a ``retry_op``
+    whose ``failed()`` restarts the child from inside ``set_error``, so the stack grows
+    by a start per failure (a recursion where a trampoline is asked for). With
+    ``checks_stop=False`` it ignores a stop request too. The answer's ``retry_receiver``
+    and ``retry_sender`` come from the reference solution around it."""
+    stop_check = ("        if ex.get_stop_token(ex.get_env(self.rcvr)).stop_requested():\n"
+                  "            self.rcvr.set_stopped()\n"
+                  "            return\n") if checks_stop else ""
+    return ("class retry_op(ex.operation_state):\n"
+            "    def __init__(self, child, rcvr):\n"
+            "        self.child = child\n"
+            "        self.rcvr = rcvr\n"
+            "\n"
+            "    def start(self):\n"
+            "        self.attempts()\n"
+            "\n"
+            "    def failed(self):\n"
+            "        self.attempts()\n"
+            "\n"
+            "    def attempts(self):\n"
+            f"{stop_check}"
+            "        ex.start(ex.connect(self.child, retry_receiver(self)))\n")

@@ -30,6 +30,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from helpers import naive_retry_op
+
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISES = ROOT / "exercises"
 if importlib.util.find_spec("senderlab_grade") is None:  # a venv built before the package existed
@@ -206,25 +208,6 @@ def _variant(exercise: str, replacements: list[tuple[str, str]], extra_cells: li
     return nb
 
 
-NAIVE_RETRY_OP = '''
-class retry_op(ex.operation_state):
-    def __init__(self, child, rcvr):
-        self.child = child
-        self.rcvr = rcvr
-
-    def start(self):
-        self.attempts()
-
-    def failed(self):
-        self.attempts()
-
-    def attempts(self):
-        ex.start(ex.connect(self.child, retry_receiver(self)))
-
-
-class retry_sender'''
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """Grade one folder of submissions: reference, stubs, wrong answers and troublemakers."""
@@ -250,7 +233,7 @@ def graded(tmp_path_factory):
     start = "class retry_op(ex.operation_state):"
     retry = _id("retry-sender")
     ref_retry = next(c.source for c in _read(EXERCISES / "solutions" / f"{retry}.ipynb").cells if start in c.source)
-    naive = ref_retry[: ref_retry.index(start)] + NAIVE_RETRY_OP.lstrip("\n") + ref_retry[ref_retry.index("class retry_sender") + len("class retry_sender") :]
+    naive = ref_retry[: ref_retry.index(start)] + naive_retry_op(checks_stop=False) + "\n\n" + ref_retry[ref_retry.index("class retry_sender") :]
     nbformat.write(_variant(retry, [(ref_retry, naive)]), wrong / "retry.ipynb")
     # right values, wrong technique, graded through the sandbox: a sum in one then, the
     # library's timeout, the library's sync_wait instead of one's own

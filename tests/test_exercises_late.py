@@ -26,27 +26,11 @@ import senderlab as ex
 from senderlab.core import trace
 
 import test_exercise_technique as shared
+from helpers import naive_retry_op
 from test_exercise_technique import _id, reference_namespace, score
 
 #: A retry_op that restarts from inside set_error and checks for stop (exercise 10's answer).
-NAIVE_RETRY_OP = """
-class retry_op(ex.operation_state):
-    def __init__(self, child, rcvr):
-        self.child = child
-        self.rcvr = rcvr
-
-    def start(self):
-        self.attempts()
-
-    def failed(self):
-        self.attempts()
-
-    def attempts(self):
-        if ex.get_stop_token(ex.get_env(self.rcvr)).stop_requested():
-            self.rcvr.set_stopped()
-            return
-        ex.start(ex.connect(self.child, retry_receiver(self)))
-"""
+NAIVE_RETRY_OP = naive_retry_op()
 
 #: Exercise 14's server, the reference's technique, for the wrong answers to change.
 SCOPE_SERVER = """
