@@ -80,7 +80,10 @@ class dask_context:
     dashboard). The local cluster's scheduler fails a task whose worker dies at once
     (``allowed_failures=0``) instead of running it again elsewhere, so a dead worker fails
     the operation (:class:`~senderlab.cluster.WorkerDiedError`); a remote scheduler keeps its
-    own setting (Dask's default retries a task on three workers before it fails it).
+    own setting (Dask's default retries a task on three workers before it fails it). The
+    client of a local cluster moves data straight to and from its workers
+    (``direct_to_workers=True``); with an address it keeps Dask's setting (by default
+    through the scheduler).
     """
 
     def __init__(self, address: str | None = None, *, n_workers: int = 2, threads_per_worker: int = 1,
@@ -103,7 +106,13 @@ class dask_context:
                 raise
             address = self.cluster
         # set_as_default=False: the client is this context's, not Dask's global default.
-        self.client = Client(address, set_as_default=False)
+        # The workers of a LocalCluster are on this machine: the client sends and fetches
+        # values straight to and from them; Dask's default (None) relays every byte
+        # through the scheduler, which doubles the client process's work (a scatter of
+        # 160 MB and a gather of 80 MB took twice the CPU time through the scheduler). A
+        # remote scheduler keeps Dask's setting: its workers may be unreachable from here.
+        self.client = Client(address, set_as_default=False,
+                             direct_to_workers=True if self.cluster is not None else None)
         self._domain = cluster_domain(self)
         self._lock = threading.Lock()
         self._completer = None
