@@ -15,7 +15,10 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from test_notebooks import NATIVE_KERNEL_NAME, ROOT, _ThisPythonKernelManager, kernel_env  # noqa: F401 (a fixture)
+import test_notebooks
+from test_notebooks import NATIVE_KERNEL_NAME, ROOT, _ThisPythonKernelManager
+
+kernel_env = test_notebooks.kernel_env  # the fixture: a fresh IPython directory, no user startup files
 
 NOTEBOOK = ROOT / "notebooks" / "09-gpu-bulk.ipynb"
 PLOT_CELL = "c017"
