@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, cast
 if TYPE_CHECKING:
     import asyncio
 
-    from senderlab.io import asyncio_context, io_context
+    from senderlab.io import asyncio_context, coroutine_runner, io_context
 
 __all__ = ["serve", "echo_client", "reset_client"]
 
@@ -67,7 +67,7 @@ class serve:
         self.acceptor = ex.io.acceptor(self.ctx, ("127.0.0.1", 0))
         self.address = self.acceptor.local_endpoint()
         self._socks: set = set()
-        self._main = None
+        self._main: coroutine_runner | None = None  # the accept loop, once __enter__ spawned it
 
     # -- the two styles -------------------------------------------------------------------
     async def _accept_loop(self):

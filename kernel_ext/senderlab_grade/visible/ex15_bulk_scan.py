@@ -52,7 +52,7 @@ def traced_with_marks(build):
     inside a probe."""
     from senderlab_grade.probes import outcome_of
 
-    log = []
+    log: list = []  # trace events and marks, in order
     sndr = build(log)
     marks_before = len(log)
     with ex.tracing(log.append):
@@ -107,13 +107,14 @@ def saxpy_run(saxpy, sch, a, x, y):
     """``saxpy(sch, a, x, y)`` on marking lists: whether it completed with ``y`` itself,
     ``y`` after, how many marks were made before the start, and the log's reading."""
 
-    def build(log):
-        nonlocal xs, ys
-        xs, ys = marking_list(x, log, "x"), marking_list(y, log, "y")
-        return saxpy(sch, a, xs, ys)
+    made: dict[str, marking_list] = {}  # "x", "y": the marking lists build() made
 
-    xs = ys = None
+    def build(log):
+        made["x"], made["y"] = marking_list(x, log, "x"), marking_list(y, log, "y")
+        return saxpy(sch, a, made["x"], made["y"])
+
     outcome, log, before = traced_with_marks(build)
+    ys = made["y"]
     same = outcome[0] == "value" and len(outcome[1]) == 1 and outcome[1][0] is ys
     return {"kind": outcome[0], "same_y": same, "y": list(list.__iter__(ys)),
             "before": before, **read_log(log)}
