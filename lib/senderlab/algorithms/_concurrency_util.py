@@ -1,15 +1,23 @@
 """Helpers shared by the scheduling and concurrency algorithms (``schedule_from``,
 ``continues_on``, ``starts_on``, ``on``, ``affine_on``, ``when_all``, ``when_any``,
-``split``): scheduler checks, the ``SCHED-ATTRS`` / ``SCHED-ENV`` environments of the
-wording ([exec.snd.expos]) and the environment that gives children a stop token of the
-algorithm's own."""
+``first_successful``, ``split``): scheduler checks, the ``SCHED-ATTRS`` / ``SCHED-ENV``
+environments of the wording ([exec.snd.expos]), the environment that gives children a
+stop token of the algorithm's own, and the one shape of the algorithms that run several
+children at once ([exec.when.all]'s state, as stdexec's ``__when_all``):
+:class:`children_sender`, :class:`children_op` and its per-child :class:`child_receiver`.
+``when_all``, ``when_any`` and ``first_successful`` are each a ``children_op`` with its
+two hooks (``_arrive``, ``_finish``) and a ``children_sender`` with its tag and
+signatures."""
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from typing import Any, Sequence
 
+from ..core import sender as _sender_mod
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import (
+    _MISSING,
     env,
     fwd_env,
     get_completion_scheduler,
@@ -21,8 +29,9 @@ from ..core.env import (
 )
 from ..core.domain import scheduler_domain
 from ..core.scheduler import is_scheduler
-from ..core.sender import _foreign_sender, as_sender, is_sender
+from ..core.sender import _foreign_sender, as_sender, basic_sender, is_sender
 from ..core.signatures import completion_signatures, get_completion_signatures
+from ..core.stop_token import inplace_stop_source
 
 VALUE_SCHEDULER = get_completion_scheduler(set_value_t)
 ERROR_SCHEDULER = get_completion_scheduler(set_error_t)
@@ -106,91 +115,278 @@ def hop_signatures(ssndr: Any, env: Any = None) -> completion_signatures:
     return completion_signatures._of(tuple(s for s in cs.sigs if s.channel is not set_value_t), cs.exact)
 
 
-def stop_token_env(token: Any, outer: Any) -> with_stop_token:
-    """``JOIN-ENV(prop(get_stop_token, token), FWD-ENV(outer))``: the environment
-    ``when_any``, ``first_successful`` and ``split`` give their children (the
-    algorithm's own stop token, every other forwarding query the consumer's)."""
-    return with_stop_token(token, fwd_env(outer) if outer is not None else None)
+# -- several children at once: when_all, when_any, first_successful (stop_when and the
+# -- cluster's when_all through linked_children_op) ------------------------------------
 
 
-# -- operations whose children share one stop source (when_any, first_successful,
-# -- stop_when) -------------------------------------------------------------------
-
-VALUE, ERROR, STOPPED = 1, 2, 3
+_STOPPED_SIG = set_stopped_t()
 
 
-class arrival_receiver:
-    """The receiver of a child of a :class:`linked_children_op`: every completion
-    becomes ``op._arrive(kind, payload, tag)``. One instance per distinct ``tag``."""
+class child_receiver:
+    """The receiver of child ``i`` of a :class:`children_op` (stdexec's ``__when_all``
+    receiver, one per child, indexed by it): every completion becomes
+    ``op._arrive(channel, payload, i)``, with the channel tag (``set_value_t``: the values
+    tuple; ``set_error_t``: the error; ``set_stopped_t``: ``None``). Its environment is
+    the operation's (see :class:`children_op`)."""
 
-    __slots__ = ("op", "tag")
+    __slots__ = ("op", "i")
 
-    def __init__(self, op: Any, tag: Any = None) -> None:
+    def __init__(self, op: children_op, i: int) -> None:
         self.op = op
-        self.tag = tag
+        self.i = i
 
     def set_value(self, *values: Any) -> None:
-        self.op._arrive(VALUE, values, self.tag)
+        self.op._arrive(set_value_t, values, self.i)
 
     def set_error(self, err: Any) -> None:
-        self.op._arrive(ERROR, err, self.tag)
+        self.op._arrive(set_error_t, err, self.i)
 
     def set_stopped(self) -> None:
-        self.op._arrive(STOPPED, None, self.tag)
+        self.op._arrive(set_stopped_t, None, self.i)
 
-    def get_env(self) -> Any:
-        return self.op.cenv
+    def get_env(self) -> children_op:
+        return self.op
 
 
-class linked_children_op:
-    """Children that share an :class:`~senderlab.inplace_stop_source` linked to the
-    consumer's stop token. Subclasses define ``_arrive(kind, payload, tag)`` and call
-    :meth:`_count_down` from it; the last arrival calls ``_finish()`` after the link to
-    the consumer's token is closed. ``ops`` holds the children's operation states."""
+class children_op(with_stop_token):
+    """The operation state of an algorithm that starts several children together and
+    completes once every one of them has (stdexec's ``__when_all`` state), which is also
+    the environment of every child: ``JOIN-ENV(prop(get_stop_token, token),
+    FWD-ENV(consumer's env))``.
 
-    __slots__ = ("rcvr", "env", "ops", "lock", "count", "source", "cenv", "on_stop")
+    The state every such algorithm records in: ``vals`` (a slot per child, ``None``
+    until it sends values), ``disp`` (``None`` until the arrivals decide the result, then
+    the channel tag of the result) and ``result`` (its payload).
 
-    def __init__(self, rcvr: Any, env: Any, n: Any) -> None:
-        import threading
+    An algorithm defines two hooks:
 
-        from ..core.stop_token import inplace_stop_source
+    ``_arrive(self, channel, payload, i)`` [``complete``]
+        child ``i`` completed: record what matters, call :meth:`stop_children` if the
+        siblings' results no longer do, and end with ``if self._count_down():
+        self._done()`` (the last arrival finishes the operation).
+    ``_finish(self)``
+        complete ``self.rcvr`` from what was recorded; called once, after the last child
+        completed and the link to the consumer's stop token was closed.
 
+    Stop: the children's token is that of an :class:`~senderlab.inplace_stop_source` of
+    the operation's own, made when first needed (a child asks for its token, or
+    :meth:`stop_children` is called): a child that never asks (``just``, ``then`` of
+    inline work) cannot observe a stop request, so an operation of such children never
+    pays for a source and its link (about a fifth of the time of
+    ``sync_wait(when_all(...))`` of ten ``just``). Once the source exists and the
+    operation has started, the consumer's stop requests are forwarded to it through an
+    ``inplace_stop_callback``, closed before the completion. If stop was already
+    requested at ``start``, no child is started and the operation completes with
+    ``set_stopped()``.
+
+    Why this reads the tracing switch (``senderlab.core.sender._tracing``): tracing names
+    the operation that owns a stop source when the source is made, so while tracing the
+    source is made here, inside this operation's connect, where the trace attributes it
+    to this operation rather than to whichever child asked first. That is the only thing
+    the switch changes here.
+
+    The count of running children is an atomic countdown (no lock per child);
+    bookkeeping that must be atomic with it is under ``lock``.
+    """
+
+    __slots__ = ("rcvr", "env", "ops", "vals", "pending", "disp", "result", "lock", "source", "parent_token", "on_stop")
+    #: The receiver class of the children (:class:`child_receiver` or a subclass).
+    _receiver: type[child_receiver] = child_receiver
+
+    def __init__(self, rcvr: Any, env: Any, n: int, children: Sequence[Any] = ()) -> None:
+        """The state of ``n`` children; ``children`` (the ``n`` senders, if given) are
+        connected, child ``i`` to ``_receiver(self, i)``."""
         self.rcvr = rcvr
         self.env = env
-        self.ops = ()
+        self.vals: list | None = [None] * n
+        self.disp: Any = None
+        self.result: Any = None
+        # The count of children still running, without a lock per completion:
+        # list.pop() is atomic (under the GIL, and in free-threaded builds, where a list
+        # locks itself), and the one True is at the bottom, so exactly one completion,
+        # the last, pops it.
+        self.pending = [True] + [False] * (n - 1) if n else []
         self.lock = threading.Lock()
-        self.count = n
-        self.source = src = inplace_stop_source()
-        self.cenv = stop_token_env(src.get_token(), env)
-        self.on_stop = None
+        self.source: inplace_stop_source | None = inplace_stop_source() if _sender_mod._tracing else None
+        self.parent_token: Any = None
+        self.on_stop: Any = None
+        self._base = fwd_env(env)  # with_stop_token's base, set here without its __init__
+        self._fwd = self  # every query it answers already forwards
+        # get_domain and get_scheduler forward, so the domain is the consumer's: reuse it
+        # if known (and never make sync_wait build its run loop just to find none).
+        self._dom = getattr(env, "_dom", _MISSING)
+        r = self._receiver
+        self.ops: tuple | None = tuple([c.connect(r(self, i)) for i, c in enumerate(children)])
 
-    def _link(self) -> bool:
-        """Forward the consumer's stop requests; True if stop was already requested."""
-        tok = get_stop_token(self.env)
-        if tok.stop_possible():
-            self.on_stop = tok.callback(self.source.request_stop)
-        return self.source.stop_requested()
+    # -- the children's environment: with_stop_token, the token made on demand ----------
+    def stop_token(self) -> Any:
+        return self._stop_source().get_token()
 
+    def query(self, q: Any) -> Any:
+        if q is get_stop_token:
+            return self._stop_source().get_token()
+        try:
+            return self._base.query(q)
+        except AttributeError:
+            raise LookupError(q) from None
+
+    def _stop_source(self, link_it: bool = True) -> inplace_stop_source:
+        """The operation's stop source, made when first needed; one made after start is
+        linked to the consumer's token, unless ``link_it`` is false (a source about to be
+        stopped needs no link)."""
+        src = self.source
+        if src is None:
+            with self.lock:
+                src = self.source
+                if src is None:
+                    src = self.source = inplace_stop_source()
+                    link = link_it and self.parent_token is not None
+                else:
+                    link = False
+            if link:  # asked after start: from now on the consumer's stop must reach it
+                self._link(src)
+        return src
+
+    def stop_children(self) -> None:
+        """Ask every child to stop (their results no longer matter). A child that asks
+        for its token later gets the stopped one."""
+        self._stop_source(False).request_stop()
+
+    def _link(self, src: inplace_stop_source) -> None:
+        """Forward the consumer's stop requests to ``src``."""
+        tok = self.parent_token
+        if tok is None or not tok.stop_possible():
+            return
+        self.on_stop = tok.callback(src.request_stop)
+        if self.parent_token is None:
+            # Completed meanwhile: only work that kept a child's environment past the
+            # child's end (a C++ dangling reference) can ask that late. Leave nothing
+            # registered on the consumer's token.
+            self._close_callback()
+
+    # -- operation state --------------------------------------------------------------
     def start(self) -> None:
-        self._link()
-        for op in self.ops:
+        tok = get_stop_token(self.env)
+        if tok.stop_requested():  # the consumer had asked already: start no child
+            if self.source is not None:
+                self.source.request_stop()
+            self._release()
+            self.rcvr.set_stopped()
+            return
+        # No child runs yet, so nothing races with these lines.
+        self.parent_token = tok
+        if self.source is not None:  # a child asked for its token at connect
+            self._link(self.source)
+        ops = self.ops
+        if not ops:
+            self._done()
+            return
+        for op in ops:
             op.start()
 
+    def _arrive(self, channel: Any, payload: Any, i: int) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
     def _count_down(self) -> bool:
-        """One child finished (call under ``lock``); True for the last one."""
-        self.count -= 1
-        return not self.count
+        """One child completed; True for the last one (then call :meth:`_done`)."""
+        return self.pending.pop()
 
     def _done(self) -> None:
-        cb = self.on_stop
-        if cb is not None:
-            self.on_stop = None
-            cb.close()
-        self.ops = ()
+        """After the last child: close the link to the consumer's token, then ``_finish``."""
+        self.parent_token = None  # no link from now on (see _link)
+        self._close_callback()
+        self._release()
         self._finish()
 
     def _finish(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _close_callback(self) -> None:
+        cb = self.on_stop
+        if cb is not None:
+            self.on_stop = None
+            cb.close()
+
+    def _release(self) -> None:
+        """Break the reference cycles (the children's operations refer back to this
+        one, and ``_fwd`` is this object) so that a finished operation is freed at once,
+        without waiting for the cycle collector."""
+        self.ops = None
+        self._fwd = None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {len(self.pending)} children>"
+
+
+class children_sender(basic_sender):
+    """The sender of a :class:`children_op` subclass (``_op``) over ``children``: its
+    connect is that operation with every child connected to its receiver."""
+
+    __slots__ = ("children",)
+    _op: type[children_op]
+
+    def __init__(self, children: tuple) -> None:
+        self._dom = self._cs = _MISSING
+        self.children = children
+
+    def _connect(self, rcvr: Any, env: Any) -> children_op:
+        children = self.children
+        return self._op(rcvr, env, len(children), children)
+
+    def get_completion_signatures(self, env: Any = None) -> completion_signatures:
+        """By default the union of the children's, plus ``set_stopped_t()``."""
+        return union_signatures(self.children, env, _STOPPED_SIG)
+
+    def _describe_child(self, c: Any) -> str:
+        return describe(c)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(self._describe_child(c) for c in self.children[:4])
+        if len(self.children) > 4:
+            shown += f", ... ({len(self.children)} children)"
+        return f"{self._tag}({shown})"
+
+
+class arrival_receiver(child_receiver):
+    """Transitional: :class:`child_receiver` under its former name, with the index also
+    called ``tag``, for ``stop_when`` and the cluster's ``when_all``
+    (``senderlab.cluster.domain``) until they move onto :class:`children_op` itself."""
+
+    __slots__ = ()
+
+    @property
+    def tag(self) -> int:
+        return self.i
+
+
+class linked_children_op(children_op):
+    """Transitional: a :class:`children_op` whose stop source is made at once (its
+    users call ``self.source.request_stop()``) and whose children's environment is
+    ``cenv``; for ``stop_when`` and the cluster's ``when_all`` (see
+    :class:`arrival_receiver`)."""
+
+    __slots__ = ()
+    source: inplace_stop_source  # made at once
+
+    def __init__(self, rcvr: Any, env: Any, n: int) -> None:
+        children_op.__init__(self, rcvr, env, n)
+        if self.source is None:
+            self.source = inplace_stop_source()
+
+    @property
+    def cenv(self) -> linked_children_op:
+        return self
+
+    def start(self) -> None:
+        # As before: the children start even when stop was requested already (they see
+        # it through the token).
+        self.parent_token = get_stop_token(self.env)
+        self._link(self._stop_source())
+        for op in self.ops or ():
+            op.start()
+
+
+VALUE, ERROR, STOPPED = set_value_t, set_error_t, set_stopped_t  # transitional names (see above)
 
 
 def union_signatures(children: Any, env: Any, *extra: Any) -> completion_signatures:
@@ -207,11 +403,12 @@ def union_signatures(children: Any, env: Any, *extra: Any) -> completion_signatu
     return completion_signatures._of(tuple(sigs), exact)
 
 
-def complete_with(rcvr: Any, kind: Any, payload: Any) -> None:
-    """Deliver a stored completion."""
-    if kind == VALUE:
+def complete_with(rcvr: Any, channel: Any, payload: Any) -> None:
+    """Deliver a stored completion: ``channel`` (a channel tag) and its payload (the
+    values tuple, the error, or ``None`` for stopped)."""
+    if channel is set_value_t:
         rcvr.set_value(*payload)
-    elif kind == ERROR:
+    elif channel is set_error_t:
         rcvr.set_error(payload)
     else:
         rcvr.set_stopped()

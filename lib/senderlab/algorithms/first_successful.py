@@ -13,66 +13,55 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.channels import set_stopped_t
-from ..core.env import _MISSING, get_stop_token
-from ..core.sender import as_sender, basic_sender, no_late_domain
-from ._concurrency_util import ERROR, VALUE, arrival_receiver, describe, linked_children_op, union_signatures
+from ..core.channels import set_error_t, set_value_t
+from ..core.env import get_stop_token
+from ..core.sender import as_sender, no_late_domain
+from ._concurrency_util import children_op, children_sender
 
 __all__ = ["first_successful"]
 
 
-class _fs_op(linked_children_op):
-    __slots__ = ("values", "error")
+class _first_successful_op(children_op):
+    """The first values win (``disp`` becomes ``set_value_t``) and stop the others;
+    until then the first error is kept (``disp`` ``set_error_t``); else stopped."""
 
-    def __init__(self, rcvr, env, n) -> None:
-        linked_children_op.__init__(self, rcvr, env, n)
-        self.values = None
-        self.error = _MISSING
+    __slots__ = ()
 
-    def _arrive(self, kind, payload, tag) -> None:
+    def _arrive(self, channel: Any, payload: Any, i: int) -> None:
         won = False
         with self.lock:
-            if kind == VALUE and self.values is None:
-                self.values = payload
+            d = self.disp
+            if channel is set_value_t and d is not set_value_t:
+                self.disp = set_value_t
+                self.result = payload
                 won = True
-            elif kind == ERROR and self.error is _MISSING:
-                self.error = payload
-            last = self._count_down()
+            elif channel is set_error_t and d is None:
+                self.disp = set_error_t
+                self.result = payload
         if won:
-            self.source.request_stop()
-        if last:
+            self.stop_children()
+        if self._count_down():
             self._done()
 
     def _finish(self) -> None:
-        if self.values is not None:
-            self.rcvr.set_value(*self.values)
-        elif self.error is not _MISSING and not get_stop_token(self.env).stop_requested():
-            self.rcvr.set_error(self.error)
+        d, p = self.disp, self.result
+        self.result = None
+        if d is set_value_t:
+            self.rcvr.set_value(*p)
+        elif d is set_error_t and not get_stop_token(self.env).stop_requested():
+            self.rcvr.set_error(p)
         else:
             self.rcvr.set_stopped()
 
 
-class _first_successful_sender(basic_sender):
-    __slots__ = ("children",)
+class _first_successful_sender(children_sender):
+    """``first_successful(*sndrs)``: the tag; the operation is
+    :class:`_first_successful_op`."""
+
+    __slots__ = ()
     _tag = "first_successful"
-
-    def __init__(self, children) -> None:
-        self._dom = self._cs = _MISSING
-        self.children = children
-
-    def _connect(self, rcvr, env):
-        op = _fs_op(rcvr, env, len(self.children))
-        r = arrival_receiver(op)
-        op.ops = tuple([c.connect(r) for c in self.children])
-        return op
-
+    _op = _first_successful_op
     _late_domain = no_late_domain  # its attributes name no domain
-
-    def get_completion_signatures(self, env=None):
-        return union_signatures(self.children, env, set_stopped_t())
-
-    def __repr__(self) -> str:
-        return f"first_successful({', '.join(describe(c) for c in self.children)})"
 
 
 def first_successful(*sndrs: Any) -> Any:

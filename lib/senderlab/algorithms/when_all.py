@@ -28,6 +28,12 @@ and the operation completes with ``set_stopped()``.
 Children may complete on any threads, concurrently: the count of running children is
 an atomic countdown (no lock per child), the error/stopped bookkeeping is under a lock.
 
+The operation is the shape every algorithm running several children shares
+(:class:`~senderlab.algorithms._concurrency_util.children_op`, stdexec's ``__when_all``
+state: one receiver per child, indexed by it, and the stop source above); ``when_all``
+adds the hooks that differ: what an arrival records (``_arrive``) and what the last one
+sends (``_finish``).
+
 As in C++, each child may have at most one value signature: a child that may complete
 with several raises :class:`TypeError` at ``connect`` time (and from
 ``get_completion_signatures``), naming the child and the fix, ``into_variant`` or
@@ -43,214 +49,88 @@ from __future__ import annotations
 
 from typing import Any
 
-import threading
 from itertools import chain
 
-from ..core import sender as _sender_mod
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.domain import DEFAULT, completion_domain
-from ..core.env import _MISSING, empty_env, fwd_env, get_domain, get_env, get_stop_token, prop, with_stop_token
-from ..core.sender import as_sender, basic_sender
+from ..core.env import empty_env, get_domain, get_env, prop
+from ..core.sender import as_sender
 from ..core.outcome import require_one_value_signature
 from ..core.signatures import completion_signatures, get_completion_signatures
-from ..core.stop_token import inplace_stop_source
-from ._concurrency_util import describe
+from ._concurrency_util import _STOPPED_SIG, child_receiver, children_op, children_sender, describe
 from .into_variant import into_variant
 
 __all__ = ["when_all", "when_all_with_variant"]
 
-# The operation's disposition: no child failed yet, or the channel of the first failure.
-_STARTED, _ERROR, _STOPPED = None, set_error_t, set_stopped_t
-_STOPPED_SIG = set_stopped_t()
+class _when_all_receiver(child_receiver):
+    """:class:`child_receiver` with the value channel done here: the value goes to its
+    slot and the count goes down without a lock or a call of ``_arrive`` (every child of
+    a ``when_all`` that succeeds comes this way, so this is its hot path)."""
 
+    __slots__ = ()
 
-class _when_all_receiver:
-    """The receiver of child ``i``. One small object per child: ``set_value`` carries no
-    index, so the receiver is what tells the children apart."""
-
-    __slots__ = ("op", "i")
-
-    def __init__(self, op, i) -> None:
-        self.op = op
-        self.i = i
-
-    def set_value(self, *values) -> None:
+    def set_value(self, *values: Any) -> None:
         op = self.op
-        op.vals[self.i] = values
+        op.vals[self.i] = values  # type: ignore[index]  # vals is None only after the last arrival
         if op.pending.pop():
-            op._complete()
-
-    def set_error(self, err) -> None:
-        self.op._fail(_ERROR, err)
-
-    def set_stopped(self) -> None:
-        self.op._fail(_STOPPED, None)
-
-    def get_env(self):
-        return self.op
+            op._done()
 
 
-class _when_all_op(with_stop_token):
-    """The operation state, which is also the environment of every child.
+class _when_all_op(children_op):
+    """[exec.when.all]'s state: the children's values by index (``vals``), and ``disp``:
+    ``None`` while no child failed, else the channel of the first failure, an error
+    replacing a stopped (the first error wins; it is ``result``)."""
 
-    Being the children's environment (``JOIN-ENV(prop(get_stop_token, token),
-    FWD-ENV(consumer's env))``) itself saves an object per operation and lets the stop
-    source be made on demand: most children (``just``, ``then`` of inline work) never
-    ask for a stop token, and making a source and linking it to the consumer's token
-    was about a fifth of the time of ``sync_wait(when_all(...))`` of ten ``just``.
-    """
+    __slots__ = ()
+    _receiver = _when_all_receiver
 
-    __slots__ = ("rcvr", "env", "ops", "vals", "pending", "lock", "disp", "err", "source", "parent_token", "on_stop")
-
-    def __init__(self, rcvr, env, n) -> None:
-        self.rcvr = rcvr
-        self.env = env
-        self.vals = [None] * n
-        # The count of children still running, without a lock per completion:
-        # list.pop() is atomic (under the GIL, and in free-threaded builds, where a list
-        # locks itself), and the one True is at the bottom, so exactly one completion,
-        # the last, pops it and completes the operation.
-        self.pending = [True] + [False] * (n - 1) if n else []
-        self.lock = threading.Lock()  # the error/stopped bookkeeping and the stop source
-        self.disp = _STARTED
-        self.err = None
-        # Tracing names the operation that owns a stop source when the source is made;
-        # making it here, inside this operation's connect, keeps traces exact.
-        self.source = inplace_stop_source() if _sender_mod._tracing else None
-        self.parent_token = None
-        self.on_stop = None
-        self._base = fwd_env(env)  # with_stop_token's base, set here without its __init__
-        self._fwd = self  # every query it answers already forwards
-        # get_domain and get_scheduler forward, so the domain is the consumer's: reuse it
-        # if known (and never make sync_wait build its run loop just to find none).
-        self._dom = getattr(env, "_dom", _MISSING)
-
-    # -- the children's environment: with_stop_token, the token made on demand ----------
-    def stop_token(self) -> Any:
-        return self._stop_source().get_token()
-
-    def query(self, q: Any) -> Any:
-        if q is get_stop_token:
-            return self._stop_source().get_token()
-        try:
-            return self._base.query(q)
-        except AttributeError:
-            raise LookupError(q) from None
-
-    def _stop_source(self):
-        """The operation's stop source, made when first needed: when a child asks for
-        its stop token or a child fails. Until then there is nothing to stop."""
-        src = self.source
-        if src is None:
-            with self.lock:
-                src = self.source
-                if src is None:
-                    src = self.source = inplace_stop_source()
-                    link = self.parent_token is not None
-                else:
-                    link = False
-            if link:  # asked after start: from now on the consumer's stop must reach it
-                self._link(src)
-        return src
-
-    def _link(self, src) -> None:
-        """Forward the consumer's stop requests to ``src``."""
-        tok = self.parent_token
-        if tok is None or not tok.stop_possible():
-            return
-        self.on_stop = tok.callback(src.request_stop)
-        if self.parent_token is None:
-            # Completed meanwhile: only work that kept a child's environment past the
-            # child's end (a C++ dangling reference) can ask that late. Leave nothing
-            # registered on the consumer's token.
-            self._close_callback()
-
-    # -- operation state --------------------------------------------------------------
-    def start(self) -> None:
-        tok = get_stop_token(self.env)
-        if tok.stop_requested():  # the consumer had asked already: start no child
-            if self.source is not None:
-                self.source.request_stop()
-            self._release()
-            self.rcvr.set_stopped()
-            return
-        # No child runs yet, so nothing races with these lines.
-        self.parent_token = tok
-        if self.source is not None:  # a child asked for its token at connect
-            self._link(self.source)
-        ops = self.ops
-        if not ops:
-            self._complete()
-            return
-        for op in ops:
-            op.start()
-
-    def _fail(self, kind, err) -> None:
+    def _arrive(self, channel: Any, payload: Any, i: int) -> None:
+        # An error or stopped (values take _when_all_receiver.set_value's way).
         with self.lock:
             d = self.disp
-            if kind is _ERROR:
-                if d is not _ERROR:
-                    self.disp = _ERROR
-                    self.err = err
-            elif d is _STARTED:
-                self.disp = _STOPPED
-            if d is _STARTED and self.source is None:
-                # No child has its token yet; the ones that ask later must see the stop.
-                # A source stopped from birth needs no link to the consumer's token.
-                self.source = inplace_stop_source()
-        if d is _STARTED:
-            self.source.request_stop()  # the siblings: their results no longer matter
+            if channel is set_error_t:
+                if d is not set_error_t:
+                    self.disp = set_error_t
+                    self.result = payload
+            elif d is None:
+                self.disp = set_stopped_t
+        if d is None:
+            self.stop_children()  # the siblings: their results no longer matter
         if self.pending.pop():
-            self._complete()
+            self._done()
 
-    def _close_callback(self) -> None:
-        cb = self.on_stop
-        if cb is not None:
-            self.on_stop = None
-            cb.close()
-
-    def _release(self) -> None:
-        """Break the reference cycles (the children's operations refer back to this
-        one, and ``_fwd`` is this object) so that a finished operation is freed at once,
-        without waiting for the cycle collector."""
-        self.ops = None
-        self._fwd = None
-
-    def _complete(self) -> None:
-        self.parent_token = None  # no link from now on (see _link)
-        self._close_callback()
-        self._release()
+    def _finish(self) -> None:
         d = self.disp
-        if d is _STARTED:
+        if d is None:
             vals = self.vals
             self.vals = None
+            assert vals is not None  # _finish runs once
             if len(vals) == 1:
                 self.rcvr.set_value(*vals[0])
             else:
                 self.rcvr.set_value(*chain.from_iterable(vals))
-        elif d is _ERROR:
-            err = self.err
-            self.err = None
+        elif d is set_error_t:
+            err = self.result
+            self.result = None
             self.rcvr.set_error(err)
         else:
             self.rcvr.set_stopped()
 
-    def __repr__(self) -> str:
-        return f"<when_all operation of {len(self.vals or ())} children>"
 
+class _when_all_sender(children_sender):
+    """``when_all(*sndrs)`` ([exec.when.all]): the tag, the connect-time check, the
+    attributes (the children's common domain) and the signatures; the operation is
+    :class:`_when_all_op`."""
 
-class _when_all_sender(basic_sender):
-    """``when_all(*sndrs)`` ([exec.when.all])."""
-
-    __slots__ = ("children", "_checked", "_attrs")
+    __slots__ = ("_checked", "_attrs")
     _tag = "when_all"
+    _op = _when_all_op
     _one_value_signature = True  # the children's values concatenated: one signature
 
     def __init__(self, children: tuple) -> None:
-        self._dom = self._cs = _MISSING
-        self.children = children
+        children_sender.__init__(self, children)
         self._checked = False
-        self._attrs = None
+        self._attrs: Any = None
 
     def _check(self) -> None:
         """The C++ compile-time check: at most one value signature per child. It is
@@ -258,7 +138,7 @@ class _when_all_sender(basic_sender):
         if not self._checked:
             self._signatures()
 
-    def _check_child(self, i: int, c, cs) -> None:
+    def _check_child(self, i: int, c: Any, cs: completion_signatures) -> None:
         if len(cs.sigs) < 2:  # one signature cannot conflict
             return
         require_one_value_signature(
@@ -269,22 +149,20 @@ class _when_all_sender(basic_sender):
             "or use when_all_with_variant(...) for all of them.",
         )
 
-    def _connect(self, rcvr, env):
+    def _connect(self, rcvr: Any, env: Any) -> children_op:
         if not self._checked:
             self._check()
         children = self.children
-        op = _when_all_op(rcvr, env, len(children))
-        op.ops = tuple([c.connect(_when_all_receiver(op, i)) for i, c in enumerate(children)])
-        return op
+        return _when_all_op(rcvr, env, len(children), children)
 
-    def get_env(self):
+    def get_env(self) -> Any:
         a = self._attrs
         if a is None:
             d = self._common_domain()
             a = self._attrs = empty_env if d is None else prop(get_domain, d)
         return a
 
-    def _common_domain(self):
+    def _common_domain(self) -> Any:
         found: list = []
         for c in self.children:
             if get_env(c) is empty_env:  # the common case (just, ...): no domain
@@ -302,7 +180,7 @@ class _when_all_sender(basic_sender):
             )
         return found[0] if found else None
 
-    def get_completion_signatures(self, env=None):
+    def get_completion_signatures(self, env: Any = None) -> completion_signatures:
         check = not self._checked
         types: list = []
         errors: dict = {}
@@ -318,7 +196,7 @@ class _when_all_sender(basic_sender):
             if env is not None:
                 cs = get_completion_signatures(c, env)
             exact = exact and cs.exact
-            v = None
+            v: Any = None
             for s in cs.sigs:
                 ch = s.channel
                 if ch is set_value_t:
@@ -334,19 +212,13 @@ class _when_all_sender(basic_sender):
                 unknown = True
             else:
                 types.extend(v.args)
-        out = []
+        out: list = []
         if sends_values:
             out.append(set_value_t(...) if unknown else set_value_t(*types))
         out.extend(errors)
         out.append(_STOPPED_SIG)
         self._checked = True
         return completion_signatures._of(tuple(out), exact)
-
-    def __repr__(self) -> str:
-        shown = ", ".join(describe(c) for c in self.children[:4])
-        if len(self.children) > 4:
-            shown += f", ... ({len(self.children)} children)"
-        return f"{self._tag}({shown})"
 
 
 class _when_all_with_variant_sender(_when_all_sender):
@@ -355,11 +227,8 @@ class _when_all_with_variant_sender(_when_all_sender):
     __slots__ = ()
     _tag = "when_all_with_variant"
 
-    def __repr__(self) -> str:
-        shown = ", ".join(describe(c.child) for c in self.children[:4])
-        if len(self.children) > 4:
-            shown += f", ... ({len(self.children)} children)"
-        return f"when_all_with_variant({shown})"
+    def _describe_child(self, c: Any) -> str:
+        return describe(c.child)  # the child as given, without its into_variant
 
 
 def when_all(*sndrs: Any) -> Any:

@@ -21,83 +21,47 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.channels import set_stopped_t
-from ..core.env import _MISSING, get_stop_token
-from ..core.sender import as_sender, basic_sender, no_late_domain
-from ._concurrency_util import arrival_receiver, complete_with, describe, linked_children_op, union_signatures
+from ..core.env import get_stop_token
+from ..core.sender import as_sender, no_late_domain
+from ._concurrency_util import children_op, children_sender, complete_with
 
 __all__ = ["when_any"]
 
-class _when_any_op(linked_children_op):
-    __slots__ = ("kind", "payload")
 
-    def __init__(self, rcvr, env, n) -> None:
-        linked_children_op.__init__(self, rcvr, env, n)
-        self.kind = 0
-        self.payload = None
+class _when_any_op(children_op):
+    """The first arrival, on any channel, is the result (``disp``, ``result``); it stops
+    the others."""
 
-    def start(self) -> None:
-        if self._link():
-            self._done_before_start()
-            return
-        for op in self.ops:
-            op.start()
+    __slots__ = ()
 
-    def _done_before_start(self) -> None:
-        cb = self.on_stop
-        if cb is not None:
-            self.on_stop = None
-            cb.close()
-        self.rcvr.set_stopped()
-
-    def _arrive(self, kind, payload, tag) -> None:
+    def _arrive(self, channel: Any, payload: Any, i: int) -> None:
         with self.lock:
-            first = not self.kind
+            first = self.disp is None
             if first:
-                self.kind = kind
-                self.payload = payload
-            last = self._count_down()
+                self.disp = channel
+                self.result = payload
         if first:
-            self.source.request_stop()  # the first one wins; stop the others
-        if last:
+            self.stop_children()  # the first one wins; stop the others
+        if self._count_down():
             self._done()
 
     def _finish(self) -> None:
-        kind, p = self.kind, self.payload
-        self.payload = None
+        p = self.result
+        self.result = None
         if get_stop_token(self.env).stop_requested():
             self.rcvr.set_stopped()
         else:
-            complete_with(self.rcvr, kind, p)
+            complete_with(self.rcvr, self.disp, p)
 
 
-class _when_any_sender(basic_sender):
-    """``when_any(*sndrs)`` (stdexec ``exec::when_any``)."""
+class _when_any_sender(children_sender):
+    """``when_any(*sndrs)`` (stdexec ``exec::when_any``): the tag;
+    the operation is :class:`_when_any_op`."""
 
-    __slots__ = ("children",)
+    __slots__ = ()
     _tag = "when_any"
-
-    def __init__(self, children: tuple) -> None:
-        self._dom = self._cs = _MISSING
-        self.children = children
-
-    def _connect(self, rcvr, env):
-        children = self.children
-        op = _when_any_op(rcvr, env, len(children))
-        r = arrival_receiver(op)
-        op.ops = tuple([c.connect(r) for c in children])
-        return op
-
+    _op = _when_any_op
     _late_domain = no_late_domain  # its attributes name no domain
-
-    def get_completion_signatures(self, env=None):
-        return union_signatures(self.children, env, set_stopped_t())
-
-    def __repr__(self) -> str:
-        shown = ", ".join(describe(c) for c in self.children[:4])
-        if len(self.children) > 4:
-            shown += f", ... ({len(self.children)} children)"
-        return f"when_any({shown})"
 
 
 def when_any(*sndrs: Any) -> Any:
