@@ -43,12 +43,12 @@ import threading
 from ..contexts.inline import inline_scheduler
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _MISSING, env as _env, get_env, get_scheduler, get_stop_token, prop
-from ..core.sender import adaptor_state, as_sender, is_sender, second_receiver, sender_adaptor_closure
+from ..core.sender import adaptor_state, as_sender, hop_receiver, hop_state, is_sender, sender_adaptor_closure
 from ..core.signatures import get_completion_signatures
 from ..core.stop_token import never_stop_token
 from ..core.scheduler import is_scheduler, same_scheduler
 from ._concurrency_util import ERROR_SCHEDULER, STOPPED_SCHEDULER, VALUE_SCHEDULER, check_scheduler
-from .schedule_from import _schedule_from_sender, hop_state
+from .schedule_from import _schedule_from_sender
 
 __all__ = ["affine_on"]
 
@@ -134,7 +134,7 @@ class _affine_on_sender(_schedule_from_sender):
             return adaptor_state(rcvr, env)  # the child's completion, forwarded
         st = _affine_state(rcvr, env, same_scheduler(get_scheduler(env, None), self.sch))
         # The hop sees a stop token that is never stopped (see the module docstring).
-        st.second_op = self._ssndr.connect(second_receiver(st, _env(_UNSTOPPABLE, env)))
+        st.second_op = self._ssndr.connect(hop_receiver(st, _env(_UNSTOPPABLE, env)))
         return st
 
     def get_completion_signatures(self, env=None):

@@ -31,11 +31,10 @@ from typing import Any
 
 from ..core.channels import set_value_t
 from ..core.env import _MISSING, empty_env, get_completion_scheduler, get_env
-from ..core.sender import adaptor_sender, as_sender, no_late_domain, second_receiver
+from ..core.sender import adaptor_sender, as_sender, hop_receiver, hop_state, no_late_domain
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ._concurrency_util import sched_env
 from ._util import pipeable
-from .schedule_from import hop_state
 
 __all__ = ["finally_"]
 
@@ -48,8 +47,8 @@ def _channels(cs) -> set:
 
 
 class _finally_sender(adaptor_sender):
-    """``finally_``: a hop (``schedule_from``'s state, :class:`hop_state`) whose second
-    operation is ``final`` instead of ``schedule(sch)``."""
+    """``finally_``: a hop (:class:`~senderlab.core.sender.hop_state`, as
+    ``schedule_from``'s) whose second operation is ``final`` instead of ``schedule(sch)``."""
 
     __slots__ = ("final",)
     _tag = "finally"
@@ -75,7 +74,7 @@ class _finally_sender(adaptor_sender):
                     "no values (set_value()). Drop its values with then(lambda *_: None)"
                 )
         st = hop_state(rcvr, env)
-        st.second_op = self.final.connect(second_receiver(st, self._final_env(env)))
+        st.second_op = self.final.connect(hop_receiver(st, self._final_env(env)))
         return st
 
     _late_domain = no_late_domain  # its attributes name no domain

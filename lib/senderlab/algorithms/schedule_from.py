@@ -29,73 +29,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.domain import DEFAULT
 from ..core.env import _MISSING
-from ..core.sender import adaptor_sender, adaptor_state, as_sender, is_sender, second_receiver, sender_adaptor_closure
+from ..core.sender import adaptor_sender, as_sender, hop_receiver, hop_state, is_sender, sender_adaptor_closure
 from ..core.signatures import get_completion_signatures
 from ..core.domain import scheduler_domain
 from ..core.scheduler import is_scheduler
 from ._concurrency_util import check_scheduler, checked_schedule, hop_signatures, sched_attrs
 
 __all__ = ["schedule_from", "continues_on"]
-
-
-class hop_state(adaptor_state):
-    """The operation state of a hop [``get-state``]: the predecessor's completion is
-    stored [``complete``], then the second operation (``schedule(sch)``) is started;
-    its ``set_value()`` sends the stored completion from where it runs, its error or
-    stopped is sent instead (the stored completion is dropped). ``finally_`` is the
-    same state with its final sender as the second operation."""
-
-    __slots__ = ("second_op", "channel", "payload")
-
-    second_op: Any
-
-    def __init__(self, rcvr: Any, env: Any) -> None:
-        self.rcvr = rcvr
-        self.env = env
-        self.channel: Any = None  # the channel tag, once the predecessor completed
-        self.payload: Any = None
-
-    # -- [complete]: the predecessor's completion is kept, then the hop starts (the
-    # -- child's operation is done with: stdexec's finally destroys it here). Written
-    # -- out per channel: a call less on every hop.
-    def set_value(self, *values: Any) -> None:
-        self.channel = set_value_t
-        self.payload = values
-        self.child_op = None
-        self.second_op.start()
-
-    def set_error(self, err: Any) -> None:
-        self.channel = set_error_t
-        self.payload = err
-        self.child_op = None
-        self.second_op.start()
-
-    def set_stopped(self) -> None:
-        self.channel = set_stopped_t
-        self.child_op = None
-        self.second_op.start()
-
-    # -- the second operation's completion ---------------------------------------------
-    def second_value(self, *ignored: Any) -> None:
-        ch, p = self.channel, self.payload
-        self.payload = None
-        if ch is set_value_t:
-            self.rcvr.set_value(*p)
-        elif ch is set_error_t:
-            self.rcvr.set_error(p)
-        else:
-            self.rcvr.set_stopped()
-
-    def second_error(self, err: Any) -> None:
-        self.payload = None
-        self.rcvr.set_error(err)
-
-    def second_stopped(self) -> None:
-        self.payload = None
-        self.rcvr.set_stopped()
 
 
 class _schedule_from_sender(adaptor_sender):
@@ -114,7 +56,7 @@ class _schedule_from_sender(adaptor_sender):
     def _get_state(self, rcvr, env):
         # The predecessor and the hop both see the consumer's (forwarded) environment.
         st = hop_state(rcvr, env)
-        st.second_op = self._ssndr.connect(second_receiver(st, env))
+        st.second_op = self._ssndr.connect(hop_receiver(st, env))
         return st
 
     def get_env(self):

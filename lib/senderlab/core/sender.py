@@ -65,8 +65,10 @@ holds a completion while another operation runs) has an operation state of its o
     [``complete``] (default: forward to ``rcvr``) and, for a second operation
     ``_get_state`` connects to :class:`second_receiver`, ``second_value``/
     ``second_error``/``second_stopped`` (stdexec's per-algorithm second receiver).
-    ``schedule_from`` (store the completion, start the hop), ``starts_on`` (start the
-    hop, then the child) and ``finally_`` are such states.
+    ``starts_on`` (start the hop, then the child) is such a state. :class:`hop_state`
+    is the one state shared by ``schedule_from``, ``affine_on`` and ``finally_``: it
+    stores the child's completion, runs a second operation (the hop; the final sender)
+    and delivers the completion when that succeeds.
 
 The generic connect walks down a chain of such adaptors in a loop, one level per
 iteration, so a chain of thousands of adaptors connects without recursion: at each
@@ -99,6 +101,7 @@ import threading
 
 from typing import Any
 
+from .channels import set_error_t, set_stopped_t, set_value_t
 from .domain import DEFAULT, completion_domain, late_domain, transform_sender
 from .env import _MISSING, empty_env, env as _env_cls, fwd_env, get_env
 from .signatures import UNKNOWN_SIGNATURES, completion_signatures, get_completion_signatures
@@ -129,9 +132,9 @@ _await_outside_task: Any = None
 _trace_hook: Any = None
 
 
-# The kinds of generic adaptor (basic_sender._generic), from the hooks a class defines:
-_RECEIVER = 1  # _make_receiver: the child's operation and a receiver, which sees FWD-ENV
-_RECEIVER_ENV = 2  # _make_receiver and _get_env: the same, with an environment of its own
+# The kinds of generic adaptor besides a leaf (False) and the common one (True: a
+# receiver that sees FWD-ENV), as basic_sender._generic says them:
+_RECEIVER_ENV = 2  # _make_receiver and _get_env: a receiver with an environment of its own
 _STATE = 3  # _get_state: an operation state of its own around the child's
 
 
@@ -194,10 +197,12 @@ class basic_sender:
 
     __slots__ = ("_dom", "_cs")
     _tag = "sender"
-    #: How ``connect`` goes on to ``child``: 0 for a leaf (``_connect`` ends the walk),
-    #: else ``_RECEIVER``, ``_RECEIVER_ENV`` or ``_STATE`` (set for each
-    #: :class:`adaptor_sender` subclass from the hooks it defines).
-    _generic = 0
+    #: How ``connect`` goes on to ``child`` (set for each :class:`adaptor_sender`
+    #: subclass from the hooks it defines): False for a leaf, whose ``_connect`` ends
+    #: the walk; True for the common case (``_make_receiver``, the child sees FWD-ENV);
+    #: ``_RECEIVER_ENV`` (``_make_receiver`` and ``_get_env``); ``_STATE``
+    #: (``_get_state``).
+    _generic: bool | int = False
     _fast_step = None
     _completion_domain_is_late = True
     _own_connect = False
@@ -249,7 +254,7 @@ class basic_sender:
             if _tracing:
                 rcvr, trace = _trace_hook.begin(sndr, rcvr, env, trace)
             g = sndr._generic
-            if g == _RECEIVER:
+            if g is True:  # _make_receiver, the child sees FWD-ENV: the common case
                 fe = env._fwd if isinstance(env, _env_cls) else None  # FWD-ENV(env), cached on env
                 if fe is None:
                     fe = fwd_env(env)
@@ -260,11 +265,17 @@ class basic_sender:
                     child = sndr.child
                     rcvr = sndr._make_receiver(rcvr, fe)
                 env = fe
-            elif not g or (g == _STATE and trace is not None):
-                # A leaf; or, while tracing, a stateful level: its _connect connects the
-                # child (a nested connect, which the trace shows as that level's child).
+            elif not g:
+                break  # a leaf
+            elif g == _RECEIVER_ENV:  # _make_receiver, the child sees _get_env(env)
+                env = sndr._get_env(env)
+                child = sndr.child
+                rcvr = sndr._make_receiver(rcvr, env)
+            elif trace is not None:
+                # While tracing, a state ends the walk: its _connect connects the child
+                # (a nested connect, which the trace shows as its child).
                 break
-            elif g == _STATE:
+            else:  # _STATE: an operation state of its own, the child's receiver
                 fe = env._fwd if isinstance(env, _env_cls) else None
                 if fe is None:
                     fe = fwd_env(env)
@@ -276,18 +287,15 @@ class basic_sender:
                 child = sndr.child
                 rcvr = st
                 env = st.env
-            else:  # _RECEIVER_ENV: a receiver with an environment of its own
-                env = sndr._get_env(env)
-                child = sndr.child
-                rcvr = sndr._make_receiver(rcvr, env)
             sndr = child if isinstance(child, basic_sender) else as_sender(child)
             if sndr._own_connect and not _tracing:
                 op = sndr.connect(rcvr)  # its own connect: a fast path of its own
                 return op if states is None else _nest(states, op)
         if trace is None:
-            op = sndr._connect(rcvr, env)
-        else:
-            op = _trace_hook.finish(sndr, rcvr, env, trace)
+            if states is None:
+                return sndr._connect(rcvr, env)
+            return _nest(states, sndr._connect(rcvr, env))
+        op = _trace_hook.finish(sndr, rcvr, env, trace)
         return op if states is None else _nest(states, op)
 
     @property
@@ -415,14 +423,14 @@ class adaptor_sender(basic_sender):
     def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)
         # Generic (walked by connect) unless it writes its own _connect.
+        g: bool | int = False
         if cls._connect is not adaptor_sender._connect:
-            cls._generic = 0
+            pass
         elif cls._get_state is not adaptor_sender._get_state:
-            cls._generic = _STATE
+            g = _STATE
         elif cls._make_receiver is not adaptor_sender._make_receiver:
-            cls._generic = _RECEIVER_ENV if cls._get_env is not adaptor_sender._get_env else _RECEIVER
-        else:
-            cls._generic = 0
+            g = _RECEIVER_ENV if cls._get_env is not adaptor_sender._get_env else True
+        cls._generic = g
 
     def _make_receiver(self, rcvr: Any, env: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -438,8 +446,7 @@ class adaptor_sender(basic_sender):
     def _connect(self, rcvr: Any, env: Any) -> Any:
         # What connect does for one level (tracing ends its walk at a stateful level and
         # calls this); for callers holding one sender and its env.
-        g = self._generic
-        if g == _STATE:
+        if self._generic == _STATE:
             st = self._get_state(rcvr, fwd_env(env))
             st.child_op = self.child.connect(st)
             return st
@@ -644,9 +651,10 @@ class adaptor_state(forwarding_receiver):
     * ``set_value``, ``set_error``, ``set_stopped`` [``complete``]: the child's
       completion, forwarded to ``rcvr``;
     * ``second_value``, ``second_error``, ``second_stopped``: the completion of a second
-      operation the state runs, connected to ``second_receiver(state, env)`` (the hop of
-      ``schedule_from``, the final sender of ``finally_``): error and stopped are
-      forwarded to ``rcvr``, a value must be handled by the subclass.
+      operation the state runs, connected to ``second_receiver(state, env)``
+      (``starts_on``'s ``schedule(sch)``): error and stopped are forwarded to ``rcvr``,
+      a value must be handled by the subclass. (:class:`hop_state`, which holds the
+      child's completion while its second operation runs, has its own receiver.)
     """
 
     __slots__ = ("child_op",)
@@ -695,6 +703,73 @@ class second_receiver:
 
     def get_env(self) -> Any:
         return self.env
+
+
+class hop_state(adaptor_state):
+    """The state [``get-state``] of an adaptor that holds its child's completion while a
+    second operation runs, then delivers it: ``schedule_from`` (the second operation is
+    ``schedule(sch)``), ``affine_on``, ``finally_`` (its final sender).
+
+    [``complete``]: the child's completion is stored and the second operation started
+    (the child's operation is done with: stdexec's ``finally`` destroys it here). The
+    second operation, ``second_op``, which ``_get_state`` connects to
+    ``hop_receiver(state, env)``, completes through that receiver: its ``set_value``
+    sends the stored completion from wherever it runs; its error or stopped is sent
+    instead, and the stored completion dropped.
+    """
+
+    __slots__ = ("second_op", "channel", "payload")
+
+    second_op: Any
+    channel: Any  # the channel tag of the child's completion, once it completed
+    payload: Any  # its values tuple or error
+
+    # Written out per channel: a call less on every hop.
+    def set_value(self, *values: Any) -> None:
+        self.channel = set_value_t
+        self.payload = values
+        self.child_op = None
+        self.second_op.start()
+
+    def set_error(self, err: Any) -> None:
+        self.channel = set_error_t
+        self.payload = err
+        self.child_op = None
+        self.second_op.start()
+
+    def set_stopped(self) -> None:
+        self.channel = set_stopped_t
+        self.payload = None
+        self.child_op = None
+        self.second_op.start()
+
+
+class hop_receiver(second_receiver):
+    """The receiver of a :class:`hop_state`'s second operation: the delivery is written
+    here, not in ``second_*`` methods of the state (one call less per hop)."""
+
+    __slots__ = ()
+
+    def set_value(self, *ignored: Any) -> None:
+        st = self.state
+        ch, p = st.channel, st.payload
+        st.payload = None
+        if ch is set_value_t:
+            st.rcvr.set_value(*p)
+        elif ch is set_error_t:
+            st.rcvr.set_error(p)
+        else:
+            st.rcvr.set_stopped()
+
+    def set_error(self, err: Any) -> None:
+        st = self.state
+        st.payload = None
+        st.rcvr.set_error(err)
+
+    def set_stopped(self) -> None:
+        st = self.state
+        st.payload = None
+        st.rcvr.set_stopped()
 
 
 def _nest(states: list, op: Any) -> Any:
