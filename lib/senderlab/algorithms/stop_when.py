@@ -40,7 +40,7 @@ class _stop_when_op(linked_children_op):
             self.payload = payload
         # Either way the other one is no longer wanted: the trigger fired (stop the
         # source), or the source finished (stop the trigger).
-        self.source.request_stop()
+        self.stop_children()
         with self.lock:
             last = self._count_down()
         if last:

@@ -44,8 +44,9 @@ adaptor's completion. They define:
     ``set_stopped`` are the per-channel completion (a :class:`forwarding_receiver`
     subclass overrides the channels it changes and forwards the others to ``rcvr``);
     ``env`` is what the child sees, by default ``FWD-ENV`` of the outer receiver's
-    environment, and must be the receiver's ``get_env()``. State that lives as long as the operation may live in the receiver
-    (``let_value``'s second operation: a loop re-arms such a receiver in place).
+    environment, and must be the receiver's ``get_env()``. State that lives as long as
+    the operation may live in the receiver (``let_value``'s second operation: a loop
+    re-arms such a receiver in place).
 ``_get_env(self, env)`` [``get-env``] (optional)
     the environment the child sees, given the outer receiver's: ``write_env`` joins its
     own in front. Default: ``FWD-ENV(env)``.
@@ -749,6 +750,8 @@ class hop_receiver(second_receiver):
     here, not in ``second_*`` methods of the state (one call less per hop)."""
 
     __slots__ = ()
+
+    state: hop_state
 
     def set_value(self, *ignored: Any) -> None:
         st = self.state
