@@ -44,8 +44,7 @@ import weakref
 from queue import SimpleQueue
 
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
-from ..core import sender as _sender_mod
-from ..core.env import _MISSING, get_domain, get_env, get_stop_token
+from ..core.env import _MISSING, get_domain, get_stop_token
 from ..core.scheduler import scheduler_base
 from ..core.sender import adaptor_sender, basic_sender, forwarding_receiver
 from ..core.signatures import completion_signatures, get_completion_signatures
@@ -57,6 +56,11 @@ __all__ = ["static_thread_pool", "static_thread_pool_scheduler", "static_thread_
 _SIGS = completion_signatures(set_value_t(), set_stopped_t())
 _EXTRA_SIGS = completion_signatures(set_error_t(Exception), set_stopped_t())
 _BULK_TAGS = frozenset(("bulk", "bulk_chunked", "bulk_unchunked"))
+#: The sender types the pool's domain leaves as they are (a tag of its class that is not
+#: a bulk one, no transform_sender hook), found on first sight: most adaptors on the pool
+#: are connected through the domain (then, the pool's own schedule), and a miss of
+#: getattr(sndr, "transform_sender") costs more than the rest of the transform.
+_UNTRANSFORMED: set = set()
 
 
 # -- the shared state the workers see ---------------------------------------------------
@@ -344,21 +348,9 @@ class _pool_schedule_sender(basic_sender):
     _tag = "schedule"
 
     def __init__(self, sch) -> None:
-        self._dom = self._cs = _MISSING
+        self._dom = sch._impl._domain  # what _late_domain says, known now
+        self._cs = _MISSING
         self.sch = sch
-
-    def connect(self, rcvr):
-        # basic_sender.connect would ask the pool's domain (this sender's late domain)
-        # to transform it, and the pool's domain never transforms its own schedule
-        # sender: skipping that is the same result, half a microsecond sooner.
-        if _sender_mod._tracing:  # fast paths off: the generic connect traces it
-            return basic_sender.connect(self, rcvr)
-        try:
-            env = rcvr.get_env()
-        except AttributeError:
-            env = get_env(rcvr)
-        sch = self.sch
-        return _pool_op(sch._impl, rcvr, env, sch._keep)
 
     def _connect(self, rcvr, env):
         sch = self.sch
@@ -396,14 +388,21 @@ class static_thread_pool_domain:
         self._impl = impl
 
     def transform_sender(self, sndr: Any, env: Any = None) -> Any:
-        tag = getattr(sndr, "tag", None)
+        t = type(sndr)
+        if t in _UNTRANSFORMED:
+            return sndr
+        tag = getattr(sndr, "_tag", None)
         if tag in _BULK_TAGS and not isinstance(sndr, _pool_bulk_sender):
             policy = getattr(sndr, "policy", None)
             if getattr(policy, "parallel", False):
                 return _POOL_BULK[tag](sndr.child, policy, sndr.shape, sndr.f, self._impl)
         # default_domain's behaviour, inlined: this runs for every adaptor on the pool
         hook = getattr(sndr, "transform_sender", None)
-        return sndr if hook is None else hook(env)
+        if hook is None:
+            if type(getattr(t, "_tag", None)) is str and t._tag not in _BULK_TAGS:
+                _UNTRANSFORMED.add(t)  # (a sender whose tag is per object is asked each time)
+            return sndr
+        return hook(env)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, static_thread_pool_domain) and other._impl is self._impl

@@ -161,22 +161,69 @@ class trace_log(list):
 
 
 class _op_info:
-    """What tracing knows about one operation; ``parent`` links form the chain. It also
-    answers, when an event's ``scheduler`` is first read, where the operation was
-    started (``get_scheduler`` of its receiver's environment) and where it completed
-    (its sender's completion scheduler for the channel)."""
+    """What tracing knows about one operation, and the receiver its sender is connected
+    to while tracing (one object per traced operation: the set_* methods check the
+    protocol, record the event and forward to ``rcvr``). ``parent`` links form the
+    chain. It also answers, when an event's ``scheduler`` is first read, where the
+    operation was started (``get_scheduler`` of its receiver's environment) and where it
+    completed (its sender's completion scheduler for the channel).
 
-    __slots__ = ("id", "pid", "algorithm", "parent", "state", "env", "sndr", "_at", "_done_at")
+    Made by :meth:`_connect_hook.begin`, which sets its slots (no ``__init__`` frame:
+    one is made per traced operation). ``rcvr`` is dropped at the completion, so a
+    kept trace log does not keep the receivers alive."""
 
-    def __init__(self, algorithm, parent, sndr, env) -> None:
-        self.id = next(_ids)
-        self.algorithm = algorithm
-        self.parent = parent
-        self.pid = parent.id if parent is not None else None
-        # None: connected; True: started; a channel tag: completed on that channel.
-        self.state = None
-        self.sndr = sndr
-        self.env = env
+    __slots__ = ("id", "pid", "algorithm", "parent", "state", "env", "sndr", "rcvr", "_at", "_done_at")
+
+    # Each channel checks the protocol, records the event and forwards; written out per
+    # channel (no shared helper call) because it runs once per traced completion.
+    def set_value(self, *values) -> None:
+        if self.state is not True:
+            _bad_completion(self, set_value_t)
+        self.state = set_value_t
+        rcvr = self.rcvr
+        self.rcvr = None
+        try:
+            st = _local.state
+        except AttributeError:
+            st = _state()
+        if _sinks:
+            ev = _new_tuple(trace_event, ("set_value", self.id, self.pid, self.algorithm, "set_value",
+                                          _payload(values) if values else values, self, st.name,
+                                          _monotonic_ns(), None))
+            for s in _sink_tuple:
+                s(ev)
+        _forward(st, self.parent, rcvr.set_value, values)
+
+    def set_error(self, err) -> None:
+        if self.state is not True:
+            _bad_completion(self, set_error_t)
+        self.state = set_error_t
+        rcvr = self.rcvr
+        self.rcvr = None
+        st = _state()
+        if _sinks:
+            ev = _new_tuple(trace_event, ("set_error", self.id, self.pid, self.algorithm, "set_error",
+                                          _repr.repr(err), self, st.name, _monotonic_ns(), None))
+            for s in _sink_tuple:
+                s(ev)
+        _forward(st, self.parent, rcvr.set_error, (err,))
+
+    def set_stopped(self) -> None:
+        if self.state is not True:
+            _bad_completion(self, set_stopped_t)
+        self.state = set_stopped_t
+        rcvr = self.rcvr
+        self.rcvr = None
+        st = _state()
+        if _sinks:
+            ev = _new_tuple(trace_event, ("set_stopped", self.id, self.pid, self.algorithm, "set_stopped",
+                                          None, self, st.name, _monotonic_ns(), None))
+            for s in _sink_tuple:
+                s(ev)
+        _forward(st, self.parent, rcvr.set_stopped, ())
+
+    def get_env(self):
+        return self.env
 
     def where(self, kind: str) -> str | None:
         ch = _CHANNEL_OF_KIND.get(kind)
@@ -285,74 +332,20 @@ def _forward(st: _thread_state, parent, fn: Callable[..., None], args: tuple) ->
             st.op = prev
 
 
-class _traced_receiver:
-    __slots__ = ("rcvr", "info")
-
-    def __init__(self, rcvr, info) -> None:
-        self.rcvr = rcvr
-        self.info = info
-
-    # Each channel checks the protocol, records the event and forwards; written out per
-    # channel (no shared helper call) because it runs once per traced completion.
-    def set_value(self, *values) -> None:
-        info = self.info
-        if info.state is not True:
-            _bad_completion(info, set_value_t)
-        info.state = set_value_t
-        st = _state()
-        if _sinks:
-            ev = _new_tuple(trace_event, ("set_value", info.id, info.pid,
-                                          info.algorithm, "set_value", _payload(values), info, st.name,
-                                          _monotonic_ns(), None))
-            for s in _sink_tuple:
-                s(ev)
-        _forward(st, info.parent, self.rcvr.set_value, values)
-
-    def set_error(self, err) -> None:
-        info = self.info
-        if info.state is not True:
-            _bad_completion(info, set_error_t)
-        info.state = set_error_t
-        st = _state()
-        if _sinks:
-            ev = _new_tuple(trace_event, ("set_error", info.id, info.pid,
-                                          info.algorithm, "set_error", _repr.repr(err), info, st.name,
-                                          _monotonic_ns(), None))
-            for s in _sink_tuple:
-                s(ev)
-        _forward(st, info.parent, self.rcvr.set_error, (err,))
-
-    def set_stopped(self) -> None:
-        info = self.info
-        if info.state is not True:
-            _bad_completion(info, set_stopped_t)
-        info.state = set_stopped_t
-        st = _state()
-        if _sinks:
-            ev = _new_tuple(trace_event, ("set_stopped", info.id, info.pid,
-                                          info.algorithm, "set_stopped", None, info, st.name, _monotonic_ns(), None))
-            for s in _sink_tuple:
-                s(ev)
-        _forward(st, info.parent, self.rcvr.set_stopped, ())
-
-    def get_env(self):
-        return self.info.env
-
-
 class _traced_op:
     """The operation state of one connect, wrapping the operations of every level the
     generic connect walked (outermost first): ``start`` records each level's start in
-    turn and starts the innermost operation, without one frame per level."""
+    turn and starts the innermost operation, without one frame per level. (Made by
+    :meth:`_connect_hook.finish`, which sets its slots, as :class:`_op_info` is.)"""
 
     __slots__ = ("op", "levels")
 
-    def __init__(self, op, levels: list) -> None:
-        self.op = op
-        self.levels = levels
-
     def start(self) -> None:
         levels = self.levels
-        st = _state()
+        try:
+            st = _local.state
+        except AttributeError:
+            st = _state()
         for info in levels:
             if info.state is not None:
                 _violation(info, "start() called twice")
@@ -384,31 +377,47 @@ class _connect_hook:
 
     @staticmethod
     def begin(sndr, rcvr, env, levels):
-        st = _state()
+        try:
+            st = _local.state
+        except AttributeError:
+            st = _state()
         if levels is None:
             parent = st.op
             levels = []
         else:
             parent = levels[-1]
-        info = _op_info(sndr._tag, parent, sndr, env)
+        info = _op_info()
+        info.id = i = next(_ids)
+        info.algorithm = tag = sndr._tag
+        info.parent = parent
+        info.pid = pid = parent.id if parent is not None else None
+        info.state = None  # None: connected; True: started; a channel tag: completed on it
+        info.sndr = sndr
+        info.env = env
+        info.rcvr = rcvr
         if _sinks:
-            ev = _new_tuple(trace_event, ("connect", info.id, info.pid,
-                                          info.algorithm, None, None, info, st.name, _monotonic_ns(), sndr))
+            ev = _new_tuple(trace_event, ("connect", i, pid, tag, None, None, info, st.name, _monotonic_ns(), sndr))
             for s in _sink_tuple:
                 s(ev)
         levels.append(info)
-        return _traced_receiver(rcvr, info), levels
+        return info, levels
 
     @staticmethod
     def finish(sndr, rcvr, env, levels):
-        st = _state()
+        try:
+            st = _local.state
+        except AttributeError:
+            st = _state()
         prev = st.op
         st.op = levels[-1]
         try:
             op = sndr._connect(rcvr, env)
         finally:
             st.op = prev
-        return _traced_op(op, levels)
+        t = _traced_op()
+        t.op = op
+        t.levels = levels
+        return t
 
 
 def _on_source_created(source) -> None:

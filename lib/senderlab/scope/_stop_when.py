@@ -24,7 +24,7 @@ from ..core.sender import adaptor_sender, forwarding_receiver, no_late_domain
 from ..core.signatures import get_completion_signatures
 from ..core.stop_token import inplace_stop_source
 
-__all__ = ["stop_when", "token_env", "traced_root"]
+__all__ = ["stop_when", "token_env"]
 
 
 def token_env(token: Any, outer: Any) -> with_stop_token:
@@ -118,28 +118,32 @@ def stop_when(sndr: Any, token: Any) -> Any:
 
 
 class _root_sender(adaptor_sender):
-    """While tracing, names the root of work that a scope starts (``spawn``,
-    ``spawn_future``), so that the trace shows what started it. Adds nothing else."""
+    """The root of work that a scope starts (``spawn``, ``spawn_future``): ``child``
+    under the scope's name, so that a trace shows what started the work. It adds
+    nothing else: the child gets the receiver and its environment as they are.
+
+    A generic adaptor (the :meth:`basic_sender.connect` walk goes through it to the
+    child in one loop, and records it while tracing), so the scope modules need not
+    ask whether tracing is on."""
 
     __slots__ = ("_tag",)
 
-    def __init__(self, child, tag) -> None:
-        self._dom = self._cs = _MISSING
+    def __init__(self, child: Any, tag: str) -> None:
+        self._dom = None  # its attributes name no domain (known now: no lookup at connect)
+        self._cs = _MISSING
         self.child = child
         self._tag = tag
 
-    def _connect(self, rcvr, env):
-        return self.child.connect(rcvr)
+    def _get_env(self, env: Any) -> Any:
+        return env  # the spawn receiver's environment, whole: [exec.spawn] gives it to the work
 
-    _late_domain = no_late_domain  # its attributes name no domain
+    def _make_receiver(self, rcvr: Any, env: Any) -> Any:
+        return rcvr
 
-    def get_completion_signatures(self, env=None):
+    _late_domain = no_late_domain
+
+    def get_completion_signatures(self, env: Any = None) -> Any:
         return get_completion_signatures(self.child, env)
 
     def __repr__(self) -> str:
         return f"{self._tag}({self.child!r})"
-
-
-def traced_root(sndr: Any, tag: Any) -> Any:
-    """``sndr`` named ``tag`` in traces (only called while tracing is on)."""
-    return _root_sender(sndr, tag)

@@ -48,7 +48,7 @@ import threading
 import warnings
 
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
-from ..core.env import _MISSING, get_scheduler
+from ..core.env import _MISSING, empty_env, get_scheduler, with_stop_token
 from ..core.sender import as_sender, basic_sender, no_late_domain, ProtocolError
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ..core.stop_token import inplace_stop_source
@@ -83,8 +83,6 @@ _CLOSED_JOINING = scope_state.closed_and_joining
 _UNUSED_CLOSED = scope_state.unused_and_closed
 _JOINED = scope_state.joined
 
-# try-associate succeeds only in these states.
-_ACCEPTING = frozenset((_UNUSED, _OPEN, _OPEN_JOINING))
 # The states in which a scope may be destroyed ([exec.simple.counting.ctor]).
 _DESTRUCTIBLE = frozenset((_JOINED, _UNUSED, _UNUSED_CLOSED))
 _CLOSE = {_UNUSED: _UNUSED_CLOSED, _OPEN: _CLOSED, _OPEN_JOINING: _CLOSED_JOINING}
@@ -138,7 +136,9 @@ class _scope_base:
     def _try_associate(self) -> bool:
         with self._lock:
             st = self._state
-            if st not in _ACCEPTING or self._count == self.max_associations:
+            # try-associate succeeds only in these three states; tested by identity, not
+            # by membership in a set (hashing an enum member is a Python-level call)
+            if not (st is _OPEN or st is _UNUSED or st is _OPEN_JOINING) or self._count == self.max_associations:
                 return False
             self._count += 1
             if st is _UNUSED:
@@ -260,7 +260,7 @@ class counting_scope(_scope_base):
     close the scope; work associated later starts with stop already requested.
     """
 
-    __slots__ = ("_source", "_stoken")
+    __slots__ = ("_source", "_stoken", "_spawn_env")
     _token_type = _counting_token
     token = _counting_token
 
@@ -268,6 +268,9 @@ class counting_scope(_scope_base):
         super().__init__()
         self._source = inplace_stop_source()
         self._stoken = self._source.get_token()
+        # What spawn(sndr, token) with no environment gives the work: the empty
+        # environment with the scope's stop token (see spawn); made once, not per spawn.
+        self._spawn_env = with_stop_token(self._stoken, empty_env)
 
     def request_stop(self) -> None:
         """Request stop on all associated work (``s_source.request_stop()``)."""

@@ -35,10 +35,9 @@ from typing import Any
 
 from ..core.channels import set_error_t, set_value_t
 from ..core.env import empty_env, get_stop_token
-from ..core.sender import ProtocolError, as_sender, basic_sender, connect
-from ..core import sender as _sender_mod
-from ._stop_when import token_env, traced_root
-from ._util import as_env, check_token, report_unraisable
+from ..core.sender import ProtocolError, as_sender, basic_sender
+from ._stop_when import _root_sender, token_env
+from ._util import _token_types, as_env, check_token, report_unraisable
 from .counting_scope import _counting_token
 
 __all__ = ["spawn"]
@@ -96,10 +95,17 @@ class _spawn_state:
         return f"<spawn of {self.sndr!r}>"
 
 
+#: id(cs) -> cs for the signature sets check_spawnable accepted (kept alive, so an id
+#: stays theirs): spawn checks a prebuilt sender's signatures once, not per call.
+_SPAWNABLE: dict = {}
+
+
 def check_spawnable(s: Any, where: str = "spawn") -> None:
     """Raise :class:`TypeError` if ``s``'s signatures say it completes with values or with
     an error: [exec.spawn]'s receiver has only ``set_value()`` and ``set_stopped()``."""
     cs = s._signatures()
+    if _SPAWNABLE.get(id(cs)) is cs:
+        return
     valued = [x for x in cs.sigs if x.channel is set_value_t and x.args is not Ellipsis and x.args]
     if valued:
         shown = ", ".join(map(repr, valued))
@@ -118,6 +124,9 @@ def check_spawnable(s: Any, where: str = "spawn") -> None:
         else:
             other = True
     if errors is None and (other or not cs.exact or not cs.sigs):
+        if len(_SPAWNABLE) >= 64:  # senders built anew each time: keep only the recent
+            _SPAWNABLE.clear()
+        _SPAWNABLE[id(cs)] = cs
         return
     shown = ", ".join(map(repr, errors or cs.error_sigs))
     raise TypeError(
@@ -136,21 +145,26 @@ def spawn(sndr: Any, token: Any, env: Any = None) -> None:
     started. Raises :class:`TypeError` for a sender that declares a completion with
     values or with a specific error (both ill-formed in C++).
     """
-    check_token("spawn", token, sndr)
+    tt = type(token)
+    if tt not in _token_types:
+        check_token("spawn", token, sndr)
     s = sndr if isinstance(sndr, basic_sender) else as_sender(sndr, "spawn")
-    senv = empty_env if env is None else as_env("spawn", env)
     check_spawnable(s)
-    if type(token) is _counting_token and not get_stop_token(senv).stop_possible():
-        # token.wrap(s) is stop-when(s, scope's token), and with a receiver whose token
-        # cannot be stopped stop-when is write_env(s, prop(get_stop_token, scope's
-        # token)) ([exec.stop.when]): give the spawned operation that environment
-        # directly rather than through one more adaptor.
-        st = _spawn_state(token, token_env(token.scope._stoken, senv), s)
-        op = (traced_root(s, "spawn") if _sender_mod._tracing else s).connect(st)
+    if tt is _counting_token and env is None:
+        st = _spawn_state(token, token.scope._spawn_env, s)
     else:
-        st = _spawn_state(token, senv, s)
-        wrapped = token.wrap(s)
-        op = connect(traced_root(as_sender(wrapped), "spawn") if _sender_mod._tracing else wrapped, st)
+        senv = empty_env if env is None else as_env("spawn", env)
+        if tt is _counting_token and not get_stop_token(senv).stop_possible():
+            st = _spawn_state(token, token_env(token.scope._stoken, senv), s)
+        else:
+            st = _spawn_state(token, senv, s)
+            s = as_sender(token.wrap(s))
+    # For a counting_scope's token, token.wrap(s) is stop-when(s, scope's token), and
+    # with a receiver whose token cannot be stopped stop-when is write_env(s,
+    # prop(get_stop_token, scope's token)) ([exec.stop.when]): the spawned operation
+    # gets that environment directly rather than through one more adaptor (with no env,
+    # the one the scope made once). The root only names the work "spawn" in traces.
+    op = _root_sender(s, "spawn").connect(st)
     if token.try_associate():
         st.op = op
         _live.add(st)

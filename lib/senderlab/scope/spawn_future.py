@@ -34,11 +34,10 @@ import threading
 
 from ..core.channels import set_stopped_t
 from ..core.env import _MISSING, empty_env, get_stop_token
-from ..core.sender import as_sender, basic_sender, connect, no_late_domain, ProtocolError
+from ..core.sender import as_sender, basic_sender, no_late_domain, ProtocolError
 from ..core.signatures import completion_signatures
 from ..core.stop_token import inplace_stop_source
-from ..core import sender as _sender_mod
-from ._stop_when import stop_when, traced_root
+from ._stop_when import _root_sender, stop_when
 from ._util import as_env, check_token
 
 __all__ = ["spawn_future"]
@@ -257,10 +256,8 @@ def spawn_future(sndr: Any, token: Any, env: Any = None) -> _future_sender:
     senv = empty_env if env is None else as_env("spawn_future", env)
     st = _future_state(token, senv)
     wrapped = as_sender(token.wrap(s), "spawn_future")
-    work = stop_when(wrapped, st.source.get_token())
-    if _sender_mod._tracing:
-        work = traced_root(work, "spawn_future")
-    op = connect(work, st)
+    # (the root only names the work "spawn_future" in traces)
+    op = _root_sender(stop_when(wrapped, st.source.get_token()), "spawn_future").connect(st)
     fut = _future_sender(st, s)
     if token.try_associate():
         st.assoc = True
