@@ -26,9 +26,17 @@ STAMP := $(VENV)/.installed
 # leaks into the user's own ~/.ipython.
 IPYTHONDIR_VENV := $(abspath $(VENV))/ipython
 STARTUP := $(IPYTHONDIR_VENV)/profile_default/startup/00-senderlab.py
-# JupyterLab's settings overrides (widget state saved in the notebook, no news toast),
-# read from the environment's share/jupyter/lab/settings wherever senderlab starts Lab.
-LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
+# JupyterLab's settings overrides (widget state saved in the notebook, no news toast) and
+# page config (no build check: pip's JupyterLab is prebuilt), read from the environment's
+# share/jupyter/lab/settings wherever senderlab starts Lab.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
+LAB_SETTINGS_FILES := $(LAB_SETTINGS)/overrides.json $(LAB_SETTINGS)/page_config.json
+# make lab's server: the extension that trusts the stored welcome (its pictures draw before
+# a cell runs; kernel_ext/senderlab_kernel/lab_trust.py), and not two server extensions the
+# course does not use: jupyter_lsp (Lab's language-server features are off by default) and
+# notebook_shim (for the classic Notebook, not installed).
+LAB_SERVER_ARGS := --ServerApp.jpserver_extensions=senderlab_kernel.lab_trust=True \
+  --ServerApp.jpserver_extensions=jupyter_lsp=False --ServerApp.jpserver_extensions=notebook_shim=False
 # What `make lab` opens; the server's root is the repository, so the tutorials and the
 # exercises link to each other.
 LAB_OPEN ?= notebooks/00-welcome.ipynb
@@ -63,22 +71,21 @@ test-312:
 	@test -n "$(PYTHON312)" || { echo "make test-312 needs Python 3.12 (python3.12 on PATH, or pyenv install 3.12)" >&2; exit 1; }
 	$(MAKE) test PYTHON="$(PYTHON312)" VENV=.venv312
 
-startup: $(STARTUP) $(LAB_OVERRIDES)
+startup: $(STARTUP) $(LAB_SETTINGS_FILES)
 
 $(STARTUP): kernel_ext/startup/00-senderlab.py | $(STAMP)
 	@mkdir -p $(@D)
 	cp $< $@
 
-$(LAB_OVERRIDES): kernel_ext/startup/overrides.json | $(STAMP)
+$(LAB_SETTINGS)/%.json: kernel_ext/startup/%.json | $(STAMP)
 	@mkdir -p $(@D)
 	cp $< $@
 
-# The welcome is stored with its outputs and widget state (make welcome): trusting it lets
-# JupyterLab draw its pictures before any cell runs (an untrusted notebook shows text).
+# The welcome is stored with its outputs and widget state (make welcome); the server trusts
+# it as it starts (LAB_SERVER_ARGS), so JupyterLab draws its pictures before any cell runs.
 lab: venv startup
-	@$(BIN)/jupyter trust notebooks/00-welcome.ipynb >/dev/null
 	IPYTHONDIR="$(IPYTHONDIR_VENV)" $(BIN)/jupyter lab --notebook-dir=. \
-	  --LabApp.default_url=/lab/tree/$(LAB_OPEN) $(ROOT_ARGS) $(LAB_ARGS)
+	  --LabApp.default_url=/lab/tree/$(LAB_OPEN) $(LAB_SERVER_ARGS) $(ROOT_ARGS) $(LAB_ARGS)
 
 exercises:
 	$(MAKE) lab LAB_OPEN=exercises

@@ -144,6 +144,8 @@ def store_welcome(path: Path = WELCOME) -> Path:
             cell.execution_count = None
     nb.metadata.pop("widgets", None)
     execute(nb, path)
+    for cell in nb.cells:  # nbclient's timestamps: a diff of every cell at each store
+        cell.metadata.pop("execution", None)
     nb.metadata[STAMP_KEY] = {"stored_outputs": {"sources_sha256": sources_digest(nb),
                                                  "front_end_sha256": front_end_digest(),
                                                  "made_by": "make welcome"}}

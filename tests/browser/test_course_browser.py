@@ -1,8 +1,9 @@
 """The course as a reader meets it, in headless Chromium (Debian's, driven by Playwright).
 
 * ``make lab`` on the built venv opens ``notebooks/00-welcome.ipynb``, stored with its
-  outputs and widget state, and its first ``%%sender`` picture moves before any cell is
-  run: the seconds from ``make lab`` to that are printed (and written to
+  outputs and widget state, and its first ``%%sender`` picture, in the first screen,
+  moves before any cell is run and with no scrolling: the seconds from ``make lab`` to
+  that, and to each step before it, are printed (and written to
   ``tests/browser/artifacts/first-picture.txt``); the goal is under 10 s.
 * The layout at 1280 and 1920 px: every widget's box lies inside its output area
   (``--compare``'s two pictures included), a 100-round loop is one readable round with a
@@ -153,32 +154,34 @@ def test_widgets_fit_their_output_area_and_read_well_at_1280_and_1920_px(layout_
 
 # -- make lab -----------------------------------------------------------------------------------
 
-# A reader scrolls to the first %%sender cell (JupyterLab attaches the cells near the view
-# only), and its stored picture replays as it comes into view.
-FIRST_PICTURE_MOVING = """() => { const w = document.querySelector('.sl-flow');
-    if (!w) {
-      const nb = window.jupyterapp?.shell.currentWidget?.content;
-      const i = nb?.widgets ? nb.widgets.findIndex(c => c.model.sharedModel.getSource().startsWith('%%sender')) : -1;
-      if (i >= 0) nb.scrollToItem(i, 'center');
-      return false;
-    }
-    w.scrollIntoView({block: 'center'});
+# The welcome's first %%sender picture, as the page opens: nobody scrolls. It is drawn from
+# the widget state stored in the notebook (once the kernel has answered the widget manager),
+# lies in the first screen, and replays as it comes into view.
+FIRST_PICTURE = "() => document.querySelector('.sl-flow') !== null"
+IN_FIRST_SCREEN = """() => { const r = document.querySelector('.sl-flow').getBoundingClientRect();
+    return {top: r.top, bottom: r.bottom, height: innerHeight}; }"""
+MOVING = """() => { const w = document.querySelector('.sl-flow');
     return w.dataset.shown === 'replaying' && +w.dataset.frames >= 3 &&
            +w.querySelector('.sl-counter').textContent.split(' / ')[0] > 0; }"""
+KERNEL_UP = "() => ['idle', 'busy'].includes(window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status)"
 
 
 def test_make_lab_opens_the_welcome_and_its_first_picture_moves(tmp_path):
-    """``make lab`` (venv built: the stamp is taken as up to date), the browser pointed at
-    the server as it prints it: the time until the welcome's first stored picture moves."""
+    """``make lab`` as a user types it (venv built: the stamp is taken as up to date; the
+    user's Jupyter folders empty, so nothing is trusted yet), the browser pointed at the
+    server as it prints it: the seconds until the welcome's first stored picture moves,
+    and when each step before it was done. The figure is printed, not asserted against the
+    10 s goal: on a loaded machine it says more about the machine than about make lab."""
     wb._need_chromium()
     venv = Path(sys.prefix)
     assert sys.prefix != sys.base_prefix, "run the suite from the venv `make test` builds: make lab uses it"
     port, token = wb._free_port(), secrets.token_hex(16)
+    # what a test needs beside make lab's own options: a fixed port and token, the app
+    # object in the page, and workspaces and user settings of its own
     lab_args = " ".join([
         "--no-browser", "--ip=127.0.0.1", f"--port={port}", f"--ServerApp.token={token}",
         "--ServerApp.port_retries=0", "--LabApp.expose_app_in_browser=True",
-        f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}", f"--LabApp.user_settings_dir={tmp_path / 'settings'}",
-        "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"])
+        f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}", f"--LabApp.user_settings_dir={tmp_path / 'settings'}"])
     cmd = ["make", "--no-print-directory", "-o", str(venv / ".installed"), "lab", f"VENV={venv}",
            f"LAB_ARGS={lab_args}"]
     # a user's own Jupyter folders, empty: nothing trusted or configured before make lab
@@ -190,23 +193,39 @@ def test_make_lab_opens_the_welcome_and_its_first_picture_moves(tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     with wb.chromium_page(1280) as page:
         log = open(tmp_path / "lab.log", "wb")
+        load = os.getloadavg()[0]
         t0 = time.monotonic()
+        steps = {}
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         base = f"http://127.0.0.1:{port}"
         try:
             wb.wait_for_server(base, token, proc, tmp_path / "lab.log")
-            up = time.monotonic() - t0
+            steps["server up"] = time.monotonic() - t0
             page.goto(f"{base}/?token={token}", timeout=60_000)  # where the server sends a browser
-            page.wait_for_function("() => document.querySelector('.jp-Notebook') !== null", timeout=60_000, polling=50)
-            shown = time.monotonic() - t0
-            page.wait_for_function(FIRST_PICTURE_MOVING, timeout=60_000, polling=50)
+            page.wait_for_function("() => document.querySelector('.jp-Notebook .jp-Cell') !== null",
+                                   timeout=60_000, polling=50)
+            steps["notebook on screen"] = time.monotonic() - t0
+            page.wait_for_function(KERNEL_UP, timeout=60_000, polling=50)
+            steps["kernel up"] = time.monotonic() - t0
+            page.wait_for_function(FIRST_PICTURE, timeout=60_000, polling=50)
+            steps["picture drawn"] = time.monotonic() - t0
+            box = page.evaluate(IN_FIRST_SCREEN)
+            assert box["top"] >= 0 and box["top"] + 0.35 * (box["bottom"] - box["top"]) < box["height"], \
+                f"the welcome's first picture is not in the first screen (it replays only once seen): {box}"
+            page.wait_for_function(MOVING, timeout=60_000, polling=50)
             seconds = time.monotonic() - t0
             page.screenshot(path=str(ARTIFACTS / "first-picture.png"))
-            report = (f"{seconds:.1f} s from `make lab` to the welcome's first animation moving (server up "
-                      f"{up:.1f} s, notebook on screen {shown:.1f} s; goal: under 10 s)")
+            after = ", ".join(f"{name} {t:.1f} s" for name, t in steps.items())
+            report = (f"{seconds:.1f} s from `make lab` to the welcome's first animation moving ({after}; "
+                      f"load average {load:.1f} at the start, on {os.cpu_count()} CPUs; goal: under 10 s)")
             (ARTIFACTS / "first-picture.txt").write_text(report + "\n")
             print("\n" + report)
             assert page.url.endswith("/lab/tree/notebooks/00-welcome.ipynb"), page.url
+            # the picture is the welcome's first %%sender cell, from its stored widget state
+            first = page.evaluate("""() => { const nb = window.jupyterapp.shell.currentWidget.content;
+                const i = nb.widgets.findIndex(c => c.model.sharedModel.getSource().startsWith('%%sender'));
+                return nb.widgets[i].node.querySelector('.sl-flow') === document.querySelector('.sl-flow'); }""")
+            assert first, "the first picture on the page is not the first %%sender cell's"
             # one server for the course: the exercises are there too
             with urllib.request.urlopen(f"{base}/api/contents/exercises?token={token}", timeout=10) as r:
                 assert any(e["name"] == "README.md" for e in json.load(r)["content"])
@@ -214,7 +233,9 @@ def test_make_lab_opens_the_welcome_and_its_first_picture_moves(tmp_path):
             url = f"{base}/lab/api/settings/@jupyter-widgets/jupyterlab-manager:plugin?token={token}"
             with urllib.request.urlopen(url, timeout=10) as r:
                 assert json.load(r)["schema"]["properties"]["saveState"]["default"] is True
-            assert seconds < 60, f"{seconds:.1f} s"
+            # the server trusted the welcome, in the user's own signature database
+            assert (tmp_path / "data" / "nbsignatures.db").is_file()
+            assert seconds < 60, f"{seconds:.1f} s"  # a bound that holds on a loaded 2-core machine
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "first-picture-failure.png"))
             raise
