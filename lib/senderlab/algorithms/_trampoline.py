@@ -42,6 +42,18 @@ A socket operation read by ``async_read_some | let_value(...) | then(...)`` unde
 ``repeat_effect_until`` (D4000R0 5.1's echo loop) is one; anything else is connected
 anew each time, as before. While tracing is on, every iteration is connected, so the
 trace shows each connect.
+
+Why this fast path lives here and reads the tracing switch itself
+(``senderlab.core.sender._tracing``, the one switch of every fast path): re-arming is
+the absence of a connect, so the generic connect (:meth:`basic_sender.connect
+<senderlab.core.sender.basic_sender.connect>`) never sees it; only the loop knows that
+the next iteration is the same sender connected to the same receiver. The switch is
+read once per iteration that could re-arm, in :meth:`trampoline_op._run`.
+
+The loop is an operation state of the generic operation's kind
+(:class:`~senderlab.core.sender.adaptor_state`): ``repeat_effect_until`` and its
+siblings are adaptors whose ``_get_state`` returns a :class:`trampoline_op`, whose
+completion hooks decide between ending the loop and going round again.
 """
 
 from __future__ import annotations
@@ -50,6 +62,7 @@ from typing import Any
 
 from ..core import sender as _sender_mod
 from ..core.env import fwd_env, get_stop_token
+from ..core.sender import adaptor_state
 
 __all__ = ["trampoline_op", "stop_possible"]
 
@@ -67,29 +80,34 @@ def stop_possible(env: Any) -> bool:
         return True
 
 
-class trampoline_op:
-    """Operation state, and receiver of each iteration's child operation.
+class trampoline_op(adaptor_state):
+    """The loop's operation state [``get-state``] (an
+    :class:`~senderlab.core.sender.adaptor_state`), which is also the receiver of each
+    iteration's child operation.
 
-    Subclasses define ``set_value``, ``set_error`` and ``set_stopped``: each either
-    completes ``self.rcvr`` (the loop ends) or calls ``self._again()``.
+    A loop adaptor's ``_get_state(rcvr, env)`` returns ``cls(child, rcvr, env, False)``:
+    the generic connect then connects the first iteration (``child_op``). Made with
+    ``connect_now`` true (by a ``_connect`` of its own), it connects that iteration
+    itself. Subclasses define the completion hooks ``set_value``, ``set_error`` and
+    ``set_stopped`` (by default forwarded to ``rcvr``: the loop ends): each either
+    completes ``self.rcvr`` or calls ``self._again()`` for another iteration.
     """
 
-    __slots__ = ("child", "rcvr", "env", "token", "_gate", "_first", "_reuse")
+    __slots__ = ("child", "token", "_gate", "_reuse")
 
     def __init__(self, child: Any, rcvr: Any, env: Any, connect_now: bool = True) -> None:
+        adaptor_state.__init__(self, rcvr, fwd_env(env))
         self.child = child
-        self.rcvr = rcvr
-        self.env = fwd_env(env)
         self.token = get_stop_token(env)
         # Holds 0 -> True while an iteration's start() runs; whoever pops it first
         # (start() returning, or the child's completion) learns it came first.
         self._gate: dict = {}
-        # The first iteration is connected now, as stdexec connects it in the operation
-        # state's constructor: a mistake in the child raises at connect, not later.
-        self._first = child.connect(self) if connect_now else None
         # (op, parts to _rearm()): the child's operation state, kept for the next
         # iteration when it can be re-armed (see the module docstring), else None.
-        self._reuse = None
+        self._reuse: tuple | None = None
+        # The first iteration, connected at connect as stdexec connects it in the
+        # operation state's constructor: a mistake in the child raises at connect.
+        self.child_op = child.connect(self) if connect_now else None
 
     def start(self) -> None:
         self._run()
@@ -100,15 +118,17 @@ class trampoline_op:
         token = self.token
         while True:
             if token.stop_requested():
-                self._first = None
+                self.child_op = None
                 self.rcvr.set_stopped()
                 return
-            op = self._first
-            if op is not None:
-                self._first = None
+            op = self.child_op
+            if op is not None:  # the first iteration, connected at connect
+                self.child_op = None
                 self._reuse = _rearmable(op, self)
             else:
                 reuse = self._reuse
+                # The switch is read per iteration: tracing may have begun since the
+                # operation was kept, and then every iteration must be connected.
                 if reuse is not None and not _sender_mod._tracing:
                     op, parts = reuse
                     for p in parts:
@@ -134,15 +154,14 @@ class trampoline_op:
             # start() had already returned: nobody is looping, so loop here.
             self._run()
 
-    def get_env(self) -> Any:
-        return self.env
 
-
-def _rearmable(op, loop):
+def _rearmable(op: Any, loop: trampoline_op) -> tuple | None:
     """``(op, parts)`` if ``op``, connected to a receiver chain ending at ``loop``, can
     be re-armed for the next iteration instead of connecting the child again (``parts``:
-    ``op`` and the receivers that define ``_rearm``, each to be reset); else ``None``."""
-    if _sender_mod._tracing or getattr(type(op), "_rearm", None) is None:
+    ``op`` and the receivers that define ``_rearm``, each to be reset); else ``None``.
+    (While tracing, the receivers in between are the trace's, which are not re-armable,
+    so this answers ``None`` without reading the switch.)"""
+    if getattr(type(op), "_rearm", None) is None:
         return None
     parts = [op]
     r = getattr(op, "rcvr", None)

@@ -38,7 +38,7 @@ from typing import Any
 
 import operator
 
-from ..core.channels import set_error_t, set_stopped_t, set_value_t
+from ..core.channels import set_error_t, set_stopped_t, set_value_t, sig
 from ..core.env import _MISSING
 from ..core.sender import adaptor_sender
 from ..core.signatures import completion_signatures, get_completion_signatures
@@ -52,20 +52,23 @@ _ERROR = set_error_t(Exception)
 _STOPPED = set_stopped_t()
 
 
-def _arity_error(name: str, child, values, want: str) -> TypeError:
+def _arity_error(name: str, child: Any, values: tuple, want: str) -> TypeError:
     return TypeError(
         f"{name}: the child {child!r} completed with set_value({', '.join(f'{v!r:.30}' for v in values)}) "
         f"({len(values)} values); {name} needs a sender of {want}"
     )
 
 
-# -- operation states ------------------------------------------------------------------
+# -- operation states: the loop (trampoline_op) with its completion hooks -------------
 
 
 class _until_op(trampoline_op):
+    """``repeat_effect_until``: a true value ends the loop; errors and stopped are
+    forwarded (the defaults)."""
+
     __slots__ = ()
 
-    def set_value(self, *values) -> None:
+    def set_value(self, *values: Any) -> None:
         if len(values) != 1:
             self.rcvr.set_error(_arity_error("repeat_effect_until", self.child, values, "one value convertible to bool"))
             return
@@ -79,28 +82,26 @@ class _until_op(trampoline_op):
         elif self._gate.pop(0, None) is None:  # _again(), inlined: this is the hot path
             self._run()
 
-    def set_error(self, err) -> None:
-        self.rcvr.set_error(err)
 
-    def set_stopped(self) -> None:
-        self.rcvr.set_stopped()
+class _forever_op(trampoline_op):
+    """``repeat_effect``: every value goes round again."""
 
-
-class _forever_op(_until_op):
     __slots__ = ()
 
-    def set_value(self, *values) -> None:
+    def set_value(self, *values: Any) -> None:
         if values:
             self.rcvr.set_error(_arity_error("repeat_effect", self.child, values, "no values (set_value())"))
         elif self._gate.pop(0, None) is None:
             self._run()
 
 
-class _n_op(_until_op):
+class _n_op(trampoline_op):
+    """``repeat_n``: ``left`` more iterations."""
+
     __slots__ = ("left",)
 
-    def __init__(self, child, rcvr, env, n) -> None:
-        trampoline_op.__init__(self, child, rcvr, env, n != 0)
+    def __init__(self, child: Any, rcvr: Any, env: Any, n: int) -> None:
+        trampoline_op.__init__(self, child, rcvr, env, False)
         self.left = n
 
     def start(self) -> None:
@@ -109,7 +110,7 @@ class _n_op(_until_op):
         else:
             self._run()
 
-    def set_value(self, *values) -> None:
+    def set_value(self, *values: Any) -> None:
         if values:
             self.rcvr.set_error(_arity_error("repeat_n", self.child, values, "no values (set_value())"))
             return
@@ -121,22 +122,22 @@ class _n_op(_until_op):
             self._run()
 
 
-# -- senders ---------------------------------------------------------------------------
+# -- senders: the tag, the connect-time check, the state and the signatures -----------
 
 
 class _repeat_sender(adaptor_sender):
-    """Common part: connect-time check of the child's value signatures."""
+    """``repeat_effect_until``; the base of the other two, which change the hooks."""
 
     __slots__ = ()
     _tag = "repeat_effect_until"
-    _op = _until_op
+    _op: type[trampoline_op] = _until_op
     _want = "one value convertible to bool, e.g. then(lambda: done)"
 
-    def __init__(self, child) -> None:
+    def __init__(self, child: Any) -> None:
         self._dom = self._cs = _MISSING
         self.child = child
 
-    def _bad_value_sig(self, s) -> bool:
+    def _bad_value_sig(self, s: sig) -> bool:
         return s.arity is not None and s.arity != 1
 
     def _check(self) -> None:
@@ -147,15 +148,16 @@ class _repeat_sender(adaptor_sender):
                     f"{self._tag} needs a sender of {self._want}"
                 )
 
-    def _connect(self, rcvr, env):
+    def _get_state(self, rcvr: Any, env: Any) -> trampoline_op:
+        # [get-state]: the loop; the generic connect connects the first iteration to it.
         self._check()
-        return self._op(self.child, rcvr, env)
+        return self._op(self.child, rcvr, env, False)
 
-    def _value_sigs(self, cs) -> list:
+    def _value_sigs(self, cs: completion_signatures) -> list:
         # The loop ends with set_value() once a value is true.
         return [_VOID] if cs.value_sigs or not cs.exact else []
 
-    def get_completion_signatures(self, env=None):
+    def get_completion_signatures(self, env: Any = None) -> completion_signatures:
         cs = get_completion_signatures(self.child, env)
         out = self._value_sigs(cs)
         out += [s for s in cs.sigs if s.channel is not set_value_t]
@@ -174,42 +176,51 @@ class _repeat_forever_sender(_repeat_sender):
     _op = _forever_op
     _want = "no values (set_value()); drop values with then(lambda *_: None)"
 
-    def _bad_value_sig(self, s) -> bool:
+    def _bad_value_sig(self, s: sig) -> bool:
         return s.arity is not None and s.arity != 0
 
-    def _value_sigs(self, cs) -> list:
+    def _value_sigs(self, cs: completion_signatures) -> list:
         return []  # it never completes with a value
 
 
 class _repeat_n_sender(_repeat_forever_sender):
     __slots__ = ("n",)
     _tag = "repeat_n"
-    _op = _n_op
 
-    def __init__(self, child, n) -> None:
-        self._dom = self._cs = _MISSING
-        self.child = child
+    def __init__(self, child: Any, n: int) -> None:
+        _repeat_forever_sender.__init__(self, child)
         self.n = n
 
-    def _connect(self, rcvr, env):
+    def _get_state(self, rcvr: Any, env: Any) -> trampoline_op:
         self._check()
         return _n_op(self.child, rcvr, env, self.n)
 
-    def _value_sigs(self, cs) -> list:
+    def _value_sigs(self, cs: completion_signatures) -> list:
         return [_VOID]
 
     def __repr__(self) -> str:
         return f"{self.child!r} | repeat_n({self.n})"
 
 
-def _make_n(sndr, n):
+class _repeat_zero_sender(_repeat_n_sender):
+    """``repeat_n(sndr, 0)``: a leaf whose operation completes with ``set_value()`` at
+    ``start``; ``sndr`` is never connected (the generic walk would connect it)."""
+
+    __slots__ = ()
+
+    def _connect(self, rcvr: Any, env: Any) -> trampoline_op:
+        self._check()
+        return _n_op(self.child, rcvr, env, 0)
+
+
+def _make_n(sndr: Any, n: Any) -> _repeat_n_sender:
     try:
         n = operator.index(n)
     except TypeError:
         raise TypeError(f"repeat_n: the count must be an int, got {type(n).__name__} {n!r:.40}") from None
     if n < 0:
         raise ValueError(f"repeat_n: the count must be >= 0, got {n}")
-    return _repeat_n_sender(sndr, n)
+    return _repeat_n_sender(sndr, n) if n else _repeat_zero_sender(sndr, n)
 
 
 def repeat_effect_until(*args: Any) -> Any:
