@@ -43,7 +43,7 @@ import threading
 from ..contexts.inline import inline_scheduler
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _MISSING, env as _env, get_env, get_scheduler, get_stop_token, prop
-from ..core.sender import adaptor_state, as_sender, hop_receiver, hop_state, is_sender, sender_adaptor_closure
+from ..core.sender import adaptor_state, as_sender, hop_state, is_sender, sender_adaptor_closure
 from ..core.signatures import get_completion_signatures
 from ..core.stop_token import never_stop_token
 from ..core.scheduler import is_scheduler, same_scheduler
@@ -134,7 +134,8 @@ class _affine_on_sender(_schedule_from_sender):
             return adaptor_state(rcvr, env)  # the child's completion, forwarded
         st = _affine_state(rcvr, env, same_scheduler(get_scheduler(env, None), self.sch))
         # The hop sees a stop token that is never stopped (see the module docstring).
-        st.second_op = self._ssndr.connect(hop_receiver(st, _env(_UNSTOPPABLE, env)))
+        st.second_sndr = self._ssndr  # connected after the predecessor
+        st.second_env = _env(_UNSTOPPABLE, env)
         return st
 
     def get_completion_signatures(self, env=None):

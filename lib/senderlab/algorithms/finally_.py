@@ -74,6 +74,7 @@ class _finally_sender(adaptor_sender):
                     "no values (set_value()). Drop its values with then(lambda *_: None)"
                 )
         st = hop_state(rcvr, env)
+        # final is connected first, then sndr (by the generic connect).
         st.second_op = self.final.connect(hop_receiver(st, self._final_env(env)))
         return st
 

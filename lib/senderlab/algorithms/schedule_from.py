@@ -31,7 +31,7 @@ from typing import Any
 
 from ..core.domain import DEFAULT
 from ..core.env import _MISSING
-from ..core.sender import adaptor_sender, as_sender, hop_receiver, hop_state, is_sender, sender_adaptor_closure
+from ..core.sender import adaptor_sender, as_sender, hop_state, is_sender, sender_adaptor_closure
 from ..core.signatures import get_completion_signatures
 from ..core.domain import scheduler_domain
 from ..core.scheduler import is_scheduler
@@ -56,7 +56,8 @@ class _schedule_from_sender(adaptor_sender):
     def _get_state(self, rcvr, env):
         # The predecessor and the hop both see the consumer's (forwarded) environment.
         st = hop_state(rcvr, env)
-        st.second_op = self._ssndr.connect(hop_receiver(st, env))
+        st.second_sndr = self._ssndr  # connected after the predecessor
+        st.second_env = env
         return st
 
     def get_env(self):

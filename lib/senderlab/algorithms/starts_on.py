@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.env import _MISSING
-from ..core.sender import adaptor_sender, adaptor_state, as_sender, is_sender, second_receiver
+from ..core.sender import adaptor_sender, adaptor_state, as_sender, is_sender
 from ..core.signatures import get_completion_signatures
 from ..core.domain import scheduler_domain
 from ..core.scheduler import is_scheduler
@@ -38,9 +38,7 @@ class _starts_on_state(adaptor_state):
     """[``get-state``]: the hop first, then ``sndr``; ``sndr``'s completion is the
     whole's (the default ``complete``)."""
 
-    __slots__ = ("second_op",)
-
-    second_op: Any
+    __slots__ = ()
 
     def start(self) -> None:
         self.second_op.start()  # schedule(sch)
@@ -64,7 +62,8 @@ class _starts_on_sender(adaptor_sender):
     def _get_state(self, rcvr, env):
         # sndr sees get_scheduler answer sch; the hop, the consumer's environment.
         st = _starts_on_state(rcvr, sched_env(self.sch, env))
-        st.second_op = self._ssndr.connect(second_receiver(st, env))
+        st.second_sndr = self._ssndr  # connected after sndr
+        st.second_env = env
         return st
 
     def _late_domain(self):

@@ -63,9 +63,10 @@ holds a completion while another operation runs) has an operation state of its o
     is ``FWD-ENV`` of the outer receiver's environment; the state's ``env`` is what the
     child sees. The state's methods are the remaining hooks: ``start()`` [``start``]
     (default: start the child's operation), ``set_value``/``set_error``/``set_stopped``
-    [``complete``] (default: forward to ``rcvr``) and, for a second operation
-    ``_get_state`` connects to :class:`second_receiver`, ``second_value``/
-    ``second_error``/``second_stopped`` (stdexec's per-algorithm second receiver).
+    [``complete``] (default: forward to ``rcvr``) and, for a second operation the
+    state names (``second_sndr``, ``second_env``: connected after the child to
+    :class:`second_receiver`), ``second_value``/``second_error``/``second_stopped``
+    (stdexec's per-algorithm second receiver).
     ``starts_on`` (start the hop, then the child) is such a state. :class:`hop_state`
     is the one state shared by ``schedule_from``, ``affine_on`` and ``finally_``: it
     stores the child's completion, runs a second operation (the hop; the final sender)
@@ -100,7 +101,7 @@ from __future__ import annotations
 
 import threading
 
-from typing import Any
+from typing import Any, ClassVar
 
 from .channels import set_error_t, set_stopped_t, set_value_t
 from .domain import DEFAULT, completion_domain, late_domain, transform_sender
@@ -450,6 +451,7 @@ class adaptor_sender(basic_sender):
         if self._generic == _STATE:
             st = self._get_state(rcvr, fwd_env(env))
             st.child_op = self.child.connect(st)
+            _connect_second(st)
             return st
         return self.child.connect(self._make_receiver(rcvr, self._get_env(env)))
 
@@ -645,22 +647,39 @@ class adaptor_state(forwarding_receiver):
 
     ``rcvr`` is the outer receiver; ``env`` the environment the child sees (``get_env``;
     FWD-ENV of the outer one unless ``_get_state`` gives another); ``child_op`` the
-    child's operation, which the generic connect fills in after ``_get_state``. The
-    defaults, each a hook to override:
+    child's operation, which the generic connect fills in after ``_get_state``.
+
+    A second operation (the ``schedule(sch)`` of a hop): ``_get_state`` sets
+    ``second_sndr`` and ``second_env``, and the generic connect connects that sender,
+    once the child is connected, to ``_second_receiver(state, second_env)`` (by default
+    :class:`second_receiver`) as ``second_op``. (After the child: the order the connects
+    were made in, which a trace shows, is the one the hand-written operations had.) A
+    state may also connect one itself, in ``_get_state``, before its child.
+
+    The defaults, each a hook to override:
 
     * ``start()`` [``start``]: starts the child's operation;
     * ``set_value``, ``set_error``, ``set_stopped`` [``complete``]: the child's
       completion, forwarded to ``rcvr``;
-    * ``second_value``, ``second_error``, ``second_stopped``: the completion of a second
-      operation the state runs, connected to ``second_receiver(state, env)``
-      (``starts_on``'s ``schedule(sch)``): error and stopped are forwarded to ``rcvr``,
-      a value must be handled by the subclass. (:class:`hop_state`, which holds the
-      child's completion while its second operation runs, has its own receiver.)
+    * ``second_value``, ``second_error``, ``second_stopped``: the second operation's
+      completion, through :class:`second_receiver` (``starts_on``): error and stopped
+      are forwarded to ``rcvr``, a value must be handled by the subclass.
+      (:class:`hop_state`, which holds the child's completion while its second
+      operation runs, has a receiver of its own, :class:`hop_receiver`.)
     """
 
-    __slots__ = ("child_op",)
+    __slots__ = ("child_op", "second_op", "second_sndr", "second_env")
 
     child_op: Any
+    second_op: Any
+    second_env: Any
+    #: The receiver class of the second operation (``hop_state``: :class:`hop_receiver`).
+    _second_receiver: ClassVar[Any]
+
+    def __init__(self, rcvr: Any, env: Any) -> None:
+        self.rcvr = rcvr
+        self.env = env
+        self.second_sndr: Any = None
 
     def start(self) -> None:
         # The default start is the child's: down a chain of states that keep it, in a
@@ -681,6 +700,14 @@ class adaptor_state(forwarding_receiver):
 
 
 _default_start = adaptor_state.start
+
+
+def _connect_second(st: adaptor_state) -> None:
+    """Connect the state's second operation, if ``_get_state`` named one."""
+    s2 = st.second_sndr
+    if s2 is not None:
+        st.second_sndr = None
+        st.second_op = s2.connect(st._second_receiver(st, st.second_env))
 
 
 class second_receiver:
@@ -713,15 +740,13 @@ class hop_state(adaptor_state):
 
     [``complete``]: the child's completion is stored and the second operation started
     (the child's operation is done with: stdexec's ``finally`` destroys it here). The
-    second operation, ``second_op``, which ``_get_state`` connects to
-    ``hop_receiver(state, env)``, completes through that receiver: its ``set_value``
-    sends the stored completion from wherever it runs; its error or stopped is sent
-    instead, and the stored completion dropped.
+    second operation completes through :class:`hop_receiver`: its ``set_value`` sends
+    the stored completion from wherever it runs; its error or stopped is sent instead,
+    and the stored completion dropped.
     """
 
-    __slots__ = ("second_op", "channel", "payload")
+    __slots__ = ("channel", "payload")
 
-    second_op: Any
     channel: Any  # the channel tag of the child's completion, once it completed
     payload: Any  # its values tuple or error
 
@@ -775,11 +800,18 @@ class hop_receiver(second_receiver):
         st.rcvr.set_stopped()
 
 
+adaptor_state._second_receiver = second_receiver
+hop_state._second_receiver = hop_receiver
+
+
 def _nest(states: list, op: Any) -> Any:
     """Give each state passed by the walk of ``connect`` (outermost first) its child's
-    operation, innermost first; return the outermost operation."""
+    operation, then its second operation, innermost first (the order of the nested
+    connects of hand-written operations); return the outermost operation."""
     for st in reversed(states):
         st.child_op = op
+        if st.second_sndr is not None:
+            _connect_second(st)
         op = st
     return op
 
