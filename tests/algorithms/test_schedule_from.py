@@ -223,3 +223,16 @@ def test_a_chain_of_3000_hops_connects_and_runs_without_recursion():
     ex.start(op)
     assert loop.run_until(lambda: bool(got))
     assert got == [(3000,)]
+
+
+def test_a_trace_shows_the_predecessor_connected_before_the_hop():
+    # The generic connect connects the state's schedule(sch) after the predecessor, as
+    # the nested connects of a hand-written operation did: the picture keeps its order.
+    sch = ex.inline_scheduler()
+    with ex.tracing() as log:
+        assert ex.sync_wait(ex.just(1) | ex.then(lambda x: x + 1) | continues_on(sch)) == (2,)
+    connects = [(e.algorithm, e.op, e.parent) for e in log if e.kind == "connect"]
+    assert [a for a, _, _ in connects] == ["continues_on", "then", "just", "schedule"]
+    hop = connects[0][1]
+    assert connects[1][2] == hop and connects[3][2] == hop  # both children of the hop
+    assert connects[2][2] == connects[1][1]  # just under then
