@@ -43,8 +43,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.env import _MISSING, empty_env, fwd_env
-from ..core.sender import as_sender, basic_sender, forwarding_receiver, no_late_domain
+from ..core.env import _MISSING, empty_env
+from ..core.sender import adaptor_sender, as_sender, forwarding_receiver, no_late_domain
 from ..core.signatures import completion_signatures
 from ._signature_match import as_signatures, runtime_check, uncovered
 
@@ -53,7 +53,7 @@ __all__ = ["any_sender_of", "any_sender"]
 _classes: dict = {}
 
 
-def _show(values) -> str:
+def _show(values: tuple) -> str:
     return ", ".join(f"{v!r:.40}" for v in values)
 
 
@@ -62,12 +62,12 @@ class _any_receiver(forwarding_receiver):
 
     __slots__ = ("owner",)
 
-    def __init__(self, rcvr, env, owner) -> None:
+    def __init__(self, rcvr: Any, env: Any, owner: any_sender) -> None:
         self.rcvr = rcvr
         self.env = env
         self.owner = owner
 
-    def _broken(self, what: str, cause=None) -> None:
+    def _broken(self, what: str, cause: object = None) -> None:
         o = self.owner
         e = TypeError(
             f"{type(o).__name__}: the wrapped sender {o.child!r} completed with {what}, "
@@ -77,13 +77,13 @@ class _any_receiver(forwarding_receiver):
             e.__cause__ = cause
         self.rcvr.set_error(e)
 
-    def set_value(self, *values) -> None:
+    def set_value(self, *values: Any) -> None:
         if self.owner._rt.value_ok(values):
             self.rcvr.set_value(*values)
         else:
             self._broken(f"set_value({_show(values)})")
 
-    def set_error(self, err) -> None:
+    def set_error(self, err: Any) -> None:
         if self.owner._rt.error_ok(err):
             self.rcvr.set_error(err)
         else:
@@ -96,14 +96,17 @@ class _any_receiver(forwarding_receiver):
             self._broken("set_stopped()")
 
 
-class any_sender(basic_sender):
+class any_sender(adaptor_sender):
     """The base of the classes :func:`any_sender_of` returns; not used directly.
 
     Class attribute ``signatures``: the declared :class:`completion_signatures`.
     Instance attribute ``child``: the wrapped sender.
+
+    In the generic operation's terms: the tag, the declared signatures, no attributes,
+    and the receiver that checks each completion (``_make_receiver``).
     """
 
-    __slots__ = ("child", "_checked")
+    __slots__ = ("_checked",)
     _tag = "any_sender_of"
     signatures = completion_signatures()
     _rt = runtime_check(signatures)
@@ -127,16 +130,16 @@ class any_sender(basic_sender):
             )
         self._checked = True
 
-    def _connect(self, rcvr, env):
+    def _make_receiver(self, rcvr: Any, env: Any) -> Any:
         if not self._checked:
-            self._check()
+            self._check()  # at connect, where C++ instantiates the erased connect
         if type(rcvr) is _any_receiver and type(rcvr.owner) is type(self):
             # Connected (typically by let_value) to the checking receiver of an erased
             # sender of this same type: that receiver already keeps the same promise.
             # Not wrapping again keeps recursive programs (P4014R0 5.5, 5.6) from
             # stacking one checking receiver per step on their completion path.
-            return self.child.connect(rcvr)
-        return self.child.connect(_any_receiver(rcvr, fwd_env(env), self))
+            return rcvr
+        return _any_receiver(rcvr, env, self)
 
     _late_domain = no_late_domain  # its attributes name no domain
 

@@ -37,7 +37,9 @@ Guarantees:
   ``Any``, unknown arities) are those of ``any_sender_of``.
 * Connecting it connects the chosen sender to the receiver itself: no wrapper, no
   run-time check, no cost (the C++ operation state is a ``variant`` of the
-  alternatives' operation states).
+  alternatives' operation states). In the generic operation's terms it is an adaptor
+  whose child's receiver is the receiver itself (``_make_receiver``) and whose child
+  sees the receiver's environment unchanged (``_get_env``).
 * Its attributes are empty (stdexec's ``variant_sender`` has no ``get_env``); the chosen
   sender's own domain still applies when it is connected.
 
@@ -50,21 +52,21 @@ from typing import Any
 
 from ..core.channels import sig
 from ..core.env import _MISSING, empty_env
-from ..core.sender import as_sender, basic_sender, is_sender, no_late_domain
+from ..core.sender import adaptor_sender, as_sender, basic_sender, is_sender, no_late_domain
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ._signature_match import as_signatures, uncovered
 
 __all__ = ["variant_sender"]
 
 
-def _normalize(where: str, alternatives) -> tuple:
+def _normalize(where: str, alternatives: Any) -> tuple:
     if type(alternatives) is tuple:
         for a in alternatives:
             if not isinstance(a, basic_sender):
                 break
         else:
             return alternatives  # the common case, a branch's senders: nothing to convert
-    out = []
+    out: list[basic_sender | completion_signatures] = []
     for a in alternatives:
         if isinstance(a, (sig, completion_signatures)):
             out.append(as_signatures(where, (a,)))
@@ -78,17 +80,17 @@ def _normalize(where: str, alternatives) -> tuple:
     return tuple(out)
 
 
-def _sigs_of(alt, env=None) -> completion_signatures:
+def _sigs_of(alt: Any, env: Any = None) -> completion_signatures:
     if isinstance(alt, completion_signatures):
         return alt
     return get_completion_signatures(alt, env)
 
 
-def _describe(alt) -> str:
+def _describe(alt: Any) -> str:
     return repr(alt) if isinstance(alt, completion_signatures) else f"{alt!r} {_sigs_of(alt)!r}"
 
 
-class variant_sender(basic_sender):
+class variant_sender(adaptor_sender):
     """``variant_sender(sndr, alternatives=(a, b, ...))``, or ``variant_sender.of(a, b,
     ...)(sndr)``: ``sndr``, one of the declared alternatives, completing as ``sndr``
     does while advertising the union of the alternatives' completion signatures (stdexec
@@ -97,7 +99,7 @@ class variant_sender(basic_sender):
     With no alternatives given (and none declared by ``.of``), ``sndr`` is the only one.
     """
 
-    __slots__ = ("child", "alternatives", "_index")
+    __slots__ = ("alternatives", "_index")
     _tag = "variant_sender"
     _declared: tuple = ()
 
@@ -132,7 +134,7 @@ class variant_sender(basic_sender):
         name = f"variant_sender.of({', '.join(f'{a!r:.40}' for a in alts)})"
         return type(name, (cls,), {"__slots__": (), "_declared": alts, "__module__": __name__, "__qualname__": name})
 
-    def _find(self, child) -> int:
+    def _find(self, child: basic_sender) -> int:
         cs = child._signatures()
         for i, alt in enumerate(self.alternatives):
             if alt is child or not uncovered(cs, _sigs_of(alt)):
@@ -147,11 +149,14 @@ class variant_sender(basic_sender):
         """Which alternative this is (0-based), as ``exec::variant_sender::index()``."""
         return self._index
 
-    def _connect(self, rcvr, env):
-        """Connect the held alternative to ``rcvr`` (``exec::variant_sender`` visits and
-        connects it). The variant itself names no domain; one that ``rcvr``'s
-        environment names still gets to transform it first (the generic connect)."""
-        return self.child.connect(rcvr)
+    # The held alternative is connected to ``rcvr`` itself (``exec::variant_sender``
+    # visits and connects it), by the generic connect: the variant names no domain, one
+    # that the receiver's environment names still transforms the alternative.
+    def _get_env(self, env: Any) -> Any:
+        return env  # [get-env]: the receiver's own, not FWD-ENV of it
+
+    def _make_receiver(self, rcvr: Any, env: Any) -> Any:
+        return rcvr  # no receiver of its own
 
     _late_domain = no_late_domain  # its attributes name no domain
 
