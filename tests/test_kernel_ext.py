@@ -531,7 +531,11 @@ def test_trace_option_returns_the_events_as_a_table(shell, capsys):
     assert table.column("kind") == ["connect", "connect", "start", "start", "set_value", "set_value"]
     assert table.column("op") == [1, 2, 1, 2, 2, 1] and table.column("parent") == [None, 1, None, 1, 1, None]
     assert table[-1]["payload"] == "(2,)" and table[-1]["thread"] == "MainThread"
-    assert "<table" in table._repr_html_() and "set_value" in table._repr_html_()
+    page = table._repr_html_()
+    assert "<table" in page and "set_value" in page
+    # text columns say left whatever JupyterLab's stylesheet says (it right-aligns cells)
+    assert "<td style='text-align:left'>set_value</td>" in page
+    assert "<td style='text-align:right'>1</td>" in page
     assert out.startswith("(2,)\n") and "set_value" in out  # the result, then the table as Out[]
 
 

@@ -397,10 +397,18 @@ class trace_table(list):
     def column(self, name: str) -> list:
         return [row[name] for row in self]
 
+    #: Columns of numbers, right-aligned; the others are text, left-aligned whatever the
+    #: page's stylesheet says (JupyterLab right-aligns every rendered table cell).
+    NUMERIC = frozenset(("t_ms", "op", "parent"))
+
+    def _cell(self, tag: str, c: str, text: str) -> str:
+        align = "right" if c in self.NUMERIC else "left"
+        return f"<{tag} style='text-align:{align}'>{html.escape(text)}</{tag}>"
+
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{c}</th>" for c in self.COLUMNS)
+        head = "".join(self._cell("th", c, c) for c in self.COLUMNS)
         body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape('' if r[c] is None else str(r[c]))}</td>" for c in self.COLUMNS)
+            "<tr>" + "".join(self._cell("td", c, "" if r[c] is None else str(r[c])) for c in self.COLUMNS)
             + "</tr>" for r in self[:2000])
         more = f"<p>… and {len(self) - 2000} more events</p>" if len(self) > 2000 else ""
         return f"<table class='senderlab-trace'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
