@@ -110,3 +110,20 @@ def test_the_consumer_receiver_raises_the_error_and_answers_its_environment():
 def test_an_unfinished_consumer_receiver_says_so():
     with pytest.raises(RuntimeError, match="probe: the operation never completed"):
         _probe().outcome("probe")
+
+
+@pytest.mark.parametrize("sndr", [ex.just(1, "a"), ex.just(), ex.just_error(KeyError("k")), ex.just_error(7),
+                                  ex.just_stopped()], ids=["values", "no values", "exception", "plain error", "stopped"])
+def test_deliver_hands_a_recorded_completion_on_unchanged(sndr):
+    class _record(outcome.consumer_receiver):
+        __slots__ = ()
+
+        def _scheduler(self):
+            raise LookupError("no scheduler")
+
+    first, second = _record(), _record()
+    ex.connect(sndr, first).start()
+    outcome.deliver(second, first.channel, first.result)
+    assert second.channel is first.channel and second.result == first.result
+    if first.channel is ex.set_error_t:
+        assert second.result is first.result  # the very error object, not a copy

@@ -28,6 +28,7 @@ from ..core.env import (
     with_stop_token,
 )
 from ..core.domain import scheduler_domain
+from ..core.outcome import deliver
 from ..core.scheduler import is_scheduler
 from ..core.sender import _foreign_sender, as_sender, basic_sender, is_sender
 from ..core.signatures import completion_signatures, get_completion_signatures
@@ -403,12 +404,5 @@ def union_signatures(children: Any, env: Any, *extra: Any) -> completion_signatu
     return completion_signatures._of(tuple(sigs), exact)
 
 
-def complete_with(rcvr: Any, channel: Any, payload: Any) -> None:
-    """Deliver a stored completion: ``channel`` (a channel tag) and its payload (the
-    values tuple, the error, or ``None`` for stopped)."""
-    if channel is set_value_t:
-        rcvr.set_value(*payload)
-    elif channel is set_error_t:
-        rcvr.set_error(payload)
-    else:
-        rcvr.set_stopped()
+#: Transitional name of :func:`senderlab.core.outcome.deliver` (``stop_when`` uses it).
+complete_with = deliver

@@ -37,6 +37,7 @@ import threading
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.domain import DEFAULT, completion_domain, transform_sender
 from ..core.env import _MISSING, get_stop_token, prop
+from ..core.outcome import deliver
 from ..core.sender import basic_sender, no_late_domain
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ..core.stop_token import inplace_stop_source
@@ -44,7 +45,6 @@ from ._util import pipeable
 
 __all__ = ["split"]
 
-_VALUE, _ERROR, _STOPPED = set_value_t, set_error_t, set_stopped_t  # which channel completed
 _STOPPED_ONLY = completion_signatures(set_stopped_t())
 
 
@@ -53,27 +53,27 @@ class _split_state:
 
     __slots__ = ("child", "lock", "started", "result", "waiters", "source", "env", "op", "__weakref__")
 
-    def __init__(self, child) -> None:
+    def __init__(self, child: basic_sender) -> None:
         self.child = child
         self.lock = threading.Lock()
         self.started = False
-        self.result = None  # (kind, payload) once the source completed
-        self.waiters: dict = {}  # insertion-ordered set of waiting consumer operations
+        self.result: tuple | None = None  # (channel tag, payload) once the source completed
+        self.waiters: dict[_split_op, None] = {}  # insertion-ordered set of waiting consumers
         self.source = src = inplace_stop_source()
         self.env = prop(get_stop_token, src.get_token())
-        self.op = None
+        self.op: Any = None
 
     def run_source(self) -> None:
         """Connect and start the source (first consumer's ``start``, exactly once)."""
         try:
             op = self.child.connect(_split_receiver(self))
         except Exception as e:  # start() cannot raise: every consumer gets the error
-            self.complete((_ERROR, e))
+            self.complete((set_error_t, e))
             return
         self.op = op
         op.start()
 
-    def complete(self, result) -> None:
+    def complete(self, result: tuple) -> None:
         with self.lock:
             self.result = result
             waiters = self.waiters
@@ -82,7 +82,7 @@ class _split_state:
         for w in waiters:
             w.deliver(result)
 
-    def detach(self, consumer) -> bool:
+    def detach(self, consumer: _split_op) -> bool:
         """Remove a waiting consumer whose stop was requested. False if it was not
         waiting (not added yet, or the result is being delivered to it)."""
         with self.lock:
@@ -96,21 +96,24 @@ class _split_state:
 
 
 class _split_receiver:
+    """The source's receiver: its completion, as (channel tag, payload), goes to every
+    consumer."""
+
     __slots__ = ("state",)
 
-    def __init__(self, state) -> None:
+    def __init__(self, state: _split_state) -> None:
         self.state = state
 
-    def set_value(self, *values) -> None:
-        self.state.complete((_VALUE, values))
+    def set_value(self, *values: Any) -> None:
+        self.state.complete((set_value_t, values))
 
-    def set_error(self, err) -> None:
-        self.state.complete((_ERROR, err))
+    def set_error(self, err: Any) -> None:
+        self.state.complete((set_error_t, err))
 
     def set_stopped(self) -> None:
-        self.state.complete((_STOPPED, None))
+        self.state.complete((set_stopped_t, None))
 
-    def get_env(self):
+    def get_env(self) -> Any:
         return self.state.env
 
 
@@ -119,11 +122,11 @@ class _split_op:
 
     __slots__ = ("state", "rcvr", "env", "on_stop", "__weakref__")
 
-    def __init__(self, state, rcvr, env) -> None:
+    def __init__(self, state: _split_state, rcvr: Any, env: Any) -> None:
         self.state = state
         self.rcvr = rcvr
         self.env = env
-        self.on_stop = None
+        self.on_stop: Any = None
 
     def start(self) -> None:
         st = self.state
@@ -165,15 +168,9 @@ class _split_op:
             self.on_stop = None
             cb.close()
 
-    def deliver(self, result) -> None:
+    def deliver(self, result: tuple) -> None:
         self._close_callback()
-        kind, p = result
-        if kind is _VALUE:
-            self.rcvr.set_value(*p)
-        elif kind is _ERROR:
-            self.rcvr.set_error(p)
-        else:
-            self.rcvr.set_stopped()
+        deliver(self.rcvr, *result)
 
 
 class _split_sender(basic_sender):
@@ -182,17 +179,18 @@ class _split_sender(basic_sender):
     __slots__ = ("child", "state")
     _tag = "split"
 
-    def __init__(self, child) -> None:
+    def __init__(self, child: basic_sender) -> None:
         self._dom = self._cs = _MISSING
         self.child = child
         self.state = _split_state(child)
 
-    def _connect(self, rcvr, env):
+    def _connect(self, rcvr: Any, env: Any) -> _split_op:
+        # [get-state]: one consumer's operation over the shared state.
         return _split_op(self.state, rcvr, env)
 
     _late_domain = no_late_domain  # its attributes name no domain
 
-    def get_completion_signatures(self, env=None):
+    def get_completion_signatures(self, env: Any = None) -> completion_signatures:
         # The source runs with an environment of its own (a stop token only).
         return get_completion_signatures(self.child, None) + _STOPPED_ONLY
 
@@ -200,7 +198,7 @@ class _split_sender(basic_sender):
         return f"{self.child!r} | split()"
 
 
-def _make_split(sndr):
+def _make_split(sndr: basic_sender) -> Any:
     # [exec.split]: transform_sender(get-domain-early(sndr), make-sender(split, {}, sndr)).
     # The split sender names no domain of its own (its consumers may run anywhere), so
     # the domain of the work it shares gets its say here, when it is made: the GPU's

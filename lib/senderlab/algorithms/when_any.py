@@ -23,7 +23,8 @@ from typing import Any
 
 from ..core.env import get_stop_token
 from ..core.sender import as_sender, no_late_domain
-from ._concurrency_util import children_op, children_sender, complete_with
+from ..core.outcome import deliver
+from ._concurrency_util import children_op, children_sender
 
 __all__ = ["when_any"]
 
@@ -51,7 +52,7 @@ class _when_any_op(children_op):
         if get_stop_token(self.env).stop_requested():
             self.rcvr.set_stopped()
         else:
-            complete_with(self.rcvr, self.disp, p)
+            deliver(self.rcvr, self.disp, p)
 
 
 class _when_any_sender(children_sender):

@@ -12,6 +12,8 @@ The pieces they all need live here, once:
   result is expected (``sync_wait``, ``await``, a ``when_all`` child): a sender that may
   complete with two different value signatures is refused with a :class:`TypeError`
   naming the consumer and the fix.
+* :func:`deliver`: complete a receiver with a completion recorded earlier (its channel
+  tag and payload), as ``split``, ``when_any`` and the consumers that hand a result on do.
 * :class:`consumer_receiver`: the one receiver of a consumer waiting for one result. It
   records the channel as a channel tag (``set_value_t``, ``set_error_t``,
   ``set_stopped_t``; ``None`` until it completes) and the payload, calls ``_wake``
@@ -36,6 +38,7 @@ __all__ = [
     "as_exception",
     "one_value_signature_error",
     "require_one_value_signature",
+    "deliver",
     "consumer_receiver",
 ]
 
@@ -100,6 +103,18 @@ def require_one_value_signature(
     e = one_value_signature_error(cs, who, fix, sndr)
     if e is not None:
         raise e
+
+
+def deliver(rcvr: Any, channel: channel, payload: Any) -> None:
+    """Complete ``rcvr`` with a recorded completion: ``channel`` is its channel tag and
+    ``payload`` the values tuple (``set_value_t``), the error (``set_error_t``) or
+    ``None`` (``set_stopped_t``)."""
+    if channel is set_value_t:
+        rcvr.set_value(*payload)
+    elif channel is set_error_t:
+        rcvr.set_error(payload)
+    else:
+        rcvr.set_stopped()
 
 
 _init_lock = threading.Lock()
