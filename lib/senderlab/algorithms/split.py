@@ -46,6 +46,8 @@ from ._util import pipeable
 __all__ = ["split"]
 
 _STOPPED_ONLY = completion_signatures(set_stopped_t())
+# Transitional names of the channel tags, for senderlab.gpu.stream.split.
+_VALUE, _ERROR, _STOPPED = set_value_t, set_error_t, set_stopped_t
 
 
 class _split_state:
@@ -58,7 +60,7 @@ class _split_state:
         self.lock = threading.Lock()
         self.started = False
         self.result: tuple | None = None  # (channel tag, payload) once the source completed
-        self.waiters: dict[_split_op, None] = {}  # insertion-ordered set of waiting consumers
+        self.waiters: dict = {}  # insertion-ordered set of waiting consumer operations
         self.source = src = inplace_stop_source()
         self.env = prop(get_stop_token, src.get_token())
         self.op: Any = None
@@ -101,7 +103,7 @@ class _split_receiver:
 
     __slots__ = ("state",)
 
-    def __init__(self, state: _split_state) -> None:
+    def __init__(self, state: Any) -> None:  # a _split_state (the GPU's has more)
         self.state = state
 
     def set_value(self, *values: Any) -> None:
@@ -122,7 +124,7 @@ class _split_op:
 
     __slots__ = ("state", "rcvr", "env", "on_stop", "__weakref__")
 
-    def __init__(self, state: _split_state, rcvr: Any, env: Any) -> None:
+    def __init__(self, state: Any, rcvr: Any, env: Any) -> None:  # a _split_state (the GPU's has more)
         self.state = state
         self.rcvr = rcvr
         self.env = env
