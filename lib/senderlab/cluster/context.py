@@ -46,7 +46,7 @@ class _completer:
     """The completion thread: runs the callables queued to it, one at a time."""
 
     def __init__(self, name: str) -> None:
-        self.q = SimpleQueue()
+        self.q: SimpleQueue = SimpleQueue()
         self.thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self.thread.start()
 
@@ -92,7 +92,8 @@ class dask_context:
 
         from .domain import cluster_domain
 
-        self.cluster = None
+        self.cluster: LocalCluster | None = None
+        target: Any = address
         if address is None:
             try:
                 self.cluster = LocalCluster(
@@ -104,18 +105,18 @@ class dask_context:
                 if "Nanny failed to start" in str(e) or "bootstrapping phase" in str(e):
                     raise RuntimeError(NANNY_HINT) from e
                 raise
-            address = self.cluster
+            target = self.cluster
         # set_as_default=False: the client is this context's, not Dask's global default.
         # The workers of a LocalCluster are on this machine: the client sends and fetches
         # values straight to and from them; Dask's default (None) relays every byte
         # through the scheduler, which doubles the client process's work (a scatter of
         # 160 MB and a gather of 80 MB took twice the CPU time through the scheduler). A
         # remote scheduler keeps Dask's setting: its workers may be unreachable from here.
-        self.client = Client(address, set_as_default=False,
+        self.client = Client(target, set_as_default=False,
                              direct_to_workers=True if self.cluster is not None else None)
         self._domain = cluster_domain(self)
         self._lock = threading.Lock()
-        self._completer = None
+        self._completer: _completer | None = None
         self._lanes: dict = {}  # worker address -> its lane (a _completer)
         self._closed = False
 
@@ -181,7 +182,7 @@ class dask_context:
 
 
 def _scheduler_kwargs(dashboard_address) -> dict:
-    kw = {"allowed_failures": 0}
+    kw: dict[str, Any] = {"allowed_failures": 0}
     if dashboard_address is None:
         # The scheduler serves its health and metrics pages even without a dashboard,
         # by default on port 8787 of every interface: keep them on a free loopback port.

@@ -109,9 +109,9 @@ class chain:
         self.host = values
         self.origins = origins
         self.fut = fut
-        self.patches = None
+        self.patches: tuple[list, list] | None = None
         self.futures: list = []
-        self.local = None
+        self.local: tuple | None = None
 
     @classmethod
     def from_host(cls, ctx, values) -> "chain":
@@ -208,6 +208,8 @@ def leave(ch: chain, rcvr, kind=_VALUE, payload=None) -> None:
 
 class _leaving:
     __slots__ = ("ch", "rcvr", "kind", "payload", "want", "left", "lock", "fired", "cb", "stop")
+
+    want: list | None
 
     def __init__(self, ch, rcvr, kind, payload) -> None:
         self.ch, self.rcvr, self.kind, self.payload = ch, rcvr, kind, payload
@@ -428,12 +430,11 @@ class _cluster_receiver(forwarding_receiver):
         if get_stop_token(self.env).stop_requested():
             leave(ch, self.rcvr, _STOPPED)
             return
-        if self.step is not None:
-            try:
-                self.step(ch)
-            except Exception as e:
-                leave(ch, self.rcvr, _ERROR, e)
-                return
+        try:
+            self.step(ch)
+        except Exception as e:
+            leave(ch, self.rcvr, _ERROR, e)
+            return
         forward(ch, self.rcvr)
 
 
@@ -451,7 +452,8 @@ class _cluster_sender:
     def connect(self, rcvr):
         return self.child.connect(_cluster_receiver(rcvr, fwd_env(_env(rcvr)), self.ctx, self._step))
 
-    _step = None
+    def _step(self, ch: chain) -> None:
+        """The step's work on the cluster: none here (the values pass as they are)."""
 
     def get_env(self):
         return get_env(self.orig)
@@ -611,7 +613,7 @@ class _when_all_op(linked_children_op):
     def __init__(self, ctx, rcvr, env_, n) -> None:
         linked_children_op.__init__(self, rcvr, env_, n)
         self.ctx = ctx
-        self.results = [None] * n
+        self.results: list[Any] = [None] * n
         self.kind = VALUE
         self.err = None
 
@@ -632,8 +634,7 @@ class _when_all_op(linked_children_op):
             self._done()
 
     def _finish(self) -> None:
-        chains = self.results
-        self.results = None
+        chains, self.results = self.results, []
         joint = chain(self.ctx, None, [])
         joint.futures = [f for ch in chains if ch is not None for f in ch.futures]
         if self.kind != VALUE:
