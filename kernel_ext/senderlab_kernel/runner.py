@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import senderlab
 from senderlab.algorithms import sync_wait as _sync_wait_mod
 from senderlab.core.channels import channel, set_error_t, set_stopped_t, set_value_t
-from senderlab.core.outcome import consumer_receiver, require_one_value_signature
+from senderlab.core.outcome import as_exception, consumer_receiver, require_one_value_signature
 
 from .recorder import recorder
 from .widget import FLUSH_HZ, FlowWidget
@@ -149,10 +149,10 @@ class sender_run:
         """Raise the error completion, its traceback cut to the user's own frames."""
         __tracebackhide__ = True  # noqa: F841
         if self.channel == "error":
-            err = self.result
-            if not isinstance(err, BaseException):
-                raise senderlab.ErrorValue(err)
-            raise err.with_traceback(self.user_traceback())
+            err = as_exception(self.result)
+            if err is self.result:  # the sender's own exception: cut its traceback
+                err = err.with_traceback(self.user_traceback())
+            raise err
 
     def user_traceback(self):
         """The error's traceback without senderlab's own frames (the algorithms, the

@@ -44,6 +44,7 @@ __all__ = [
 
 
 _NO_SENDER: Any = object()
+_channel_tag = channel
 
 
 class ErrorValue(Exception):
@@ -129,6 +130,11 @@ class consumer_receiver(env):
     its consumer starts waiting). Subclasses define ``_scheduler()``."""
 
     __slots__ = ("channel", "result", "_sch", "_source", "_wake")
+    channel: _channel_tag | None  # (the class attribute would shadow the type's name)
+    result: Any
+    _sch: Any  # the consumer's scheduler, made by _scheduler() when asked
+    _source: inplace_stop_source | None
+    _wake: Callable[[], object] | None
     _has_completed = False
 
     def __init_subclass__(cls, **kw: Any) -> None:
@@ -136,11 +142,11 @@ class consumer_receiver(env):
         cls._has_completed = cls._completed is not consumer_receiver._completed
 
     def __init__(self) -> None:
-        self.channel: channel | None = None
-        self.result: Any = None
-        self._sch: Any = None  # the consumer's scheduler, made by _scheduler() when asked
-        self._source: inplace_stop_source | None = None
-        self._wake: Callable[[], object] | None = self._completed if self._has_completed else None
+        self.channel = None
+        self.result = None
+        self._sch = None
+        self._source = None
+        self._wake = self._completed if self._has_completed else None
         self._fwd = self  # every query it answers forwards
         self._dom = None  # and names no domain
 
