@@ -706,7 +706,6 @@ def _connect_second(st: adaptor_state) -> None:
     """Connect the state's second operation, if ``_get_state`` named one."""
     s2 = st.second_sndr
     if s2 is not None:
-        st.second_sndr = None
         st.second_op = s2.connect(st._second_receiver(st, st.second_env))
 
 
@@ -810,8 +809,9 @@ def _nest(states: list, op: Any) -> Any:
     connects of hand-written operations); return the outermost operation."""
     for st in reversed(states):
         st.child_op = op
-        if st.second_sndr is not None:
-            _connect_second(st)
+        s2 = st.second_sndr  # _connect_second, written out: this runs once per hop
+        if s2 is not None:
+            st.second_op = s2.connect(st._second_receiver(st, st.second_env))
         op = st
     return op
 
