@@ -19,7 +19,8 @@ Two forms:
 Both lowerings are the ones of the wording and of stdexec / beman.execution; each step
 keeps its own semantics (every channel hops, a failed or stopped hop wins; see
 ``continues_on`` and ``starts_on``). The lowering happens in ``connect`` because it may
-depend on the receiver; it is also the ``transform_sender`` hook a domain sees.
+depend on the receiver: it is the ``transform_sender`` hook, which a domain sees and
+the generic connect applies (``_lower_at_connect``).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class _on_sender(basic_sender):
 
     __slots__ = ("sch", "child", "_there", "_attrs")
     _tag = "on"
+    _lower_at_connect = True  # connect lowers it (transform_sender) for its receiver
 
     def __init__(self, sch, child) -> None:
         self._dom = self._cs = _MISSING
@@ -66,9 +68,6 @@ class _on_sender(basic_sender):
 
     def transform_sender(self, env=None):
         return self._lower(env)
-
-    def _connect(self, rcvr, env):
-        return self._lower(env).connect(rcvr)
 
     def _late_domain(self):
         # Where it starts decides: the receiver's domain (the lowered senders then
@@ -99,6 +98,7 @@ class _on_closure_sender(basic_sender):
 
     __slots__ = ("child", "sch", "closure", "_middle", "_lowered")
     _tag = "on"
+    _lower_at_connect = True
 
     def __init__(self, child, sch, closure) -> None:
         self._dom = self._cs = _MISSING
@@ -140,9 +140,6 @@ class _on_closure_sender(basic_sender):
 
     def transform_sender(self, env=None):
         return self._lower(env)
-
-    def _connect(self, rcvr, env):
-        return self._lower(env).connect(rcvr)
 
     def _late_domain(self):
         # An adaptor of its predecessor: the predecessor's completion domain.

@@ -10,7 +10,8 @@ so that a consumer can tell a timeout from a cancellation, which completes stopp
 The timer runs on ``scheduler`` when given (any scheduler with ``schedule_after``);
 otherwise on the receiver's ``get_scheduler`` if it has timers, else on
 :func:`~senderlab.get_parallel_scheduler`. It is ``when_any(schedule_after(sch,
-seconds) | let_value(lambda: just_error(TimeoutError(...))), sndr)``, timer first.
+seconds) | let_value(lambda: just_error(TimeoutError(...))), sndr)``, timer first: the
+lowering (``transform_sender``) that connect applies for the receiver it is given.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.channels import set_error_t
-from ..core.env import _MISSING, get_scheduler
+from ..core.env import _MISSING, empty_env, get_scheduler
 from ..core.sender import as_sender, basic_sender, no_late_domain, sender_adaptor_closure
 from ..core.signatures import completion_signatures, get_completion_signatures
 from .just import just_error
@@ -44,6 +45,7 @@ def _timer_scheduler(sch, env):
 class _timeout_sender(basic_sender):
     __slots__ = ("child", "seconds", "scheduler")
     _tag = "timeout"
+    _lower_at_connect = True  # connect lowers it (transform_sender) for its receiver
 
     def __init__(self, child, seconds, scheduler) -> None:
         self._dom = self._cs = _MISSING
@@ -51,15 +53,16 @@ class _timeout_sender(basic_sender):
         self.seconds = seconds
         self.scheduler = scheduler
 
-    def _connect(self, rcvr, env):
+    def transform_sender(self, env: Any = None) -> Any:
+        """The lowering, for the receiver's environment ``env`` (see the module docstring)."""
         from ..contexts.timer import schedule_after
 
-        sch = _timer_scheduler(self.scheduler, env)
+        sch = _timer_scheduler(self.scheduler, empty_env if env is None else env)
         message = f"timeout: {self.child!r} did not complete within {self.seconds:g} s"
         timer = let_value(schedule_after(sch, self.seconds), lambda: just_error(TimeoutError(message)))
         # The timer is started first: a child that runs long inside its own start()
         # (an inline loop that only a stop request ends) is still timed out.
-        return when_any(timer, self.child).connect(rcvr)
+        return when_any(timer, self.child)
 
     _late_domain = no_late_domain  # its attributes name no domain
 

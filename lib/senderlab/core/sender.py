@@ -33,6 +33,12 @@ Every sender (``impls-for<Tag>`` members in brackets):
 ``_connect(self, rcvr, env)`` [``get-state`` + ``start``]
     build the operation state of a leaf (``just``, ``schedule``, ``when_all``): an
     object with ``start()``.
+``transform_sender(self, env)`` [``transform-sender``] (optional)
+    the sender's own lowering, which the default domain applies. With
+    ``_lower_at_connect = True`` connect applies it always, at the same level of its
+    walk (the receiver is connected to the lowered sender, which the trace shows as a
+    child): ``on`` and ``timeout``, whose lowering depends on the receiver's
+    environment, are a tag, their signatures and this hook.
 
 A sender adaptor with one predecessor (:class:`adaptor_sender`, which has ``child``)
 defines, instead of ``_connect``, one of two hooks. Most need no operation state of
@@ -138,6 +144,7 @@ _trace_hook: Any = None
 # receiver that sees FWD-ENV), as basic_sender._generic says them:
 _RECEIVER_ENV = 2  # _make_receiver and _get_env: a receiver with an environment of its own
 _STATE = 3  # _get_state: an operation state of its own around the child's
+_LOWER = 4  # _lower_at_connect: replaced by its transform_sender(env), at the same level
 
 
 class ProtocolError(RuntimeError):
@@ -203,8 +210,11 @@ class basic_sender:
     #: subclass from the hooks it defines): False for a leaf, whose ``_connect`` ends
     #: the walk; True for the common case (``_make_receiver``, the child sees FWD-ENV);
     #: ``_RECEIVER_ENV`` (``_make_receiver`` and ``_get_env``); ``_STATE``
-    #: (``_get_state``).
+    #: (``_get_state``); ``_LOWER`` (``_lower_at_connect``).
     _generic: bool | int = False
+    #: Whether connect lowers it first, to what its ``transform_sender(env)`` returns
+    #: (``on``, ``timeout``: the lowering depends on the receiver's environment).
+    _lower_at_connect = False
     _fast_step = None
     _completion_domain_is_late = True
     _own_connect = False
@@ -221,6 +231,8 @@ class basic_sender:
         # Whether it overrides connect (a direct connect as a fast path, which falls
         # back to this one while tracing): the walk down a chain then calls it.
         cls._own_connect = cls.connect is not basic_sender.connect
+        if cls._lower_at_connect:
+            cls._generic = _LOWER
 
     def connect(self, rcvr: Any) -> Any:
         """Connect to ``rcvr``: the generic operation (see the module docstring).
@@ -273,6 +285,8 @@ class basic_sender:
                 env = sndr._get_env(env)
                 child = sndr.child
                 rcvr = sndr._make_receiver(rcvr, env)
+            elif g == _LOWER:  # the same receiver connects to what it is lowered to
+                child = sndr.transform_sender(env)
             elif trace is not None:
                 # While tracing, a state ends the walk: its _connect connects the child
                 # (a nested connect, which the trace shows as its child).
