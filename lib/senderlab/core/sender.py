@@ -82,9 +82,11 @@ The generic connect walks down a chain of such adaptors in a loop, one level per
 iteration, so a chain of thousands of adaptors connects without recursion: at each
 level it resolves the domain (the sender's late domain, else the receiver
 environment's) and lets it transform the sender, emits the trace event when tracing,
-then builds the child's receiver (or state) and goes on with the child. A leaf's
-``_connect`` ends the walk; the states passed are then given their children's
-operations, innermost first, and the outermost operation is returned. While tracing,
+then builds the child's receiver (or state, or lowers the sender) and goes on with the
+child. A leaf's ``_connect`` ends the walk; the states passed are then given their
+children's operations (and connect their second operations), innermost first, and the
+outermost operation is returned. A state's default ``start`` goes down the states below
+it in a loop too, so a deep chain of hops also starts without recursion. While tracing,
 the walk ends at a stateful level instead, whose ``_connect`` connects its child with a
 connect of its own: the trace's record of one walk starts the operation that walk ended
 at, which would skip a state's ``start``. (A traced chain of stateful adaptors therefore
