@@ -43,7 +43,7 @@ from .env import get_completion_scheduler, get_env, get_scheduler
 from .channels import set_error_t, set_stopped_t, set_value_t
 from .sender import ProtocolError
 
-__all__ = ["trace_event", "tracing", "add_trace_sink", "remove_trace_sink", "checked", "trace_log"]
+__all__ = ["trace_event", "tracing", "add_trace_sink", "remove_trace_sink", "checked", "trace_log", "fast_paths"]
 
 _ids = itertools.count(1)
 _sinks: list = []
@@ -112,6 +112,8 @@ _CHANNEL_OF_KIND = {"set_value": set_value_t, "set_error": set_error_t, "set_sto
 
 
 _SIMPLE = frozenset((int, float, bool, type(None)))
+_NUMBERS = frozenset((int, float, bool))
+_BIG = 1 << 62  # an int within +-_BIG has a short repr
 
 
 def _payload(values: tuple) -> str | tuple:
@@ -121,7 +123,7 @@ def _payload(values: tuple) -> str | tuple:
     for v in values:
         t = type(v)
         if t in _SIMPLE:
-            if t is int and not -(1 << 62) < v < (1 << 62):
+            if t is int and not -_BIG < v < _BIG:
                 return _repr.repr(values)
         elif t is not str or len(v) > 40:
             return _repr.repr(values)
@@ -187,9 +189,12 @@ class _op_info:
         except AttributeError:
             st = _state()
         if _sinks:
-            ev = _new_tuple(trace_event, ("set_value", self.id, self.pid, self.algorithm, "set_value",
-                                          _payload(values) if values else values, self, st.name,
-                                          _monotonic_ns(), None))
+            # (one small number, the common payload, is kept as _payload would keep it,
+            # without the call)
+            p = values if len(values) == 1 and type(values[0]) in _NUMBERS and -_BIG < values[0] < _BIG else (
+                _payload(values) if values else values)
+            ev = _new_tuple(trace_event, ("set_value", self.id, self.pid, self.algorithm, "set_value", p, self,
+                                          st.name, _monotonic_ns(), None))
             for s in _sink_tuple:
                 s(ev)
         _forward(st, self.parent, rcvr.set_value, values)
@@ -383,7 +388,6 @@ class _connect_hook:
             st = _state()
         if levels is None:
             parent = st.op
-            levels = []
         else:
             parent = levels[-1]
         info = _op_info()
@@ -399,6 +403,8 @@ class _connect_hook:
             ev = _new_tuple(trace_event, ("connect", i, pid, tag, None, None, info, st.name, _monotonic_ns(), sndr))
             for s in _sink_tuple:
                 s(ev)
+        if levels is None:
+            return info, [info]
         levels.append(info)
         return info, levels
 
@@ -431,12 +437,39 @@ def _on_stop_requested(source) -> None:
         _emit("stop_request", info)
 
 
+class _fast_path_switch:
+    """The type of :data:`fast_paths`."""
+
+    __slots__ = ("on",)
+
+    def __init__(self) -> None:
+        self.on = True
+
+    def __repr__(self) -> str:
+        return f"<fast paths {'on' if self.on else 'off (tracing or checked mode is on)'}>"
+
+
+#: The one switch of the fast paths, as code above core reads it: ``fast_paths.on`` is
+#: False while tracing or checked mode is on. The fast paths (``then`` fusion, re-arming,
+#: direct connects, an await answered without connecting) live in the generic connect
+#: (:meth:`senderlab.core.sender.basic_sender.connect`), which reads the same switch as
+#: its module global ``_tracing`` (the cheapest read for the walk, once per level). A
+#: fast path that cannot live there (an ``await`` that never reaches a connect: the task
+#: driver's fused ``await just(v)``, a socket ``await`` answered by the system call at
+#: once, the io runner's parked transfers) reads ``fast_paths.on``, an attribute read, as
+#: cheap as the global (a function call would cost a tenth of such an await); its module
+#: docstring says why it is local. Both are set by this module only, together, under its
+#: lock (:func:`_refresh`); nothing else writes them.
+fast_paths = _fast_path_switch()
+
+
 def _refresh() -> None:
     global _sink_tuple
     _sink_tuple = tuple(_sinks)
     on = bool(_sinks) or _checked_depth > 0
     _sender_mod._trace_hook = _connect_hook
     _sender_mod._tracing = on
+    fast_paths.on = not on
     _stop_mod._trace_hook[0] = _on_source_created if on else None
     _stop_mod._trace_hook[1] = _on_stop_requested if on else None
 
@@ -469,11 +502,15 @@ class tracing:
         self._fn = sink if sink is not None else self._log.append
 
     def __enter__(self) -> trace_log:
-        add_trace_sink(self._fn)
+        with _lock:  # add_trace_sink, written out: a traced cell enters and leaves once per run
+            _sinks.append(self._fn)
+            _refresh()
         return self._log
 
     def __exit__(self, *exc: object) -> None:
-        remove_trace_sink(self._fn)
+        with _lock:
+            _sinks.remove(self._fn)
+            _refresh()
 
 
 @contextlib.contextmanager

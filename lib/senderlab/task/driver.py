@@ -46,15 +46,18 @@ handled too.) ``@ex.task(resume="naive")`` resumes from inside the completion in
 see :mod:`senderlab.task.stack`.
 
 Speed: ``just``, ``just_error``, ``just_stopped`` and ``read_env`` complete inside
-their ``start`` by definition. When the environment names no domain and tracing is off
-(so ``basic_sender.connect`` would call their ``_connect`` and nothing else), the driver
-connects them to a preallocated receiver that only records the completion, and takes
-it from its loop: no inline-completion check, no signature check (they have one value
-signature). ``await just(vs)`` is fused further: its operation would only send ``vs``,
-so the driver takes ``vs`` from the sender, which is what a C++ compiler makes of
-``co_await just(v)`` once it has inlined the operation state. Under tracing or
-``ex.checked()`` every awaited sender is connected and started like any other, so the
-events and protocol checks are all there.
+their ``start`` by definition. When the environment names no domain (nothing could
+transform them) the driver connects them to a preallocated receiver that only records
+the completion, and takes it from its loop: no inline-completion check, no signature
+check (they have one value signature). While the fast paths are on (tracing and checked
+mode off) that connect is what ``basic_sender.connect`` would do, ``_connect``, and
+``await just(vs)`` is fused further: its operation would only send ``vs``, so the driver
+takes ``vs`` from the sender, which is what a C++ compiler makes of ``co_await just(v)``
+once it has inlined the operation state. This is the one fast path outside the generic
+connect here, and it is local because it is an ``await`` that never reaches a connect;
+it reads the one switch through :data:`senderlab.core.trace.fast_paths`. With the fast
+paths off the driver connects these senders through the generic connect, so every
+awaited sender has its events and protocol checks.
 
 The environment a task gives the senders it awaits (P3552R1 4.7, 9.4.5/13):
 ``get_scheduler`` is ``SCHED``; ``get_stop_token`` is the task's token (below);
@@ -78,10 +81,10 @@ from ..contexts.inline import inline_scheduler
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _fwd_view, env as _env, forwarding_query, get_allocator, get_domain, get_scheduler, get_stop_token, prop
 from ..core.scheduler import same_scheduler, schedule
-from ..core import sender as _sender_mod
 from ..core.sender import ProtocolError, _awaiting, as_sender, basic_sender, connect
 from ..core.outcome import as_exception, one_value_signature_error
 from ..core.stop_token import inplace_stop_source, inplace_stop_token, never_stop_token, stop_callback_for
+from ..core.trace import fast_paths
 from .change_coroutine_scheduler import change_coroutine_scheduler
 from .stopped import task_stopped
 from .with_error import with_error
@@ -361,18 +364,30 @@ class _task_op:
                 local.driver = prev
                 value = exc = None
                 t = type(y)
-                if t in _SYNC_TYPES and self._sync_ok and not _sender_mod._tracing:
-                    # Senders that complete inside start() by definition, connected as
-                    # basic_sender.connect would (no domain in the environment, no tracing):
-                    # to the preallocated inline receiver, whose result the loop takes.
-                    # just(vs) is fused: its operation would only send vs to that receiver,
-                    # so the loop takes vs from the sender (what a C++ compiler makes of
-                    # co_await just(v) once it has inlined the operation state away).
-                    if t is just:
-                        r = y.values
+                if t in _SYNC_TYPES and self._sync_ok:
+                    # Senders that complete inside start() by definition, in an environment
+                    # that names no domain (nothing transforms them): connected to the
+                    # preallocated inline receiver, whose result the loop takes. With the fast
+                    # paths on (tracing and checked mode off) the connect is what
+                    # basic_sender.connect would do, _connect, and just(vs) is fused: its
+                    # operation would only send vs to that receiver, so the loop takes vs from
+                    # the sender (what a C++ compiler makes of co_await just(v) once it has
+                    # inlined the operation state away). With them off it is the generic
+                    # connect, which traces and checks the operation.
+                    if fast_paths.on:
+                        if t is just:
+                            r = y.values
+                        else:
+                            try:
+                                y._connect(ir, env).start()
+                            except Exception as e:
+                                exc = e
+                                continue
+                            r = ir.result
+                            ir.result = None
                     else:
                         try:
-                            y._connect(ir, env).start()
+                            y.connect(ir).start()
                         except Exception as e:
                             exc = e
                             continue
