@@ -62,8 +62,8 @@ class _affine_state(hop_state):
 
     __slots__ = ("here", "starting")
 
-    def __init__(self, rcvr: Any, env: Any, here: bool) -> None:
-        hop_state.__init__(self, rcvr, env)
+    def __init__(self, rcvr: Any, env: Any, here: bool, second_sndr: Any, second_env: Any) -> None:
+        hop_state.__init__(self, rcvr, env, second_sndr, second_env)
         self.here = here  # started on sch's agent (rule 3)
         self.starting = 0  # the thread inside start(), while here
 
@@ -132,11 +132,10 @@ class _affine_on_sender(_schedule_from_sender):
     def _get_state(self, rcvr, env):
         if self.already_affine():
             return adaptor_state(rcvr, env)  # the child's completion, forwarded
-        st = _affine_state(rcvr, env, same_scheduler(get_scheduler(env, None), self.sch))
-        # The hop sees a stop token that is never stopped (see the module docstring).
-        st.second_sndr = self._ssndr  # connected after the predecessor
-        st.second_env = _env(_UNSTOPPABLE, env)
-        return st
+        here = same_scheduler(get_scheduler(env, None), self.sch)
+        # The hop (connected after the predecessor) sees a stop token that is never
+        # stopped (see the module docstring).
+        return _affine_state(rcvr, env, here, self._ssndr, _env(_UNSTOPPABLE, env))
 
     def get_completion_signatures(self, env=None):
         if self.already_affine():

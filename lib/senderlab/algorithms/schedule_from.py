@@ -55,10 +55,7 @@ class _schedule_from_sender(adaptor_sender):
 
     def _get_state(self, rcvr, env):
         # The predecessor and the hop both see the consumer's (forwarded) environment.
-        st = hop_state(rcvr, env)
-        st.second_sndr = self._ssndr  # connected after the predecessor
-        st.second_env = env
-        return st
+        return hop_state(rcvr, env, self._ssndr, env)  # the hop, connected after the predecessor
 
     def get_env(self):
         a = self._attrs

@@ -61,10 +61,8 @@ class _starts_on_sender(adaptor_sender):
 
     def _get_state(self, rcvr, env):
         # sndr sees get_scheduler answer sch; the hop, the consumer's environment.
-        st = _starts_on_state(rcvr, sched_env(self.sch, env))
-        st.second_sndr = self._ssndr  # connected after sndr
-        st.second_env = env
-        return st
+        # schedule(sch) is connected after sndr.
+        return _starts_on_state(rcvr, sched_env(self.sch, env), self._ssndr, env)
 
     def _late_domain(self):
         d = adaptor_sender._late_domain(self)

@@ -249,7 +249,7 @@ class basic_sender:
             env = get_env(rcvr)
         sndr: Any = self  # a basic_sender; an adaptor_sender where _generic says so
         trace = None  # while tracing: the trace hook's record of the levels connected
-        states = None  # the adaptor_state of each stateful level passed, outermost first
+        last = None  # the innermost adaptor_state passed (each links the one above it)
         while True:
             d = sndr._dom
             # The rule is late_domain's; this only skips the call where both caches
@@ -283,38 +283,36 @@ class basic_sender:
                 env = fe
             elif not g:
                 break  # a leaf
-            elif g == _RECEIVER_ENV:  # _make_receiver, the child sees _get_env(env)
-                env = sndr._get_env(env)
-                child = sndr.child
-                rcvr = sndr._make_receiver(rcvr, env)
-            elif g == _LOWER:  # the same receiver connects to what it is lowered to
-                child = sndr.transform_sender(env)
-            elif trace is not None:
-                # While tracing, a state ends the walk: its _connect connects the child
-                # (a nested connect, which the trace shows as its child).
-                break
-            else:  # _STATE: an operation state of its own, the child's receiver
+            elif g == _STATE:  # an operation state of its own, the child's receiver
+                if trace is not None:
+                    # While tracing, a state ends the walk: its _connect connects the
+                    # child (a nested connect, which the trace shows as its child).
+                    break
                 fe = env._fwd if isinstance(env, _env_cls) else None
                 if fe is None:
                     fe = fwd_env(env)
                 st = sndr._get_state(rcvr, fe)
-                if states is None:
-                    states = [st]
-                else:
-                    states.append(st)
+                st.child_op = last  # until _nest: the state above it (no list to grow)
+                last = st
                 child = sndr.child
                 rcvr = st
                 env = st.env
+            elif g == _RECEIVER_ENV:  # _make_receiver, the child sees _get_env(env)
+                env = sndr._get_env(env)
+                child = sndr.child
+                rcvr = sndr._make_receiver(rcvr, env)
+            else:  # _LOWER: the same receiver connects to what it is lowered to
+                child = sndr.transform_sender(env)
             sndr = child if isinstance(child, basic_sender) else as_sender(child)
             if sndr._own_connect and not _tracing:
                 op = sndr.connect(rcvr)  # its own connect: a fast path of its own
-                return op if states is None else _nest(states, op)
+                return op if last is None else _nest(last, op)
         if trace is None:
-            if states is None:
+            if last is None:
                 return sndr._connect(rcvr, env)
-            return _nest(states, sndr._connect(rcvr, env))
+            return _nest(last, sndr._connect(rcvr, env))
         op = _trace_hook.finish(sndr, rcvr, env, trace)
-        return op if states is None else _nest(states, op)
+        return op if last is None else _nest(last, op)
 
     @property
     def tag(self) -> str:
@@ -665,8 +663,9 @@ class adaptor_state(forwarding_receiver):
     FWD-ENV of the outer one unless ``_get_state`` gives another); ``child_op`` the
     child's operation, which the generic connect fills in after ``_get_state``.
 
-    A second operation (the ``schedule(sch)`` of a hop): ``_get_state`` sets
-    ``second_sndr`` and ``second_env``, and the generic connect connects that sender,
+    A second operation (the ``schedule(sch)`` of a hop): ``_get_state`` names it,
+    ``second_sndr`` and ``second_env`` (arguments of the constructor), and the generic
+    connect connects that sender,
     once the child is connected, to ``_second_receiver(state, second_env)`` (by default
     :class:`second_receiver`) as ``second_op``. (After the child: the order the connects
     were made in, which a trace shows, is the one the hand-written operations had.) A
@@ -688,14 +687,14 @@ class adaptor_state(forwarding_receiver):
 
     child_op: Any
     second_op: Any
-    second_env: Any
     #: The receiver class of the second operation (``hop_state``: :class:`hop_receiver`).
     _second_receiver: ClassVar[Any]
 
-    def __init__(self, rcvr: Any, env: Any) -> None:
+    def __init__(self, rcvr: Any, env: Any, second_sndr: Any = None, second_env: Any = None) -> None:
         self.rcvr = rcvr
         self.env = env
-        self.second_sndr: Any = None
+        self.second_sndr = second_sndr
+        self.second_env = second_env
 
     def start(self) -> None:
         # The default start is the child's: down a chain of states that keep it, in a
@@ -819,16 +818,19 @@ adaptor_state._second_receiver = second_receiver
 hop_state._second_receiver = hop_receiver
 
 
-def _nest(states: list, op: Any) -> Any:
-    """Give each state passed by the walk of ``connect`` (outermost first) its child's
-    operation, then its second operation, innermost first (the order of the nested
-    connects of hand-written operations); return the outermost operation."""
-    for st in reversed(states):
+def _nest(st: Any, op: Any) -> Any:
+    """Give each state the walk of ``connect`` passed, from the innermost, ``st``, out
+    (until then each state's ``child_op`` is the state above it), its child's operation,
+    then connect its second operation (the order of the nested connects of hand-written
+    operations); return the outermost operation."""
+    while st is not None:
+        outer = st.child_op
         st.child_op = op
         s2 = st.second_sndr  # _connect_second, written out: this runs once per hop
         if s2 is not None:
             st.second_op = s2.connect(st._second_receiver(st, st.second_env))
         op = st
+        st = outer
     return op
 
 
