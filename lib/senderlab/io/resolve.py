@@ -18,7 +18,11 @@ completes with ``set_value(endpoints)``, ``set_error(gaierror)`` or ``set_stoppe
 How it stays off the context's thread:
 
 * a numeric host (``inet_pton`` accepts it for ``AF_INET`` or ``AF_INET6``) with a numeric
-  port resolves at once, in ``start``, without a thread;
+  port resolves at once, in ``start``, without a thread; awaited on the context's own
+  thread it resolves inside ``await`` itself, with no operation at all (a fast path that
+  never reaches a connect, so it reads the one switch,
+  :data:`senderlab.core.trace.fast_paths`: while tracing, the await is connected and
+  started like any sender);
 * a name is looked up with ``getaddrinfo`` on a small daemon thread of its own (Asio runs
   its resolver on a private thread too); the answer is posted back to the context's
   thread, and the thread ends as soon as it has posted it (the delivery joins it). While
@@ -49,11 +53,11 @@ import socket as _so
 import threading
 from typing import Any, Generator
 
-from ..core import sender as _sender_mod
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _MISSING, get_stop_token
 from ..core.sender import basic_sender
 from ..core.signatures import completion_signatures
+from ..core.trace import fast_paths
 from . import socket as _socket_mod
 from .endpoints import connect_error, family_mismatch, lookup_error, numeric_endpoints
 from .result import canceled, canceled_code, from_exception, success
@@ -315,7 +319,7 @@ class resolve(_on_context):
         return _resolve_op(self.ctx, self.host, self.port, rcvr, env, face)
 
     def __await__(self) -> Generator[Any, Any, Any]:
-        if not _sender_mod._tracing and self.ctx._owner():
+        if fast_paths.on and self.ctx._owner():
             eps = numeric_endpoints(self.host, self.port)
             if eps is not None:
                 return (success, eps)  # a numeric host: no operation, no suspension

@@ -15,9 +15,11 @@ its receiver: the environment gives the context's scheduler and the runner's sto
 ``set_value`` resumes the coroutine with the value(s) in the shape a task gives,
 ``set_error(e)`` raises ``e`` at the ``await`` and ``set_stopped()`` throws
 :class:`senderlab.task_stopped` in (the coroutine ends stopped). ``ex.io.read`` and
-``ex.io.write`` on a socket of the same context are run natively too. Under tracing (or
-``ex.checked()``) every await is connected and started like any sender, so that each has
-its events, as the task driver does.
+``ex.io.write`` on a socket of the same context are run natively too. Those native
+transfers are a fast path outside the generic connect (no connect happens at all), so
+the runner reads the one switch itself, :data:`senderlab.core.trace.fast_paths`: under
+tracing (or ``ex.checked()``) every await is connected and started like any sender, so
+that each has its events, as the task driver does.
 
 ``runner.request_stop()`` cancels the pending operation: a parked socket operation
 resumes at once with the ``canceled`` condition, a sender gets the stop request. An
@@ -31,9 +33,9 @@ from typing import Any, Callable, Coroutine
 
 from ..core.outcome import as_exception, consumer_receiver
 from ..core.env import env, get_scheduler, get_stop_token, prop
-from ..core import sender as _sender_mod
 from ..core.sender import _awaiting, as_sender
 from ..core.stop_token import inplace_stop_source
+from ..core.trace import fast_paths
 from ..contexts._threads import report_exception
 from ..task.stopped import task_stopped
 from .result import canceled_code
@@ -139,7 +141,7 @@ class coroutine_runner:
                     cell.driver = prev
                 value = exc = None
                 t = type(y)
-                if _sender_mod._tracing:
+                if not fast_paths.on:
                     pass  # traced: every await is connected and started, so it has its events
                 elif t is _transfer[0]:
                     # ex.io.read/write on a socket of this context: tried at once, and

@@ -29,7 +29,10 @@ elsewhere). An :class:`~senderlab.io.asyncio_context` is run by its event loop.
 Every operation first tries its non-blocking system call and parks in the socket's read
 or write slot only if it would block (see :mod:`senderlab.io.io_context`). Awaiting one
 in a coroutine tries the call inside ``await`` itself, so an operation that can complete
-at once never suspends. Buffers belong to the caller: reads go straight into ``buf`` with
+at once never suspends. That is a fast path outside the generic connect because the
+``await`` never reaches a connect; like every fast path it is off while tracing or
+checked mode is on (it reads the one switch, :data:`senderlab.core.trace.fast_paths`),
+so a traced ``await`` is connected and started, with its events. Buffers belong to the caller: reads go straight into ``buf`` with
 ``recv_into``; nothing is allocated per read.
 """
 
@@ -42,9 +45,9 @@ from typing import Any
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _MISSING, get_stop_token
 from ..core.stop_token import inplace_stop_callback as _inplace_callback, inplace_stop_token as _inplace_token
-from ..core import sender as _sender_mod
 from ..core.sender import _awaiting, basic_sender, no_late_domain
 from ..core.signatures import completion_signatures
+from ..core.trace import fast_paths
 from . import runner as _runner
 from .endpoints import connect_error, needs_lookup
 from .result import error_code, canceled_code, eof_code, from_errno, from_exception, success
@@ -311,7 +314,7 @@ class _native_op(io_sender):
     def __await__(self):
         s = self.sock
         st = s._st
-        if (st.wready if self._dir else st.rready) and not _sender_mod._tracing and s._ctx._owner():
+        if (st.wready if self._dir else st.rready) and fast_paths.on and s._ctx._owner():
             r = self._attempt(None)
             if r is not None:
                 return r
