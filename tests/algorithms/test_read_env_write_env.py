@@ -147,6 +147,15 @@ def test_a_non_forwarding_query_is_seen_directly_but_not_through_an_adaptor(reco
         ex.connect(through_then, recorder())
 
 
+def test_write_env_joins_its_environment_to_the_whole_outer_one(run):
+    """[exec.write.env]: the child sees JOIN-ENV(e, get_env(rcvr)), the receiver's
+    environment itself, not its FWD-ENV: a non-forwarding query still reaches it."""
+    sndr = ex.read_env(private) | ex.then(lambda v: v) | ex.write_env(ex.prop(answer, 0))
+    with pytest.raises(TypeError, match="get_private"):
+        run(sndr, env=ex.prop(private, 7))  # then's child sees FWD-ENV only
+    assert run(ex.read_env(private) | ex.write_env(ex.prop(answer, 0)), env=ex.prop(private, 7)).values == (7,)
+
+
 def test_write_env_of_a_non_environment_is_a_type_error():
     with pytest.raises(TypeError, match="environment"):
         ex.write_env(42)
