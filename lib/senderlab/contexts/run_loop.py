@@ -46,7 +46,7 @@ class run_loop:
         self._lock = threading.Lock()
         self._cv = None  # made on first wait: most sync_waits never wait
         self._finishing = False
-        self._timers = None  # a deadline_heap, made by the first timer
+        self._timers: deadline_heap | None = None  # made by the first timer
 
     def get_scheduler(self) -> "run_loop_scheduler":
         return run_loop_scheduler(self)
@@ -149,7 +149,7 @@ class run_loop:
         with self._lock:
             if op._key is None:
                 op._key = _EARLY
-            elif self._timers.remove(op):
+            elif self._timers is not None and self._timers.remove(op):  # (it has a key: the heap exists)
                 self._q.append(op)  # its _execute sees the stop request: set_stopped()
                 if self._cv is not None:
                     self._cv.notify()

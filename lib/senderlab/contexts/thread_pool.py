@@ -108,7 +108,7 @@ class _pool_impl:
     __slots__ = ("_q", "_put", "_lock", "_stopping", "_threads", "_idents", "_timers", "_domain", "__weakref__")
 
     def __init__(self, n: int, name: str) -> None:
-        self._q = SimpleQueue()
+        self._q: SimpleQueue[Any] = SimpleQueue()
         self._put = self._q.put
         self._lock = threading.Lock()
         self._stopping = False
@@ -271,6 +271,9 @@ class _pool_scheduler_base(timed_scheduler_mixin, scheduler_base):
 
     __slots__ = ("_impl", "_keep", "_attrs")
     _resource_slot = "_impl"
+    _impl: _pool_impl
+    _keep: Any
+    _attrs: Any
 
     def schedule(self) -> "_pool_schedule_sender":
         """A sender completing with ``set_value()`` on a worker thread."""
@@ -428,7 +431,7 @@ class _bulk_state:
         self.impl = impl
         self.lock = threading.Lock()
         self.left = chunks
-        self.error = None
+        self.error: BaseException | None = None
         self.failed = False
         self.stopped = False
 

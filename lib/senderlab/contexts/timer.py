@@ -145,8 +145,7 @@ class timed_scheduler_mixin:
         """A sender completing with ``set_value()`` here at ``deadline`` (monotonic)."""
         return _schedule_at_sender(self, _seconds("schedule_at", deadline))
 
-    @staticmethod
-    def now() -> float:
+    def now(self) -> float:
         """The scheduler's clock: :func:`time.monotonic`."""
         return _monotonic()
 
@@ -566,7 +565,7 @@ class timed_thread_scheduler(timed_scheduler_mixin, scheduler_base):
             return _clocked_timer_op(self._tq, rcvr, env, when, absolute, self)
         return timer_op(self._tq, rcvr, env, when, absolute, self)
 
-    def now(self) -> float:  # type: ignore[override]  # the mixin's is static: time.monotonic
+    def now(self) -> float:
         """The context's clock: :func:`time.monotonic`, or its virtual clock."""
         c = self._tq._clock
         return _monotonic() if c is None else c.current_time()

@@ -175,6 +175,16 @@ class _op_info:
     kept trace log does not keep the receivers alive."""
 
     __slots__ = ("id", "pid", "algorithm", "parent", "state", "env", "sndr", "rcvr", "_at", "_done_at")
+    id: int
+    pid: int | None
+    algorithm: str
+    parent: _op_info | None
+    state: Any  # None: connected; True: started; a channel tag: completed on that channel
+    env: Any
+    sndr: Any
+    rcvr: Any  # the receiver it forwards to; None once it has completed
+    _at: str | None
+    _done_at: dict
 
     # Each channel checks the protocol, records the event and forwards; written out per
     # channel (no shared helper call) because it runs once per traced completion.
@@ -255,7 +265,7 @@ class _op_info:
 
     def chain(self) -> str:
         parts = []
-        i = self
+        i: _op_info | None = self
         while i is not None:
             parts.append(f"{i.algorithm}#{i.id}")
             i = i.parent
@@ -344,6 +354,8 @@ class _traced_op:
     :meth:`_connect_hook.finish`, which sets its slots, as :class:`_op_info` is.)"""
 
     __slots__ = ("op", "levels")
+    op: Any
+    levels: list[_op_info]
 
     def start(self) -> None:
         levels = self.levels

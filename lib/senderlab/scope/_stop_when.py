@@ -60,11 +60,12 @@ class _stop_when_op:
     __slots__ = ("op", "source", "token", "rtoken", "cb1", "cb2", "__weakref__")
 
     def __init__(self, token, rtoken) -> None:
-        self.op = None
+        self.op: Any = None  # the child's operation, set once connected
         self.source = inplace_stop_source()
         self.token = token
         self.rtoken = rtoken
-        self.cb1 = self.cb2 = None
+        self.cb1: Any = None
+        self.cb2: Any = None
 
     def start(self) -> None:
         request = self.source.request_stop

@@ -66,14 +66,14 @@ class _future_state:
     def __init__(self, token, env) -> None:
         self.lock = threading.Lock()
         self.source = inplace_stop_source()
-        self.op = None
+        self.op: Any = None
         self.token = token
         self.assoc = False
         self.env = env
-        self.result = None
+        self.result: Any = None  # None until completed, then (1, values), (2, error) or _STOPPED
         self.done = False
         self.cancelled = False
-        self.consumer = None
+        self.consumer: Any = None  # the receiver, or _ABANDONED / _CANCELLED / _TAKEN
 
     # -- the receiver of the spawned work ------------------------------------------
     def get_env(self):

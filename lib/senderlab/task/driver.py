@@ -74,11 +74,13 @@ completes.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..algorithms.affine_on import affine_on
 from ..algorithms.just import just, just_error, just_stopped
 from ..algorithms.read_env import read_env
 from ..contexts.inline import inline_scheduler
-from ..core.channels import set_error_t, set_stopped_t, set_value_t
+from ..core.channels import channel, set_error_t, set_stopped_t, set_value_t
 from ..core.env import _fwd_view, env as _env, forwarding_query, get_allocator, get_domain, get_scheduler, get_stop_token, prop
 from ..core.scheduler import same_scheduler, schedule
 from ..core.sender import ProtocolError, _awaiting, as_sender, basic_sender, connect
@@ -102,7 +104,7 @@ DEFAULT_ALLOCATOR = None
 # never have more than one value signature.
 _SYNC_TYPES = frozenset((just, just_error, just_stopped, read_env))
 # The task type (set by senderlab.task.task): one value signature, no check needed.
-_task_type = [None]
+_task_type: list[Any] = [None]
 
 _VALUE, _ERROR, _STOPPED = set_value_t, set_error_t, set_stopped_t
 
@@ -125,7 +127,7 @@ class _sync_receiver:
 
     def __init__(self, env) -> None:
         self.env = env
-        self.result = None
+        self.result: Any = None  # the values, an _error_result or _STOPPED_RESULT
 
     def set_value(self, *values) -> None:
         self.result = values
@@ -265,20 +267,20 @@ class _task_op:
         self._inline = isinstance(sch, inline_scheduler)
         self.context = context
         self.env = _task_env(self)
-        self.token = None
-        self._cb = None
-        self.coro = None
+        self.token: Any = None  # the task's stop token, from start
+        self._cb: Any = None
+        self.coro: Any = None
         self._gate: dict = {}
-        self._kind = 0
-        self._payload = None
-        self._awaited = None
-        self._op = None
+        self._kind: channel | None = None  # the channel of the completion stored in _payload
+        self._payload: Any = None
+        self._awaited: Any = None
+        self._op: Any = None
         self._stopping = False
         self._naive = naive
         self._start_hop = start_hop
         # Naive resumption (the teaching switch) resumes from inside every completion,
-        # so it connects everything to the task op itself.
-        self._sync_rcvr = None if naive else _sync_receiver(self.env)
+        # so it connects everything to the task op itself and never uses this one.
+        self._sync_rcvr = _sync_receiver(self.env)
         # Whether the driver may connect _SYNC_TYPES senders to _sync_rcvr itself: not in
         # naive mode, nor when the environment names a domain (it might transform them).
         self._sync_ok = not naive and self.env._dom is None
@@ -347,7 +349,7 @@ class _task_op:
         prev = local.driver
         try:
             while True:
-                local.driver = self
+                local.driver = self  # type: ignore[assignment]  # core's cell names no driver type
                 try:
                     if exc is None:
                         y = coro.send(value)

@@ -25,6 +25,7 @@ stack reached while it ran (on the calling thread).
 
 from __future__ import annotations
 
+from types import FrameType
 from typing import Any
 
 import sys
@@ -34,7 +35,7 @@ __all__ = ["stack_depth", "max_stack_depth"]
 
 def stack_depth() -> int:
     """The number of Python frames on the calling thread's stack, the caller included."""
-    f = sys._getframe(1)
+    f: FrameType | None = sys._getframe(1)
     n = 0
     while f is not None:
         n += 1

@@ -204,6 +204,10 @@ class task(basic_sender):
 
     __slots__ = ("_cfg", "_args", "_kwargs")
     _tag = "task"
+    # (set by the task function _decorate makes, not by an __init__)
+    _cfg: _task_config
+    _args: tuple
+    _kwargs: dict
 
     #: Helpers of P3552R1 4.10 for the notebook (see :mod:`senderlab.task.stack`).
     stack_depth = staticmethod(stack_depth)
