@@ -134,3 +134,39 @@ def test_with_sync_wait_needs_one_value_signature():
     with pytest.raises(TypeError, match="sync_wait"):
         ex.sync_wait(when_any(ex.just(1), ex.just("a")))
     assert ex.sync_wait_with_variant(when_any(ex.just(1), ex.just("a"))) == (1,)
+
+
+# -- the operation shape when_any shares with when_all and first_successful -------------
+
+
+class takes_its_token_at_connect(ex.sender):
+    """Sends 2; looks up its stop token when connected (as a timer or socket does)."""
+
+    def connect(self, rcvr):
+        token = ex.get_stop_token(ex.get_env(rcvr))
+
+        class op:
+            def start(self):
+                assert token.stop_possible()
+                rcvr.set_value(2)
+
+        return op()
+
+
+@pytest.mark.parametrize("make, first, tag", [(when_any, ex.just(1), "when_any"),
+                                              (ex.first_successful, ex.just(1), "first_successful"),
+                                              (ex.when_all, ex.just_error(Boom("first")), "when_all")],
+                         ids=["when_any", "first_successful", "when_all"])
+def test_the_stop_request_for_the_siblings_is_traced_as_the_algorithms_own(make, first, tag):
+    # Outside tracing the algorithm's stop source is made when first needed, here when
+    # the second child asks for its token at connect; while tracing it is made at the
+    # algorithm's own connect, so that the trace names the algorithm's operation as the
+    # owner of the stop request, not the child that happened to ask first.
+    with ex.tracing() as log:
+        try:
+            ex.sync_wait(make(first, takes_its_token_at_connect()))
+        except Boom:
+            pass
+    (req,) = [e for e in log if e.kind == "stop_request"]
+    (conn,) = [e for e in log if e.kind == "connect" and e.algorithm == tag]
+    assert req.op == conn.op and req.algorithm == tag
