@@ -32,11 +32,10 @@ STARTUP := $(IPYTHONDIR_VENV)/profile_default/startup/00-senderlab.py
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
 LAB_SETTINGS_FILES := $(LAB_SETTINGS)/overrides.json $(LAB_SETTINGS)/page_config.json
 # make lab's server: the extension that trusts the stored welcome (its pictures draw before
-# a cell runs; kernel_ext/senderlab_kernel/lab_trust.py), and not two server extensions the
-# course does not use: jupyter_lsp (Lab's language-server features are off by default) and
-# notebook_shim (for the classic Notebook, not installed).
+# a cell runs; kernel_ext/senderlab_kernel/lab_trust.py), and without notebook_shim (for the
+# classic Notebook, not installed; about 0.1 s of the server's start).
 LAB_SERVER_ARGS := --ServerApp.jpserver_extensions=senderlab_kernel.lab_trust=True \
-  --ServerApp.jpserver_extensions=jupyter_lsp=False --ServerApp.jpserver_extensions=notebook_shim=False
+  --ServerApp.jpserver_extensions=notebook_shim=False
 # What `make lab` opens; the server's root is the repository, so the tutorials and the
 # exercises link to each other.
 LAB_OPEN ?= notebooks/00-welcome.ipynb
