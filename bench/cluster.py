@@ -144,7 +144,7 @@ def measure(ctx, n, rounds):
             run[name]()
             wall[name].append(time.perf_counter() - t)
             cpu[name].append(time.process_time() - c + _cpu_of(workers) - w)
-    out = {"n": n, "rounds": rounds}
+    out = {"n": n, "rounds": rounds, "wall": wall, "cpu": cpu}
     for name in CASES:
         out[f"{name}_s"] = statistics.median(wall[name])
         out[f"{name}_best_s"] = min(wall[name])

@@ -16,8 +16,9 @@ cluster (or, naming no scheduler, is started there: the inside of ``starts_on(cl
   the rows that changed (it copies a block of rows of each array into a small scratch
   buffer before the calls of that block and compares after, until the array is seen
   written: the price of not being told what ``f`` writes; an array the caller made
-  read-only, ``x.flags.writeable = False``, is not watched) and sends them back, to be
-  written into the arrays. **Other
+  read-only, ``x.flags.writeable = False``, is not watched; once no array is watched,
+  the rest of the chunk is one call) and sends them back, to be written into the
+  arrays. **Other
   writes are not gathered back**: each worker works on its own copy of the values, so a
   write to the rows of another index is lost, or seen only by the calls on the same
   worker: a data race, as it would be in C++ under a parallel policy. Every policy runs
