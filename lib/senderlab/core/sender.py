@@ -270,6 +270,8 @@ class basic_sender:
             if _tracing:
                 rcvr, trace = _trace_hook.begin(sndr, rcvr, env, trace)
             g = sndr._generic
+            if not g:
+                break  # a leaf
             if g is True:  # _make_receiver, the child sees FWD-ENV: the common case
                 fe = env._fwd if isinstance(env, _env_cls) else None  # FWD-ENV(env), cached on env
                 if fe is None:
@@ -281,8 +283,6 @@ class basic_sender:
                     child = sndr.child
                     rcvr = sndr._make_receiver(rcvr, fe)
                 env = fe
-            elif not g:
-                break  # a leaf
             elif g == _STATE:  # an operation state of its own, the child's receiver
                 if trace is not None:
                     # While tracing, a state ends the walk: its _connect connects the
