@@ -332,3 +332,16 @@ def test_a_chain_of_5000_let_value_connects_and_runs_without_recursion():
     ex.start(ex.connect(sndr, R()))
     assert loop.run_until(lambda: bool(got))
     assert got == [(5000,)]
+
+
+def test_a_chain_of_1500_let_value_runs_checked_and_traced():
+    # Issue 17: deep traced and checked pipelines work on every Python, iteratively. The
+    # chain connects in one walk; the traced completions are bounded by the trace hook.
+    sndr = ex.just(0)
+    for _ in range(1500):
+        sndr = sndr | ex.let_value(lambda x: ex.just(x + 1))
+    with ex.checked():
+        assert ex.sync_wait(sndr) == (1500,)
+    with ex.tracing() as log:
+        assert ex.sync_wait(sndr) == (1500,)
+    assert sum(1 for e in log if e.kind == "connect" and e.algorithm == "let_value") == 1500
