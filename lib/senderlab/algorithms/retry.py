@@ -67,8 +67,9 @@ class _retry_sender(adaptor_sender):
         self._dom = self._cs = _MISSING
         self.child = child
 
-    def _connect(self, rcvr, env):
-        return _retry_op(self.child, rcvr, env)
+    def _get_state(self, rcvr, env):
+        # [get-state]: the loop; the generic connect connects the first attempt to it.
+        return _retry_op(self.child, rcvr, env, False)
 
     def get_completion_signatures(self, env=None):
         cs = get_completion_signatures(self.child, env)
