@@ -192,6 +192,8 @@ def test_make_lab_opens_the_welcome_and_its_first_picture_moves(tmp_path):
     welcome_before = (ROOT / "notebooks" / "00-welcome.ipynb").read_bytes()
     ARTIFACTS.mkdir(exist_ok=True)
     with wb.chromium_page(1280) as page:
+        console = []  # the page's console, kept for a failure's report
+        page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
         log = open(tmp_path / "lab.log", "wb")
         load = os.getloadavg()[0]
         t0 = time.monotonic()
@@ -238,6 +240,10 @@ def test_make_lab_opens_the_welcome_and_its_first_picture_moves(tmp_path):
             assert seconds < 60, f"{seconds:.1f} s"  # a bound that holds on a loaded 2-core machine
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "first-picture-failure.png"))
+            log.flush()
+            (ARTIFACTS / "first-picture-failure.log").write_text(
+                f"steps: {steps}\n-- browser console --\n" + "\n".join(console[-100:])
+                + "\n-- make lab --\n" + (tmp_path / "lab.log").read_text(errors="replace")[-20000:])
             raise
         finally:
             wb.stop_server(proc)
