@@ -60,9 +60,9 @@ class serve:
         if backend == "reactor":
             self.ctx = ex.io.io_context()
         else:
-            import asyncio
+            import asyncio as aio  # here, not at import: a reactor-only run never loads it
 
-            self.loop = asyncio.new_event_loop()
+            self.loop = aio.new_event_loop()
             self.ctx = ex.io.asyncio_context(self.loop)
         self.acceptor = ex.io.acceptor(self.ctx, ("127.0.0.1", 0))
         self.address = self.acceptor.local_endpoint()
