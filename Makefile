@@ -82,8 +82,9 @@ $(LAB_SETTINGS)/%.json: kernel_ext/startup/%.json | $(STAMP)
 
 # The welcome is stored with its outputs and widget state (make welcome); the server trusts
 # it as it starts (LAB_SERVER_ARGS), so JupyterLab draws its pictures before any cell runs.
+# `python -m senderlab_kernel.lab` is `jupyter lab` less one slow optional import (lab.py).
 lab: venv startup
-	IPYTHONDIR="$(IPYTHONDIR_VENV)" $(BIN)/jupyter lab --notebook-dir=. \
+	IPYTHONDIR="$(IPYTHONDIR_VENV)" $(PY) -m senderlab_kernel.lab --notebook-dir=. \
 	  --LabApp.default_url=/lab/tree/$(LAB_OPEN) $(LAB_SERVER_ARGS) $(ROOT_ARGS) $(LAB_ARGS)
 
 exercises:
