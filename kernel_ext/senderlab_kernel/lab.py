@@ -3,8 +3,9 @@
 
 jupyter_server imports jupyter_events, which imports jsonschema with its non-GPL format
 checkers; one of them, ``rfc3987_syntax``, builds an Earley parser of RFC 3987's grammar
-as it is imported: 1.2 to 1.5 s of CPU time. Measured here (2 cores, loaded), a server
-took 2.2 to 2.5 s of CPU time to listen with it and 0.94 to 1.01 s without it.
+as it is imported: about 1.0 s of CPU time on its own. Measured here (2 cores, load
+about 11, three alternated runs), a server took 2.2 to 2.5 s of CPU time to listen with
+it and 0.94 to 1.01 s without it.
 jsonschema imports it only to check the ``iri`` and ``iri-reference`` formats, and goes
 without those checks when it is absent (``suppress(ImportError)`` around the import). No
 schema the server validates uses them (``tests/test_lab_trust.py`` checks the schemas
