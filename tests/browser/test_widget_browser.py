@@ -350,8 +350,18 @@ def test_widget_renders_the_pipeline_and_its_final_colours(lab):
             assert sorted(f["status"] for f in flows) == sorted(STATUSES)
             page.evaluate("window.jupyterapp.serviceManager.sessions.shutdownAll()")
             page.reload()
-            page.wait_for_function(f"document.querySelectorAll('.sl-flow').length === {len(STATUSES)}",
-                                   timeout=60_000)
+            # a bound against a hang, not a timing: on a loaded 2-core machine the reload of
+            # a page with 10k events of state took over 60 s once (a full-suite run beside
+            # other work); on failure, say how far it got
+            try:
+                page.wait_for_function(f"document.querySelectorAll('.sl-flow').length === {len(STATUSES)}",
+                                       timeout=150_000)
+            except Exception as exc:
+                drawn = page.evaluate("document.querySelectorAll('.sl-flow').length")
+                errors = page.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']")
+                raise AssertionError(
+                    f"after the reload {drawn} of {len(STATUSES)} widgets were drawn; "
+                    f"stderr outputs: {errors.all_text_contents()[:3]}") from exc
             page.wait_for_function(ALL_PLAYED_OUT, timeout=45_000)
             statuses = page.evaluate("Array.from(document.querySelectorAll('.sl-flow')).map(w => w.dataset.status)")
             assert statuses == STATUSES
