@@ -33,18 +33,20 @@ is compared block by block and stays; plus the sender machinery (a completion-th
 an observer per chunk).
 
 Method: one untimed, checked warm-up of each case; then rounds (``--rounds``, 7 by
-default, 3 for N >= 1e8), each running the cases back to back in an order that
-alternates between rounds. Each run is timed by ``time.perf_counter`` around the whole
-operation (scatter, compute, gather, write back) and by the CPU time it costs: this
-process (client and scheduler, ``time.process_time``) plus the worker processes (their
-``/proc/<pid>/stat``, on Linux). On a machine shared with other work the wall times
-swing with its load; the CPU times much less. Per N and worker count: the median and
-the best time of each case, the spread of the times (interquartile range / median), and
-the ratios to the direct Dask run of the same round (median and min-max over the
-rounds: the pairs are interleaved, so they see the same load), of wall time and of CPU
-time, and the ratio of the best wall times.
+default, 3 for N >= 1e8), each running the cases one after the other in an order that
+alternates between rounds, each case ``--repeat`` times back to back (3 by default, 1
+for N >= 1e8), keeping its least time: on a machine shared with other work a single
+run can take several times its due, and the least of a few is what the operation
+costs. A run is timed by ``time.perf_counter`` around the whole operation (scatter,
+compute, gather, write back) and by the CPU time it costs: this process (client and
+scheduler, ``time.process_time``) plus the worker processes (their
+``/proc/<pid>/stat``, on Linux). Per N and worker count: the median and the best time
+of each case, the spread of the times (interquartile range / median), and the ratios to
+the direct Dask run of the same round (median and min-max over the rounds: the cases of
+a round see about the same load), of wall time and of CPU time, and the ratio of the
+best wall times.
 
-Usage: ``python bench/cluster.py [--quick] [--rounds R] [--sizes 1e7,1e8]
+Usage: ``python bench/cluster.py [--quick] [--rounds R] [--repeat K] [--sizes 1e7,1e8]
 [--workers 1,2] [--json PATH]``. ``--quick`` runs N = 1e6, 1e7 with 3 rounds.
 """
 
@@ -113,7 +115,7 @@ def _cpu_of(pids) -> float:
 CASES = ("domain", "domain_ro", "direct", "via_scheduler")
 
 
-def measure(ctx, n, rounds):
+def measure(ctx, n, rounds, repeat=1):
     cl = ctx.get_scheduler()
     workers = list(ctx.client.run(os.getpid).values())
     rng = np.random.default_rng(1)
@@ -140,11 +142,15 @@ def measure(ctx, n, rounds):
     cpu: dict = {name: [] for name in CASES}
     for r in range(rounds):
         for name in (CASES if r % 2 == 0 else CASES[::-1]):
-            c, w, t = time.process_time(), _cpu_of(workers), time.perf_counter()
-            run[name]()
-            wall[name].append(time.perf_counter() - t)
-            cpu[name].append(time.process_time() - c + _cpu_of(workers) - w)
-    out = {"n": n, "rounds": rounds, "wall": wall, "cpu": cpu}
+            best_wall = best_cpu = float("inf")
+            for _ in range(repeat):
+                c, w, t = time.process_time(), _cpu_of(workers), time.perf_counter()
+                run[name]()
+                best_wall = min(best_wall, time.perf_counter() - t)
+                best_cpu = min(best_cpu, time.process_time() - c + _cpu_of(workers) - w)
+            wall[name].append(best_wall)
+            cpu[name].append(best_cpu)
+    out = {"n": n, "rounds": rounds, "repeat": repeat, "wall": wall, "cpu": cpu}
     for name in CASES:
         out[f"{name}_s"] = statistics.median(wall[name])
         out[f"{name}_best_s"] = min(wall[name])
@@ -172,6 +178,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true")
     p.add_argument("--rounds", type=int, default=None)
+    p.add_argument("--repeat", type=int, default=None)
     p.add_argument("--sizes", default=None)
     p.add_argument("--workers", default="1,2")
     p.add_argument("--json", default=None)
@@ -189,11 +196,12 @@ def main(argv=None) -> int:
         with ex.cluster.dask_context(n_workers=w, threads_per_worker=1, dashboard_address=None) as ctx:
             ctx.client.wait_for_workers(w, timeout=120)
             for n in sizes:
-                r = measure(ctx, n, rounds if args.rounds or n < 10**8 else 3)
+                r = measure(ctx, n, rounds if args.rounds or n < 10**8 else 3,
+                            args.repeat or (3 if n < 10**8 else 1))
                 r["workers"] = w
                 r["load"] = os.getloadavg()[0]
                 results.append(r)
-                print(f"{w:>7} {n:>6.0e} {r['rounds']:>6} {r['domain_s']:>9.3f} {r['domain_spread']:>6.0%} "
+                print(f"{w:>7} {n:>6.0e} {r['rounds']:>3}x{r['repeat']:<2} {r['domain_s']:>9.3f} {r['domain_spread']:>6.0%} "
                       f"{r['direct_s']:>9.3f} {r['direct_spread']:>6.0%} {_ratio(r, 'domain')} "
                       f"{r['domain_best_ratio']:>6.3f} {_ratio(r, 'domain', 'cpu_ratio')} {_ratio(r, 'domain_ro')} "
                       f"{_ratio(r, 'domain_ro', 'cpu_ratio')} {_ratio(r, 'via_scheduler'):>20} {r['load']:>5.1f}",
