@@ -9,7 +9,6 @@ stack.
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -187,8 +186,8 @@ def test_a_million_inline_failures_in_a_row_at_constant_stack_depth():
             raise Boom(n)
         return n
 
-    t0 = time.perf_counter()
+    # behaviour, not a timing (tests never bound wall time): a million attempts, each
+    # at the same stack depth, and the value of the last one
     assert ex.sync_wait(ex.just() | ex.then(attempt) | retry()) == (MILLION,)
-    elapsed = time.perf_counter() - t0
+    assert attempts[0] == MILLION
     assert len(depths) == 1, depths
-    assert elapsed < 10, f"a million failures took {elapsed:.1f} s"
