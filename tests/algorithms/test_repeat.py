@@ -10,7 +10,6 @@ iteration. The stack does not grow, however many iterations complete inline.
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -355,12 +354,10 @@ def test_a_million_inline_iterations_of_repeat_n_at_constant_stack_depth():
         if n < 10 or n % 5_000 == 0:
             depths.add(stack_depth())
 
-    t0 = time.perf_counter()
+    # behaviour, not a timing: a million iterations, each at the same stack depth
     assert ex.sync_wait(ex.just() | ex.then(body) | repeat_n(MILLION)) == ()
-    elapsed = time.perf_counter() - t0
     assert count[0] == MILLION
     assert len(depths) == 1, depths
-    assert elapsed < 10, f"a million iterations took {elapsed:.1f} s"
 
 
 def test_a_million_inline_iterations_of_repeat_effect_until():

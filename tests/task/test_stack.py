@@ -3,7 +3,6 @@ the teaching switch ``resume="naive"`` shows the depth the naive resumption grow
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -25,13 +24,9 @@ def test_a_million_inline_awaits_under_an_inline_scheduler():
                 depths.append(ex.task.stack_depth())
         return total
 
-    t0 = time.perf_counter()
     result = ex.sync_wait(ex.write_env(loop(), ex.prop(ex.get_scheduler, ex.inline_scheduler())))
-    elapsed = time.perf_counter() - t0
-    print(f"1,000,000 inline awaits: {elapsed:.2f} s")
     assert result == (499_999_500_000,)
-    assert len(set(depths)) == 1  # the stack did not grow
-    assert elapsed < 20  # typically well under 2 s
+    assert len(depths) == 10 and len(set(depths)) == 1  # the stack did not grow
 
 
 @pytest.mark.timeout(60)
