@@ -38,7 +38,7 @@ from ..core.env import empty_env, get_stop_token
 from ..core.sender import ProtocolError, as_sender, basic_sender
 from ._stop_when import _root_sender, token_env
 from ._util import _token_types, as_env, check_token, report_unraisable
-from .counting_scope import _counting_token
+from .counting_scope import _counting_token, _simple_token
 
 __all__ = ["spawn"]
 
@@ -158,7 +158,8 @@ def spawn(sndr: Any, token: Any, env: Any = None) -> None:
             st = _spawn_state(token, token_env(token.scope._stoken, senv), s)
         else:
             st = _spawn_state(token, senv, s)
-            s = as_sender(token.wrap(s))
+            if tt is not _simple_token:  # (a simple scope's token.wrap(s) is s)
+                s = as_sender(token.wrap(s))
     # For a counting_scope's token, token.wrap(s) is stop-when(s, scope's token), and
     # with a receiver whose token cannot be stopped stop-when is write_env(s,
     # prop(get_stop_token, scope's token)) ([exec.stop.when]): the spawned operation
