@@ -33,11 +33,13 @@ is compared block by block and stays; plus the sender machinery (a completion-th
 an observer per chunk).
 
 Method: one untimed, checked warm-up of each case; then rounds (``--rounds``, 7 by
-default, 3 for N >= 1e8), each running the cases one after the other in an order that
-alternates between rounds, each case ``--repeat`` times back to back (3 by default, 1
-for N >= 1e8), keeping its least time: on a machine shared with other work a single
-run can take several times its due, and the least of a few is what the operation
-costs. A run is timed by ``time.perf_counter`` around the whole operation (scatter,
+default, 3 for N >= 1e8), each running the domain, domain with x read-only and direct
+cases one after the other in an order that rotates between rounds (each follows each
+other as often: at 1e8 a run's time depends on the memory the one before left to free),
+each case ``--repeat`` times back to back (3 by default, 1 for N >= 1e8), keeping its
+least time; then up to three rounds of the through-the-scheduler case, each paired with
+a direct run of its own. On a machine shared with other work a single run can take
+several times its due; the least of a few is what the operation costs. A run is timed by ``time.perf_counter`` around the whole operation (scatter,
 compute, gather, write back) and by the CPU time it costs: this process (client and
 scheduler, ``time.process_time``) plus the worker processes (their
 ``/proc/<pid>/stat``, on Linux). Per N and worker count: the median and the best time
@@ -140,25 +142,44 @@ def measure(ctx, n, rounds, repeat=1):
     del y0
     wall: dict = {name: [] for name in CASES}
     cpu: dict = {name: [] for name in CASES}
+
+    def timed(name):
+        best_wall = best_cpu = float("inf")
+        for _ in range(repeat):
+            c, w, t = time.process_time(), _cpu_of(workers), time.perf_counter()
+            run[name]()
+            best_wall = min(best_wall, time.perf_counter() - t)
+            best_cpu = min(best_cpu, time.process_time() - c + _cpu_of(workers) - w)
+        wall[name].append(best_wall)
+        cpu[name].append(best_cpu)
+
+    # The three compared cases in an order that rotates every round, so that each
+    # follows each other as often (at 1e8 a run's time depends on what ran before it:
+    # the memory the last one left to free); the slow through-the-scheduler case
+    # afterwards, each run paired with a direct run of its own.
+    main = CASES[:3]
     for r in range(rounds):
-        for name in (CASES if r % 2 == 0 else CASES[::-1]):
-            best_wall = best_cpu = float("inf")
-            for _ in range(repeat):
-                c, w, t = time.process_time(), _cpu_of(workers), time.perf_counter()
-                run[name]()
-                best_wall = min(best_wall, time.perf_counter() - t)
-                best_cpu = min(best_cpu, time.process_time() - c + _cpu_of(workers) - w)
-            wall[name].append(best_wall)
-            cpu[name].append(best_cpu)
-    out = {"n": n, "rounds": rounds, "repeat": repeat, "wall": wall, "cpu": cpu}
+        for name in main[r % 3:] + main[: r % 3]:
+            timed(name)
+    via_direct: list = []
+    for r in range(min(rounds, 3)):
+        for name in (("via_scheduler", "direct") if r % 2 == 0 else ("direct", "via_scheduler")):
+            if name == "direct":
+                timed("direct")
+                via_direct.append((wall["direct"].pop(), cpu["direct"].pop()))
+            else:
+                timed(name)
+    out = {"n": n, "rounds": rounds, "repeat": repeat, "wall": wall, "cpu": cpu, "via_direct": via_direct}
     for name in CASES:
         out[f"{name}_s"] = statistics.median(wall[name])
         out[f"{name}_best_s"] = min(wall[name])
         out[f"{name}_spread"] = _iqr(wall[name])
         out[f"{name}_cpu_s"] = statistics.median(cpu[name])
         if name != "direct":
-            ratios = [a / b for a, b in zip(wall[name], wall["direct"])]
-            cpu_ratios = [a / b for a, b in zip(cpu[name], cpu["direct"]) if b > 0]
+            base_wall, base_cpu = ([w for w, _ in via_direct], [c for _, c in via_direct]) if name == "via_scheduler" \
+                else (wall["direct"], cpu["direct"])
+            ratios = [a / b for a, b in zip(wall[name], base_wall)]
+            cpu_ratios = [a / b for a, b in zip(cpu[name], base_cpu) if b > 0]
             out[f"{name}_ratio"] = statistics.median(ratios)
             out[f"{name}_ratio_min"], out[f"{name}_ratio_max"] = min(ratios), max(ratios)
             out[f"{name}_best_ratio"] = min(wall[name]) / min(wall["direct"])
