@@ -119,8 +119,10 @@ def test_tracing_names_the_cluster_steps_and_draws_a_lane_per_worker(ctx, cl):
 
 
 def test_a_context_with_an_address_connects_to_a_running_cluster_and_leaves_it_running(ctx, cl):
+    assert ctx.client.direct_to_workers is True  # its own local workers: data moves straight to them
     with ex.cluster.dask_context(ctx.client.scheduler.address) as other:
         assert other.cluster is None and other.workers() == ctx.workers()
+        assert other.client.direct_to_workers is None  # Dask's setting: remote workers may be unreachable
         assert ex.sync_wait(ex.schedule(other.get_scheduler()) | ex.then(lambda: os.getpid()))[0] != os.getpid()
     assert ex.sync_wait(ex.schedule(cl) | ex.then(lambda: 7)) == (7,)  # the cluster is still up
 
