@@ -46,8 +46,6 @@ from ._util import pipeable
 __all__ = ["split"]
 
 _STOPPED_ONLY = completion_signatures(set_stopped_t())
-# Transitional names of the channel tags, for senderlab.gpu.stream.split.
-_VALUE, _ERROR, _STOPPED = set_value_t, set_error_t, set_stopped_t
 
 
 class _split_state:

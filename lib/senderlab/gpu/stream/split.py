@@ -29,7 +29,8 @@ import threading
 import weakref
 from typing import Any
 
-from ...algorithms.split import _VALUE, _ERROR, _split_op, _split_receiver, _split_state
+from ...algorithms.split import _split_op, _split_receiver, _split_state
+from ...core.channels import set_error_t, set_value_t
 from .run import _run
 from .sender import _gpu_sender
 
@@ -56,7 +57,7 @@ class _gpu_split_state(_split_state):
         try:
             op = self.child.connect(_gpu_split_receiver(self))
         except Exception as e:
-            self.complete((_ERROR, e))
+            self.complete((set_error_t, e))
             return
         self.op = op
         op.start()
@@ -77,12 +78,12 @@ class _gpu_split_state(_split_state):
                 for w in gpu:
                     del self.waiters[w]
             for w in gpu:
-                w.deliver((_VALUE, None))
+                w.deliver((set_value_t, None))
 
         ctx._leave(st, self._host_ready, values, enqueued)
 
     def _host_ready(self, err: BaseException | None, values: Any) -> None:
-        self.complete((_ERROR, err) if err is not None else (_VALUE, values))
+        self.complete((set_error_t, err) if err is not None else (set_value_t, values))
 
 
 class _gpu_split_receiver(_split_receiver):
@@ -108,7 +109,7 @@ class _gpu_split_op(_split_op):
             _split_op.start(self)
 
     def deliver(self, result: Any) -> None:
-        if self.gpu and result[0] == _VALUE and self.state.dev is not None:
+        if self.gpu and result[0] is set_value_t and self.state.dev is not None:
             self._close_callback()
             self._from_device()
         else:
