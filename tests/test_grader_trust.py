@@ -353,3 +353,9 @@ def test_grading_on_a_dask_cluster_gives_the_same_gradebook(tmp_path):
     assert summary(on_dask) == summary(local)
     assert on_dask["ann"]["01-pipeline"].score == 6 and on_dask["eve"]["01-pipeline"].status == "tampered"
     assert (tmp_path / "dask" / "gradebook.csv").read_text() == (tmp_path / "local" / "gradebook.csv").read_text()
+    # the gradebook reports the sandboxes of the workers that graded, not this machine's
+    entry = json.loads((tmp_path / "dask" / "gradebook.json").read_text())["sandbox"]
+    assert len(entry["workers"]) == 2 and all(a.startswith("tcp://127.0.0.1:") for a in entry["workers"])
+    here = probe()
+    assert all(w == {"sandboxed": here.sandboxed, "how": here.why} for w in entry["workers"].values())
+    assert entry["sandboxed"] is here.sandboxed

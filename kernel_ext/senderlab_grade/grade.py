@@ -358,23 +358,29 @@ def grade_folder(folder: Path, out: Path, lim: limits = limits(), *, jobs: int |
     notebooks as tasks on a Dask cluster (a scheduler's address, or ``"local"`` for a
     ``LocalCluster`` of ``jobs`` worker processes) instead of on this machine's threads;
     see :func:`grade_on_dask`."""
-    from .sandbox import probe
+    from .sandbox import probe, sandbox_status
 
     suites = visible_suites()
     chosen = exercises or list(suites)
     counted = bool(exercises) or count_all
     out = Path(out)
     students = find_submissions(folder, lim)
-    status = probe()
-    if not status.sandboxed:
-        print(f"senderlab_grade: NOT SANDBOXED: {status.why}. Student code runs as a plain process "
-              "with resource limits only; grade only submissions you trust.", file=sys.stderr)  # fmt: skip
     hidden_paths = [Path(folder).resolve(), out.resolve()]
     todo = [(s, e, info["notebooks"][e]) for s, info in students.items() for e in chosen if e in info["notebooks"]]
     jobs = jobs or max(1, min(4, os.cpu_count() or 1))
+    workers: dict[str, dict] = {}
     if dask:
-        done = grade_on_dask(dask, todo, lim, exercises_dir, engine, jobs)
+        # the notebooks run on the workers: their sandboxes are what the gradebook reports
+        done = grade_on_dask(dask, todo, lim, exercises_dir, engine, jobs, workers=workers)
+        bare = {w: st["how"] for w, st in workers.items() if not st["sandboxed"]}
+        status = sandbox_status(not bare and bool(workers),
+                                "; ".join(f"{w}: {why}" for w, why in bare.items()) or
+                                (f"every Dask worker ({len(workers)}) grades in its own sandbox" if workers
+                                 else "no Dask worker answered"))
+        _warn_if_bare(status)
     else:
+        status = probe()
+        _warn_if_bare(status)
         with ThreadPoolExecutor(jobs) as pool:
             done = list(pool.map(lambda job: grade_notebook(job[2], job[1], lim, exercises_dir, engine, hidden_paths=hidden_paths), todo))
     book: dict = {s: {} for s in students}
@@ -392,7 +398,7 @@ def grade_folder(folder: Path, out: Path, lim: limits = limits(), *, jobs: int |
         "exercises": {e: {"title": suites[e].title, "points": suites[e].points} for e in chosen},
         "limits": lim.__dict__,
         "engine": engine,
-        "sandbox": {"sandboxed": status.sandboxed, "how": status.why},
+        "sandbox": {"sandboxed": status.sandboxed, "how": status.why, **({"workers": workers} if dask else {})},
         "scored_on": "the listed exercises" if counted else "the exercises each student submitted",
         "students": {s: {e: g.__dict__ for e, g in book[s].items()} for s in students},
         "feedback": {s: f"feedback/{feedback_name(s)}" for s in students},
@@ -435,12 +441,29 @@ def _grade_shipped(notebook: bytes, name: str, exercise: str, lim: limits, hidde
         return g
 
 
-def grade_on_dask(address: str, todo: list, lim: limits, exercises_dir, engine: str, jobs: int) -> list[graded]:
+def _warn_if_bare(status) -> None:
+    if not status.sandboxed:
+        print(f"senderlab_grade: NOT SANDBOXED: {status.why}. Student code runs as a plain process "
+              "with resource limits only; grade only submissions you trust.", file=sys.stderr)  # fmt: skip
+
+
+def _probe_here() -> dict:
+    """Whether this machine (a Dask worker) can sandbox: plain data, for the gradebook."""
+    from .sandbox import probe
+
+    st = probe()
+    return {"sandboxed": st.sandboxed, "how": st.why}
+
+
+def grade_on_dask(address: str, todo: list, lim: limits, exercises_dir, engine: str, jobs: int,
+                  workers: dict | None = None) -> list[graded]:
     """Grade ``todo`` (``(student, exercise, path)`` triples) as Dask tasks, one per
     notebook, each still in its own sandbox on its worker; the results come back in
     order, the same :class:`graded` records a local run makes. ``address``: a running
     scheduler's (``tcp://host:8786``), or ``"local"``, which starts a ``LocalCluster`` of
-    ``jobs`` worker processes for this call. Needs the ``cluster`` extra (Dask)."""
+    ``jobs`` worker processes for this call. Needs the ``cluster`` extra (Dask).
+    ``workers``, when given, is filled with each worker's sandbox status (its address:
+    ``{"sandboxed": ..., "how": ...}``), what the gradebook reports for a Dask run."""
     try:
         from senderlab.cluster import dask_context
     except ImportError:
@@ -452,6 +475,8 @@ def grade_on_dask(address: str, todo: list, lim: limits, exercises_dir, engine: 
             f = ex_dir / "hidden" / f"{e}.py"
             sources[e] = f.read_text() if f.is_file() else None
     with dask_context(None if address == "local" else address, n_workers=jobs, dashboard_address=None) as ctx:
+        if workers is not None:
+            workers.update(ctx.client.run(_probe_here))
         futures = []
         for student, e, path in todo:
             if Path(path).stat().st_size > lim.notebook_mb * 1024 * 1024:
