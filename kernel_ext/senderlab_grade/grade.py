@@ -60,6 +60,7 @@ import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Sequence
 
 from .notebooks import exercise_of
 from .registry import default_exercises_dir, hidden_suite, visible_suite, visible_suites
@@ -183,7 +184,7 @@ class _sandbox_process:
 
 
 def grade_notebook(path: Path, exercise: str, lim: limits = limits(), exercises_dir: Path | None = None,
-                   engine: str = "process", *, hidden_paths: list[Path] = ()) -> graded:  # fmt: skip
+                   engine: str = "process", *, hidden_paths: Sequence[Path] = ()) -> graded:  # fmt: skip
     """Grade one notebook: its code in a sandbox, the tests here. Never raises for
     anything the notebook does; a failure of the grader itself is this notebook's
     ``crashed`` status with the reason, never the end of a class's grading."""
@@ -477,7 +478,7 @@ def grade_on_dask(address: str, todo: list, lim: limits, exercises_dir, engine: 
     with dask_context(None if address == "local" else address, n_workers=jobs, dashboard_address=None) as ctx:
         if workers is not None:
             workers.update(ctx.client.run(_probe_here))
-        futures = []
+        futures: list[Any] = []  # a Dask future per notebook; None: rejected here
         for student, e, path in todo:
             if Path(path).stat().st_size > lim.notebook_mb * 1024 * 1024:
                 futures.append(None)  # not read, not sent: rejected here, as a local run does

@@ -234,14 +234,14 @@ def build(out: Path, notebooks: list[Path], stored: tuple[Path, ...] = (), exerc
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     _assets(out)
-    stored = {Path(p).resolve() for p in stored}
-    entries = {"notebooks": [], "exercises": []}
+    kept = {Path(p).resolve() for p in stored}
+    entries: dict[str, list] = {"notebooks": [], "exercises": []}
     pages = [(Path(p).resolve(), True) for p in notebooks]
     if exercises:
         pages += [(p, False) for p in sorted((ROOT / "exercises").glob("*.ipynb"))]
     for path, run in pages:
         nb = nbformat.read(path, as_version=4)
-        if run and path not in stored:
+        if run and path not in kept:
             log(f"executing {path}")
             execute(nb, path)
         # the repository's layout; a notebook from elsewhere goes with the tutorials

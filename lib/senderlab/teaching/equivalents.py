@@ -7,6 +7,8 @@ computes one thing twice, in plain Python and as a sender, and returns both resu
 
 from __future__ import annotations
 
+from typing import Callable
+
 __all__ = ["equivalents"]
 
 
@@ -18,7 +20,7 @@ class equivalents:
     """
 
     def __init__(self) -> None:
-        self.rows: list[tuple[str, str, object]] = []
+        self.rows: list[tuple[str, str, Callable[[], tuple[object, object]]]] = []
 
     def row(self, construct: str, equivalent: str):
         """Decorator: file the example under the row ``construct`` → ``equivalent``."""

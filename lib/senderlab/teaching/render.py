@@ -144,7 +144,7 @@ def sequence_svg(events, *, width_per_op: int = 150, row: int = 26) -> svg:
                 label = label[:35] + "…"
         if a == b:  # an event inside one operation: a small loop
             parts.append(f"<path d='M{x[a]},{y} h30 v10 h-30' fill='none' stroke='{colour}' stroke-width='2' marker-end='url(#{_marker_id(colour)})'/>")
-            lx = x[a] + 36
+            lx: float = x[a] + 36
         else:
             parts.append(f"<line x1='{x[a]}' y1='{y}' x2='{x[b]}' y2='{y}' stroke='{colour}' stroke-width='2' marker-end='url(#{_marker_id(colour)})'/>")
             lx = (x[a] + x[b]) / 2
