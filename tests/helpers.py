@@ -207,3 +207,10 @@ def naive_retry_op(*, checks_stop: bool = True) -> str:
             "    def attempts(self):\n"
             f"{stop_check}"
             "        ex.start(ex.connect(self.child, retry_receiver(self)))\n")
+
+
+def started_since(before: set) -> list[threading.Thread]:
+    """The threads alive now that were not in ``before`` (``set(threading.enumerate())``
+    taken earlier): what a test started and left running. Comparing counts instead would
+    also see a thread of an earlier test (a Dask cluster's, say) that ends meanwhile."""
+    return [t for t in threading.enumerate() if t not in before and t.is_alive()]

@@ -20,7 +20,7 @@ import weakref
 import pytest
 
 import senderlab as ex
-from helpers import SET_ERROR, SET_STOPPED, recording_receiver, stop_env
+from helpers import SET_ERROR, SET_STOPPED, recording_receiver, started_since, stop_env
 from senderlab.contexts.thread_pool import static_thread_pool, static_thread_pool_domain
 from senderlab.contexts.timer import schedule_after, schedule_at
 
@@ -89,21 +89,21 @@ def test_the_number_of_threads_must_be_an_integer():
 
 
 def test_join_returns_after_every_thread_exited():
-    before = threading.active_count()
+    before = set(threading.enumerate())
     pool = static_thread_pool(4)
-    assert threading.active_count() == before + 4
+    assert len(started_since(before)) == 4
     pool.request_stop()
     pool.join()
-    assert threading.active_count() == before
+    assert started_since(before) == []
     assert not any(t.is_alive() for t in pool.threads)
 
 
 def test_leaving_the_with_block_stops_and_joins():
-    before = threading.active_count()
+    before = set(threading.enumerate())
     with static_thread_pool(2) as pool:
         ex.sync_wait(schedule_after(pool.get_scheduler(), 0))  # starts the timer thread too
-        assert threading.active_count() == before + 3
-    assert threading.active_count() == before
+        assert len(started_since(before)) == 3
+    assert started_since(before) == []
     assert pool.stop_requested()
 
 

@@ -23,7 +23,7 @@ import weakref
 import pytest
 
 import senderlab as ex
-from helpers import SET_STOPPED, SET_VALUE, recording_receiver, stop_env
+from helpers import SET_STOPPED, SET_VALUE, recording_receiver, started_since, stop_env
 from senderlab.contexts.mock_clock import mock_clock
 from senderlab.contexts.timer import is_timed_scheduler, now, schedule_after, schedule_at, timed_thread_context
 
@@ -49,11 +49,11 @@ def wait_all(rcvrs) -> None:
 
 
 def test_the_context_runs_one_named_non_daemon_thread_and_joins_it():
-    before = threading.active_count()
+    before = set(threading.enumerate())
     with timed_thread_context() as ctx:
-        assert threading.active_count() == before + 1
+        assert started_since(before) == [ctx.thread]
         assert ctx.thread.name == "senderlab-timer" and not ctx.thread.daemon
-    assert threading.active_count() == before
+    assert started_since(before) == []
     assert not ctx.thread.is_alive()
 
 

@@ -13,6 +13,7 @@ import trustme
 
 import senderlab as ex
 from senderlab.io.result import eof_code
+from helpers import started_since
 
 io = ex.io
 
@@ -148,7 +149,7 @@ def loopback():
     """(client_socket, server_socket, pool) connected over 127.0.0.1; checks that no
     descriptor or thread is left behind."""
     fds = len(os.listdir("/proc/self/fd"))
-    threads = threading.active_count()
+    threads = set(threading.enumerate())
     lst = socket.create_server(("127.0.0.1", 0))
     cli = socket.create_connection(lst.getsockname())
     srv, _ = lst.accept()
@@ -162,7 +163,7 @@ def loopback():
         pool.request_stop()
         pool.join()
     assert len(os.listdir("/proc/self/fd")) == fds
-    assert threading.active_count() == threads
+    assert started_since(threads) == []
 
 
 def test_over_a_loopback_socket(loopback):
@@ -218,10 +219,10 @@ def test_peer_reset_on_a_loopback_socket(loopback):
 @pytest.fixture
 def fd_check():
     fds = len(os.listdir("/proc/self/fd"))
-    threads = threading.active_count()
+    threads = set(threading.enumerate())
     yield
     assert len(os.listdir("/proc/self/fd")) == fds
-    assert threading.active_count() == threads
+    assert started_since(threads) == []
 
 
 @pytest.mark.parametrize("use_tls", [False, True])
