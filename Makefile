@@ -131,9 +131,12 @@ test-gpu: venv
 # browser test drives it with Playwright, never a downloaded browser), socat (a real
 # client for the echo servers) and bubblewrap (the grader's sandbox per submission).
 # Needs root or sudo; .ci/run calls it.
-CI_PACKAGES := chromium=chromium socat=socat bwrap=bubblewrap
+# command-or-file=package: what the tests drive (a browser, an echo client, the grader's
+# sandbox) and the fonts tests/test_no_emoji.py reads the coverage of
+CI_PACKAGES := chromium=chromium socat=socat bwrap=bubblewrap fc-query=fontconfig \
+  /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf=fonts-dejavu-core
 ci-deps:
-	@missing=""; for cp in $(CI_PACKAGES); do command -v $${cp%%=*} >/dev/null || missing="$$missing $${cp#*=}"; done; \
+	@missing=""; for cp in $(CI_PACKAGES); do k=$${cp%%=*}; { command -v $$k >/dev/null || [ -e "$$k" ]; } || missing="$$missing $${cp#*=}"; done; \
 	if [ -n "$$missing" ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  echo "installing$$missing (apt-get)"; \
