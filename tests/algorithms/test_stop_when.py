@@ -7,6 +7,7 @@ import pytest
 
 import senderlab as ex
 from concurrency_helpers import gated, wait_for_stop
+from helpers import stop_env
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -65,6 +66,37 @@ def test_consumer_stop_reaches_both_children():
     src.request_stop()
     assert done.wait(10)
     assert result == [("stopped", None)] and a.finished.is_set() and b.finished.is_set()
+
+
+def _sees_stop(name, seen):
+    """A child that records whether its token says stop, then sends its name."""
+    return ex.read_env(ex.get_stop_token) | ex.then(lambda tok: (seen.append((name, tok.stop_requested())), name)[1])
+
+
+@pytest.mark.parametrize("traced", [False, True], ids=["plain", "traced"])
+def test_stop_requested_before_start_still_starts_both_children_and_they_see_it(run, traced):
+    # stdexec's __stop_when starts its child with the stopped token and libunifex's
+    # stop_when starts both; when_all, by contrast, would start no child.
+    src = ex.inplace_stop_source()
+    src.request_stop()
+    seen = []
+    sndr = ex.stop_when(_sees_stop("source", seen), _sees_stop("trigger", seen))
+    if traced:
+        with ex.tracing():
+            r = run(sndr, stop_env(src))
+    else:
+        r = run(sndr, stop_env(src))
+    assert seen == [("source", True), ("trigger", True)]
+    assert r.values == ("source",)  # a source that ignores stop still sends its values
+
+
+def test_stop_requested_before_start_gives_stopped_when_the_source_honours_it(run):
+    src = ex.inplace_stop_source()
+    src.request_stop()
+    seen = []
+    source = ex.read_env(ex.get_stop_token) | ex.let_value(lambda tok: ex.just_stopped() if tok.stop_requested() else ex.just(1))
+    r = run(ex.stop_when(source, _sees_stop("trigger", seen)), stop_env(src))
+    assert r.stopped and seen == [("trigger", True)]
 
 
 def test_signatures_are_the_sources_plus_stopped():

@@ -178,7 +178,9 @@ class children_op(with_stop_token):
     operation has started, the consumer's stop requests are forwarded to it through an
     ``inplace_stop_callback``, closed before the completion. If stop was already
     requested at ``start``, no child is started and the operation completes with
-    ``set_stopped()``.
+    ``set_stopped()`` ([exec.when.all], stdexec's ``__when_all``), unless the algorithm
+    sets ``_start_if_stopped`` (``stop_when``): then every child starts and sees the
+    request through its token.
 
     Why this reads the tracing switch (``senderlab.core.sender._tracing``): tracing names
     the operation that owns a stop source when the source is made, so while tracing the
@@ -193,6 +195,10 @@ class children_op(with_stop_token):
     __slots__ = ("rcvr", "env", "ops", "vals", "pending", "disp", "result", "lock", "source", "parent_token", "on_stop")
     #: The receiver class of the children (:class:`child_receiver` or a subclass).
     _receiver: type[child_receiver] = child_receiver
+    #: Whether the children start when the consumer had requested stop before ``start``
+    #: (they then see the request through their token) instead of the operation
+    #: completing with ``set_stopped()`` at once.
+    _start_if_stopped = False
 
     def __init__(self, rcvr: Any, env: Any, n: int, children: Sequence[Any] = ()) -> None:
         """The state of ``n`` children; ``children`` (the ``n`` senders, if given) are
@@ -268,7 +274,7 @@ class children_op(with_stop_token):
     # -- operation state --------------------------------------------------------------
     def start(self) -> None:
         tok = get_stop_token(self.env)
-        if tok.stop_requested():  # the consumer had asked already: start no child
+        if tok.stop_requested() and not self._start_if_stopped:  # the consumer had asked already: start no child
             if self.source is not None:
                 self.source.request_stop()
             self._release()

@@ -7,6 +7,20 @@ completes first, ``trigger`` is asked to stop. The operation completes once *bot
 have finished, with ``sndr``'s completion (the trigger's result is discarded). The
 consumer's stop request reaches both.
 
+Stop requested before ``start``: both children start anyway and see the request
+through their token; the result is then whatever ``sndr`` does with it (usually
+``set_stopped()``, but a ``sndr`` that ignores stop still sends its values). stdexec's
+``__stop_when`` ([exec.stop.when], ``__detail/__stop_when.hpp``, which fuses a token
+rather than a trigger sender) always starts its child with the fused token, and
+libunifex's ``stop_when`` starts both; ``when_all`` instead starts no child
+([exec.when.all]).
+
+The operation is the shape of the algorithms that run several children at once
+(:class:`~senderlab.algorithms._concurrency_util.children_op`, stdexec's ``__when_all``
+state): child 0 is ``sndr``, child 1 the trigger, and ``stop_when`` adds the hooks that
+differ: every arrival stops the other child and ``sndr``'s is recorded (``_arrive``),
+the last one sends it (``_finish``).
+
 Children may complete on any threads. Completion signatures: ``sndr``'s, plus
 ``set_stopped_t()``.
 """
@@ -16,64 +30,51 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.channels import set_stopped_t
-from ..core.env import _MISSING
-from ..core.sender import as_sender, basic_sender, no_late_domain
+from ..core.outcome import deliver
+from ..core.sender import as_sender, no_late_domain
 from ..core.signatures import completion_signatures, get_completion_signatures
-from ._concurrency_util import STOPPED, arrival_receiver, complete_with, describe, linked_children_op
+from ._concurrency_util import children_op, children_sender
 
 __all__ = ["stop_when"]
 
-_SOURCE, _TRIGGER = 0, 1
+_SOURCE = 0  # the index of sndr among the children; the trigger is 1
 
 
-class _stop_when_op(linked_children_op):
-    __slots__ = ("kind", "payload")
+class _stop_when_op(children_op):
+    """``sndr``'s completion is the result (``disp``, ``result``); every arrival asks
+    the other child to stop."""
 
-    def __init__(self, rcvr, env) -> None:
-        linked_children_op.__init__(self, rcvr, env, 2)
-        self.kind = STOPPED
-        self.payload = None
+    __slots__ = ()
+    _start_if_stopped = True  # as stdexec and libunifex (see the module docstring)
 
-    def _arrive(self, kind, payload, tag) -> None:
-        if tag == _SOURCE:
-            self.kind = kind
-            self.payload = payload
+    def _arrive(self, channel: Any, payload: Any, i: int) -> None:
+        if i == _SOURCE:
+            self.disp = channel
+            self.result = payload
         # Either way the other one is no longer wanted: the trigger fired (stop the
         # source), or the source finished (stop the trigger).
         self.stop_children()
-        with self.lock:
-            last = self._count_down()
-        if last:
+        if self._count_down():
             self._done()
 
     def _finish(self) -> None:
-        p = self.payload
-        self.payload = None
-        complete_with(self.rcvr, self.kind, p)
+        p = self.result
+        self.result = None
+        deliver(self.rcvr, self.disp, p)
 
 
-class _stop_when_sender(basic_sender):
-    __slots__ = ("sndr", "trigger")
+class _stop_when_sender(children_sender):
+    """``stop_when(sndr, trigger)``: the tag and the signatures (``sndr``'s plus
+    stopped); the operation is :class:`_stop_when_op` over ``(sndr, trigger)``."""
+
+    __slots__ = ()
     _tag = "stop_when"
-
-    def __init__(self, sndr, trigger) -> None:
-        self._dom = self._cs = _MISSING
-        self.sndr = sndr
-        self.trigger = trigger
-
-    def _connect(self, rcvr, env):
-        op = _stop_when_op(rcvr, env)
-        op.ops = (self.sndr.connect(arrival_receiver(op, _SOURCE)), self.trigger.connect(arrival_receiver(op, _TRIGGER)))
-        return op
-
+    _op = _stop_when_op
     _late_domain = no_late_domain  # its attributes name no domain
 
-    def get_completion_signatures(self, env=None):
-        cs = get_completion_signatures(self.sndr, env)
+    def get_completion_signatures(self, env: Any = None) -> completion_signatures:
+        cs = get_completion_signatures(self.children[_SOURCE], env)
         return completion_signatures(*cs.sigs, set_stopped_t(), exact=cs.exact)
-
-    def __repr__(self) -> str:
-        return f"stop_when({describe(self.sndr)}, {describe(self.trigger)})"
 
 
 def stop_when(*args: Any) -> Any:
@@ -81,8 +82,8 @@ def stop_when(*args: Any) -> Any:
     stop when ``trigger`` completes; complete with ``sndr``'s result (P2175R0)."""
     from ._util import pipeable
 
-    def make(sndr, trigger):
-        return _stop_when_sender(sndr, as_sender(trigger, "stop_when (the trigger)"))
+    def make(sndr: Any, trigger: Any) -> Any:
+        return _stop_when_sender((sndr, as_sender(trigger, "stop_when (the trigger)")))
 
     make.__name__ = "stop_when"
     return pipeable("stop_when", make, args, 1)
