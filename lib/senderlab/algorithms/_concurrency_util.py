@@ -5,9 +5,10 @@ environments of the wording ([exec.snd.expos]), the environment that gives child
 stop token of the algorithm's own, and the one shape of the algorithms that run several
 children at once ([exec.when.all]'s state, as stdexec's ``__when_all``):
 :class:`children_sender`, :class:`children_op` and its per-child :class:`child_receiver`.
-``when_all``, ``when_any`` and ``first_successful`` are each a ``children_op`` with its
-two hooks (``_arrive``, ``_finish``) and a ``children_sender`` with its tag and
-signatures."""
+``when_all``, ``when_any``, ``first_successful`` and ``stop_when`` are each a
+``children_op`` with its two hooks (``_arrive``, ``_finish``) and a ``children_sender``
+with its tag and signatures; the cluster domain's ``when_all`` subclasses ``when_all``'s
+operation, with a ``_finish`` that joins the values where they are."""
 
 from __future__ import annotations
 
@@ -28,7 +29,6 @@ from ..core.env import (
     with_stop_token,
 )
 from ..core.domain import scheduler_domain
-from ..core.outcome import deliver
 from ..core.scheduler import is_scheduler
 from ..core.sender import _foreign_sender, as_sender, basic_sender, is_sender
 from ..core.signatures import completion_signatures, get_completion_signatures
@@ -116,8 +116,8 @@ def hop_signatures(ssndr: Any, env: Any = None) -> completion_signatures:
     return completion_signatures._of(tuple(s for s in cs.sigs if s.channel is not set_value_t), cs.exact)
 
 
-# -- several children at once: when_all, when_any, first_successful (stop_when and the
-# -- cluster's when_all through linked_children_op) ------------------------------------
+# -- several children at once: when_all, when_any, first_successful, stop_when (and the
+# -- cluster domain's when_all, a subclass of when_all's) ------------------------------
 
 
 _STOPPED_SIG = set_stopped_t()
@@ -360,48 +360,6 @@ class children_sender(basic_sender):
         return f"{self._tag}({shown})"
 
 
-class arrival_receiver(child_receiver):
-    """Transitional: :class:`child_receiver` under its former name, with the index also
-    called ``tag``, for ``stop_when`` and the cluster's ``when_all``
-    (``senderlab.cluster.domain``) until they move onto :class:`children_op` itself."""
-
-    __slots__ = ()
-
-    @property
-    def tag(self) -> int:
-        return self.i
-
-
-class linked_children_op(children_op):
-    """Transitional: a :class:`children_op` whose stop source is made at once (its
-    users call ``self.source.request_stop()``) and whose children's environment is
-    ``cenv``; for ``stop_when`` and the cluster's ``when_all`` (see
-    :class:`arrival_receiver`)."""
-
-    __slots__ = ()
-    source: inplace_stop_source  # made at once
-
-    def __init__(self, rcvr: Any, env: Any, n: int) -> None:
-        children_op.__init__(self, rcvr, env, n)
-        if self.source is None:
-            self.source = inplace_stop_source()
-
-    @property
-    def cenv(self) -> linked_children_op:
-        return self
-
-    def start(self) -> None:
-        # As before: the children start even when stop was requested already (they see
-        # it through the token).
-        self.parent_token = get_stop_token(self.env)
-        self._link(self._stop_source())
-        for op in self.ops or ():
-            op.start()
-
-
-VALUE, ERROR, STOPPED = set_value_t, set_error_t, set_stopped_t  # transitional names (see above)
-
-
 def union_signatures(children: Any, env: Any, *extra: Any) -> completion_signatures:
     """The union of the children's completion signatures, plus ``extra``."""
     sigs: dict = {}
@@ -415,6 +373,3 @@ def union_signatures(children: Any, env: Any, *extra: Any) -> completion_signatu
         sigs[s] = None
     return completion_signatures._of(tuple(sigs), exact)
 
-
-#: Transitional name of :func:`senderlab.core.outcome.deliver` (``stop_when`` uses it).
-complete_with = deliver

@@ -69,8 +69,8 @@ from typing import Any
 
 import numpy as np
 
-from ..algorithms._concurrency_util import ERROR, STOPPED, VALUE, arrival_receiver, linked_children_op
-from ..core.channels import set_value_t
+from ..algorithms.when_all import _when_all_op, _when_all_receiver
+from ..core.channels import channel, set_error_t, set_stopped_t, set_value_t
 from ..core.env import env, fwd_env, get_completion_scheduler, get_domain, get_env, get_scheduler, get_stop_token
 from ..core.sender import connect, forwarding_receiver
 from ..core.signatures import get_completion_signatures
@@ -198,12 +198,10 @@ def forward(ch: chain, rcvr) -> None:
         leave(ch, rcvr)
 
 
-_VALUE, _ERROR, _STOPPED = 0, 1, 2
-
-
-def leave(ch: chain, rcvr, kind=_VALUE, payload=None) -> None:
+def leave(ch: chain, rcvr, kind: channel = set_value_t, payload=None) -> None:
     """Wait for the chain's work, then complete ``rcvr`` on the completion thread: with
-    the values gathered back (``kind`` value), or with ``payload``/stopped."""
+    the values gathered back (``kind``, a channel tag, ``set_value_t``), or with the error
+    ``payload`` (``set_error_t``) or stopped (``set_stopped_t``)."""
     _leaving(ch, rcvr, kind, payload).wait()
 
 
@@ -218,7 +216,7 @@ class _leaving:
         self.fired = False
         self.cb = None
         self.stop = False
-        if kind != _VALUE or ch.fut is None:
+        if kind is not set_value_t or ch.fut is None:
             self.want = []
         elif ch.local is not None:  # the caller holds the values: only the written rows come back
             self.want = [] if ch.patches is None else list(ch.patches[0])
@@ -233,7 +231,7 @@ class _leaving:
             self._fire()
             return
         tok = get_stop_token(_env(self.rcvr))
-        if self.kind == _VALUE and tok.stop_possible():
+        if self.kind is set_value_t and tok.stop_possible():
             self.cb = tok.callback(self._stop)
         if self.ch.local is None:
             self.ch.futures.append(self.want[0])
@@ -281,12 +279,12 @@ class _leaving:
         # Nothing of the pass outlives its completion: the futures are released (and the
         # workers free their data) as soon as the receiver has been completed.
         self.ch = self.rcvr = self.want = self.payload = self.cb = None
-        if self.stop or self.kind == _STOPPED:
+        if self.stop or self.kind is set_stopped_t:
             ch.cancel()
             ch.release()
             rcvr.set_stopped()
             return
-        if self.kind == _ERROR:
+        if self.kind is set_error_t:
             ch.cancel()
             ch.release()
             rcvr.set_error(payload)
@@ -429,12 +427,12 @@ class _cluster_receiver(forwarding_receiver):
             leave(ch, self)
             return
         if get_stop_token(self.env).stop_requested():
-            leave(ch, self.rcvr, _STOPPED)
+            leave(ch, self.rcvr, set_stopped_t)
             return
         try:
             self.step(ch)
         except Exception as e:
-            leave(ch, self.rcvr, _ERROR, e)
+            leave(ch, self.rcvr, set_error_t, e)
             return
         forward(ch, self.rcvr)
 
@@ -599,52 +597,48 @@ _SINK = _chunk_sink()
 # -- when_all: the children's values joined in one task ---------------------------------
 
 
-class _when_all_child(arrival_receiver):
-    """A child's receiver: a cluster chain arrives as it is, host values become one."""
+class _when_all_child(_when_all_receiver):
+    """A child's receiver: host values arrive on ``set_value``, a cluster chain on
+    ``_cluster_value`` (kept in ``chains``, the child's slot in ``vals`` empty)."""
 
     __slots__ = ()
+    op: _cluster_when_all_op
 
-    def _cluster_value(self, ch) -> None:
-        self.op._arrive(VALUE, ch, self.tag)
+    def _cluster_value(self, ch: chain) -> None:
+        self.op.chains[self.i] = ch
+        self.set_value()
 
 
-class _when_all_op(linked_children_op):
-    __slots__ = ("ctx", "results", "kind", "err")
+class _cluster_when_all_op(_when_all_op):
+    """``when_all``'s state ([exec.when.all]; stdexec's ``__when_all`` through
+    :class:`~senderlab.algorithms._concurrency_util.children_op`: the first error wins
+    over stopped and either stops the others; stop requested before ``start`` starts no
+    child) whose last arrival joins the children's values on the cluster (``_finish``):
+    ``chains`` holds the chain of a child that completed on the cluster."""
 
-    def __init__(self, ctx, rcvr, env_, n) -> None:
-        linked_children_op.__init__(self, rcvr, env_, n)
+    __slots__ = ("ctx", "chains")
+    _receiver = _when_all_child
+
+    def __init__(self, ctx, rcvr, env_, children) -> None:
         self.ctx = ctx
-        self.results: list[Any] = [None] * n
-        self.kind = VALUE
-        self.err = None
-
-    def _arrive(self, kind, payload, i) -> None:
-        stop = False
-        with self.lock:
-            if kind == VALUE:
-                self.results[i] = payload if isinstance(payload, chain) else chain.from_host(self.ctx, payload)
-            # [exec.when.all]: the first error wins over stopped; either stops the rest.
-            elif self.kind == VALUE:
-                self.kind, self.err, stop = kind, payload, True
-            elif kind == ERROR and self.kind == STOPPED:
-                self.kind, self.err = kind, payload
-            last = self._count_down()
-        if stop:
-            self.source.request_stop()
-        if last:
-            self._done()
+        self.chains: list[chain | None] = [None] * len(children)
+        _when_all_op.__init__(self, rcvr, env_, len(children), children)
 
     def _finish(self) -> None:
-        chains, self.results = self.results, []
+        chains, self.chains = self.chains, []
+        vals, self.vals = self.vals, None
         joint = chain(self.ctx, None, [])
         joint.futures = [f for ch in chains if ch is not None for f in ch.futures]
-        if self.kind != VALUE:
-            leave(joint, self.rcvr, _STOPPED if self.kind == STOPPED else _ERROR, self.err)
+        if self.disp is not None:  # set_error_t (the error is result) or set_stopped_t
+            err, self.result = self.result, None
+            leave(joint, self.rcvr, self.disp, err)
             return
+        assert vals is not None  # _finish runs once
         try:
-            if all(ch.fut is None for ch in chains):
+            parts = [chain.from_host(self.ctx, v) if ch is None else ch for ch, v in zip(chains, vals)]
+            if all(ch.fut is None for ch in parts):
                 values, src = [], []
-                for ch in chains:
+                for ch in parts:
                     v, s, _ = tasks.unpack(ch.host)
                     values.extend(v)
                     src.extend([None if x is None else x + len(joint.origins) for x in s])
@@ -652,14 +646,14 @@ class _when_all_op(linked_children_op):
                 joint.host = tasks.pack(values, tuple(src), frozenset())
             else:
                 offsets = []
-                for ch in chains:
+                for ch in parts:
                     offsets.append(len(joint.origins))
                     joint.origins.extend(ch.origins)
-                parts = [ch.value_future() for ch in chains]
-                joint.futures = [f for ch in chains for f in ch.futures]
-                joint.submit("when_all", tasks.join, offsets, *parts)
+                futs = [ch.value_future() for ch in parts]
+                joint.futures = [f for ch in parts for f in ch.futures]
+                joint.submit("when_all", tasks.join, offsets, *futs)
         except Exception as e:
-            leave(joint, self.rcvr, _ERROR, e)
+            leave(joint, self.rcvr, set_error_t, e)
             return
         forward(joint, self.rcvr)
 
@@ -671,10 +665,7 @@ class _cluster_when_all_sender(_cluster_sender):
     __slots__ = ()
 
     def connect(self, rcvr):
-        op = _when_all_op(self.ctx, rcvr, _env(rcvr), len(self.child))
-        op.ops = [connect(c, _when_all_child(op, i)) for i, c in enumerate(self.child)]
-        return op
-
+        return _cluster_when_all_op(self.ctx, rcvr, _env(rcvr), self.child)
 
 
 # What a trace calls these operations: the algorithm, marked as run on the cluster.
