@@ -30,6 +30,8 @@ import sys
 import threading
 from typing import Any, Callable
 
+from .unraisable import report_unraisable
+
 __all__ = [
     "inplace_stop_source",
     "inplace_stop_token",
@@ -150,8 +152,6 @@ def _take_first(cbs: dict) -> "inplace_stop_callback | None":
 
 
 def _report_callback_error(e: BaseException, cb) -> None:
-    from .unraisable import report_unraisable
-
     report_unraisable(e, "Exception in a stop callback run by inplace_stop_source.request_stop", getattr(cb, "_fn", cb))
 
 

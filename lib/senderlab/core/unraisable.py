@@ -1,12 +1,15 @@
 """Reporting an error that no receiver can take (a failing stop callback, a spawned
-operation's error): through ``sys.unraisablehook``, never silently."""
+operation's error): through ``sys.unraisablehook``, never silently.
+
+It takes an exception: a caller holding an error of another type (C++ allows any) wraps
+it first with :func:`senderlab.core.outcome.as_exception`. So this module imports
+nothing of the library, and :mod:`.stop_token` (which :mod:`.env` and :mod:`.outcome`
+import) can import it without an import cycle among the core modules."""
 
 from __future__ import annotations
 
 import sys
 from typing import Any
-
-from .outcome import as_exception
 
 __all__ = ["report_unraisable"]
 
@@ -25,15 +28,14 @@ class _unraisable_args:
         self.object = obj
 
 
-def report_unraisable(err: object, err_msg: str, obj: Any) -> None:
-    """Report ``err``, an error no one can receive, through ``sys.unraisablehook``.
+def report_unraisable(err: BaseException, err_msg: str, obj: Any) -> None:
+    """Report ``err``, an exception no one can receive, through ``sys.unraisablehook``.
 
     A hook installed by the user (or by pytest, which turns it into a warning) is called
     with an object carrying the usual fields. The built-in hook accepts only instances
     of a type Python does not expose, so in its place the same report is written to
     ``sys.stderr``: ``err_msg: object`` followed by the traceback.
     """
-    err = as_exception(err)
     args = _unraisable_args(err, err_msg, obj)
     try:
         hook = sys.unraisablehook

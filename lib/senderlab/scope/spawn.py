@@ -35,6 +35,7 @@ from typing import Any
 
 from ..core.channels import set_error_t, set_value_t
 from ..core.env import empty_env, get_stop_token
+from ..core.outcome import as_exception
 from ..core.sender import ProtocolError, as_sender, basic_sender
 from ._stop_when import _root_sender, token_env
 from ._util import _token_types, as_env, check_token, report_unraisable
@@ -74,7 +75,7 @@ class _spawn_state:
         sndr = self.sndr
         try:
             report_unraisable(
-                err,
+                as_exception(err),  # C++ allows any error type; the hook takes an exception
                 "Exception ignored in spawn: the spawned sender completed with set_error "
                 "(spawn has nobody to deliver it to; handle it with upon_error / let_error, "
                 "or use spawn_future)",
