@@ -1,7 +1,7 @@
 """``%%sender --compare``: a sender version and a coroutine version of one program, side
 by side (P4014R0's tables of equivalents, live).
 
-The cell is split at the line ``# --- coroutine ---`` (:data:`.magics.COMPARE_MARKER`;
+The cell is split at the line ``# --- coroutine ---`` (:data:`COMPARE_MARKER`;
 spaces and the number of dashes may vary). Each part runs in the user namespace, the
 sender part first, and must end with its sender (the coroutine part: a call of an
 ``@ex.task`` function). Both are run to completion with ``sync_wait`` (in a kernel too:
@@ -23,9 +23,13 @@ import time
 
 import senderlab
 
+from .cell import complain, evaluate_sender, show, title
 from .runner import sender_run
 
-__all__ = ["comparison", "run_comparison", "split_cell", "code_lines"]
+__all__ = ["comparison", "run_comparison", "split_cell", "code_lines", "COMPARE_MARKER"]
+
+#: The line that separates the sender version from the coroutine version.
+COMPARE_MARKER = "# --- coroutine ---"
 
 _MARKER = re.compile(r"^[ \t]*#[ \t]*-{2,}[ \t]*coroutine[ \t]*-{2,}[ \t]*$", re.MULTILINE | re.IGNORECASE)
 
@@ -139,12 +143,11 @@ def _median_time(sndr, runs: int) -> float:
 def run_comparison(ipython, cell: str, opts: dict):
     """The ``--compare`` magic: returns the :class:`comparison` (or None after a complaint)."""
     __tracebackhide__ = True  # noqa: F841
-    from .magics import COMPARE_MARKER, _complain, _title, evaluate_sender, show
 
     try:
         sender_code, coroutine_code, first = split_cell(cell)
     except ValueError as e:
-        _complain(str(e), f"put the sender version, then a line `{COMPARE_MARKER}`, then the coroutine version")
+        complain(str(e), f"put the sender version, then a line `{COMPARE_MARKER}`, then the coroutine version")
         return None
     cmp = comparison(sender_code, coroutine_code)
     senders = {}
@@ -155,7 +158,7 @@ def run_comparison(ipython, cell: str, opts: dict):
         senders[name] = sndr
     for name, sndr in senders.items():
         # both must finish to be compared and timed: run to completion, as sync_wait does
-        run = cmp.runs[name] = sender_run(sndr, title=f"{name}: {_title(cmp.codes[name])}", speed=opts["speed"],
+        run = cmp.runs[name] = sender_run(sndr, title=f"{name}: {title(cmp.codes[name])}", speed=opts["speed"],
                                           animate=opts["animate"], blocking=True)
         run.run()
     if all(r.done for r in cmp.runs.values()):
