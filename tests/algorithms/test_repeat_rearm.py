@@ -164,6 +164,25 @@ def test_tracing_connects_every_iteration_so_the_trace_shows_each_connect():
     assert len(log) > 0
 
 
+def test_tracing_turned_on_during_a_loop_connects_every_later_iteration():
+    # The loop reads the one switch (core.trace.fast_paths) per iteration, not once.
+    s = rearm_sender(range(5), mode="later")
+    r = run(s | ex.then(lambda i: i == 4) | ex.repeat_effect_until())
+    s.fire()
+    s.fire()
+    assert (s.connects, s.rearms) == (1, 2)
+    events: list = []
+    ex.add_trace_sink(events.append)
+    try:
+        for _ in range(3):
+            s.fire()
+    finally:
+        ex.remove_trace_sink(events.append)
+    assert r.values == ()
+    assert (s.connects, s.rearms) == (3, 2)
+    assert any(e.kind == "connect" for e in events)
+
+
 def test_completions_later_than_start_rearm_and_loop():
     s = rearm_sender(range(4), mode="later")
     r = run(s | ex.then(lambda i: i == 3) | ex.repeat_effect_until())

@@ -43,8 +43,8 @@ A socket operation read by ``async_read_some | let_value(...) | then(...)`` unde
 anew each time, as before. While tracing is on, every iteration is connected, so the
 trace shows each connect.
 
-Why this fast path lives here and reads the tracing switch itself
-(``senderlab.core.sender._tracing``, the one switch of every fast path): re-arming is
+Why this fast path lives here and reads the switch itself (:data:`senderlab.core.trace.fast_paths`,
+the one switch of every fast path, as code above core reads it): re-arming is
 the absence of a connect, so the generic connect (:meth:`basic_sender.connect
 <senderlab.core.sender.basic_sender.connect>`) never sees it; only the loop knows that
 the next iteration is the same sender connected to the same receiver. The switch is
@@ -60,9 +60,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core import sender as _sender_mod
 from ..core.env import fwd_env, get_stop_token
 from ..core.sender import adaptor_state
+from ..core.trace import fast_paths
 
 __all__ = ["trampoline_op", "stop_possible"]
 
@@ -129,7 +129,7 @@ class trampoline_op(adaptor_state):
                 reuse = self._reuse
                 # The switch is read per iteration: tracing may have begun since the
                 # operation was kept, and then every iteration must be connected.
-                if reuse is not None and not _sender_mod._tracing:
+                if reuse is not None and fast_paths.on:
                     op, parts = reuse
                     for p in parts:
                         p._rearm()
