@@ -7,8 +7,8 @@ children at once ([exec.when.all]'s state, as stdexec's ``__when_all``):
 :class:`children_sender`, :class:`children_op` and its per-child :class:`child_receiver`.
 ``when_all``, ``when_any``, ``first_successful`` and ``stop_when`` are each a
 ``children_op`` with its two hooks (``_arrive``, ``_finish``) and a ``children_sender``
-with its tag and signatures; the cluster domain's ``when_all`` subclasses ``when_all``'s
-operation, with a ``_finish`` that joins the values where they are."""
+with its tag and signatures; the ``when_all`` of the cluster and GPU domains subclass
+``when_all``'s operation, with a ``_finish`` that joins the values where they are."""
 
 from __future__ import annotations
 
@@ -117,7 +117,7 @@ def hop_signatures(ssndr: Any, env: Any = None) -> completion_signatures:
 
 
 # -- several children at once: when_all, when_any, first_successful, stop_when (and the
-# -- cluster domain's when_all, a subclass of when_all's) ------------------------------
+# -- when_all of the cluster and GPU domains, subclasses of when_all's) ----------------
 
 
 _STOPPED_SIG = set_stopped_t()

@@ -2,91 +2,60 @@
 ``when_all``): each child runs on a stream of its own, and the streams are joined with
 events, with no host synchronization; the first error wins over stopped, and either asks
 the other children to stop.
+
+The operation is ``when_all``'s own (the shape every algorithm running several children
+shares, :class:`~senderlab.algorithms._concurrency_util.children_op`, stdexec's
+``__when_all`` state: a receiver per child, indexed by it, the stop source made when
+first needed), with two differences: a child's receiver also takes values that are
+still on a stream (``_gpu_value``, the stream kept in ``runs``), and the last arrival
+joins the streams (``_finish``). As nvexec's ``when_all`` does, a stop requested before
+``start`` starts no child and completes with ``set_stopped()`` at once: no stream was
+used, so there is no GPU work to wait for.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
-from ...core.env import _MISSING, fwd_env, get_stop_token, with_stop_token
+from ...algorithms.when_all import _when_all_op, _when_all_receiver
+from ...core.channels import set_error_t
+from ...core.env import _MISSING
 from ...core.sender import basic_sender
 from ...core.signatures import get_completion_signatures
-from ...core.stop_token import inplace_stop_source
-from .run import _ERROR, _STOPPED, _VALUE, _fail, _forward, _run
+from .run import _ERROR, _STOPPED, _fail, _forward, _run
 
 __all__: list[str] = []
 
 
-class _gpu_when_all_child:
-    __slots__ = ("op", "i")
+class _gpu_when_all_child(_when_all_receiver):
+    """A child's receiver: host values arrive on ``set_value``, values on a stream on
+    ``_gpu_value`` (the stream kept in the operation's ``runs``)."""
 
-    def __init__(self, op: _gpu_when_all_op, i: int) -> None:
-        self.op = op
-        self.i = i
+    __slots__ = ()
+    op: _gpu_when_all_op
 
     def _gpu_value(self, st: _run, values: tuple) -> None:
-        self.op._arrive(self.i, st, values, _VALUE, None)
-
-    def set_value(self, *values: Any) -> None:
-        self.op._arrive(self.i, None, values, _VALUE, None)
-
-    def set_error(self, err: Any) -> None:
-        self.op._arrive(self.i, None, (), _ERROR, err)
-
-    def set_stopped(self) -> None:
-        self.op._arrive(self.i, None, (), _STOPPED, None)
-
-    def get_env(self) -> Any:
-        return self.op.env
+        self.op.runs[self.i] = st
+        self.set_value(*values)
 
 
-class _gpu_when_all_op:
-    __slots__ = ("ctx", "rcvr", "outer", "env", "src", "cb", "ops", "results", "left", "kind", "err", "lock")
+class _gpu_when_all_op(_when_all_op):
+    """``when_all``'s state whose last arrival joins the children's streams into the
+    first one with events and hands the values on there (``_finish``)."""
 
-    def __init__(self, ctx: Any, rcvr: Any, outer: Any, n: int) -> None:
+    __slots__ = ("ctx", "runs")
+    _receiver = _gpu_when_all_child
+
+    def __init__(self, ctx: Any, rcvr: Any, env: Any, children: tuple) -> None:
         self.ctx = ctx
-        self.rcvr = rcvr
-        self.outer = outer
-        self.src = inplace_stop_source()
-        self.env = with_stop_token(self.src.get_token(), fwd_env(outer))  # [exec.when.all]'s env
-        self.cb = None
-        self.results: Any = [None] * n  # None once the values are handed on
-        self.ops: list[Any] = []
-        self.left = n
-        self.kind = _VALUE
-        self.err = None
-        self.lock = threading.Lock()
+        self.runs: list[_run | None] = [None] * len(children)
+        _when_all_op.__init__(self, rcvr, env, len(children), children)
 
-    def start(self) -> None:
-        tok = get_stop_token(self.outer)
-        if tok.stop_possible():
-            self.cb = tok.callback(self.src.request_stop)
-        for o in self.ops:
-            o.start()
-
-    def _arrive(self, i: int, st: _run | None, values: tuple, kind: int, err: Any) -> None:
-        stop = False
-        with self.lock:
-            self.results[i] = (st, values)
-            # [exec.when.all]: the first error wins over stopped; either stops the rest.
-            if kind != _VALUE:
-                if self.kind == _VALUE:
-                    self.kind, self.err, stop = kind, err, True
-                elif kind == _ERROR and self.kind == _STOPPED:
-                    self.kind, self.err = kind, err
-            self.left -= 1
-            last = not self.left
-        if stop:
-            self.src.request_stop()
-        if last:
-            self._join()
-
-    def _join(self) -> None:
-        if self.cb is not None:
-            self.cb.close()
+    def _finish(self) -> None:
         ctx, b = self.ctx, self.ctx._backend
-        runs = [r[0] for r in self.results if r[0] is not None]
+        streams, self.runs = self.runs, []
+        vals, self.vals = self.vals, None
+        runs = [st for st in streams if st is not None]
         joint = runs[0] if runs else ctx._enter()
         for st in runs[1:]:
             ev = b.event()
@@ -95,17 +64,19 @@ class _gpu_when_all_op:
             joint.orig.update(st.orig)
             joint.after.extend(st.after)
             ctx._release(st.stream)
-        if self.kind != _VALUE:
-            _fail(joint, self.rcvr, self.kind, self.err)
+        d = self.disp
+        if d is not None:  # the first error (result), or stopped
+            err, self.result = self.result, None
+            _fail(joint, self.rcvr, _ERROR if d is set_error_t else _STOPPED, err)
             return
+        assert vals is not None  # _finish runs once
         values: list = []
         try:
-            for st, vals in self.results:
-                values.extend(vals if st is not None else [ctx._stage(joint, v) for v in vals])
+            for on, vs in zip(streams, vals):  # values on a stream are there; host values are staged
+                values.extend(vs if on is not None else [ctx._stage(joint, v) for v in vs])
         except Exception as e:
             _fail(joint, self.rcvr, _ERROR, e)
             return
-        self.results = None
         _forward(joint, self.rcvr, tuple(values))
 
 
@@ -128,9 +99,7 @@ class _gpu_when_all_sender(basic_sender):
 
     def _connect(self, rcvr: Any, env: Any) -> _gpu_when_all_op:
         self.orig._check()
-        op = _gpu_when_all_op(self.ctx, rcvr, env, len(self.children))
-        op.ops = [c.connect(_gpu_when_all_child(op, i)) for i, c in enumerate(self.children)]
-        return op
+        return _gpu_when_all_op(self.ctx, rcvr, env, self.children)
 
     def get_env(self) -> Any:
         return self.orig.get_env()
