@@ -575,3 +575,38 @@ def test_tracing_sees_every_awaited_sender():
     algorithms = [e.algorithm for e in log if e.kind == "connect"]
     assert algorithms == ["task", "just", "read_env"]
     assert log.kinds().count("set_value") == 3
+
+
+def test_each_traced_await_is_connect_start_and_completion_of_a_child_of_the_task():
+    # An awaited leaf is connected alone (the first level of its connect): its three
+    # events come in order, as a child of the task, with the value it sent.
+    @ex.task
+    async def f():
+        x = await ex.just(1)
+        try:
+            await ex.just_error(ValueError("no"))
+        except ValueError:
+            pass
+        return x + 1
+
+    with ex.tracing() as log:
+        assert ex.sync_wait(f()) == (2,)
+    task_id = log[0].op
+    assert log[0].algorithm == "task"
+    rows = [(e.kind, e.algorithm, e.parent == task_id, e.payload) for e in log if e.op != task_id]
+    assert rows == [
+        ("connect", "just", True, None), ("start", "just", True, None), ("set_value", "just", True, "(1,)"),
+        ("connect", "just_error", True, None), ("start", "just_error", True, None),
+        ("set_error", "just_error", True, "ValueError('no')"),
+    ]
+    assert [e.kind for e in log if e.op == task_id] == ["connect", "start", "set_value"]
+
+
+def test_a_lone_traced_leaf_operation_refuses_a_second_start():
+    rec = recording_receiver()
+    with ex.tracing() as log:
+        op = ex.connect(ex.just_error(KeyError("k")), rec)
+        ex.start(op)
+        with pytest.raises(ex.ProtocolError, match=r"start\(\) called twice \(operation just_error#"):
+            ex.start(op)
+    assert [e.kind for e in log] == ["connect", "start", "set_error"]

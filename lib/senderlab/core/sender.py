@@ -269,6 +269,8 @@ class basic_sender:
                     continue
             if _tracing:
                 rcvr, trace = _trace_hook.begin(sndr, rcvr, env, trace)
+                if trace is None:
+                    return rcvr  # a leaf connected alone: begin connected it (its op)
             g = sndr._generic
             if not g:
                 break  # a leaf
