@@ -55,6 +55,7 @@ from .ops import async_accept, async_close, async_read_some, async_write
 from .result import error_code
 from .socket import acceptor
 from .streams import write
+from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _MISSING, get_stop_token, prop, with_stop_token
 from ..core.sender import no_late_domain
 from ..core.stop_token import inplace_stop_source
@@ -229,7 +230,7 @@ class _accept_each_op:
     def _accepted(self, kind, value) -> None:
         self._res = None
         self.accepting = False
-        if kind == 1:
+        if kind is set_value_t:
             self.active += 1
             r = _element_receiver(self)
             try:
@@ -242,7 +243,7 @@ class _accept_each_op:
             r.op = op
             self.ops.add(r)
             op.start()
-        elif kind == 2:
+        elif kind is set_error_t:
             if self.retry and not self.src.stop_requested() and getattr(value, "errno", None) != errno.ECANCELED:
                 self._back_off(value)
             else:
@@ -270,7 +271,7 @@ class _accept_each_op:
     def _element_done(self, r, kind, value) -> None:
         self.ops.discard(r)
         self.active -= 1
-        if kind == 2:
+        if kind is set_error_t:
             self._fail(value)
         self._loop()
 
@@ -300,13 +301,13 @@ class _accept_receiver:
         self.op = op
 
     def set_value(self, client) -> None:
-        self.op._accept_done(1, client)
+        self.op._accept_done(set_value_t, client)
 
     def set_error(self, err) -> None:
-        self.op._accept_done(2, err)
+        self.op._accept_done(set_error_t, err)
 
     def set_stopped(self) -> None:
-        self.op._accept_done(3, None)
+        self.op._accept_done(set_stopped_t, None)
 
     def get_env(self):
         return self.op.env
@@ -339,13 +340,13 @@ class _element_receiver:
         self.op = None
 
     def set_value(self, *_) -> None:
-        self.parent._element_done(self, 1, None)
+        self.parent._element_done(self, set_value_t, None)
 
     def set_error(self, err) -> None:
-        self.parent._element_done(self, 2, err)
+        self.parent._element_done(self, set_error_t, err)
 
     def set_stopped(self) -> None:
-        self.parent._element_done(self, 3, None)
+        self.parent._element_done(self, set_stopped_t, None)
 
     def get_env(self):
         return self.parent.env

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Coroutine
 
+from ..core.channels import channel, set_error_t, set_stopped_t, set_value_t
 from ..core.outcome import as_exception, consumer_receiver
 from ..core.env import env, get_scheduler, get_stop_token, prop
 from ..core.sender import _awaiting, as_sender
@@ -39,6 +40,8 @@ from ..core.trace import fast_paths
 from ..contexts._threads import report_exception
 from ..task.stopped import task_stopped
 from .result import canceled_code
+
+_STATE_NAMES = {None: "running", set_value_t: "returned", set_error_t: "raised", set_stopped_t: "stopped"}
 
 __all__ = ["coroutine_runner", "context_receiver", "native_ops"]
 
@@ -75,21 +78,23 @@ class coroutine_runner:
         self._gate: dict = {}
         self._res: Any = None
         self._op: Any = None
-        self._state = 0  # 0 running, 1 returned, 2 raised, 3 stopped
+        # How the coroutine ended, as a channel tag: None while it runs, set_value_t
+        # (returned), set_error_t (raised) or set_stopped_t (ended stopped).
+        self._state: channel | None = None
         self._value: Any = None
         self._st = None
         ctx._work += 1
 
     # -- public ---------------------------------------------------------------------------
     def done(self) -> bool:
-        return self._state != 0
+        return self._state is not None
 
     def result(self) -> Any:
-        if self._state == 0:
+        if self._state is None:
             raise RuntimeError("coroutine_runner.result(): the coroutine has not finished")
-        if self._state == 2:
+        if self._state is set_error_t:
             raise self._value
-        if self._state == 3:
+        if self._state is set_stopped_t:
             raise task_stopped("the spawned coroutine ended stopped")
         return self._value
 
@@ -108,7 +113,7 @@ class coroutine_runner:
 
     def __repr__(self) -> str:
         name = getattr(self.coro, "__qualname__", type(self.coro).__name__)
-        return f"<coroutine_runner {name} {['running', 'returned', 'raised', 'stopped'][self._state]}>"
+        return f"<coroutine_runner {name} {_STATE_NAMES[self._state]}>"
 
     # -- stepping ---------------------------------------------------------------------------
     def _start(self) -> None:
@@ -129,13 +134,13 @@ class coroutine_runner:
                     else:
                         y = coro.throw(exc)
                 except StopIteration as s:
-                    self._finish(1, s.value)
+                    self._finish(set_value_t, s.value)
                     return
                 except task_stopped:
-                    self._finish(3, None)
+                    self._finish(set_stopped_t, None)
                     return
                 except BaseException as e:
-                    self._finish(2, e)
+                    self._finish(set_error_t, e)
                     return
                 finally:
                     cell.driver = prev
@@ -202,12 +207,12 @@ class coroutine_runner:
         finally:
             cell.driver = prev
 
-    def _finish(self, state, value) -> None:
+    def _finish(self, state: channel, value: Any) -> None:
         self._state = state
         self._value = value
         self.coro = None
         self.ctx._work -= 1
-        if state == 2:
+        if state is set_error_t:
             if self.on_error is not None:
                 self.on_error(value)
             else:
@@ -240,15 +245,15 @@ class coroutine_runner:
 
     # -- the receiver of awaited senders -----------------------------------------------------
     def set_value(self, *values: Any) -> None:
-        self._res = (1, values)
+        self._res = (set_value_t, values)
         self._resume_later()
 
     def set_error(self, err: Any) -> None:
-        self._res = (2, err)
+        self._res = (set_error_t, err)
         self._resume_later()
 
     def set_stopped(self) -> None:
-        self._res = (3, None)
+        self._res = (set_stopped_t, None)
         self._resume_later()
 
     def _resume_later(self) -> None:
@@ -263,10 +268,10 @@ class coroutine_runner:
         kind, p = self._res
         self._res = None
         self._op = None
-        if kind == 1:
+        if kind is set_value_t:
             n = len(p)
             return (None if n == 0 else p[0] if n == 1 else p), None
-        if kind == 2:
+        if kind is set_error_t:
             return None, as_exception(p)
         return None, task_stopped("an awaited sender completed with set_stopped()")
 

@@ -32,8 +32,9 @@ from typing import Any
 
 import threading
 
-from ..core.channels import set_stopped_t
+from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import _MISSING, empty_env, get_stop_token
+from ..core.outcome import deliver
 from ..core.sender import as_sender, basic_sender, no_late_domain, ProtocolError
 from ..core.signatures import completion_signatures
 from ..core.stop_token import inplace_stop_source
@@ -44,14 +45,15 @@ __all__ = ["spawn_future"]
 
 _STOPPED_SIGS = completion_signatures(set_stopped_t())
 
-# Results: (1, values), (2, error), _STOPPED.
-_STOPPED = (3, None)
+# Results: (set_value_t, values), (set_error_t, error), _STOPPED: a channel tag and its
+# payload, as core.outcome.deliver takes them.
+_STOPPED = (set_stopped_t, None)
 # What the state's consumer slot holds when no receiver is registered in it.
 _ABANDONED = "abandoned"
 _CANCELLED = "cancelled"
 _TAKEN = "taken"
 # What a delivered result is replaced with (it may hold large values).
-_DELIVERED = (0, None)
+_DELIVERED = (None, None)
 
 #: Spawned work not yet completed, or completed with a result not yet consumed.
 _live: set = set()
@@ -70,7 +72,7 @@ class _future_state:
         self.token = token
         self.assoc = False
         self.env = env
-        self.result: Any = None  # None until completed, then (1, values), (2, error) or _STOPPED
+        self.result: Any = None  # None until completed, then (set_value_t, values), (set_error_t, error) or _STOPPED
         self.done = False
         self.cancelled = False
         self.consumer: Any = None  # the receiver, or _ABANDONED / _CANCELLED / _TAKEN
@@ -80,10 +82,10 @@ class _future_state:
         return self.env
 
     def set_value(self, *values) -> None:
-        self._set_result((1, values))
+        self._set_result((set_value_t, values))
 
     def set_error(self, err) -> None:
-        self._set_result((2, err))
+        self._set_result((set_error_t, err))
 
     def set_stopped(self) -> None:
         self._set_result(_STOPPED)
@@ -143,14 +145,9 @@ class _future_state:
             self._destroy()
 
     def _deliver(self, rcvr) -> None:
-        kind, payload = self.result
+        channel, payload = self.result
         self.result = _DELIVERED
-        if kind == 1:
-            rcvr.set_value(*payload)
-        elif kind == 2:
-            rcvr.set_error(payload)
-        else:
-            rcvr.set_stopped()
+        deliver(rcvr, channel, payload)
 
     def _destroy(self) -> None:
         self.op = None
