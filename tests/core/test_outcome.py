@@ -127,3 +127,62 @@ def test_deliver_hands_a_recorded_completion_on_unchanged(sndr):
     assert second.channel is first.channel and second.result == first.result
     if first.channel is ex.set_error_t:
         assert second.result is first.result  # the very error object, not a copy
+
+
+class _counting(outcome.consumer_receiver):
+    """Makes its scheduler with _make_scheduler, counting the calls."""
+
+    __slots__ = ("made",)
+
+    def __init__(self) -> None:
+        outcome.consumer_receiver.__init__(self)
+        self.made = 0
+
+    def _make_scheduler(self):
+        self.made += 1
+        return ex.run_loop().get_scheduler()
+
+
+def test_the_consumer_scheduler_is_made_when_first_asked_for_and_then_kept():
+    r = _counting()
+    ex.connect(ex.just(1), r).start()
+    assert r.made == 0  # nobody asked
+    sch = ex.get_scheduler(r)
+    assert ex.get_scheduler(r) is sch and ex.get_delegation_scheduler(r) is sch and r.made == 1
+
+
+def test_threads_asking_for_the_consumer_scheduler_at_once_get_the_same_one():
+    import threading
+
+    r = _counting()
+    n = 8
+    barrier = threading.Barrier(n)
+    got = []
+
+    def ask() -> None:
+        barrier.wait(10)
+        got.append(ex.get_scheduler(r))
+
+    threads = [threading.Thread(target=ask) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(got) == n and all(s is got[0] for s in got) and r.made == 1
+
+
+def test_no_module_imports_a_private_name_of_core_outcome():
+    # Consumers use its public vocabulary (the lock behind _make_scheduler included).
+    import ast
+    import pathlib
+
+    root = pathlib.Path(ex.__file__).resolve().parents[1]
+    offenders = []
+    for tree_root in (root, root.parent / "kernel_ext"):
+        for path in tree_root.rglob("*.py"):
+            if path.name == "outcome.py" and path.parent.name == "core":
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and (node.module or "").endswith("outcome"):
+                    offenders += [f"{path.name}: {a.name}" for a in node.names if a.name.startswith("_")]
+    assert offenders == []

@@ -26,7 +26,7 @@ import time
 from typing import Any
 
 from ..core.channels import set_value_t
-from ..core.outcome import ErrorValue, _init_lock, consumer_receiver, require_one_value_signature
+from ..core.outcome import ErrorValue, consumer_receiver, require_one_value_signature
 from ..core.sender import as_sender
 from ..contexts.run_loop import run_loop, run_loop_scheduler
 
@@ -54,23 +54,20 @@ class _sync_wait_receiver(consumer_receiver):
         return self.channel is not None
 
     # -- environment ---------------------------------------------------------------
-    def _scheduler(self) -> run_loop_scheduler:
-        sch = self._sch
-        if sch is None:
-            with _init_lock:
-                if self._sch is None:
-                    self._sch = self._make_loop().get_scheduler()
-                sch = self._sch
-        return sch
+    def _make_scheduler(self) -> run_loop_scheduler:
+        # Called once, under consumer_receiver's lock: a child asking for the scheduler
+        # on its thread and _wait making the loop on this one get the same loop.
+        loop = self._loop = run_loop()
+        self._wake = loop.finish  # a completion from now on lets the loop finish
+        if self.channel is not None:  # completed on another thread while we made the loop
+            loop.finish()
+        return loop.get_scheduler()
 
-    def _make_loop(self) -> run_loop:
+    def _run_loop(self) -> run_loop:
+        """The run loop, made now if nobody asked for the scheduler yet."""
+        self._scheduler()
         loop = self._loop
-        if loop is None:
-            loop = run_loop()
-            self._loop = loop
-            self._wake = loop.finish  # a completion from now on lets the loop finish
-            if self.channel is not None:  # completed on another thread while we made the loop
-                loop.finish()
+        assert loop is not None  # made by _make_scheduler
         return loop
 
     def __repr__(self) -> str:
@@ -82,9 +79,7 @@ def _wait(sndr: Any, where: str) -> tuple | None:
     try:
         sndr.connect(r).start()
         if r.channel is None:
-            with _init_lock:
-                loop = r._make_loop()
-            loop.run_until(r.completed, poll=_POLL)
+            r._run_loop().run_until(r.completed, poll=_POLL)
         elif r._loop is not None:
             r._loop.run_until(r.completed, poll=_POLL)
     except KeyboardInterrupt:

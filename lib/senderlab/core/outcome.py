@@ -20,7 +20,9 @@ The pieces they all need live here, once:
   (when its consumer has set one) to wake the consumer, and is its own
   environment: ``get_scheduler``/``get_delegation_scheduler`` answer the consumer's
   scheduler and ``get_stop_token`` the token of a stop source of its own (so an
-  interrupt or a cancellation can request stop). Both are made only when somebody asks.
+  interrupt or a cancellation can request stop). Both are made only when somebody asks,
+  once: a subclass's ``_make_scheduler()`` is called under a lock, so two threads
+  asking at once (a child's thread and the consumer's) get the same scheduler.
 """
 
 from __future__ import annotations
@@ -118,6 +120,8 @@ def deliver(rcvr: Any, channel: channel, payload: Any) -> None:
         rcvr.set_stopped()
 
 
+# Guards the one-time making of a consumer's scheduler and stop source (rare: once per
+# consumer, and only when somebody asks), so one lock serves every consumer.
 _init_lock = threading.Lock()
 
 
@@ -127,7 +131,14 @@ class consumer_receiver(env):
     (``None``: the consumer looks at ``channel`` itself, as a ``sync_wait`` whose
     operation completed inside ``start`` does). A subclass that overrides
     ``_completed()`` gets it as its ``_wake``; one may also set ``_wake`` later (when
-    its consumer starts waiting). Subclasses define ``_scheduler()``."""
+    its consumer starts waiting).
+
+    The consumer's scheduler (what ``get_scheduler`` answers) is ``_scheduler()``:
+    by default the one ``_make_scheduler()`` returns, made the first time somebody asks
+    (a child at connect, or the consumer itself) and then kept in ``_sch``; it is made
+    under a lock, once, whichever thread asks first (``sync_wait`` makes its
+    ``run_loop`` this way). A subclass defines ``_make_scheduler()``, or overrides
+    ``_scheduler()`` where the scheduler needs no making."""
 
     __slots__ = ("channel", "result", "_sch", "_source", "_wake")
     channel: _channel_tag | None  # (the class attribute would shadow the type's name)
@@ -203,7 +214,17 @@ class consumer_receiver(env):
         sch = self._scheduler()
         return {get_scheduler: sch, get_delegation_scheduler: sch, get_stop_token: self._stop_source().get_token()}, ()
 
-    def _scheduler(self) -> Any:  # pragma: no cover - abstract
+    def _scheduler(self) -> Any:
+        """The consumer's scheduler: ``_make_scheduler()``'s, made once (see the class)."""
+        sch = self._sch
+        if sch is None:
+            with _init_lock:
+                sch = self._sch
+                if sch is None:
+                    sch = self._sch = self._make_scheduler()
+        return sch
+
+    def _make_scheduler(self) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _stop_source(self) -> inplace_stop_source:
