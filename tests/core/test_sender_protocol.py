@@ -417,3 +417,48 @@ def test_library_algorithms_name_their_tag():
     assert ex.just().tag == "just"
     assert (ex.just() | ex.then(f)).tag == "then"
     assert (ex.just() | ex.bulk(1, lambda i: None)).tag == "bulk"
+
+
+# -- a subclass that forgets its hook -------------------------------------------------
+
+
+def test_a_basic_sender_without_connect_says_which_hook_is_missing():
+    from senderlab.core.env import _MISSING
+    from senderlab.core.sender import basic_sender
+
+    class leafless(basic_sender):
+        _tag = "leafless"
+
+        def __init__(self) -> None:
+            self._dom = None
+            self._cs = _MISSING
+
+    # a TypeError naming the class and the hook (a NotImplementedError would read as a
+    # student's untouched stub to the grader), traced or not
+    for traced in (False, True):
+        with pytest.raises(TypeError, match=r"^leafless does not define the hook _connect\(rcvr, env\): a leaf"):
+            if traced:
+                with ex.tracing():
+                    ex.connect(leafless(), recording_receiver())
+            else:
+                ex.connect(leafless(), recording_receiver())
+
+
+def test_an_adaptor_without_hooks_says_which_to_define():
+    from senderlab.core.env import _MISSING
+    from senderlab.core.sender import adaptor_sender, adaptor_state
+
+    class hookless(adaptor_sender):
+        _tag = "hookless"
+
+        def __init__(self, child) -> None:
+            self.child = child
+            self._dom = _MISSING
+            self._cs = _MISSING
+
+    with pytest.raises(TypeError, match=r"^hookless does not define the hook _make_receiver\(rcvr, env\): .*_get_state"):
+        ex.connect(hookless(ex.just(1)), recording_receiver())
+    with pytest.raises(TypeError, match=r"^hookless does not define the hook _get_state\(rcvr, env\)"):
+        hookless(ex.just(1))._get_state(recording_receiver(), ex.env())
+    with pytest.raises(TypeError, match=r"^adaptor_state does not define the hook second_value\(\*values\)"):
+        adaptor_state(recording_receiver(), ex.env()).second_value(1)

@@ -335,8 +335,10 @@ class basic_sender:
             d = self._dom = self._late_domain()
         return d
 
-    def _connect(self, rcvr, env):  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _connect(self, rcvr, env):
+        raise missing_hook(self, "_connect(rcvr, env)",
+                           "a leaf sender returns its operation state from it; an adaptor derives from "
+                           "adaptor_sender and defines _make_receiver or _get_state instead")
 
     def get_env(self) -> Any:
         return empty_env
@@ -397,6 +399,15 @@ class basic_sender:
         return (yield from hook(self))
 
 
+def missing_hook(obj: Any, hook: str, fix: str) -> TypeError:
+    """The error for a hook a subclass must define and did not (``raise missing_hook(self,
+    "_connect(rcvr, env)", "what it does")``): a ``TypeError`` naming the class and the
+    hook, not ``NotImplementedError``, which the grader reads as a student's untouched
+    stub."""
+    return TypeError(f"{type(obj).__name__} does not define the hook {hook}: {fix} "
+                     "(the hooks are listed in senderlab.core.sender's docstring)")
+
+
 def no_late_domain(self: Any) -> None:
     """The ``_late_domain`` hook of a sender whose attributes name no domain (``just``,
     ``schedule`` on a context without one, the scope and task senders): assign it,
@@ -450,16 +461,18 @@ class adaptor_sender(basic_sender):
             g = _RECEIVER_ENV if cls._get_env is not adaptor_sender._get_env else True
         cls._generic = g
 
-    def _make_receiver(self, rcvr: Any, env: Any) -> Any:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _make_receiver(self, rcvr: Any, env: Any) -> Any:
+        raise missing_hook(self, "_make_receiver(rcvr, env)",
+                           "an adaptor defines _make_receiver (the child's receiver) or _get_state (an "
+                           "operation state that is the child's receiver), or its own _connect")
 
     def _get_env(self, env: Any) -> Any:
         """[``get-env``] The environment of the child's receiver, given the outer
         receiver's; by default its FWD-ENV ([exec.fwd.env])."""
         return fwd_env(env)
 
-    def _get_state(self, rcvr: Any, env: Any) -> adaptor_state:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _get_state(self, rcvr: Any, env: Any) -> adaptor_state:
+        raise missing_hook(self, "_get_state(rcvr, env)", "it returns the adaptor_state the child connects to")
 
     def _connect(self, rcvr: Any, env: Any) -> Any:
         # What connect does for one level (tracing ends its walk at a stateful level and
@@ -706,8 +719,9 @@ class adaptor_state(forwarding_receiver):
             op = op.child_op
         op.start()
 
-    def second_value(self, *values: Any) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def second_value(self, *values: Any) -> None:
+        raise missing_hook(self, "second_value(*values)",
+                           "a state with a second operation says what its value completion does")
 
     def second_error(self, err: Any) -> None:
         self.rcvr.set_error(err)
