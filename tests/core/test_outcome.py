@@ -186,3 +186,12 @@ def test_no_module_imports_a_private_name_of_core_outcome():
                 if isinstance(node, ast.ImportFrom) and (node.module or "").endswith("outcome"):
                     offenders += [f"{path.name}: {a.name}" for a in node.names if a.name.startswith("_")]
     assert offenders == []
+
+
+def test_a_consumer_receiver_without_make_scheduler_is_a_type_error_naming_the_hook():
+    class _no_scheduler(outcome.consumer_receiver):
+        __slots__ = ()
+
+    with pytest.raises(TypeError, match=r"^_no_scheduler does not define _make_scheduler\(\), .*"
+                                        r"Define it in the subclass .*or override _scheduler\(\)"):
+        ex.get_scheduler(_no_scheduler())

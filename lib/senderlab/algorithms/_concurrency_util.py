@@ -291,8 +291,12 @@ class children_op(with_stop_token):
         for op in ops:
             op.start()
 
-    def _arrive(self, channel: Any, payload: Any, i: int) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _arrive(self, channel: Any, payload: Any, i: int) -> None:
+        raise TypeError(
+            f"{type(self).__name__} does not define _arrive(channel, payload, i), the hook children_op calls when "
+            "child i completes. Define it in the subclass: record what matters, then end with "
+            "'if self._count_down(): self._done()' (see senderlab.algorithms._concurrency_util.children_op)"
+        )
 
     def _count_down(self) -> bool:
         """One child completed; True for the last one (then call :meth:`_done`)."""
@@ -311,8 +315,12 @@ class children_op(with_stop_token):
         self._fwd = None
         self._finish()
 
-    def _finish(self) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _finish(self) -> None:
+        raise TypeError(
+            f"{type(self).__name__} does not define _finish(), the hook children_op calls once, after the last "
+            "child completed. Define it in the subclass: complete self.rcvr from what _arrive recorded "
+            "(see senderlab.algorithms._concurrency_util.children_op)"
+        )
 
     def _close_callback(self) -> None:
         cb = self.on_stop

@@ -224,8 +224,12 @@ class consumer_receiver(env):
                     sch = self._sch = self._make_scheduler()
         return sch
 
-    def _make_scheduler(self) -> Any:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _make_scheduler(self) -> Any:
+        raise TypeError(
+            f"{type(self).__name__} does not define _make_scheduler(), the consumer_receiver hook that makes the "
+            "scheduler its environment answers get_scheduler with. Define it in the subclass (called once), or "
+            "override _scheduler() (see senderlab.core.outcome.consumer_receiver)"
+        )
 
     def _stop_source(self) -> inplace_stop_source:
         src = self._source
