@@ -42,7 +42,7 @@ import threading
 
 from ..contexts.inline import inline_scheduler
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
-from ..core.env import _MISSING, env as _env, get_env, get_scheduler, get_stop_token, prop
+from ..core.env import _MISSING, get_env, get_scheduler, with_stop_token
 from ..core.sender import adaptor_state, as_sender, hop_state, is_sender, sender_adaptor_closure
 from ..core.signatures import get_completion_signatures
 from ..core.stop_token import never_stop_token
@@ -53,7 +53,7 @@ from .schedule_from import _schedule_from_sender
 __all__ = ["affine_on"]
 
 _get_ident = threading.get_ident
-_UNSTOPPABLE = prop(get_stop_token, never_stop_token())
+_NEVER = never_stop_token()
 
 
 class _affine_state(hop_state):
@@ -135,7 +135,7 @@ class _affine_on_sender(_schedule_from_sender):
         here = same_scheduler(get_scheduler(env, None), self.sch)
         # The hop (connected after the predecessor) sees a stop token that is never
         # stopped (see the module docstring).
-        return _affine_state(rcvr, env, here, self._ssndr, _env(_UNSTOPPABLE, env))
+        return _affine_state(rcvr, env, here, self._ssndr, with_stop_token(_NEVER, env))
 
     def get_completion_signatures(self, env=None):
         if self.already_affine():
