@@ -278,6 +278,22 @@ def test_the_completion_scheduler_wins_over_the_receivers_scheduler(recorder):
     assert rcvr.values == (sch,)
 
 
+def test_the_completion_schedulers_domain_wins_over_the_receivers_domain():
+    """``let-env`` is ``SCHED-ENV`` of the predecessor's completion scheduler, which
+    answers ``get_domain`` with the scheduler's domain, in front of the receiver's
+    environment: the inner sender sees the pool's domain, not the one the consumer
+    names."""
+
+    class elsewhere_domain:
+        """A domain the consumer names; it transforms nothing."""
+
+    with ex.static_thread_pool(1) as pool:
+        sch = pool.get_scheduler()
+        sndr = ex.schedule(sch) | ex.let_value(lambda: ex.read_env(ex.get_domain))
+        (got,) = ex.sync_wait(ex.write_env(sndr, ex.prop(ex.get_domain, elsewhere_domain())))
+    assert got == ex.get_domain(sch) and type(got).__name__ == "static_thread_pool_domain"
+
+
 def test_inner_sender_of_inline_scheduler_predecessor_sees_inline_scheduler(run):
     sch = ex.inline_scheduler()
     sndr = ex.schedule(sch) | ex.let_value(lambda: ex.read_env(ex.get_scheduler))

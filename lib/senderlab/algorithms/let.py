@@ -7,8 +7,9 @@ becomes the completion of the whole operation. ``let_error(f)`` does the same wi
 
 The values passed to ``f`` stay alive until the returned sender's operation completes
 (they are held by the operation). If the predecessor has a completion scheduler for
-the channel, the inner sender's receiver answers ``get_scheduler`` with it (the
-``let-env`` of the C++ wording). An exception from ``f``, or ``f`` returning something
+the channel, the inner sender's receiver answers ``get_scheduler`` with it, and
+``get_domain`` with the domain it names, where it names one (the ``let-env`` of the C++
+wording, ``SCHED-ENV`` of that scheduler, in front of the receiver's environment). An exception from ``f``, or ``f`` returning something
 that is not a sender, completes with ``set_error``.
 """
 
@@ -17,8 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
-from ..core.env import _MISSING, env as _env, get_completion_scheduler, get_env, get_scheduler, prop
-from ..core.domain import env_domain, scheduler_domain
+from ..core.env import _MISSING, get_completion_scheduler, get_env, with_scheduler
 from ..core.sender import as_sender, adaptor_sender, basic_sender, forwarding_receiver
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ._concurrency_util import forwarded_attrs
@@ -48,41 +48,6 @@ class _env_receiver:
 
     def get_env(self):
         return self.env
-
-
-class _let_env(_env):
-    """The ``let-env`` of a receiver whose environment is an :class:`env`:
-    ``JOIN-ENV(prop(get_scheduler, sch), env)`` as a view of that environment rather
-    than a copy, so running the inner sender of a loop's ``let_value`` again and again
-    allocates one small object instead of merging dictionaries, and finds its domain
-    without asking queries that fail."""
-
-    __slots__ = ("_sch", "_base")
-
-    def __init__(self, sch, sdom, base) -> None:
-        self._sch = sch
-        self._base = base
-        # get_scheduler forwards, so this is its own FWD-ENV when the base is.
-        self._fwd = self if base._fwd is base else None
-        d = base._dom
-        if d is _MISSING:
-            d = env_domain(base)
-        # A base that names no domain names neither get_domain nor a scheduler, so ours
-        # is the one sch names (get-domain-late's rule); otherwise env_domain asks.
-        self._dom = sdom if d is None else _MISSING
-
-    def query(self, q):
-        if q is get_scheduler:
-            return self._sch
-        return self._base.query(q)
-
-    def parts(self) -> tuple[dict, tuple]:
-        props, rest = self._base.parts()
-        m = {get_scheduler: self._sch}
-        for k, v in props.items():
-            if k not in m:
-                m[k] = v
-        return m, rest
 
 
 class _let_receiver(forwarding_receiver):
@@ -128,18 +93,18 @@ class _let_receiver(forwarding_receiver):
 
     def _inner_receiver(self):
         """The receiver of the inner sender: the outer receiver, seen with the let-env
-        when the predecessor names a completion scheduler. The same for every run of
-        this receiver (a re-armed loop runs it once per iteration)."""
+        when the predecessor names a completion scheduler (``JOIN-ENV(SCHED-ENV(sch),
+        env)``, :class:`~senderlab.core.env.with_scheduler`: ``get_scheduler`` is
+        ``sch`` and ``get_domain`` the domain ``sch`` names, where it names one). The
+        same for every run of this receiver (a re-armed loop runs it once per
+        iteration)."""
         sndr = self.sndr
         sch = sndr._sch
         if sch is _MISSING:
             sch = sndr._scheduler()
         if sch is None:
             return self.rcvr
-        renv = self.rcvr.get_env()
-        if isinstance(renv, _env):
-            return _env_receiver(self.rcvr, _let_env(sch[0], sch[1], renv))
-        return _env_receiver(self.rcvr, _env(prop(get_scheduler, sch[0]), renv))
+        return _env_receiver(self.rcvr, with_scheduler(sch, self.rcvr.get_env()))
 
 
 class _let_value_receiver(_let_receiver):
@@ -177,11 +142,10 @@ class _let_sender(adaptor_sender):
         self._sch = _MISSING
 
     def _scheduler(self):
-        """``(sch, its domain)`` for the predecessor's completion scheduler of the
-        channel, or ``None``: computed once, as the predecessor is immutable."""
-        sch = get_completion_scheduler(self._channel)(get_env(self.child), None)
-        r = self._sch = None if sch is None else (sch, scheduler_domain(sch))
-        return r
+        """The predecessor's completion scheduler of the channel, or ``None``: computed
+        once, as the predecessor is immutable."""
+        sch = self._sch = get_completion_scheduler(self._channel)(get_env(self.child), None)
+        return sch
 
     # -- [exec.let]'s complete: f's sender connected and started in place -------------
     def _make_receiver(self, rcvr, env):
