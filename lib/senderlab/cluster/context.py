@@ -25,6 +25,7 @@ from typing import Any
 
 from ..core.channels import set_stopped_t, set_value_t
 from ..core.env import env, get_completion_scheduler, get_domain, get_stop_token, prop
+from ..core.scheduler import scheduler_base
 from ..core.signatures import completion_signatures
 
 __all__ = ["dask_context", "cluster_scheduler", "NANNY_HINT"]
@@ -190,12 +191,14 @@ def _scheduler_kwargs(dashboard_address) -> dict:
     return kw
 
 
-class cluster_scheduler:
-    """The scheduler of a :class:`dask_context`; equal for the same context. Its domain
+class cluster_scheduler(scheduler_base):
+    """The scheduler of a :class:`dask_context`; equal for the same context (the
+    library's one rule, :class:`~senderlab.core.scheduler.scheduler_base`). Its domain
     (:class:`~senderlab.cluster.cluster_domain`) runs ``then``, ``bulk`` and friends on
     the workers."""
 
     __slots__ = ("ctx", "_attrs")
+    _resource_slot = "ctx"
 
     def __init__(self, ctx: dask_context) -> None:
         self.ctx = ctx
@@ -210,13 +213,8 @@ class cluster_scheduler:
             return self.ctx._domain
         raise LookupError(q)
 
-    def __eq__(self, other: object) -> bool:
-        return type(other) is cluster_scheduler and other.ctx is self.ctx
-
-    def __hash__(self) -> int:
-        return id(self.ctx)
-
     def __repr__(self) -> str:
+        # scheduler_base's repr names the resource by address; a cluster's own repr says more
         return f"cluster_scheduler({self.ctx!r})"
 
 
