@@ -12,6 +12,8 @@ imports load on first use: ``ex.gpu`` (Numba), ``ex.io`` (networking) and
 
 from __future__ import annotations
 
+from typing import Any
+
 from .algorithms.affine_on import affine_on
 from .algorithms.any_sender import any_sender_of
 from .algorithms.bulk import bulk, bulk_chunked, bulk_unchunked, par, par_unseq, seq, unseq
@@ -227,14 +229,14 @@ def __dir__():
     return sorted(set(globals()) | _LAZY)
 
 
-def load_ipython_extension(ipython) -> None:
+def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext senderlab``: load the Jupyter extension (the ``%%sender`` magics)."""
     from senderlab_kernel import load_ipython_extension as _load
 
     _load(ipython)
 
 
-def unload_ipython_extension(ipython) -> None:
+def unload_ipython_extension(ipython: Any) -> None:
     from senderlab_kernel import unload_ipython_extension as _unload
 
     _unload(ipython)

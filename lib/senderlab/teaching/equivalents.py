@@ -22,7 +22,7 @@ class equivalents:
     def __init__(self) -> None:
         self.rows: list[tuple[str, str, Callable[[], tuple[object, object]]]] = []
 
-    def row(self, construct: str, equivalent: str):
+    def row(self, construct: str, equivalent: str) -> Callable[[Callable], Callable]:
         """Decorator: file the example under the row ``construct`` → ``equivalent``."""
         if not isinstance(construct, str) or not isinstance(equivalent, str):
             raise TypeError("row(construct, equivalent) takes two strings, the two columns of P4014R0 §2's table, "

@@ -7,6 +7,8 @@ count; using one definition everywhere keeps their figures comparable.
 
 from __future__ import annotations
 
+from typing import Any
+
 import ast
 import inspect
 import linecache
@@ -16,7 +18,7 @@ import textwrap
 __all__ = ["source_of", "count_lines", "code_lines", "alias_line"]
 
 
-def source_of(obj) -> str:
+def source_of(obj: Any) -> str:
     """The source of a function or class with its docstrings (and those of everything
     defined inside it) removed; a string is returned unchanged.
 
@@ -63,12 +65,12 @@ def count_lines(text: str) -> int:
     return sum(1 for line in text.splitlines() if line.strip() and not line.strip().startswith("#"))
 
 
-def code_lines(*objs) -> int:
+def code_lines(*objs: Any) -> int:
     """Lines of code of all ``objs`` together: ``count_lines(source_of(o))`` summed."""
     return sum(count_lines(source_of(o)) for o in objs)
 
 
-def alias_line(module, name: str) -> str:
+def alias_line(module: Any, name: str) -> str:
     """The line of ``module`` that defines ``name = ...`` (a type alias such as
     ``any_node_sender = any_sender_of(...)``), for counting it with a program.
 

@@ -8,6 +8,8 @@ a notebook can run in a second.
 
 from __future__ import annotations
 
+from typing import Any
+
 import os
 import socket
 import threading
@@ -22,7 +24,7 @@ def fd_count() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
-def echo_load(address, clients: int = 10, messages: int = 200, size: int = 64, timeout: float = 10.0) -> float:
+def echo_load(address: Any, clients: int = 10, messages: int = 200, size: int = 64, timeout: float = 10.0) -> float:
     """Run ``clients`` threads against the echo server at ``address``; each sends
     ``messages`` messages of ``size`` bytes and checks each echo byte for byte.
 

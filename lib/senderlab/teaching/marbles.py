@@ -47,7 +47,7 @@ class virtual_clock:
         self._heap: list = []
         self._seq = itertools.count()
 
-    def after(self, seconds: float):
+    def after(self, seconds: float) -> Any:
         """A sender of ``set_value()`` after ``seconds`` of simulated time."""
         if not isinstance(seconds, (int, float)) or seconds < 0:
             raise ValueError(f"virtual_clock.after: seconds must be a number >= 0, got {seconds!r}")
@@ -126,7 +126,7 @@ class _result_receiver:
         return _ex().empty_env
 
 
-def marble_run(algorithm: str, children) -> dict:
+def marble_run(algorithm: str, children: Any) -> dict:
     """Run ``algorithm`` (one of :data:`ALGORITHMS`) over children given as
     ``(name, delay, outcome)`` triples on a fresh :class:`virtual_clock`.
 
@@ -232,8 +232,8 @@ def marble_svg(run: dict, *, width: int = 760) -> svg:
     return svg("".join(out))
 
 
-def marble_widget(children=(("a", 1.0, "value"), ("b", 2.0, "value"), ("c", 3.0, "value")),
-                  algorithm: str = "when_all"):
+def marble_widget(children: Any = (("a", 1.0, "value"), ("b", 2.0, "value"), ("c", 3.0, "value")),
+                  algorithm: str = "when_all") -> Any:
     """An ipywidgets panel: an algorithm selector, a delay slider and an outcome selector
     per child, and the marble picture, redrawn (by :func:`marble_run` on a virtual
     clock) whenever a control changes. Returns the ``ipywidgets.VBox``; its ``picture``

@@ -12,6 +12,8 @@ Channel colours are the ``%%sender`` animation's: value green, error red, stoppe
 
 from __future__ import annotations
 
+from typing import Any, Iterable, Sequence
+
 import html
 
 from .lines import count_lines, source_of
@@ -75,7 +77,7 @@ class side_by_side:
         return "side_by_side(" + ", ".join(f"{t}: {n} lines" for t, n in self.counts.items()) + ")"
 
 
-def markdown_table(header, rows) -> str:
+def markdown_table(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> str:
     """A Markdown table: ``header`` is a sequence of column titles, ``rows`` a sequence
     of sequences of cells (converted with ``str``; ``|`` inside a cell is escaped)."""
     header = list(header)
@@ -105,7 +107,7 @@ def _marker(colour: str) -> str:
             f"markerHeight='6' orient='auto'><path d='M0,0 L10,5 L0,10 z' fill='{colour}'/></marker>")
 
 
-def sequence_svg(events, *, width_per_op: int = 150, row: int = 26) -> svg:
+def sequence_svg(events: Iterable[Any], *, width_per_op: int = 150, row: int = 26) -> svg:
     """The events of a traced run (``with ex.tracing() as events``) as a sequence diagram.
 
     One lifeline for the consumer and one per operation, numbered in connect order; one
@@ -158,7 +160,7 @@ STREAM_OP_COLOURS = {"h2d": "#7aa6e6", "d2h": "#7aa6e6", "wait": CHANNEL_COLOURS
 _KERNEL_COLOUR = CHANNEL_COLOURS["value"]
 
 
-def stream_timeline_svg(log, *, step: int = 78, lane: int = 34) -> svg:
+def stream_timeline_svg(log: Iterable[Any], *, step: int = 78, lane: int = 34) -> svg:
     """A GPU device's operation log as a timeline: one lane per stream (and one for the
     host), one box per operation in the order it was enqueued (nvexec's streams,
     notebook 09). Copies are blue, kernels green, waits amber with an arrow from the

@@ -7,6 +7,8 @@ runs the function several times and keeps every sample.
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import statistics
 import time
 
@@ -19,7 +21,7 @@ class measurement:
 
     __slots__ = ("samples", "result")
 
-    def __init__(self, samples: list[float], result=None) -> None:
+    def __init__(self, samples: list[float], result: Any = None) -> None:
         if not samples:
             raise ValueError("measurement needs at least one sample")
         self.samples = list(samples)
@@ -57,7 +59,7 @@ class measurement:
         return f"measurement({self.format()})"
 
 
-def measure(fn, *, repeat: int = 5, warmup: int = 1) -> measurement:
+def measure(fn: Callable[[], Any], *, repeat: int = 5, warmup: int = 1) -> measurement:
     """Call ``fn()`` ``warmup`` times untimed, then ``repeat`` times timed with
     :func:`time.perf_counter`; return the :class:`measurement`."""
     if repeat < 1:
