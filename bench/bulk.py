@@ -50,9 +50,11 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-
-import senderlab as ex  # noqa: E402
+try:  # the senderlab on the path (another tree's, for side-by-side timings), else this tree's
+    import senderlab as ex
+except ImportError:
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+    import senderlab as ex
 
 INTERPRETED_MAX = 100_000
 

@@ -15,7 +15,8 @@ Part 1, latency of a fan-out of ten trivial children (every case yields 0..9):
   event loop so that ``gather``, called outside it, binds its tasks to it).
 * uvloop: the same on a uvloop event loop.
 
-Method as in ``overhead.py`` (its timing helpers are reused): ``time.perf_counter_ns``;
+Method as in ``overhead.py`` (its timing helpers are reused): ``time.perf_counter_ns``
+(``--cpu``: the thread's CPU time, ``time.thread_time_ns``);
 each case is calibrated so that a round takes about ``--round-ms``, gets a discarded
 warm-up round, then ``--rounds`` rounds go round-robin over the cases; the figure is the
 median per-iteration time. The garbage collector stays on and runs before each round.
@@ -46,7 +47,7 @@ overhead and lock hand-offs, as real programs with small work items see them.
 Before timing, every case is run once with a counting ``f`` to check that each of its
 operations ran exactly once.
 
-Usage: ``python bench/concurrency.py [--quick] [--json PATH] [--rounds R] [--round-ms MS]
+Usage: ``python bench/concurrency.py [--quick] [--cpu] [--json PATH] [--rounds R] [--round-ms MS]
 [--ops N] [--throughput-rounds R] [--workers 2,4]``
 """
 
@@ -68,7 +69,7 @@ from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from overhead import Case, fmt_ratio, machine, measure  # noqa: E402  (the same method)
+from overhead import Case, fmt_ratio, machine, measure, use_clock  # noqa: E402  (the same method)
 
 import senderlab as ex  # noqa: E402
 
@@ -373,7 +374,8 @@ def results(latency, throughput, info, args) -> dict[str, Any]:
     return {
         "machine": info,
         "method": {
-            "latency": {"rounds": args.rounds, "round_ms": args.round_ms, "statistic": "median of rounds"},
+            "latency": {"rounds": args.rounds, "round_ms": args.round_ms, "statistic": "median of rounds",
+                        "clock": "thread CPU" if args.cpu else "wall"},
             "throughput": {"ops": args.ops, "rounds": args.throughput_rounds, "workers": args.workers,
                            "statistic": "median of rounds"},
         },
@@ -413,6 +415,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="short run: fewer, shorter rounds and 20,000 operations")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
+    p.add_argument("--cpu", action="store_true",
+                   help="time part 1 in the thread's CPU time instead of the wall clock (part 2 stays wall)")
     p.add_argument("--rounds", type=int, help="latency rounds per case (default 15; 5 with --quick)")
     p.add_argument("--round-ms", type=float, help="length of one latency round (default 75; 10 with --quick)")
     p.add_argument("--ops", type=int, help="operations per throughput round (default 100,000; 20,000 with --quick)")
@@ -429,12 +433,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    use_clock("cpu" if args.cpu else "wall")
     info = machine()
     print(f"Python {info['python']} ({info['implementation']}) on {info['platform']}")
     print(f"CPUs: {info['cpu_count']} ({info['cpu_usable']} usable); senderlab {info['senderlab']}")
     print()
     print("1. when_all of ten just(i) against asyncio.gather of ten trivial coroutines")
-    print(f"   {args.rounds} rounds of ~{args.round_ms:g} ms per case, round-robin; median per iteration")
+    print(f"   {args.rounds} rounds of ~{args.round_ms:g} ms per case, round-robin; median per iteration"
+          f"{' (thread CPU time)' if args.cpu else ''}")
     with contextlib.ExitStack() as stack:
         latency, skipped = make_latency_cases(stack)
         for note in skipped:

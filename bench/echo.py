@@ -66,6 +66,7 @@ for one second each, best of 2 (~90 s).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import multiprocessing as mp
 import os
@@ -80,7 +81,8 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
+if importlib.util.find_spec("senderlab") is None:  # else the one on the path: another tree's, side by side
+    sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
 
 SERVERS = [
     "coroutine / reactor",

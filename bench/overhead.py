@@ -20,7 +20,8 @@ What is measured (``f = lambda x: x + 1``; every case computes 10 from 0):
 * reactivex: ``reactivex.of(0).pipe(ops.map(f) ten times)`` subscribed with a synchronous
   ``on_next`` that collects the result; built each iteration, and prebuilt.
 
-Method: ``time.perf_counter_ns``. Each case is calibrated (which also warms it up) so
+Method: ``time.perf_counter_ns`` (``--cpu``: the thread's CPU time, ``time.thread_time_ns``,
+which another process's load on a shared machine moves less). Each case is calibrated (which also warms it up) so
 that one round of N iterations takes about ``--round-ms``, then gets one discarded
 warm-up round. Then R rounds are run, round-robin over the cases (the starting case
 rotates every round) so that drift in CPU clock or load affects every case alike. The
@@ -29,7 +30,7 @@ collector stays enabled (allocation is part of the cost) and runs before each ro
 Every per-iteration time includes one Python call of the case's step function, the
 same for all cases.
 
-Usage: ``python bench/overhead.py [--quick] [--json PATH] [--rounds R] [--round-ms MS]``
+Usage: ``python bench/overhead.py [--quick] [--cpu] [--json PATH] [--rounds R] [--round-ms MS]``
 """
 
 from __future__ import annotations
@@ -203,15 +204,25 @@ def make_cases(stack: contextlib.ExitStack) -> tuple[list[Case], list[str]]:
 
 # -- timing --------------------------------------------------------------------------
 
+CLOCKS = {"wall": time.perf_counter_ns, "cpu": time.thread_time_ns}
+_clock = CLOCKS["wall"]
+
+
+def use_clock(name: str) -> None:
+    """Time the rounds with ``CLOCKS[name]`` from now on (``"wall"`` or ``"cpu"``)."""
+    global _clock
+    _clock = CLOCKS[name]
+
 
 def time_round(step: Callable[[], Any], n: int) -> float:
     """Nanoseconds per iteration of ``n`` back-to-back calls of ``step``."""
     gc.collect()
     loop = range(n)
-    t0 = time.perf_counter_ns()
+    clock = _clock
+    t0 = clock()
     for _ in loop:
         step()
-    return (time.perf_counter_ns() - t0) / n
+    return (clock() - t0) / n
 
 
 def calibrate(step: Callable[[], Any], round_ns: float) -> int:
@@ -291,7 +302,8 @@ def results(cases: list[Case], info: dict[str, Any], args: argparse.Namespace) -
     by_key = {c.key: c for c in cases}
     return {
         "machine": info,
-        "method": {"rounds": args.rounds, "round_ms": args.round_ms, "statistic": "median of rounds"},
+        "method": {"rounds": args.rounds, "round_ms": args.round_ms, "statistic": "median of rounds",
+                   "clock": "thread CPU" if args.cpu else "wall"},
         "cases": [
             {
                 "key": c.key,
@@ -312,6 +324,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="short run: 5 rounds of ~10 ms")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
+    p.add_argument("--cpu", action="store_true", help="time the thread's CPU time instead of the wall clock")
     p.add_argument("--rounds", type=int, help="rounds per case (default 15; 5 with --quick)")
     p.add_argument("--round-ms", type=float, help="target length of one round (default 75; 10 with --quick)")
     args = p.parse_args(argv)
@@ -322,10 +335,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    use_clock("cpu" if args.cpu else "wall")
     info = machine()
     print(f"Python {info['python']} ({info['implementation']}) on {info['platform']}")
     print(f"CPUs: {info['cpu_count']} ({info['cpu_usable']} usable); senderlab {info['senderlab']}")
-    print(f"{args.rounds} rounds of ~{args.round_ms:g} ms per case, round-robin; median per iteration")
+    print(f"{args.rounds} rounds of ~{args.round_ms:g} ms per case, round-robin; median per iteration"
+          f"{' (thread CPU time)' if args.cpu else ''}")
     with contextlib.ExitStack() as stack:
         cases, skipped = make_cases(stack)
         for note in skipped:
