@@ -331,6 +331,39 @@ def test_a_fixed_environment_as_context(run):
     assert run(f()).values == (5,)
 
 
+def test_with_a_context_the_childs_environment_names_the_domain_of_the_new_scheduler(run):
+    """The forwarding view of a task's environment (made when the task has a context)
+    names the domain of the task's current scheduler: after change_coroutine_scheduler
+    the child of an awaited adaptor is transformed by the new scheduler's domain too."""
+
+    class recording_domain:
+        def __init__(self) -> None:
+            self.seen: list = []
+
+        def transform_sender(self, sndr, env=None):
+            self.seen.append(sndr.tag)
+            return sndr
+
+    dom = recording_domain()
+
+    class domain_scheduler(ex.inline_scheduler):
+        __slots__ = ()
+
+        def query(self, q):
+            if q is ex.get_domain:
+                return dom
+            raise LookupError(q)
+
+    @ex.task(context=ex.prop(get_value, 5))
+    async def f():
+        await ex.change_coroutine_scheduler(domain_scheduler())
+        dom.seen.clear()
+        return await (ex.just(1) | ex.then(lambda x: x + 1))
+
+    assert run(f()).values == (2,)
+    assert dom.seen == ["then", "just"]
+
+
 def test_a_dict_as_context(run):
     @ex.task(context={get_value: 6})
     async def f():

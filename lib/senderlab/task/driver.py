@@ -157,10 +157,11 @@ class _task_env(_env):
 
     def __init__(self, op) -> None:
         self.op = op
-        self._fwd = self if op.context is None else _task_fwd_env(self)
         # The domain this environment names (its context's get_domain, else its
-        # scheduler's), what basic_sender.connect reads. Kept current by the driver.
+        # scheduler's), what basic_sender.connect reads. Kept current by the driver
+        # (_set_scheduler), here and in the forwarding view.
         self._dom = op._domain()
+        self._fwd = self if op.context is None else _task_fwd_env(self)
 
     def query(self, q):
         op = self.op
@@ -199,15 +200,12 @@ class _task_fwd_env(_env):
     def __init__(self, inner) -> None:
         self.inner = inner
         self._fwd = self
+        self._dom = inner._dom  # the inner environment's (get_domain forwards); kept current with it
 
     def query(self, q):
         if not forwarding_query(q):
             raise LookupError(q)
         return self.inner.query(q)
-
-    @property
-    def _dom(self):
-        return self.inner._dom
 
     def parts(self) -> tuple[dict, tuple]:
         props, rest = self.inner.parts()
@@ -498,7 +496,9 @@ class _task_op:
     def _set_scheduler(self, sch) -> None:
         self.sch = sch
         self._inline = isinstance(sch, inline_scheduler)
-        self.env._dom = d = self._domain()
+        e = self.env
+        e._dom = d = self._domain()
+        e._fwd._dom = d  # the forwarding view's (the same object when the task has no context)
         self._sync_ok = not self._naive and d is None
 
     def _domain(self):
