@@ -25,6 +25,13 @@ its answers overrides):
   part, [exec.snd.transform]);
 * ``parts()``: ``(props, rest)``, what ``env(...)`` copies when it joins this one.
 
+``forwarding()`` and ``domain()`` cache their answers in two slots, ``_fwd`` (``None``
+until computed) and ``_dom`` (``_MISSING`` until computed), which the generic connect
+reads directly, once per level of its walk. A subclass that knows an answer when it is
+made (the views below; a task's environment, whose domain follows its scheduler) stores
+it there itself and keeps it current; code that only uses an environment calls the
+methods (or :func:`fwd_env`, :func:`senderlab.core.domain.env_domain`).
+
 Two views make the environments adaptors give their children without copying the
 outer one: :class:`with_stop_token` (``JOIN-ENV(prop(get_stop_token, token), base)``:
 ``when_all``, ``when_any``, ``split``, ``stop_when``, a scope's token) and
