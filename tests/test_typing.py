@@ -5,6 +5,7 @@ passes on ``lib/`` and ``kernel_ext/`` with the configuration in ``pyproject.tom
 
 from __future__ import annotations
 
+import ast
 import inspect
 import os
 import subprocess
@@ -77,3 +78,63 @@ def test_every_public_name_of_senderlab_is_annotated_but_the_listed_ones():
     done = NOT_YET_ANNOTATED - bad
     if done:
         print(f"annotated now, to remove from NOT_YET_ANNOTATED in tests/test_typing.py: {sorted(done)}")
+
+
+# Public functions and methods (in public modules of lib/ and kernel_ext/) without full
+# annotations, and why. No entry may join; remove one once it is annotated.
+NOT_YET_ANNOTATED_FUNCTIONS: frozenset[str] = frozenset({
+    # senderlab.cluster: its owner's files this session (issue 17's audit left them)
+    *(f"lib/senderlab/cluster/domain.py:{n}" for n in (
+        "chain.__init__", "chain.from_host", "chain.value_future", "chain.submit", "forward", "leave",
+        "cluster_domain.__init__")),
+    *(f"lib/senderlab/cluster/tasks.py:{n}" for n in (
+        "pack", "unpack", "run_then", "run_chunk", "patches_of", "apply_patches", "outgoing", "join")),
+    # @task functions that await themselves: mypy types ex.task(fn) as a task sender (task.__new__
+    # returns the task function _decorate makes), so annotating their bodies reports "task not callable"
+    "lib/senderlab/transcriptions/sublanguage.py:search_tree_task",
+    "lib/senderlab/transcriptions/sublanguage.py:backtrack_task",
+    # bulk functions that Numba compiles for the CPU and the GPU: Numba infers their types
+    "kernel_ext/senderlab_kernel/gpu_demo.py:saxpy",
+    "kernel_ext/senderlab_kernel/gpu_demo.py:saxpy_chunk",
+})
+
+
+def _public_functions_without_annotations() -> set[str]:
+    """``path:qualname`` of each public function, and each public method or ``__init__``
+    of a public class, in the public modules of lib/ and kernel_ext/ (not the exercises'
+    visible tests), that lacks an annotation on a parameter or its return."""
+    out = set()
+    for base in ("lib", "kernel_ext"):
+        for path in sorted((ROOT / base).rglob("*.py")):
+            rel = path.relative_to(ROOT)
+            if "visible" in rel.parts or "startup" in rel.parts or any(
+                    part.startswith("_") and part not in ("__init__.py", "__main__.py") for part in rel.parts[1:]):
+                continue
+            tree = ast.parse(path.read_text(), str(path))
+
+            def check(f, name):
+                a = f.args
+                params = [x for x in a.posonlyargs + a.args + a.kwonlyargs if x.arg not in ("self", "cls")]
+                params += [x for x in (a.vararg, a.kwarg) if x is not None]
+                if f.name == "__init__" and not params:
+                    return
+                if any(x.annotation is None for x in params) or (f.returns is None and f.name != "__init__"):
+                    out.add(f"{rel}:{name}")
+
+            for node in tree.body:
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not node.name.startswith("_"):
+                    check(node, node.name)
+                elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                    for m in node.body:
+                        if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and (
+                                m.name == "__init__" or not m.name.startswith("_")):
+                            check(m, f"{node.name}.{m.name}")
+    return out
+
+
+def test_every_public_function_of_lib_and_kernel_ext_is_annotated_but_the_listed_ones():
+    bad = _public_functions_without_annotations()
+    new = sorted(bad - NOT_YET_ANNOTATED_FUNCTIONS)
+    assert not new, f"public functions without annotations (annotate them): {new}"
+    done = NOT_YET_ANNOTATED_FUNCTIONS - bad
+    assert not done, f"annotated now: remove them from NOT_YET_ANNOTATED_FUNCTIONS in tests/test_typing.py: {sorted(done)}"

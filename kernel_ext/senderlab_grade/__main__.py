@@ -17,7 +17,7 @@ def _limits(a):
                   processes=a.processes, notebook_mb=a.max_notebook_mb)
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m senderlab_grade", description="senderlab's exercises and autograder")
     sub = p.add_subparsers(dest="command", required=True)
 

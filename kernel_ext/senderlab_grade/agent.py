@@ -24,6 +24,8 @@ notebook has replaced a function or class of ``senderlab`` or of this package.
 
 from __future__ import annotations
 
+from typing import Any
+
 import argparse
 import builtins
 import json
@@ -265,7 +267,7 @@ def _progress(sock, what: str) -> None:
     wire.send_frame(sock, wire.dumps({"progress": what[:200]}))
 
 
-def run_cells(sock, cells: list[str]) -> tuple[dict, list[dict]]:
+def run_cells(sock: Any, cells: list[str]) -> tuple[dict, list[dict]]:
     """The process engine: run the code cells in IPython's shell, here."""
     shell = _shell()
     errors = []
@@ -438,7 +440,7 @@ def run_in_kernel(sock: socket.socket, cells: list[str], output_mb: int) -> None
             print(f"the grading cell failed in the kernel: {_describe(Exception(bad[0].evalue))}", flush=True)
 
 
-def main(argv=None) -> None:
+def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m senderlab_grade.agent")
     p.add_argument("--fd", type=int, required=True)
     p.add_argument("--engine", choices=("process", "kernel"), default="process")

@@ -11,7 +11,7 @@ from __future__ import annotations
 __all__ = ["this_python_kernel_manager"]
 
 
-def this_python_kernel_manager():
+def this_python_kernel_manager() -> type:
     """A kernel manager class whose ``python3`` kernel is ipykernel's own spec, i.e. this
     interpreter, whatever other kernels are installed."""
     from jupyter_client.kernelspec import KernelSpecManager

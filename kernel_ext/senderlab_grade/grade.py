@@ -456,7 +456,7 @@ def _probe_here() -> dict:
     return {"sandboxed": st.sandboxed, "how": st.why}
 
 
-def grade_on_dask(address: str, todo: list, lim: limits, exercises_dir, engine: str, jobs: int,
+def grade_on_dask(address: str, todo: list, lim: limits, exercises_dir: Path | None, engine: str, jobs: int,
                   workers: dict | None = None) -> list[graded]:
     """Grade ``todo`` (``(student, exercise, path)`` triples) as Dask tasks, one per
     notebook, each still in its own sandbox on its worker; the results come back in

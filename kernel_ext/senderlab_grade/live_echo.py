@@ -30,7 +30,7 @@ import socket
 import struct
 import threading
 import time
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     import asyncio
@@ -41,7 +41,7 @@ __all__ = ["serve", "echo_client", "reset_client"]
 
 
 class serve:
-    def __init__(self, session, style: str = "coroutine", *, backend: str = "asyncio", max_connections: int = 256) -> None:
+    def __init__(self, session: Any, style: str = "coroutine", *, backend: str = "asyncio", max_connections: int = 256) -> None:
         import senderlab as ex
 
         if style not in ("coroutine", "sender"):
@@ -177,7 +177,7 @@ def _connect(address, timeout: float) -> socket.socket:
     return s
 
 
-def echo_client(address, data: bytes, *, chunk: int = 4096, timeout: float = 10.0) -> bytes:
+def echo_client(address: Any, data: bytes, *, chunk: int = 4096, timeout: float = 10.0) -> bytes:
     """Connect, send ``data`` in ``chunk``-byte pieces (from a second thread, while
     reading), half-close, and return every byte received before end of stream. Raises
     ``TimeoutError`` (``socket.timeout``) when the server stops answering for ``timeout``
@@ -211,7 +211,7 @@ def echo_client(address, data: bytes, *, chunk: int = 4096, timeout: float = 10.
     return bytes(received)
 
 
-def reset_client(address, data: bytes = b"reset me", *, timeout: float = 10.0) -> None:
+def reset_client(address: Any, data: bytes = b"reset me", *, timeout: float = 10.0) -> None:
     """Connect, send ``data``, then reset the connection (``SO_LINGER`` 0 and close)."""
     s = _connect(address, timeout)
     try:

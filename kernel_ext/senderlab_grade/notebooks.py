@@ -22,6 +22,8 @@ renamed submission.
 
 from __future__ import annotations
 
+from typing import Any, Iterable
+
 import re
 from pathlib import Path
 
@@ -63,7 +65,7 @@ def strip_solutions(source: str) -> str:
     return "\n".join(out)
 
 
-def release(nb):
+def release(nb: Any) -> Any:
     """The student version of a reference notebook (a new notebook object)."""
     nb = nbformat.from_dict(nb)
     for cell in nb.cells:
@@ -88,11 +90,11 @@ def release_all(solutions: Path, out: Path, only: list[str] | None = None) -> li
     return written
 
 
-def code_cells(nb) -> list[str]:
+def code_cells(nb: Any) -> list[str]:
     return [c.source for c in nb.cells if c.cell_type == "code"]
 
 
-def exercise_of(nb, path: Path | None = None, known=()) -> str | None:
+def exercise_of(nb: Any, path: Path | None = None, known: Iterable[str] = ()) -> str | None:
     """Which exercise a notebook is: its metadata, else the ``checker("...")`` call in
     its code, else the longest of the ``known`` ids its file name starts with;
     ``None`` when nothing says."""

@@ -117,7 +117,7 @@ class student_error(Exception):
         self.error = error
 
 
-def run(sndr):
+def run(sndr: Any) -> Any:
     """``sync_wait(sndr)``, so that tests read the same as the notebooks."""
     return _run(sndr)
 
@@ -161,7 +161,8 @@ class _recorder:
 
 
 @sandboxed
-def outcome_of(sndr, *, stop_token=None, scheduler=None, stop_after: float | None = None):
+def outcome_of(sndr: Any, *, stop_token: Any = None, scheduler: Any = None,
+               stop_after: float | None = None) -> tuple[str, Any]:
     """Connect ``sndr`` to a recording receiver, start it and return its completion as
     ``("value", values)``, ``("error", err)`` or ``("stopped", None)``.
 
@@ -199,10 +200,13 @@ def outcome_of(sndr, *, stop_token=None, scheduler=None, stop_after: float | Non
     finally:
         if timer is not None:
             timer.cancel()
-    return rec.result
+    result = rec.result
+    if result is None:  # (the loop finishes and done is set only by a completion)
+        raise AssertionError(f"{sndr!r:.60} returned from start without a completion, and none came")
+    return result
 
 
-def value_of(sndr, **kw):
+def value_of(sndr: Any, **kw: Any) -> Any:
     """The values ``sndr`` completes with, through :func:`outcome_of` (so, unlike ``run``,
     without asking for its completion signatures); its error is raised, and a stop fails
     the test."""
@@ -216,7 +220,7 @@ def value_of(sndr, **kw):
 
 
 @sandboxed
-def trace_of(sndr) -> dict:
+def trace_of(sndr: Any) -> dict:
     """Run ``sndr`` (as :func:`outcome_of` does) with tracing on and return
     ``{"outcome": (kind, payload), "events": [...]}``: each event a dict with ``kind``
     (``connect``, ``start``, ``complete``...), ``op``, ``parent``, ``algorithm``,
@@ -234,21 +238,21 @@ def trace_of(sndr) -> dict:
 
 
 @sandboxed
-def isinstance_of(obj, cls) -> bool:
+def isinstance_of(obj: Any, cls: Any) -> bool:
     """``isinstance(obj, cls)`` judged by the object's real class (``type(obj)``), not by
     what its ``__class__`` claims."""
     return issubclass(type(obj), cls)
 
 
 @sandboxed
-def type_name(obj) -> str:
+def type_name(obj: Any) -> str:
     """The qualified name of the object's real class."""
     t = type(obj)
     return f"{t.__module__}.{t.__qualname__}"
 
 
 @sandboxed
-def source_of(obj) -> str:
+def source_of(obj: Any) -> str:
     """The source text of a function or class the student wrote (``""`` where Python
     has none)."""
     try:
@@ -258,14 +262,14 @@ def source_of(obj) -> str:
 
 
 @sandboxed
-def is_sender(obj) -> bool:
+def is_sender(obj: Any) -> bool:
     """``ex.is_sender(obj)``."""
     import senderlab as ex
 
     return bool(ex.is_sender(obj))
 
 
-def thread_names(fn):
+def thread_names(fn: Callable[..., Any]) -> Any:
     """Wrap ``fn`` so that every call records the name of the thread it ran on in
     ``wrapper.threads`` (for the scheduler exercises). The list lives where the wrapper
     runs: in a graded test, use it inside a ``@sandboxed`` probe and return it."""

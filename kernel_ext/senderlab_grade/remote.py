@@ -12,6 +12,8 @@ take part in the test's comparisons.
 
 from __future__ import annotations
 
+from typing import Any
+
 import io
 import socket
 import sys
@@ -160,7 +162,7 @@ class channel:
 
     # -- commands --
 
-    def request(self, cmd):
+    def request(self, cmd: Any) -> Any:
         """Send ``cmd``; return its answer as plain data (or handles), or raise what the
         student's code raised, rebuilt from plain data."""
         if self.dead:
@@ -186,7 +188,7 @@ class channel:
             raise wire.malformed(f"the sandbox answered with data the grader does not accept: {e}") from None
         raise wire.malformed("the sandbox answered with data the grader does not accept")
 
-    def call_probe(self, fn, args, kwargs):
+    def call_probe(self, fn: str, args: Any, kwargs: Any) -> Any:
         return self.request(("probe", fn, args, kwargs))
 
     def _handle(self, ident, type_name, text):

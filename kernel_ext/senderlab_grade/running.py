@@ -29,7 +29,7 @@ import signal
 import sys
 import threading
 import time
-from typing import Iterable
+from typing import Any, Iterable
 
 from .suite import answers, missing_answer, test_case
 
@@ -132,7 +132,7 @@ def _describe(e: BaseException) -> str:
     return f"{name}: {text}" if text else name
 
 
-def run_one(case: test_case, ns, *, hidden: bool = False, timeout: float | None = DEFAULT_TEST_TIMEOUT) -> test_result:
+def run_one(case: test_case, ns: Any, *, hidden: bool = False, timeout: float | None = DEFAULT_TEST_TIMEOUT) -> test_result:
     """Run one test on ``ns``: the notebook's namespace (a dict, in process) or the
     graded proxy of it (:class:`senderlab_grade.remote.remote_answers`). An exception
     that the student's code raised in the sandbox is that code's error, never the test's

@@ -76,7 +76,8 @@ class suite:
         self.points = dict(points or {})
         self.tests: list[test_case] = []
 
-    def test(self, question: str, *, hint: str | None = None, hints: tuple[str, ...] | None = None):
+    def test(self, question: str, *, hint: str | None = None,
+             hints: tuple[str, ...] | None = None) -> Callable[[Callable], Callable]:
         """Register the decorated function as a test of ``question``, with staged
         ``hints`` (concept, API, code) or a one-stage ``hint``."""
         if hint is not None and hints is not None:

@@ -23,6 +23,8 @@ counts those.
 
 from __future__ import annotations
 
+from typing import Any
+
 from collections import Counter
 
 __all__ = ["algorithms", "uses", "connects", "iterations", "nested_sync_waits", "threads", "describe_algorithms", "unless_stub"]
@@ -70,7 +72,7 @@ def describe_algorithms(trace: dict) -> str:
     return ", ".join(f"{a} x{n}" for a, n in sorted(algorithms(trace).items())) or "nothing"
 
 
-def unless_stub(outcome):
+def unless_stub(outcome: Any) -> Any:
     """``outcome`` (``(kind, payload)`` of ``outcome_of``), unless it is the error of an
     untouched stub: a ``NotImplementedError`` raised inside a sender or a task arrives as
     its error completion, and is raised again here so that the test counts as *not done*

@@ -23,6 +23,8 @@ left in the sandbox: an id, its type's name and a short repr).
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import base64
 import builtins
 import json
@@ -85,7 +87,7 @@ def _qualname(t: type) -> str:
     return name if mod == "builtins" else f"{mod}.{name}"
 
 
-def encode(value, ref=None, _depth: int = 0):
+def encode(value: Any, ref: Callable[[Any], int] | None = None, _depth: int = 0) -> Any:
     """``value`` as JSON-ready plain data. ``ref(obj) -> int`` keeps an object that is
     not plain data in the sandbox and names it; without ``ref`` such an object is
     described by its type and repr only (``{"t": "ref", "id": None, ...}``)."""
@@ -148,7 +150,7 @@ def _numpy():
 # -- decoding (in the grader) ---------------------------------------------------------
 
 
-def decode(data, make_ref=None, _depth: int = 0):
+def decode(data: Any, make_ref: Callable[..., Any] | None = None, _depth: int = 0) -> Any:
     """Plain data from what :func:`encode` wrote; raises :class:`malformed` for anything
     else. ``make_ref(id, type, repr)`` makes the grader's handle for a ``ref``."""
     if _depth > MAX_DEPTH:
@@ -242,14 +244,14 @@ class opaque:
 
     __slots__ = ("id", "type_name", "text")
 
-    def __init__(self, ident, type_name: str, text: str) -> None:
+    def __init__(self, ident: int | None, type_name: str, text: str) -> None:
         self.id, self.type_name, self.text = ident, type_name, text
 
     def __repr__(self) -> str:
         return f"<student object {self.text}>"
 
 
-def decode_error(data, make_ref=None, _depth: int = 0) -> BaseException:
+def decode_error(data: Any, make_ref: Callable[..., Any] | None = None, _depth: int = 0) -> BaseException:
     """An exception rebuilt from plain data: a builtin exception type with the same
     arguments, or a :class:`~senderlab_grade.probes.foreign_error`. Either way marked
     as raised in the sandbox (``_senderlab_from_sandbox``)."""
@@ -272,11 +274,11 @@ def decode_error(data, make_ref=None, _depth: int = 0) -> BaseException:
     return err
 
 
-def dumps(value) -> bytes:
+def dumps(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
-def loads(raw: bytes):
+def loads(raw: bytes) -> Any:
     try:
         return json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:

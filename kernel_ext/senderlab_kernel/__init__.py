@@ -7,6 +7,8 @@ namespace and registers the ``%%sender`` magic (see :mod:`.magics`).
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["load_ipython_extension", "unload_ipython_extension"]
 
 # Names this extension put into the user namespace, so unloading removes
@@ -14,7 +16,7 @@ __all__ = ["load_ipython_extension", "unload_ipython_extension"]
 _pushed: dict[str, object] = {}
 
 
-def load_ipython_extension(ipython) -> None:
+def load_ipython_extension(ipython: Any) -> None:
     """Called by ``%load_ext``: push senderlab's names and register ``%%sender``."""
     from .magics import public_namespace, sender
 
@@ -28,7 +30,7 @@ def load_ipython_extension(ipython) -> None:
     ipython.register_magic_function(sender_echo, magic_kind="line", magic_name="sender_echo")
 
 
-def unload_ipython_extension(ipython) -> None:
+def unload_ipython_extension(ipython: Any) -> None:
     """Called by ``%unload_ext``: remove ``%%sender`` and the names ``load`` pushed."""
     for kind in ("line", "cell"):
         ipython.magics_manager.magics[kind].pop("sender", None)

@@ -14,6 +14,8 @@ timings.
 
 from __future__ import annotations
 
+from typing import Any
+
 import contextlib
 import html
 import io
@@ -53,7 +55,7 @@ def code_lines(source: str) -> int:
 class comparison:
     """The outcome of ``--compare``: the two runs, their codes, line counts and timings."""
 
-    def __init__(self, sender_code, coroutine_code) -> None:
+    def __init__(self, sender_code: str, coroutine_code: str) -> None:
         self.codes = {"sender": sender_code, "coroutine": coroutine_code}
         self.lines = {k: code_lines(v) for k, v in self.codes.items()}
         self.runs: dict[str, sender_run] = {}  # "sender", "coroutine" -> its run
@@ -61,7 +63,7 @@ class comparison:
         self.n_runs = 0
 
     @property
-    def agree(self):
+    def agree(self) -> bool | None:
         """True/False once both completed; None while one is still running."""
         a, b = self.runs.get("sender"), self.runs.get("coroutine")
         if a is None or b is None or not (a.done and b.done):
@@ -140,7 +142,7 @@ def _median_time(sndr, runs: int) -> float:
     return statistics.median(times)
 
 
-def run_comparison(ipython, cell: str, opts: dict):
+def run_comparison(ipython: Any, cell: str, opts: dict) -> comparison | None:
     """The ``--compare`` magic: returns the :class:`comparison` (or None after a complaint)."""
     __tracebackhide__ = True  # noqa: F841
 

@@ -44,7 +44,7 @@ import sys
 import threading
 import time
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, Callable
 
 import senderlab as ex
 
@@ -112,7 +112,7 @@ class echo_stats:
             self.messages += 1
             self.bytes += nbytes
 
-    def closed(self, err) -> None:
+    def closed(self, err: BaseException | None) -> None:
         kind = _classify(err)
         with self.lock:
             self.open -= 1
@@ -124,7 +124,7 @@ class echo_stats:
                 self.last_error = getattr(err, "message", None) or f"{type(err).__name__}: {err}"
             self.lock.notify_all()
 
-    def wait_for(self, pred, timeout: float = CLIENT_TIMEOUT) -> bool:
+    def wait_for(self, pred: Callable[[Any], bool], timeout: float = CLIENT_TIMEOUT) -> bool:
         """Wait until ``pred(self)`` holds (after an ``opened`` or ``closed``)."""
         with self.lock:
             return self.lock.wait_for(lambda: pred(self), timeout)
@@ -162,7 +162,7 @@ class echo_clients:
     dict). Latencies (seconds) go to :attr:`latencies`; ``on_done(report)`` is called on
     that thread after each action."""
 
-    def __init__(self, address, max_connections: int = 1000, on_done=None) -> None:
+    def __init__(self, address: Any, max_connections: int = 1000, on_done: Callable[[dict], Any] | None = None) -> None:
         self.address = tuple(address[:2])
         self.max_connections = max_connections
         self.on_done = on_done
@@ -421,7 +421,7 @@ class echo_demo:
         self._tick = None
 
     # -- the widgets ----------------------------------------------------------------------------
-    def widgets(self):
+    def widgets(self) -> Any:
         """The dashboard and panel (made on first use), sampled every :data:`SAMPLE_S` on the
         running loop if there is one."""
         if self.panel is None:
@@ -561,7 +561,7 @@ def _arguments() -> _parser:
     return p
 
 
-def sender_echo(line: str):
+def sender_echo(line: str) -> None:
     """``%sender_echo start|stop|status [--style sender|coroutine] [--backend
     reactor|asyncio] [--port N] [--max-connections N]``: an echo server in the kernel on
     127.0.0.1 with a live dashboard and a client panel (see the module docstring).

@@ -28,6 +28,8 @@ the same plot without measuring again).
 
 from __future__ import annotations
 
+from typing import Any, Sequence
+
 import os
 import subprocess
 import sys
@@ -93,7 +95,7 @@ def device_label() -> str:
     return _label or "(no GPU context yet)"
 
 
-def describe_backend(backend) -> str:
+def describe_backend(backend: Any) -> str:
     """A stream context's device, in words."""
     if getattr(backend, "name", None) == "numpy":
         return "the fake NumPy device of senderlab.gpu.numpy_backend (not a GPU)"
@@ -106,7 +108,7 @@ def describe_backend(backend) -> str:
     return f"CUDA device {name.decode() if isinstance(name, bytes) else name}"
 
 
-def gpu_context():
+def gpu_context() -> Any:
     """The kernel's :class:`senderlab.gpu.stream_context` (made on first use)."""
     global _ctx, _label
     if _ctx is None:
@@ -119,7 +121,7 @@ def gpu_context():
     return _ctx
 
 
-def prepare(ipython, source: str) -> str | None:
+def prepare(ipython: Any, source: str) -> str | None:
     """Before a ``--gpu`` cell runs: pick the device, bind ``gpu`` (unless it already
     names a stream scheduler: the user's own is kept), say which device is in use; the
     cell's source (:data:`DEFAULT_CELL` for no code), or ``None`` after saying in the
@@ -165,7 +167,7 @@ def _best(fn, budget: float = 0.08, most: int = 5) -> float:
     return best
 
 
-def throughput(sizes=None) -> dict:
+def throughput(sizes: Sequence[int] | None = None) -> dict:
     """``{"sizes": [...], "series": {name: [elements per second or None, ...]}, "device":
     label}``: SAXPY on each engine (see the module docstring). Checked against NumPy."""
     import numpy as np
@@ -214,7 +216,7 @@ def throughput(sizes=None) -> dict:
     return {"sizes": sizes, "series": series, "device": device_label()}
 
 
-def throughput_plot(figures: dict):
+def throughput_plot(figures: dict) -> Any:
     """A log-log Bokeh figure of the figures (elements per second against N)."""
     from bokeh.palettes import Category10
     from bokeh.plotting import figure
@@ -235,7 +237,7 @@ def throughput_plot(figures: dict):
     return p
 
 
-def throughput_panel():
+def throughput_panel() -> Any:
     """The plot as a live ``jupyter_bokeh.BokehModel`` under a line naming the device; the
     figures are measured once per device and kept."""
     import ipywidgets

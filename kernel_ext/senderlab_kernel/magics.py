@@ -37,10 +37,10 @@ USAGE = ("%%sender [--speed X] [--no-animate] [--trace] [--name VAR] [--gpu] [--
 
 #: The latest run, for tests and for poking at the widget: a :class:`.runner.sender_run`
 #: (``--compare``: a :class:`.compare.comparison`).
-last_run = None
+last_run: Any = None
 
 
-def sender(line: str, cell: str | None = None):
+def sender(line: str, cell: str | None = None) -> Any:
     """Run the sender the cell (or line) ends with, print its ``sync_wait`` result and
     animate the run.
 

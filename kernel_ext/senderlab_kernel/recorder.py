@@ -125,7 +125,7 @@ class recorder:
         self.graph_version = 0
 
     # -- collecting (any thread) --------------------------------------------------------
-    def sink(self, ev) -> None:
+    def sink(self, ev: Any) -> None:
         """The trace sink: cheap, any thread. On the thread that made the recorder (the
         kernel's) it processes what has piled up now and then, so a long run that nothing
         drains meanwhile (``sync_wait`` blocking the thread) keeps few events alive."""
@@ -136,7 +136,7 @@ class recorder:
         if len(raw) > _PILE and threading.get_ident() == self._home:
             self.drain()
 
-    def connecting(self):
+    def connecting(self) -> Any:
         """Context manager: a parentless connect on this thread inside it is this run's root."""
         rec = self
 

@@ -131,7 +131,7 @@ class sender_run:
         return self.channel is not None
 
     @property
-    def trace(self):
+    def trace(self) -> Any:
         return self.recorder.table()
 
     def printed(self) -> str:
@@ -154,7 +154,7 @@ class sender_run:
                 err = err.with_traceback(self.user_traceback())
             raise err
 
-    def user_traceback(self):
+    def user_traceback(self) -> Any:
         """The error's traceback without senderlab's own frames (the algorithms, the
         consumer, this extension): what is left is the user's code. The frames folded are
         counted in a note on the error; :attr:`full_traceback` keeps the whole text."""

@@ -42,7 +42,7 @@ class demo_outcome:
 
 
 def live_demo(run: Callable[[], Any], *, timeout: float, fallback: Any,
-              show: Callable[[Any], Any] | None = None, display=None) -> demo_outcome:
+              show: Callable[[Any], Any] | None = None, display: Callable[[Any], Any] | None = None) -> demo_outcome:
     """Run ``run()`` with a time limit; display ``show(result)`` (or the result itself),
     or, if it raised or took longer than ``timeout`` seconds, a notice and ``fallback``.
 
@@ -52,7 +52,9 @@ def live_demo(run: Callable[[], Any], *, timeout: float, fallback: Any,
     if timeout <= 0:
         raise ValueError(f"live_demo: timeout must be positive, got {timeout!r}")
     if display is None:
-        from IPython.display import display
+        from IPython.display import display as ipython_display
+
+        display = ipython_display
     box: dict[str, Any] = {}
 
     def work() -> None:

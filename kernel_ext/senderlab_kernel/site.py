@@ -22,6 +22,8 @@ and writes it back with its outputs and widget state (``make welcome``).
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import argparse
 import hashlib
 import html
@@ -50,7 +52,7 @@ WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 # -- executing -----------------------------------------------------------------------------
 
 
-def execute(nb, path: Path, timeout: int = NOTEBOOK_TIMEOUT):
+def execute(nb: Any, path: Path, timeout: int = NOTEBOOK_TIMEOUT) -> Any:
     """Run ``nb`` (read from ``path``) top to bottom in a fresh kernel of this interpreter,
     in its own folder, storing the widget state; returns it. A cell that raises stops the
     build with nbclient's :class:`~nbclient.exceptions.CellExecutionError`."""
@@ -114,7 +116,7 @@ await _sl_asyncio.sleep(0.2)  # the last state messages of the runs that just fi
 # -- stamping the stored welcome -------------------------------------------------------------
 
 
-def sources_digest(nb) -> str:
+def sources_digest(nb: Any) -> str:
     """SHA-256 of the notebook's cells as written (type and source): what the stored
     outputs were made from."""
     h = hashlib.sha256()
@@ -186,7 +188,7 @@ TEXT_GLYPHS = {"\u2705": "\u2713", "\u274c": "\u2717", "\u26a0\ufe0f": "\u26a0",
 _EMOJI = re.compile("|".join(map(re.escape, sorted(TEXT_GLYPHS, key=len, reverse=True))))
 
 
-def export(nb, assets: str, index: str = "index.html") -> str:
+def export(nb: Any, assets: str, index: str = "index.html") -> str:
     """The page for an executed notebook; ``assets`` is the relative URL of ``assets/``,
     ``index`` that of the front page."""
     from nbconvert import HTMLExporter
@@ -224,7 +226,7 @@ def _assets(out: Path) -> None:
 
 
 def build(out: Path, notebooks: list[Path], stored: tuple[Path, ...] = (), exercises: bool = True,
-          log=print) -> Path:
+          log: Callable[..., Any] = print) -> Path:
     """Write the site under ``out`` and return its ``index.html``. ``notebooks`` are executed
     (those in ``stored``: taken as stored); ``exercises`` adds ``exercises/*.ipynb`` as they
     are, unexecuted. Pages keep the repository's layout (``notebooks/01-senders.html``),
@@ -286,7 +288,7 @@ no kernel and no network needed. To run them yourself: <code>make lab</code>.</p
 """
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m senderlab_kernel.site", description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to execute (default: notebooks/*.ipynb)")
     parser.add_argument("--out", type=Path, default=ROOT / "site", help="the site's folder (default: site/)")

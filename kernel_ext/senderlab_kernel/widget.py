@@ -30,6 +30,8 @@ that later magics put beside a run.
 
 from __future__ import annotations
 
+from typing import Any
+
 import math
 import time
 from pathlib import Path
@@ -68,7 +70,7 @@ class FlowWidget(anywidget.AnyWidget):
             raise traitlets.TraitError(f"speed must be a finite positive number, not {speed!r} (e.g. 2 or 0.5)")
         return speed
 
-    def __init__(self, recorder, **kwargs) -> None:
+    def __init__(self, recorder: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.recorder = recorder
         self.views_ready = 0

@@ -498,7 +498,9 @@ class _task_op:
         self._inline = isinstance(sch, inline_scheduler)
         e = self.env
         e._dom = d = self._domain()
-        e._fwd._dom = d  # the forwarding view's (the same object when the task has no context)
+        fe = e._fwd
+        if fe is not None:  # (it always is: made in _task_env's __init__)
+            fe._dom = d  # the forwarding view's (the same object when the task has no context)
         self._sync_ok = not self._naive and d is None
 
     def _domain(self):

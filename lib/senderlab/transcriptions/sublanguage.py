@@ -160,7 +160,7 @@ def loop_plain(t: Any) -> Any:
 
 
 @task
-async def loop_task(t) -> int:
+async def loop_task(t: int) -> int:
     """``task<int> loop(int t)``: the paper's plain loop as a P3552 task. It awaits
     nothing, so it runs to the end inside ``start`` and, like the plain loop, gives 0
     for ``t <= 0`` (where :func:`loop` never ends), and it does not see stop requests
@@ -221,7 +221,7 @@ def fold_left_plain(xs: Any, init: Any, f: Any) -> Any:
     return init
 
 
-async def fold_left_coroutine(xs, init, f):
+async def fold_left_coroutine(xs: Any, init: Any, f: Any) -> Any:
     """``task<U> fold_left(auto first, auto last, U init, auto f)``: the paper's
     coroutine, as an asyncio coroutine (run it with ``asyncio.run``); the same body as
     :func:`fold_left_task`."""
@@ -231,7 +231,7 @@ async def fold_left_coroutine(xs, init, f):
 
 
 @task
-async def fold_left_task(xs, init, f):
+async def fold_left_task(xs: Any, init: Any, f: Any) -> Any:
     """``task<U> fold_left(auto first, auto last, U init, auto f)``: the paper's
     coroutine (P4014R0 5.5) as a P3552 task; a sequence stands for the iterator pair.
     Unlike :func:`fold_left`, no step runs before the task is started, and an exception
@@ -465,7 +465,7 @@ def paper_retry(s: Any) -> Any:
     return _paper_retry_sender(s)
 
 
-async def retry_coroutine(make_awaitable):
+async def retry_coroutine(make_awaitable: Any) -> Any:
     """The paper's coroutine ``retry``: "takes a callable that produces a sender,
     co_awaits it in a loop, catches any error, and retries until success or stopped"
     (here: a callable producing an awaitable; cancellation propagates)."""
@@ -477,7 +477,7 @@ async def retry_coroutine(make_awaitable):
 
 
 @task
-async def retry_task(make_sender):
+async def retry_task(make_sender: Any) -> Any:
     """The paper's coroutine ``retry`` (P4014R0 5.7) as a P3552 task: "takes a callable
     that produces a sender, co_awaits it in a loop, catches any error, and retries until
     success or stopped".
