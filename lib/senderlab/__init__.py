@@ -229,6 +229,11 @@ def __dir__():
     return sorted(set(globals()) | _LAZY)
 
 
+# The one reference from lib/ up to kernel_ext/ (shared/DESIGN.md, "Layers", says none):
+# IPython's %load_ext calls these two functions of the module it is named, so
+# `%load_ext senderlab` can only reach the extension from here. It is imported when a user
+# loads the extension, never by `import senderlab`; `%load_ext senderlab_kernel` is the
+# same without it.
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext senderlab``: load the Jupyter extension (the ``%%sender`` magics)."""
     from senderlab_kernel import load_ipython_extension as _load
