@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ...core.channels import channel, set_error_t, set_stopped_t, set_value_t
+
 __all__: list[str] = []
 
-# The three channels of a completion, as the GPU operations pass them around.
-_VALUE, _ERROR, _STOPPED = 0, 1, 2
+# The three channels of a completion, as the GPU operations pass them around: the
+# library's channel tags.
+_VALUE, _ERROR, _STOPPED = set_value_t, set_error_t, set_stopped_t
 
 Deliver = Callable[[BaseException | None, Any], None]
 
@@ -60,13 +63,13 @@ def _forward(st: _run, rcvr: Any, values: tuple) -> None:
         st.ctx._leave(st, _completion(rcvr, _VALUE), values)
 
 
-def _completion(rcvr: Any, kind: int, payload: Any = None) -> Deliver:
+def _completion(rcvr: Any, kind: channel, payload: Any = None) -> Deliver:
     def deliver(err: BaseException | None, values: Any) -> None:
         if err is not None:
             rcvr.set_error(err)
-        elif kind == _VALUE:
+        elif kind is set_value_t:
             rcvr.set_value(*values)
-        elif kind == _ERROR:
+        elif kind is set_error_t:
             rcvr.set_error(payload)
         else:
             rcvr.set_stopped()
@@ -74,7 +77,7 @@ def _completion(rcvr: Any, kind: int, payload: Any = None) -> Deliver:
     return deliver
 
 
-def _fail(st: _run, rcvr: Any, kind: int, payload: Any = None) -> None:
+def _fail(st: _run, rcvr: Any, kind: channel, payload: Any = None) -> None:
     """Complete with an error or stopped after the work already enqueued has finished
     (and the host arrays have been copied back)."""
     st.ctx._leave(st, _completion(rcvr, kind, payload))
