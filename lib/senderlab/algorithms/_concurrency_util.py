@@ -15,7 +15,6 @@ from __future__ import annotations
 import threading
 from typing import Any, Sequence
 
-from ..core import sender as _sender_mod
 from ..core.channels import set_error_t, set_stopped_t, set_value_t
 from ..core.env import (
     _MISSING,
@@ -33,6 +32,7 @@ from ..core.scheduler import is_scheduler
 from ..core.sender import _foreign_sender, as_sender, basic_sender, is_sender
 from ..core.signatures import completion_signatures, get_completion_signatures
 from ..core.stop_token import inplace_stop_source
+from ..core.trace import fast_paths
 
 VALUE_SCHEDULER = get_completion_scheduler(set_value_t)
 ERROR_SCHEDULER = get_completion_scheduler(set_error_t)
@@ -182,11 +182,11 @@ class children_op(with_stop_token):
     sets ``_start_if_stopped`` (``stop_when``): then every child starts and sees the
     request through its token.
 
-    Why this reads the tracing switch (``senderlab.core.sender._tracing``): tracing names
-    the operation that owns a stop source when the source is made, so while tracing the
-    source is made here, inside this operation's connect, where the trace attributes it
-    to this operation rather than to whichever child asked first. That is the only thing
-    the switch changes here.
+    Why this reads the one switch (:data:`senderlab.core.trace.fast_paths`, off while
+    tracing or checked mode is on): tracing names the operation that owns a stop source
+    when the source is made, so while tracing the source is made here, inside this
+    operation's connect, where the trace attributes it to this operation rather than to
+    whichever child asked first. That is the only thing the switch changes here.
 
     The count of running children is an atomic countdown (no lock per child);
     bookkeeping that must be atomic with it is under ``lock``.
@@ -214,7 +214,7 @@ class children_op(with_stop_token):
         # the last, pops it.
         self.pending = [True] + [False] * (n - 1) if n else []
         self.lock = threading.Lock()
-        self.source: inplace_stop_source | None = inplace_stop_source() if _sender_mod._tracing else None
+        self.source: inplace_stop_source | None = None if fast_paths.on else inplace_stop_source()
         self.parent_token: Any = None
         self.on_stop: Any = None
         self._base = fwd_env(env)  # with_stop_token's base, set here without its __init__
