@@ -58,7 +58,7 @@ arrives as ``set_error(TypeError)``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import functools
 
@@ -213,7 +213,12 @@ class task(basic_sender):
     stack_depth = staticmethod(stack_depth)
     max_stack_depth = staticmethod(max_stack_depth)
 
-    def __new__(cls, fn=None, /, *, scheduler=None, context=None, resume="trampoline", error_types=(Exception,)):
+    # Annotated to return Any: what it returns is a task function (or, called with options
+    # only, a decorator making one), not a task, which no __new__ signature can say; so
+    # type checkers let a user call ``f(...)`` after ``@ex.task`` (they would report
+    # '"task" not callable' if it returned a task).
+    def __new__(cls, fn: Callable[..., Any] | None = None, /, *, scheduler: Any = None, context: Any = None,
+                resume: str = "trampoline", error_types: Any = (Exception,)) -> Any:
         if fn is None:
             # @ex.task(...): check the options now, where the mistake is.
             _scheduler_option(scheduler)

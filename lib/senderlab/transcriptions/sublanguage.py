@@ -341,7 +341,7 @@ def backtrack_plain(tree: Any, target: Any) -> Any:
 
 
 @task
-async def search_tree_task(test, node, sch):
+async def search_tree_task(test: Any, node: Any, sch: Any) -> Any:
     """The plain depth-first search (P4014R0 5.6) as a P3552 task: it awaits
     ``schedule(sch)`` before each subtree, where :func:`search_tree` hops with
     ``on(sch, just())``, and awaits its recursive calls; the failure continuation is
@@ -365,7 +365,7 @@ async def search_tree_task(test, node, sch):
 
 
 @task
-async def backtrack_task(tree, target, sch=None):
+async def backtrack_task(tree: Any, target: Any, sch: Any = None) -> Any:
     """The paper's ``main`` as a P3552 task: search ``tree`` for the node holding
     ``target`` after one hop to ``sch`` (``begin``), which defaults to the task's
     scheduler. Gives the node, or ``None``: a task that returns ``None`` completes with
