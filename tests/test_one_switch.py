@@ -14,15 +14,6 @@ from senderlab.core.trace import fast_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Modules above core that may still read core.sender._tracing, each with why it is listed.
-# None may join. children_op's traced stop source read it at 2405560; its owner's change to
-# fast_paths.on was in the working tree, not yet committed, when this test was written:
-# remove the entry once that is in.
-STILL_READING_THE_CORE_FLAG: frozenset[str] = frozenset({
-    "lib/senderlab/algorithms/_concurrency_util.py",
-})
-
-
 def _reads_of_the_core_flag(path: Path) -> list[int]:
     """The lines where ``path`` reads an attribute named ``_tracing``."""
     tree = ast.parse(path.read_text(), str(path))
@@ -39,8 +30,7 @@ def test_code_above_core_reads_the_switch_through_fast_paths_only():
             lines = _reads_of_the_core_flag(path)
             if lines:
                 readers[rel] = lines
-    new = {k: v for k, v in readers.items() if k not in STILL_READING_THE_CORE_FLAG}
-    assert not new, f"read core.sender._tracing (read core.trace.fast_paths.on instead): {new}"
+    assert not readers, f"read core.sender._tracing (read core.trace.fast_paths.on instead): {readers}"
 
 
 def test_the_two_reads_of_the_switch_agree_and_tracing_turns_it_off():
