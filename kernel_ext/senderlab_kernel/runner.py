@@ -77,10 +77,8 @@ class _run_receiver(consumer_receiver):
     def _completed(self) -> None:
         self.run._completed()
 
-    def _scheduler(self) -> Any:
-        if self._sch is None:
-            self._sch = senderlab.asyncio_scheduler(self.loop)
-        return self._sch
+    def _make_scheduler(self) -> Any:
+        return senderlab.asyncio_scheduler(self.loop)
 
     def __repr__(self) -> str:
         return "<%%sender receiver>"

@@ -8,7 +8,7 @@ completes. Then it
 * returns the tuple of values (``()`` for a sender that completes with no values);
 * returns ``None`` when the operation completed with ``set_stopped()``;
 * raises the error: an exception as itself, any other error value wrapped in
-  :class:`ErrorValue` (its ``.value`` is the original).
+  :class:`~senderlab.core.outcome.ErrorValue` (its ``.value`` is the original).
 
 A ``KeyboardInterrupt`` (Ctrl-C, a Jupyter kernel interrupt) while waiting requests
 stop on the operation's stop token, keeps driving the loop until the operation has
@@ -26,11 +26,11 @@ import time
 from typing import Any
 
 from ..core.channels import set_value_t
-from ..core.outcome import ErrorValue, consumer_receiver, require_one_value_signature
+from ..core.outcome import consumer_receiver, require_one_value_signature
 from ..core.sender import as_sender
 from ..contexts.run_loop import run_loop, run_loop_scheduler
 
-__all__ = ["sync_wait", "sync_wait_with_variant", "ErrorValue", "INTERRUPT_GRACE"]
+__all__ = ["sync_wait", "sync_wait_with_variant", "INTERRUPT_GRACE"]
 
 #: Seconds ``sync_wait`` waits, after an interrupt, for the operation to honour stop.
 INTERRUPT_GRACE = 5.0

@@ -296,11 +296,8 @@ class _await_receiver(consumer_receiver):
             w.set_result(None)
 
     # -- environment ---------------------------------------------------------------
-    def _scheduler(self):
-        sch = self._sch
-        if sch is None:
-            sch = self._sch = asyncio_scheduler(self.loop)
-        return sch
+    def _make_scheduler(self) -> asyncio_scheduler:
+        return asyncio_scheduler(self.loop)
 
 
     def __repr__(self) -> str:

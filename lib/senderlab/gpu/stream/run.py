@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ...core.channels import channel, set_error_t, set_stopped_t, set_value_t
+from ...core.channels import channel, set_error_t, set_value_t
 
 __all__: list[str] = []
 
 # The three channels of a completion, as the GPU operations pass them around: the
 # library's channel tags.
-_VALUE, _ERROR, _STOPPED = set_value_t, set_error_t, set_stopped_t
 
 Deliver = Callable[[BaseException | None, Any], None]
 
@@ -60,7 +59,7 @@ def _forward(st: _run, rcvr: Any, values: tuple) -> None:
     if g is not None:
         g(st, values)
     else:
-        st.ctx._leave(st, _completion(rcvr, _VALUE), values)
+        st.ctx._leave(st, _completion(rcvr, set_value_t), values)
 
 
 def _completion(rcvr: Any, kind: channel, payload: Any = None) -> Deliver:

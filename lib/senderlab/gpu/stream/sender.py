@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ...core.channels import set_error_t, set_stopped_t
 from ...core.env import _MISSING, get_stop_token
 from ...core.sender import adaptor_sender, forwarding_receiver
 from ...core.signatures import get_completion_signatures
-from .run import _ERROR, _STOPPED, _fail, _forward, _run
+from .run import _fail, _forward, _run
 
 __all__: list[str] = []
 
@@ -65,7 +66,7 @@ class _gpu_receiver(forwarding_receiver):
         try:
             values = tuple([self.ctx._stage(st, v) for v in values])
         except Exception as e:
-            _fail(st, self.rcvr, _ERROR, e)
+            _fail(st, self.rcvr, set_error_t, e)
             return
         self._gpu_value(st, values)
 
@@ -75,14 +76,14 @@ class _gpu_receiver(forwarding_receiver):
             st.ctx._leave(st, self._from_host, values)
             return
         if get_stop_token(self.env).stop_requested():
-            _fail(st, self.rcvr, _STOPPED)
+            _fail(st, self.rcvr, set_stopped_t)
             return
         step = self.step
         if step is not None:
             try:
                 values = step(st, values)
             except Exception as e:
-                _fail(st, self.rcvr, _ERROR, e)
+                _fail(st, self.rcvr, set_error_t, e)
                 return
         _forward(st, self.rcvr, values)
 

@@ -22,7 +22,7 @@ from ...core.channels import set_error_t
 from ...core.env import _MISSING
 from ...core.sender import basic_sender
 from ...core.signatures import get_completion_signatures
-from .run import _ERROR, _STOPPED, _fail, _forward, _run
+from .run import _fail, _forward, _run
 
 __all__: list[str] = []
 
@@ -67,7 +67,7 @@ class _gpu_when_all_op(_when_all_op):
         d = self.disp
         if d is not None:  # the first error (result), or stopped
             err, self.result = self.result, None
-            _fail(joint, self.rcvr, _ERROR if d is set_error_t else _STOPPED, err)
+            _fail(joint, self.rcvr, d, err)
             return
         assert vals is not None  # _finish runs once
         values: list = []
@@ -75,7 +75,7 @@ class _gpu_when_all_op(_when_all_op):
             for on, vs in zip(streams, vals):  # values on a stream are there; host values are staged
                 values.extend(vs if on is not None else [ctx._stage(joint, v) for v in vs])
         except Exception as e:
-            _fail(joint, self.rcvr, _ERROR, e)
+            _fail(joint, self.rcvr, set_error_t, e)
             return
         _forward(joint, self.rcvr, tuple(values))
 
