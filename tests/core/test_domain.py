@@ -293,3 +293,29 @@ def test_a_domain_leaves_other_algorithms_alone():
     assert ex.sync_wait(s) == (5,)
     assert "then" in dom.asked
     assert dom.launches == 0
+
+
+def test_every_then_of_a_chain_is_shown_to_the_domain_not_only_the_last():
+    # [exec.snd.transform]: each sender is transformed at connect. then-fusion (a run
+    # of plain then connected as one receiver) must not hide the inner ones from a
+    # domain that picks which then to replace: here only the one whose function is
+    # marked, the first of three.
+    def double(x):
+        return 2 * x
+
+    class marked_then_domain:
+        def __init__(self) -> None:
+            self.asked: list[str] = []
+
+        def transform_sender(self, sndr, env=None):
+            self.asked.append(sndr.tag)
+            if sndr.tag == "then" and getattr(sndr, "f", None) is double:
+                return sndr.child | ex.then(lambda x: 10 * x)  # the domain's own version
+            return sndr
+
+    dom = marked_then_domain()
+    s = ex.just(1) | ex.then(double) | ex.then(lambda x: x + 1) | ex.then(lambda x: x + 1)
+    assert ex.sync_wait(ex.write_env(s, ex.prop(ex.get_domain, dom))) == (12,)
+    assert dom.asked.count("then") >= 3 and dom.asked[-1] == "just"
+    # without a domain the chain is fused, and computes the same as the paper says
+    assert ex.sync_wait(s) == (4,)

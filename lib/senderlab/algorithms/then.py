@@ -130,11 +130,10 @@ class _then_sender(adaptor_sender):
     # -- the fast path: a run of plain then fused into one receiver ------------------
     def _fast_step(self, rcvr, env):
         """A run of plain ``then`` adaptors is connected as one receiver calling each
-        function in turn. This is invisible: each ``then`` forwards its predecessor's
-        attributes and its receiver's environment, so the domain that would transform
-        any of them is the one the generic connect already consulted for this one, and
-        no scheduler can intervene between them. Tracing turns it off (each ``then``
-        is then connected, and shown, on its own)."""
+        function in turn. This is invisible: the generic connect uses it only where no
+        domain but the default is in play (a domain is shown each ``then``, and may
+        replace any one of them), and no scheduler can intervene between them. Tracing
+        turns it off (each ``then`` is then connected, and shown, on its own)."""
         chain = self._chain
         if chain is _MISSING:
             chain = self._chain = self._fuse()

@@ -58,7 +58,9 @@ adaptor's completion. They define:
     own in front. Default: ``FWD-ENV(env)``.
 ``_fast_step(self, rcvr, env)`` (optional)
     a fast path that connects several levels at once (``then`` fusion). It is used
-    only while the fast paths are on, that is, while tracing and checked mode are off.
+    only while the fast paths are on, that is, while tracing and checked mode are off,
+    and only where no domain but the default is in play: a domain is shown every
+    sender ([exec.snd.transform]) and may replace any one of them.
 
 An adaptor that does more than complete differently (starts something else first,
 holds a completion while another operation runs) has an operation state of its own:
@@ -278,7 +280,10 @@ class basic_sender:
                 fe = env._fwd if isinstance(env, _env_cls) else None  # FWD-ENV(env), cached on env
                 if fe is None:
                     fe = fwd_env(env)
-                step = sndr._fast_step if not _tracing else None
+                # The fast path fuses the levels below without showing them to a domain:
+                # only where no domain is in play (neither the sender nor the environment
+                # names one but the default; tracing also walks each level).
+                step = sndr._fast_step if (d is None or d is DEFAULT) and not _tracing else None
                 if step is not None:
                     child, rcvr = step(rcvr, fe)
                 else:
