@@ -117,12 +117,6 @@ def test_every_public_name_of_senderlab_is_annotated_but_the_listed_ones():
 # Public functions and methods (in public modules of lib/ and kernel_ext/) without full
 # annotations, and why. No entry may join; remove one once it is annotated.
 NOT_YET_ANNOTATED_FUNCTIONS: frozenset[str] = frozenset({
-    # senderlab.cluster: its owner's files this session (issue 17's audit left them)
-    *(f"lib/senderlab/cluster/domain.py:{n}" for n in (
-        "chain.__init__", "chain.from_host", "chain.value_future", "chain.submit", "forward", "leave",
-        "cluster_domain.__init__")),
-    *(f"lib/senderlab/cluster/tasks.py:{n}" for n in (
-        "pack", "unpack", "run_then", "run_chunk", "patches_of", "apply_patches", "outgoing", "join")),
     # bulk functions that Numba compiles for the CPU and the GPU: Numba infers their types
     "kernel_ext/senderlab_kernel/gpu_demo.py:saxpy",
     "kernel_ext/senderlab_kernel/gpu_demo.py:saxpy_chunk",

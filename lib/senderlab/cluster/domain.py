@@ -65,9 +65,11 @@ from __future__ import annotations
 
 import threading
 import uuid
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..algorithms.when_all import _when_all_op, _when_all_receiver
 from ..core.channels import channel, set_error_t, set_stopped_t, set_value_t
@@ -75,6 +77,12 @@ from ..core.env import env, fwd_env, get_completion_scheduler, get_domain, get_e
 from ..core.sender import connect, forwarding_receiver
 from ..core.signatures import get_completion_signatures
 from . import tasks
+from .tasks import ClusterValue, Rows
+
+if TYPE_CHECKING:
+    from distributed import Future
+
+    from .context import dask_context
 
 __all__ = ["cluster_domain", "WorkerDiedError"]
 
@@ -105,17 +113,18 @@ class chain:
 
     __slots__ = ("ctx", "host", "fut", "origins", "patches", "futures", "local")
 
-    def __init__(self, ctx, values, origins, fut=None) -> None:
+    def __init__(self, ctx: dask_context, values: ClusterValue | None, origins: list[NDArray[Any]],
+                 fut: Future[ClusterValue] | None = None) -> None:
         self.ctx = ctx
         self.host = values
         self.origins = origins
         self.fut = fut
-        self.patches: tuple[list, list] | None = None
-        self.futures: list = []
-        self.local: tuple | None = None
+        self.patches: tuple[list[Future[Rows]], list[_chunk_sender]] | None = None
+        self.futures: list[Future[Any]] = []
+        self.local: tuple[Any, ...] | None = None
 
     @classmethod
-    def from_host(cls, ctx, values) -> "chain":
+    def from_host(cls, ctx: dask_context, values: Sequence[Any]) -> chain:
         origins = [v for v in values if isinstance(v, np.ndarray)]
         ids = {id(v): k for k, v in enumerate(origins)}
         src = tuple([ids.get(id(v)) if isinstance(v, np.ndarray) else None for v in values])
@@ -123,16 +132,18 @@ class chain:
         ch.local = tuple(values)
         return ch
 
-    def value_future(self, broadcast: bool = False):
+    def value_future(self, broadcast: bool = False) -> Future[ClusterValue]:
         """The future of the values, sending them or applying a bulk's rows first."""
         client = self.ctx.client
         if self.fut is None:
+            host = self.host
+            assert host is not None, "a chain holds its values either here (host) or on the cluster (fut)"
             try:
-                _check_serializable(tasks.unpack(self.host)[0])
-                [self.fut] = client.scatter([self.host], broadcast=broadcast, hash=False)
+                _check_serializable(tasks.unpack(host)[0])
+                [self.fut] = client.scatter([host], broadcast=broadcast, hash=False)
             except TypeError as e:
                 raise TypeError(
-                    f"cannot send the values {tasks.unpack(self.host)[0]!r:.120} to the cluster: Dask could not "
+                    f"cannot send the values {tasks.unpack(host)[0]!r:.120} to the cluster: Dask could not "
                     f"serialize them with pickle or cloudpickle ({e}). Locks, open files, sockets, generators and "
                     "objects of C extensions without pickle support cannot travel; send what they hold instead"
                 ) from e
@@ -145,7 +156,7 @@ class chain:
             self.submit("bulk-join", tasks.apply_patches, self.fut, *futs)
         return self.fut
 
-    def submit(self, name, fn, *args, **kw):
+    def submit(self, name: str, fn: Callable[..., ClusterValue], *args: Any, **kw: Any) -> Future[ClusterValue]:
         """Submit the task that makes the chain's next values."""
         self.local = None
         f = self.fut = self.ctx.client.submit(fn, *args, key=task_key(name), pure=False, **kw)
@@ -188,7 +199,7 @@ def _name(f) -> str:
     return "lambda" if n == "<lambda>" else n.replace("-", "_")
 
 
-def forward(ch: chain, rcvr) -> None:
+def forward(ch: chain, rcvr: Any) -> None:
     """Hand the chain on: to the next cluster step (its values stay where they are), else
     leave the cluster and complete ``rcvr`` with the values."""
     g = getattr(rcvr, "_cluster_value", None)
@@ -198,7 +209,7 @@ def forward(ch: chain, rcvr) -> None:
         leave(ch, rcvr)
 
 
-def leave(ch: chain, rcvr, kind: channel = set_value_t, payload=None) -> None:
+def leave(ch: chain, rcvr: Any, kind: channel = set_value_t, payload: object = None) -> None:
     """Wait for the chain's work, then complete ``rcvr`` on the completion thread: with
     the values gathered back (``kind``, a channel tag, ``set_value_t``), or with the error
     ``payload`` (``set_error_t``) or stopped (``set_stopped_t``)."""
@@ -208,7 +219,7 @@ def leave(ch: chain, rcvr, kind: channel = set_value_t, payload=None) -> None:
 class _leaving:
     __slots__ = ("ch", "rcvr", "kind", "payload", "want", "left", "lock", "fired", "cb", "stop")
 
-    want: list | None
+    want: list[Future[Any]] | None
 
     def __init__(self, ch, rcvr, kind, payload) -> None:
         self.ch, self.rcvr, self.kind, self.payload = ch, rcvr, kind, payload
@@ -289,6 +300,7 @@ class _leaving:
             ch.release()
             rcvr.set_error(payload)
             return
+        assert want is not None  # _complete runs once
         try:
             values = _gather(ch, want)
         except BaseException as e:
@@ -301,11 +313,12 @@ class _leaving:
         rcvr.set_value(*values)
 
 
-def _gather(ch: chain, want) -> tuple:
+def _gather(ch: chain, want: list[Future[Any]]) -> tuple[Any, ...]:
     """The values the chain leaves with (on the completion thread, its work done)."""
     if ch.local is not None:  # the caller's values, and the rows the chunks wrote
         out, written = list(ch.local), ch.ctx.client.gather(want) if want else []
     elif not want:
+        assert ch.host is not None  # no future, no rows: the values were never sent
         return tasks.unpack(ch.host)[0]
     else:
         got = ch.ctx.client.gather(want)
@@ -357,7 +370,7 @@ class cluster_domain:
 
     __slots__ = ("ctx",)
 
-    def __init__(self, ctx) -> None:
+    def __init__(self, ctx: dask_context) -> None:
         self.ctx = ctx
 
     def _here(self, sndr, env_=None) -> bool:
@@ -637,8 +650,10 @@ class _cluster_when_all_op(_when_all_op):
         try:
             parts = [chain.from_host(self.ctx, v) if ch is None else ch for ch, v in zip(chains, vals)]
             if all(ch.fut is None for ch in parts):
-                values, src = [], []
+                values: list[Any] = []
+                src: list[int | None] = []
                 for ch in parts:
+                    assert ch.host is not None  # no future: the values are here
                     v, s, _ = tasks.unpack(ch.host)
                     values.extend(v)
                     src.extend([None if x is None else x + len(joint.origins) for x in s])

@@ -16,9 +16,23 @@ need senderlab installed; the user's functions travel with cloudpickle.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, cast
+
 import numpy as np
+from numpy.typing import NDArray
 
 __all__ = ["SAME", "pack", "unpack", "run_then", "run_chunk", "apply_patches", "outgoing", "join"]
+
+#: ``src`` of a cluster value: per value, the index of the caller's array it came from,
+#: or ``None``.
+Src = tuple[int | None, ...]
+#: ``dirty`` of a cluster value: the indices of the caller's arrays a step may have written.
+Dirty = frozenset[int]
+#: A cluster value: the values (arbitrary user data), then ``(src, dirty)``.
+ClusterValue = tuple[*tuple[Any, ...], tuple[Src, Dirty]]
+#: What one chunk of a ``bulk`` returns (:func:`run_chunk`): ``(j, b, e, rows, ...)``, flat.
+Rows = tuple[int | NDArray[Any], ...]
 
 #: Marks, in what :func:`outgoing` returns, a value the caller already holds unchanged.
 SAME = "senderlab.cluster.same"
@@ -34,17 +48,18 @@ _CALL = 1 << 16
 _SCRATCH = 1 << 20
 
 
-def pack(values, src, dirty) -> tuple:
+def pack(values: Iterable[Any], src: Src, dirty: Dirty) -> ClusterValue:
+    """The cluster value of ``values`` with origins ``src`` and written origins ``dirty``."""
     return (*values, (src, dirty))
 
 
-def unpack(cv) -> tuple:
+def unpack(cv: ClusterValue) -> tuple[tuple[Any, ...], Src, Dirty]:
     """``(values, src, dirty)`` of a cluster value."""
     src, dirty = cv[-1]
     return cv[:-1], src, dirty
 
 
-def run_then(f, cv):
+def run_then(f: Callable[..., Any], cv: ClusterValue) -> ClusterValue:
     """``then(f)``: ``f(*values)``; ``None`` is no values (the void rule of [exec.then]).
     A returned argument keeps its origin and counts as written (``f`` may have changed
     it in place)."""
@@ -74,7 +89,7 @@ def _same(before: np.ndarray, after: np.ndarray, buf: np.ndarray) -> bool:
     return True
 
 
-def run_chunk(f, chunked: bool, begin: int, end: int, cv):
+def run_chunk(f: Callable[..., object], chunked: bool, begin: int, end: int, cv: ClusterValue) -> Rows:
     """One chunk of a ``bulk``: ``f(i, *values)`` for ``i`` in ``[begin, end)``, or
     ``f(b, e, *values)`` for ``bulk_chunked`` over sub-ranges covering it.
 
@@ -130,7 +145,7 @@ def run_chunk(f, chunked: bool, begin: int, end: int, cv):
     return tuple(out)
 
 
-def _calls(f, chunked, b, e, values) -> None:
+def _calls(f: Callable[..., object], chunked: bool, b: int, e: int, values: Sequence[Any]) -> None:
     if chunked:
         f(b, e, *values)
     else:
@@ -138,15 +153,15 @@ def _calls(f, chunked, b, e, values) -> None:
             f(i, *values)
 
 
-def patches_of(rows):
+def patches_of(rows: Rows) -> Iterator[tuple[int, int, int, NDArray[Any]]]:
     """The ``(j, b, e, rows)`` entries of what :func:`run_chunk` returned."""
-    return zip(rows[0::4], rows[1::4], rows[2::4], rows[3::4])
+    return cast("Iterator[tuple[int, int, int, NDArray[Any]]]", zip(rows[0::4], rows[1::4], rows[2::4], rows[3::4]))
 
 
-def apply_patches(cv, *patches):
+def apply_patches(cv: ClusterValue, *patches: Rows) -> ClusterValue:
     """The values after a ``bulk``: the rows each chunk returned, written into them."""
-    values, src, dirty = unpack(cv)
-    values = list(values)
+    held, src, dirty = unpack(cv)
+    values = list(held)
     written = set(dirty)
     for rows in patches:
         for j, b, e, part in patches_of(rows):
@@ -154,21 +169,24 @@ def apply_patches(cv, *patches):
             if not v.flags.writeable:
                 v = values[j] = v.copy()
             v[b:e] = part
-            if src[j] is not None:
-                written.add(src[j])
+            s = src[j]
+            if s is not None:
+                written.add(s)
     return pack(values, src, frozenset(written))
 
 
-def outgoing(cv):
+def outgoing(cv: ClusterValue) -> tuple[*tuple[Any, ...], Src]:
     """What goes back to the caller, ``(*values, src)``: :data:`SAME` for a caller's array
     no step wrote."""
     values, src, dirty = unpack(cv)
     return (*[SAME if s is not None and s not in dirty else v for v, s in zip(values, src)], src)
 
 
-def join(offsets, *cvs):
+def join(offsets: Sequence[int], *cvs: ClusterValue) -> ClusterValue:
     """``when_all``: the children's values in order, their origins renumbered."""
-    values, src, dirty = [], [], set()
+    values: list[Any] = []
+    src: list[int | None] = []
+    dirty: set[int] = set()
     for off, (v, s, d) in zip(offsets, map(unpack, cvs)):
         values.extend(v)
         src.extend([None if x is None else x + off for x in s])
