@@ -1,7 +1,7 @@
 """Two trees of senderlab side by side: the benches of issue 17's "Speed" list, in one run.
 
 Usage: ``python bench/compare_trees.py OLD NEW [--runs K] [--quick] [--benches a,b]
-[--no-instructions] [--out DIR] [--md PATH]``
+[--no-instructions] [--ir-runs R] [--out DIR] [--md PATH]``
 
 OLD and NEW are each a directory holding ``lib/`` (and ``kernel_ext/``), such as a git
 worktree, or a git revision of this repository (``bf87968``, ``HEAD``), which is extracted
@@ -21,22 +21,27 @@ as a subprocess with ``PYTHONPATH=<tree>/lib:<tree>/kernel_ext`` (each script im
    machine, and the absolute figures the issue names (tracing's us per event, the echo
    servers' CPU us per message). ``overhead.py`` and ``concurrency.py`` run with
    ``--cpu`` (thread CPU time); ``task.py`` times process CPU time and ``tracing.py``
-   thread CPU time by themselves. The 1-minute load average is read before each bench.
+   thread CPU time by themselves; concurrency.py runs shorter rounds and 20,000
+   operations, task.py 200,000 awaits, bulk.py N = 1e3, 1e5, 1e7 and echo.py its quick
+   configurations (best of 3 rounds) on ex.io's four servers and asyncio streams. The
+   1-minute load average is read before each bench.
 2. **Instruction counts** (unless ``--no-instructions``): the cases of overhead.py,
    concurrency.py (both parts), task.py and tracing.py run in one process per tree under
    ``valgrind --tool=callgrind`` with ``PYTHONHASHSEED=0``; each case runs N1 and then N2
    iterations between marker calls (``os.getppid``, on which callgrind dumps its counts),
    and the figure is the difference divided by N2 - N1: instructions per iteration (per
-   await, per spawned operation, per trace event), the same from one run to the next
-   but for the thread-pool cases, whose threads valgrind interleaves as it schedules
-   them.
+   await, per spawned operation, per echoed message, per trace event). ``--ir-runs`` (2)
+   such runs per tree, alternating. Within one invocation they agree exactly but for the
+   cases with threads (the pool's spawns, the echo servers: up to 1-2%, as valgrind
+   schedules the threads); across invocations, whose trees lie at other paths, single
+   cases moved by up to 1.2%. Each case's threads and sockets are closed before the next.
 
 The table gives, for each figure, the median over the runs for each tree with the
 min-max, ``new/old``, the change in the worse direction, and the load averages seen.
 A change above 5% whose ranges do not overlap is marked ``WORSE``.
 
 ``--quick`` runs the benches' own quick modes (2 runs by default): a smoke test, not
-evidence. The full default takes about 25-30 minutes on a 2-core machine.
+evidence. The full default takes about 20 minutes on a 2-core machine.
 """
 
 from __future__ import annotations
@@ -73,8 +78,8 @@ BENCHES: dict[str, tuple[str, list[str], list[str]]] = {
                                        "--throughput-rounds", "3"], ["--cpu", "--quick"]),
     "task": ("task.py", ["--n", "200000", "--rounds", "5"], ["--quick"]),
     "tracing": ("tracing.py", [], ["--quick"]),
-    "bulk": ("bulk.py", ["--quick"], ["--quick", "--sizes", "1e3,1e5"]),
-    "echo": ("echo.py", ["--quick", "--servers", ",".join(ECHO_SERVERS)],
+    "bulk": ("bulk.py", ["--sizes", "1e3,1e5,1e7"], ["--quick", "--sizes", "1e3,1e5"]),
+    "echo": ("echo.py", ["--quick", "--rounds", "3", "--servers", ",".join(ECHO_SERVERS)],
              ["--quick", "--rounds", "1", "--servers", ",".join(ECHO_SERVERS)]),
 }
 
@@ -243,9 +248,20 @@ def timed_part(trees: list[Tree], benches: list[str], runs: int, quick: bool, ou
 # -- part 2: instruction counts under callgrind ---------------------------------------------
 
 
-def ir_cases(stack: contextlib.ExitStack) -> list[tuple[str, Callable[[], Any], int, int, int]]:
-    """(name, step, N1, N2, units per step) for the instruction counts; runs in the tree's
-    interpreter under callgrind (``--ir-cases``). Built from the bench scripts' own cases."""
+# A case of the instruction counts: (name, make, N1, N2, units per step). ``make(stack)``
+# returns the step, after setting up what the case needs on ``stack``, which is closed
+# (pools joined, servers stopped) before the next case, so that no thread of one case
+# runs during another's counts.
+IrCase = tuple[str, Callable[[contextlib.ExitStack], Callable[[], Any]], int, int, int]
+
+
+def _fixed(step: Callable[[], Any]) -> Callable[[contextlib.ExitStack], Callable[[], Any]]:
+    return lambda stack: step
+
+
+def ir_cases(stack: contextlib.ExitStack) -> list[IrCase]:
+    """The instruction-count cases, built from the bench scripts' own; runs in the tree's
+    interpreter under callgrind (``--ir-cases``)."""
     import asyncio
 
     sys.path.insert(0, str(HERE))
@@ -255,24 +271,63 @@ def ir_cases(stack: contextlib.ExitStack) -> list[tuple[str, Callable[[], Any], 
     import tracing
 
     stack.callback(asyncio.set_event_loop, None)
-    cases: list[tuple[str, Callable[[], Any], int, int, int]] = []
+    cases: list[IrCase] = []
     for c in overhead.senderlab_cases(stack) + overhead.asyncio_cases(stack):
-        cases.append((f"overhead: {c.label}, per run", c.step, 100, 600, 1))
+        cases.append((f"overhead: {c.label}, per run", _fixed(c.step), 100, 600, 1))
     for c in concurrency.senderlab_latency_cases(stack) + concurrency.asyncio_latency_cases(stack):
-        cases.append((f"when_all: {c.label}, per run", c.step, 50, 300, 1))
-    for t in concurrency.senderlab_throughput_cases(stack, 2):
-        if t.key.startswith(("scope", "simple_scope")):
-            cases.append((f"spawn on a pool of 2: {t.label}, per operation",
-                          (lambda run: lambda: run(200, concurrency.f))(t.run), 1, 6, 200))
+        cases.append((f"when_all: {c.label}, per run", _fixed(c.step), 50, 300, 1))
+    for key, label in (("scope_prebuilt_2", "counting_scope: spawn(s, token); sync_wait(join()), prebuilt"),
+                       ("scope_built_2", "counting_scope, built each time"),
+                       ("simple_scope_prebuilt_2", "simple_counting_scope, prebuilt")):
+        def spawns(cs: contextlib.ExitStack, key: str = key) -> Callable[[], Any]:
+            run = next(t.run for t in concurrency.senderlab_throughput_cases(cs, 2) if t.key == key)
+            return lambda: run(200, concurrency.f)
+
+        cases.append((f"spawn on a pool of 2: {label}, per operation", spawns, 1, 6, 200))
     for key, label, run in task.cases():
         if not key.startswith("uvloop"):
-            cases.append((f"task: {label}, per await", (lambda run: lambda: run(1000))(run), 1, 3, 1000))
+            cases.append((f"task: {label}, per await", _fixed((lambda run: lambda: run(1000))(run)), 1, 3, 1000))
+    cases += echo_ir_cases()
     for name, make in tracing.cases().items():
         events = tracing._events(make)
         untraced, traced = tracing._untraced(make), tracing._traced(make)
-        cases.append((f"tracing: {name}, untraced, per event", untraced, 20, 120, events))
-        cases.append((f"tracing: {name}, traced, per event", traced, 20, 120, events))
+        cases.append((f"tracing: {name}, untraced, per event", _fixed(untraced), 20, 120, events))
+        cases.append((f"tracing: {name}, traced, per event", _fixed(traced), 20, 120, events))
     return cases
+
+
+def echo_ir_cases() -> list[IrCase]:
+    """ex.io's four echo servers (echo.py's), each serving on a thread of this process one
+    connection that sends 64 bytes and waits for the echo: a message's instructions,
+    server and client (the same plain socket calls for every server)."""
+    import socket
+    import threading
+
+    from senderlab.io.echo import echo_server
+
+    msg = bytes(range(64))
+
+    def serve(cs: contextlib.ExitStack, style: str, backend: str) -> Callable[[], Any]:
+        srv = echo_server(style, backend, "127.0.0.1", 0)
+        th = threading.Thread(target=srv.run, daemon=True)
+        th.start()
+        cs.callback(th.join, 30)
+        cs.callback(srv.stop)  # runs before the join
+        sock = socket.create_connection(tuple(srv.address[:2]))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        cs.callback(sock.close)
+
+        def ping() -> None:
+            sock.sendall(msg)
+            got = 0
+            while got < len(msg):
+                got += len(sock.recv(4096))
+
+        return ping
+
+    return [(f"echo: {style} / {backend}, one connection, 64 B, per message",
+             (lambda cs, style=style, backend=backend: serve(cs, style, backend)), 50, 300, 1)
+            for backend in ("reactor", "asyncio") for style in ("coroutine", "sender")]
 
 
 def ir_child(listing: str) -> None:
@@ -282,15 +337,17 @@ def ir_child(listing: str) -> None:
         with open(listing, "w") as fh:
             json.dump([[name, n1, n2, units] for name, _, n1, n2, units in cases], fh)
         marker = os.getppid
-        for _, step, n1, n2, _ in cases:
-            for _ in range(3):  # warm: first-time signatures, caches, code objects
-                step()
-            for n in (n1, n2):
-                gc.collect()
-                marker()
-                for _ in range(n):
+        for _, make, n1, n2, _ in cases:
+            with contextlib.ExitStack() as own:
+                step = make(own)
+                for _ in range(3):  # warm: first-time signatures, caches, code objects
                     step()
-                marker()
+                for n in (n1, n2):
+                    gc.collect()
+                    marker()
+                    for _ in range(n):
+                        step()
+                    marker()
 
 
 def _part_totals(prefix: Path) -> dict[int, int]:
@@ -305,23 +362,23 @@ def _part_totals(prefix: Path) -> dict[int, int]:
     return totals
 
 
-def instructions(tree: Tree, out: Path) -> dict[str, float]:
-    """Instructions per unit of every case, for one tree."""
+def instructions(tree: Tree, out: Path, k: int) -> dict[str, float]:
+    """Instructions per unit of every case, for one tree (``k``: which repeat)."""
     if not shutil.which("valgrind"):
         raise SystemExit("valgrind is not installed: run with --no-instructions,"
                          " or install it (apt-get install valgrind)")
-    listing = out / f"ir-{tree.label}-cases.json"
+    listing = out / f"ir-{tree.label}-{k}-cases.json"
     cg = out / f"cg-{tree.label}"
     load = os.getloadavg()[0]
     t0 = time.monotonic()
-    with open(out / f"ir-{tree.label}.txt", "w") as log:
+    with open(out / f"ir-{tree.label}-{k}.txt", "w") as log:
         proc = subprocess.run(
             ["valgrind", "--tool=callgrind", "--dump-before=os_getppid", "--dump-instr=no",
              f"--callgrind-out-file={cg}.%p", sys.executable, str(Path(__file__).resolve()),
              "--ir-cases", str(listing)],
             cwd=REPO, env=tree.env(PYTHONHASHSEED="0"), stdout=log, stderr=subprocess.STDOUT, timeout=3600)
     if proc.returncode:
-        raise SystemExit(f"the instruction counts failed for the {tree.label} tree: see {out / f'ir-{tree.label}.txt'}")
+        raise SystemExit(f"the instruction counts failed for the {tree.label} tree: see {log.name}")
     prefix = next(p for p in out.glob(f"cg-{tree.label}.*") if "." not in p.name[len(f"cg-{tree.label}."):])
     totals = _part_totals(prefix)
     cases = json.loads(listing.read_text())
@@ -334,25 +391,32 @@ def instructions(tree: Tree, out: Path) -> dict[str, float]:
         result[name] = (b - a) / (n2 - n1) / units
     for p in out.glob(f"cg-{tree.label}.*"):
         p.unlink()
-    print(f"  instructions {tree.label}  {time.monotonic() - t0:6.1f} s  load {load:.2f}", flush=True)
+    print(f"  instructions {tree.label} {k}  {time.monotonic() - t0:6.1f} s  load {load:.2f}", flush=True)
     return result
 
 
-def instruction_rows(old: dict[str, float], new: dict[str, float]) -> list[list[str]]:
-    rows = []
-    per_event = {}
-    for name in old:
+def _per_event(counts: dict[str, float]) -> dict[str, float]:
+    """The tracing cases' traced and untraced counts folded into what tracing adds per event."""
+    out, traced = {}, {}
+    for name, v in counts.items():
         if name.startswith("tracing:"):
             case, how = name[len("tracing: "):].rsplit(", ", 2)[:2]
-            per_event.setdefault(case, {})[how] = (old[name], new[name])
-            continue
-        o, n = old[name], new[name]
-        rows.append([name, f"{o:,.0f}", f"{n:,.0f}", f"{n / o:.3f}", f"{(n / o - 1) * 100:+.1f}%"])
-    for case, hows in per_event.items():
-        o = hows["traced"][0] - hows["untraced"][0]
-        n = hows["traced"][1] - hows["untraced"][1]
-        rows.append([f"tracing: {case}, instructions added per event", f"{o:,.0f}", f"{n:,.0f}", f"{n / o:.3f}",
-                     f"{(n / o - 1) * 100:+.1f}%"])
+            traced.setdefault(case, {})[how] = v
+        else:
+            out[name] = v
+    for case, hows in traced.items():
+        out[f"tracing: {case}, instructions added per event"] = hows["traced"] - hows["untraced"]
+    return out
+
+
+def instruction_rows(old: list[dict[str, float]], new: list[dict[str, float]]) -> list[list[str]]:
+    """One row per case: each tree's median over the repeats [min-max], new/old."""
+    o_runs, n_runs = [_per_event(c) for c in old], [_per_event(c) for c in new]
+    rows = []
+    for name in o_runs[0]:
+        o, n = [r[name] for r in o_runs], [r[name] for r in n_runs]
+        mo, mn = statistics.median(o), statistics.median(n)
+        rows.append([name, _range(o), _range(n), f"{mn / mo:.3f}", f"{(mn / mo - 1) * 100:+.1f}%"])
     return rows
 
 
@@ -399,6 +463,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="the benches' quick modes: a smoke test, not evidence")
     ap.add_argument("--benches", default=",".join(BENCHES), help=f"comma-separated subset of {', '.join(BENCHES)}")
     ap.add_argument("--no-instructions", action="store_true", help="skip the callgrind instruction counts")
+    ap.add_argument("--ir-runs", type=int, default=2, help="callgrind runs per tree (default 2)")
     ap.add_argument("--out", default=None, help="folder for every bench's output (default: a new temporary one)")
     ap.add_argument("--md", default=None, help="also write the tables as Markdown to this file")
     a = ap.parse_args(argv)
@@ -418,16 +483,19 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(head), flush=True)
         figures: dict[str, Figure] = {}
         timed_part(trees, benches, runs, a.quick, out, figures)
-        ir = None
+        ir: dict[str, list[dict[str, float]]] = {"old": [], "new": []}
         if not a.no_instructions:
             print("instruction counts (callgrind)", flush=True)
-            ir = {t.label: instructions(t, out) for t in trees}
+        for k in range(0 if a.no_instructions else a.ir_runs):
+            for t in (trees if k % 2 == 0 else trees[::-1]):
+                ir[t.label].append(instructions(t, out, k + 1))
     ended = datetime.datetime.now(datetime.timezone.utc)
     text = ["\n".join(head) + f"\nended {ended:%H:%M} UTC; load average now {os.getloadavg()[0]:.2f}", ""]
     text.append(markdown(["figure", "better", "old: median [min-max]", "new: median [min-max]", "new/old",
                           "worse by", "load (1 min)"], figure_rows(figures)))
-    if ir:
-        text += ["", "Instructions (callgrind, PYTHONHASHSEED=0), per unit named:", "",
+    if ir["old"]:
+        text += ["", f"Instructions (callgrind, PYTHONHASHSEED=0), per unit named; median [min-max] of {a.ir_runs}"
+                 " runs per tree:", "",
                  markdown(["case", "old", "new", "new/old", "change"], instruction_rows(ir["old"], ir["new"]))]
     report = "\n".join(text) + "\n"
     print("\n" + report)
