@@ -26,22 +26,25 @@ as a subprocess with ``PYTHONPATH=<tree>/lib:<tree>/kernel_ext`` (each script im
    configurations (best of 3 rounds) on ex.io's four servers and asyncio streams. The
    1-minute load average is read before each bench.
 2. **Instruction counts** (unless ``--no-instructions``): the cases of overhead.py,
-   concurrency.py (both parts), task.py and tracing.py run in one process per tree under
-   ``valgrind --tool=callgrind`` with ``PYTHONHASHSEED=0``; each case runs N1 and then N2
-   iterations between marker calls (``os.getppid``, on which callgrind dumps its counts),
-   and the figure is the difference divided by N2 - N1: instructions per iteration (per
-   await, per spawned operation, per echoed message, per trace event). ``--ir-runs`` (2)
-   such runs per tree, alternating. Within one invocation they agree exactly but for the
-   cases with threads (the pool's spawns, the echo servers: up to 1-2%, as valgrind
-   schedules the threads); across invocations, whose trees lie at other paths, single
-   cases moved by up to 1.2%. Each case's threads and sockets are closed before the next.
+   concurrency.py (both parts), task.py and tracing.py, and ex.io's four echo servers
+   (1 connection x 64 B and 1 KiB, 10 x 1 KiB), run in one process per tree under
+   ``valgrind --tool=callgrind``; each case runs N1 and then N2 iterations between marker
+   calls (``os.getppid``, on which callgrind dumps its counts), and the figure is the
+   difference divided by N2 - N1: instructions per iteration (per await, per spawned
+   operation, per echoed message, per trace event). Each case's threads and sockets are
+   closed before the next. ``--ir-runs`` (3) runs per tree, alternating, each with its own
+   ``PYTHONHASHSEED`` (0, 1, 2) and reaching the tree through a link of its own length: a
+   run with the same seed and paths gives the same counts (but for the cases with
+   threads, which valgrind schedules), yet where strings, hashes and objects fall moves a
+   case by up to ~2% (seen when only the trees' temporary paths changed), so the runs
+   sample that spread instead of all landing on one layout.
 
 The table gives, for each figure, the median over the runs for each tree with the
 min-max, ``new/old``, the change in the worse direction, and the load averages seen.
 A change above 5% whose ranges do not overlap is marked ``WORSE``.
 
 ``--quick`` runs the benches' own quick modes (2 runs by default): a smoke test, not
-evidence. The full default takes about 20 minutes on a 2-core machine.
+evidence. The full default takes about 25 minutes on a 2-core machine.
 """
 
 from __future__ import annotations
@@ -94,9 +97,12 @@ class Tree:
     path: Path
     what: str  # the commit measured, and whether the files differ from it
 
-    def env(self, **extra: str) -> dict[str, str]:
+    def env(self, root: Path | None = None, **extra: str) -> dict[str, str]:
+        """The environment of a bench run: this tree first on the path (reached through
+        ``root``, a link to it, where given)."""
+        root = root or self.path
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([str(self.path / "lib"), str(self.path / "kernel_ext")])
+        env["PYTHONPATH"] = os.pathsep.join([str(root / "lib"), str(root / "kernel_ext")])
         env.update(extra)
         return env
 
@@ -297,36 +303,43 @@ def ir_cases(stack: contextlib.ExitStack) -> list[IrCase]:
 
 
 def echo_ir_cases() -> list[IrCase]:
-    """ex.io's four echo servers (echo.py's), each serving on a thread of this process one
-    connection that sends 64 bytes and waits for the echo: a message's instructions,
-    server and client (the same plain socket calls for every server)."""
+    """ex.io's four echo servers (echo.py's), each serving on a thread of this process: one
+    connection sending 64 B or 1 KiB and waiting for the echo, and 10 connections that
+    each send 1 KiB before the echoes are read; a message's instructions, server and
+    client (the same plain socket calls for every server)."""
     import socket
     import threading
 
     from senderlab.io.echo import echo_server
 
-    msg = bytes(range(64))
-
-    def serve(cs: contextlib.ExitStack, style: str, backend: str) -> Callable[[], Any]:
+    def serve(cs: contextlib.ExitStack, style: str, backend: str, conns: int, size: int) -> Callable[[], Any]:
         srv = echo_server(style, backend, "127.0.0.1", 0)
         th = threading.Thread(target=srv.run, daemon=True)
         th.start()
         cs.callback(th.join, 30)
         cs.callback(srv.stop)  # runs before the join
-        sock = socket.create_connection(tuple(srv.address[:2]))
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        cs.callback(sock.close)
+        socks = []
+        for _ in range(conns):
+            sock = socket.create_connection(tuple(srv.address[:2]))
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            cs.callback(sock.close)
+            socks.append(sock)
+        msg = bytes(i % 251 for i in range(size))
 
         def ping() -> None:
-            sock.sendall(msg)
-            got = 0
-            while got < len(msg):
-                got += len(sock.recv(4096))
+            for sock in socks:
+                sock.sendall(msg)
+            for sock in socks:
+                got = 0
+                while got < size:
+                    got += len(sock.recv(65536))
 
         return ping
 
-    return [(f"echo: {style} / {backend}, one connection, 64 B, per message",
-             (lambda cs, style=style, backend=backend: serve(cs, style, backend)), 50, 300, 1)
+    return [(f"echo: {style} / {backend}, {conns} x {size} B, per message",
+             (lambda cs, style=style, backend=backend, conns=conns, size=size:
+              serve(cs, style, backend, conns, size)), 50 // conns, 300 // conns, conns)
+            for conns, size in ((1, 64), (1, 1024), (10, 1024))
             for backend in ("reactor", "asyncio") for style in ("coroutine", "sender")]
 
 
@@ -369,6 +382,12 @@ def instructions(tree: Tree, out: Path, k: int) -> dict[str, float]:
                          " or install it (apt-get install valgrind)")
     listing = out / f"ir-{tree.label}-{k}-cases.json"
     cg = out / f"cg-{tree.label}"
+    # Each run reaches the tree through a link of another length, with another hash seed:
+    # where strings, hashes and objects fall moves a case's count by up to ~2%, and the
+    # runs sample that instead of all landing on one layout.
+    root = out / f"ir-root-{k}{'x' * 9 * k}-{tree.label}"
+    if not root.exists():
+        root.symlink_to(tree.path, target_is_directory=True)
     load = os.getloadavg()[0]
     t0 = time.monotonic()
     with open(out / f"ir-{tree.label}-{k}.txt", "w") as log:
@@ -376,7 +395,8 @@ def instructions(tree: Tree, out: Path, k: int) -> dict[str, float]:
             ["valgrind", "--tool=callgrind", "--dump-before=os_getppid", "--dump-instr=no",
              f"--callgrind-out-file={cg}.%p", sys.executable, str(Path(__file__).resolve()),
              "--ir-cases", str(listing)],
-            cwd=REPO, env=tree.env(PYTHONHASHSEED="0"), stdout=log, stderr=subprocess.STDOUT, timeout=3600)
+            cwd=REPO, env=tree.env(root, PYTHONHASHSEED=str(k - 1)), stdout=log, stderr=subprocess.STDOUT,
+            timeout=3600)
     if proc.returncode:
         raise SystemExit(f"the instruction counts failed for the {tree.label} tree: see {log.name}")
     prefix = next(p for p in out.glob(f"cg-{tree.label}.*") if "." not in p.name[len(f"cg-{tree.label}."):])
@@ -463,7 +483,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="the benches' quick modes: a smoke test, not evidence")
     ap.add_argument("--benches", default=",".join(BENCHES), help=f"comma-separated subset of {', '.join(BENCHES)}")
     ap.add_argument("--no-instructions", action="store_true", help="skip the callgrind instruction counts")
-    ap.add_argument("--ir-runs", type=int, default=2, help="callgrind runs per tree (default 2)")
+    ap.add_argument("--ir-runs", type=int, default=3,
+                    help="callgrind runs per tree, with PYTHONHASHSEED 0, 1, ... (default 3)")
     ap.add_argument("--out", default=None, help="folder for every bench's output (default: a new temporary one)")
     ap.add_argument("--md", default=None, help="also write the tables as Markdown to this file")
     a = ap.parse_args(argv)
@@ -494,8 +515,8 @@ def main(argv: list[str] | None = None) -> int:
     text.append(markdown(["figure", "better", "old: median [min-max]", "new: median [min-max]", "new/old",
                           "worse by", "load (1 min)"], figure_rows(figures)))
     if ir["old"]:
-        text += ["", f"Instructions (callgrind, PYTHONHASHSEED=0), per unit named; median [min-max] of {a.ir_runs}"
-                 " runs per tree:", "",
+        text += ["", f"Instructions (callgrind), per unit named; median [min-max] of {a.ir_runs} runs per tree"
+                 f" (PYTHONHASHSEED 0-{a.ir_runs - 1}):", "",
                  markdown(["case", "old", "new", "new/old", "change"], instruction_rows(ir["old"], ir["new"]))]
     report = "\n".join(text) + "\n"
     print("\n" + report)
