@@ -66,7 +66,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -80,9 +80,21 @@ from . import tasks
 from .tasks import ClusterValue, Rows
 
 if TYPE_CHECKING:
-    from distributed import Future
+    from distributed import Client, Future
 
-    from .context import dask_context
+
+class _context(Protocol):
+    """What this module uses of a :class:`senderlab.cluster.dask_context`, as a type
+    (the context imports this module for its domain, so this module does not import
+    the context, not even for the type checker: issue 17's layering)."""
+
+    client: Client
+
+    def get_scheduler(self) -> Any: ...
+
+    def workers(self) -> list: ...
+
+    def _post(self, fn: Callable[[], object], worker: Any = None) -> None: ...
 
 __all__ = ["cluster_domain", "WorkerDiedError"]
 
@@ -113,7 +125,7 @@ class chain:
 
     __slots__ = ("ctx", "host", "fut", "origins", "patches", "futures", "local")
 
-    def __init__(self, ctx: dask_context, values: ClusterValue | None, origins: list[NDArray[Any]],
+    def __init__(self, ctx: _context, values: ClusterValue | None, origins: list[NDArray[Any]],
                  fut: Future[ClusterValue] | None = None) -> None:
         self.ctx = ctx
         self.host = values
@@ -124,7 +136,7 @@ class chain:
         self.local: tuple[Any, ...] | None = None
 
     @classmethod
-    def from_host(cls, ctx: dask_context, values: Sequence[Any]) -> chain:
+    def from_host(cls, ctx: _context, values: Sequence[Any]) -> chain:
         origins = [v for v in values if isinstance(v, np.ndarray)]
         ids = {id(v): k for k, v in enumerate(origins)}
         src = tuple([ids.get(id(v)) if isinstance(v, np.ndarray) else None for v in values])
@@ -370,7 +382,7 @@ class cluster_domain:
 
     __slots__ = ("ctx",)
 
-    def __init__(self, ctx: dask_context) -> None:
+    def __init__(self, ctx: _context) -> None:
         self.ctx = ctx
 
     def _here(self, sndr, env_=None) -> bool:
