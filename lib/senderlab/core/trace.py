@@ -412,7 +412,7 @@ class _traced_op:
 class _traced_leaf:
     """The operation state of a leaf connected alone (made by :meth:`_connect_hook.begin`):
     :class:`_traced_op` for one level, its ``start`` written out without the loop and
-    the list (it runs once per ``await`` in a traced task: a tenth less per event)."""
+    the list (it runs once per ``await`` in a traced task)."""
 
     __slots__ = ("op", "info")
     op: Any
