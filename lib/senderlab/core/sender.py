@@ -563,6 +563,18 @@ def connect(sndr: Any, rcvr: Any) -> Any:
     return as_sender(sndr).connect(rcvr)
 
 
+def connect_leaf(sndr: basic_sender, rcvr: Any, env: Any) -> Any:
+    """What :meth:`basic_sender.connect` does for a leaf (``just``, ``read_env``) where
+    the caller knows that neither the sender nor ``env`` (``rcvr``'s environment) names
+    a domain: without the walk and the domain checks, the leaf's ``_connect``, traced
+    when tracing or checked mode is on. The task driver connects each awaited leaf this
+    way (an ``await`` of such a sender, once per await: its module docstring says why).
+    """
+    if _tracing:
+        return _trace_hook.begin(sndr, rcvr, env, None)[0]
+    return sndr._connect(rcvr, env)
+
+
 def start(op: Any) -> None:
     """``start(op)``: start an operation state ([exec.opstate.start])."""
     op.start()
