@@ -462,3 +462,21 @@ def test_an_adaptor_without_hooks_says_which_to_define():
         hookless(ex.just(1))._get_state(recording_receiver(), ex.env())
     with pytest.raises(TypeError, match=r"^adaptor_state does not define the hook second_value\(\*values\)"):
         adaptor_state(recording_receiver(), ex.env()).second_value(1)
+
+
+def test_connect_leaf_is_the_generic_connect_of_a_leaf_in_an_environment_without_a_domain():
+    from senderlab.core.sender import connect_leaf
+
+    rec = recording_receiver()
+    ex.start(connect_leaf(ex.just(1, 2), rec, ex.get_env(rec)))
+    assert rec.completions == [(SET_VALUE, (1, 2))]
+    # while tracing it is traced as the generic connect traces a leaf, and checked
+    rec = recording_receiver()
+    with ex.tracing() as log:
+        op = connect_leaf(ex.just_stopped(), rec, ex.get_env(rec))
+        ex.start(op)
+        with pytest.raises(ex.ProtocolError, match=r"start\(\) called twice \(operation just_stopped#"):
+            ex.start(op)
+    assert rec.completions == [(SET_STOPPED, None)]
+    assert [(e.kind, e.algorithm) for e in log] == [
+        ("connect", "just_stopped"), ("start", "just_stopped"), ("set_stopped", "just_stopped")]
