@@ -193,6 +193,48 @@ def test_a_test_that_never_ends_times_out():
     assert time.monotonic() - t0 < 30
 
 
+def test_a_test_that_swallows_the_first_interrupt_still_times_out():
+    # One interrupt can be lost (a loop around except BaseException, or one landing
+    # while threading.Condition.wait takes its lock back, which surfaces as a
+    # RuntimeError that except Exception swallows): the limit fires again.
+    s = suite("99-demo", points={"q1": 1})
+    caught = []
+
+    @s.test("q1")
+    def swallows_one(ns):
+        while True:
+            try:
+                while True:
+                    pass
+            except BaseException as e:
+                if caught:
+                    raise
+                caught.append(type(e).__name__)
+
+    result = run_one(s.tests[0], {}, timeout=0.3)
+    assert result.outcome == "timeout" and caught == ["test_timeout"]
+
+
+def test_the_time_limit_puts_back_a_timer_running_outside_it():
+    # pytest-timeout's own SIGALRM timer (the suite's 300 s net) survives a graded test
+    import signal
+
+    from senderlab_grade.running import time_limit
+
+    fired = []
+    old = signal.signal(signal.SIGALRM, lambda *a: fired.append(1))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 100.0)
+        with time_limit(5.0):
+            assert 4.0 < signal.getitimer(signal.ITIMER_REAL)[0] <= 5.0
+        left = signal.getitimer(signal.ITIMER_REAL)[0]
+        assert 90.0 < left <= 100.0, left
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    assert not fired
+
+
 # -- batch grading ------------------------------------------------------------------------
 
 

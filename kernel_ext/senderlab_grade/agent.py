@@ -194,14 +194,15 @@ class _session:
         return self.table[ident]
 
     def begin(self, seconds: float) -> None:
-        from .running import PINNED_RECURSION_LIMIT
+        from .running import PINNED_RECURSION_LIMIT, REFIRE
 
         self.table.clear()
         sys.setrecursionlimit(PINNED_RECURSION_LIMIT)
         _clock.expired = False
         if seconds and threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGALRM, _alarm)
-            signal.setitimer(signal.ITIMER_REAL, seconds)
+            # and again every REFIRE seconds: one interrupt can be lost (see running.time_limit)
+            signal.setitimer(signal.ITIMER_REAL, seconds, REFIRE)
 
     def end(self) -> list[str]:
         if threading.current_thread() is threading.main_thread():

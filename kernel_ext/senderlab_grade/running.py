@@ -41,6 +41,9 @@ MESSAGE_CHARS = 500
 #: Seconds one test may take.
 DEFAULT_TEST_TIMEOUT = 10.0
 
+#: Seconds between the time limit's later interrupts, while the test still runs.
+REFIRE = 1.0
+
 #: The recursion limit each test starts with: CPython's default.
 PINNED_RECURSION_LIMIT = 1000
 
@@ -76,9 +79,17 @@ class test_result:
 
 class time_limit:
     """``with time_limit(seconds):`` raises :class:`test_timeout` in the block after
-    ``seconds`` (a no-op off the main thread or where ``setitimer`` is missing)."""
+    ``seconds``, and again every :data:`REFIRE` seconds while the block still runs (a
+    no-op off the main thread or where ``setitimer`` is missing).
 
-    __slots__ = ("seconds", "_old", "_armed")
+    It fires again because one interrupt can be lost: code that catches it (a loop
+    around ``except BaseException``), or one that lands while ``threading.Condition.wait``
+    takes its lock back, which then surfaces as ``RuntimeError: release unlocked lock``,
+    an ``Exception`` that a student's ``except Exception: continue`` swallows. A timer
+    already running outside (pytest-timeout's) is put back, less the time the block
+    took, when the block ends."""
+
+    __slots__ = ("seconds", "_old", "_armed", "_outer", "_t0")
 
     def __init__(self, seconds: float | None) -> None:
         self.seconds = seconds
@@ -91,7 +102,8 @@ class time_limit:
             and threading.current_thread() is threading.main_thread()
         ):
             self._old = signal.signal(signal.SIGALRM, self._fire)
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            self._t0 = time.monotonic()
+            self._outer = signal.setitimer(signal.ITIMER_REAL, self.seconds, REFIRE)
             self._armed = True
         return self
 
@@ -103,6 +115,9 @@ class time_limit:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, self._old)
             self._armed = False
+            left, interval = self._outer
+            if left > 0:  # the outer timer, with what is left of it (at once if nothing)
+                signal.setitimer(signal.ITIMER_REAL, max(left - (time.monotonic() - self._t0), 1e-3), interval)
 
 
 class pinned_recursion_limit:
